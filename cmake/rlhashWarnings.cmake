@@ -1,0 +1,15 @@
+# Warning flags for the project's own targets (never the global CMAKE_CXX_FLAGS).
+function(rlhash_target_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic>
+    $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${RLHASH_WARNINGS_AS_ERRORS}>>:-Werror>)
+endfunction()
+
+# OpenMP lets Eigen's GEMMs use the cores in the CLI, tests and benches; the library itself
+# never forces OpenMP on its users.
+find_package(OpenMP QUIET)
+function(rlhash_target_openmp target)
+  if(OpenMP_CXX_FOUND)
+    target_link_libraries(${target} PRIVATE OpenMP::OpenMP_CXX)
+  endif()
+endfunction()
