@@ -1,0 +1,53 @@
+#pragma once
+/// \file
+/// The hashers the CLI and model files know by name.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rlhash/methods/any_hasher.hpp"
+#include "rlhash/methods/lsh.hpp"
+
+namespace rlhash {
+
+namespace detail {
+template <class Hasher>
+AnyHasher make_default(int bits, std::uint64_t seed) {
+  typename Hasher::Config config;
+  config.bits = bits;
+  config.seed = seed;
+  return AnyHasher(Hasher(config));
+}
+
+struct MethodEntry {
+  const char* name;
+  const char* summary;
+  AnyHasher (*make)(int bits, std::uint64_t seed);
+};
+
+inline const std::vector<MethodEntry>& method_table() {
+  static const std::vector<MethodEntry> table = {
+      {"lsh", "random-projection LSH (unsupervised)", &make_default<Lsh>},
+  };
+  return table;
+}
+}  // namespace detail
+
+/// The registered method names, in the order `--method all` runs them.
+inline std::vector<std::string> method_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : detail::method_table()) names.emplace_back(entry.name);
+  return names;
+}
+
+/// A hasher of the named method with the given code length and seed; other fields at defaults.
+inline AnyHasher make_hasher(const std::string& method, int bits, std::uint64_t seed = 0) {
+  for (const auto& entry : detail::method_table())
+    if (method == entry.name) return entry.make(bits, seed);
+  std::string known;
+  for (const auto& name : method_names()) known += (known.empty() ? "" : ", ") + name;
+  throw InvalidArgument("unknown method '" + method + "'; known methods: " + known);
+}
+
+}  // namespace rlhash

@@ -1,0 +1,81 @@
+#include <catch.hpp>
+#include <test_util.hpp>
+
+#include "rlhash/methods/model.hpp"
+
+using namespace rlhash;
+
+namespace {
+MatrixF random_features(Index dims, Index n, std::uint64_t seed) {
+  Rng rng(seed);
+  MatrixF x(dims, n);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(standard_normal(rng) + 3.0);
+  return x;
+}
+}  // namespace
+
+TEST_CASE("LSH codes are signs of centred projections and fixed by the seed", "[methods][lsh]") {
+  const MatrixF x = random_features(20, 300, 1);
+  Lsh lsh({16, 5});
+  lsh.fit(x);
+  const BinaryCodes codes = lsh.encode(x);
+  CHECK(codes.size() == 300);
+  CHECK(codes.bits() == 16);
+  // Centred data gives each bit roughly half ones.
+  const MatrixF bits = codes.unpack();
+  for (Index j = 0; j < 16; ++j) {
+    const double ones = bits.row(j).sum();
+    CHECK(ones > 90);
+    CHECK(ones < 210);
+  }
+  Lsh again({16, 5});
+  again.fit(x);
+  CHECK(again.encode(x) == codes);
+  Lsh other({16, 6});
+  other.fit(x);
+  CHECK(other.encode(x) != codes);
+  CHECK_THROWS_AS(lsh.encode(MatrixF::Zero(19, 3)), InvalidArgument);
+  CHECK_THROWS_AS(Lsh({0, 1}), InvalidArgument);
+  CHECK_THROWS_AS(Lsh({16, 1}).encode(x), StateError);
+}
+
+TEST_CASE("a model file round-trips and rejects damage", "[methods][model]") {
+  test::TempDir dir;
+  const MatrixF x = random_features(12, 200, 2);
+  Model model;
+  model.preprocessor = Preprocessor({0.5, true, 6, true});
+  model.preprocessor.fit(x);
+  model.hasher = make_hasher("lsh", 24, 9);
+  model.hasher.fit(model.preprocessor.apply(x), Labels{});
+  const auto path = dir.file("m.rlh");
+  model.save(path);
+  const Model back = Model::load(path);
+  CHECK(back.hasher.method() == "lsh");
+  CHECK(back.hasher.bits() == 24);
+  CHECK(back.encode(x) == model.encode(x));
+
+  auto bytes = read_file_bytes(path);
+  SECTION("flipped byte") {
+    bytes[bytes.size() / 2] ^= 0x01;
+    write_file_atomic(path, bytes);
+    CHECK_THROWS_AS(Model::load(path), FormatError);
+  }
+  SECTION("truncated") {
+    bytes.resize(bytes.size() - 10);
+    write_file_atomic(path, bytes);
+    CHECK_THROWS_AS(Model::load(path), FormatError);
+  }
+  SECTION("foreign file") {
+    write_file_atomic(path, std::vector<char>(100, 'x'));
+    CHECK_THROWS_WITH(Model::load(path), Catch::Contains("m.rlh"));
+  }
+  SECTION("missing file") { CHECK_THROWS_AS(Model::load(dir.file("none.rlh")), IoError); }
+}
+
+TEST_CASE("the registry names methods and --set reaches config fields", "[methods]") {
+  auto hasher = make_hasher("lsh", 32, 1);
+  hasher.set("seed", "7");
+  CHECK(hasher.config()[1].second == "7");
+  CHECK_THROWS_WITH(hasher.set("sed", "7"), Catch::Contains("bits, seed"));
+  CHECK_THROWS_WITH(make_hasher("nope", 32), Catch::Contains("lsh"));
+}
