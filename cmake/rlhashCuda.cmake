@@ -1,4 +1,9 @@
 # The optional CUDA component: rlhash::cuda adds the CUDA runtime and cuBLAS.
+#
+# The component stays header-only: rlhash/cuda/*.hpp are plain C++ over the CUDA runtime and
+# cuBLAS (any translation unit may include them), rlhash/cuda/*.cuh hold the kernels and the
+# kernel-launching definitions and must be included from .cu files compiled by nvcc -- the
+# GPU index's definitions (gpu_hamming_index.cuh) from exactly one .cu per program.
 enable_language(CUDA)
 if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "52")
   # H100/H200; `native` fails on machines without a GPU (CI).
@@ -9,3 +14,12 @@ add_library(rlhash_cuda INTERFACE)
 add_library(rlhash::cuda ALIAS rlhash_cuda)
 target_link_libraries(rlhash_cuda INTERFACE rlhash CUDA::cudart CUDA::cublas)
 target_compile_definitions(rlhash_cuda INTERFACE RLHASH_HAS_CUDA=1)
+target_compile_features(rlhash_cuda INTERFACE cuda_std_17)
+
+# Options for the project's own CUDA targets (tests, benches): nvcc's front end warns about
+# Eigen 3.4's defaulted __host__ __device__ members (diagnostic 20012); that is Eigen's, not
+# ours. Host-compiler warnings stay on for the host parts of .cu files.
+function(rlhash_cuda_target_options target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CUDA>:-diag-suppress=20012 -Xcompiler=-Wall,-Wextra>)
+endfunction()

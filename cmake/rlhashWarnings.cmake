@@ -13,3 +13,13 @@ function(rlhash_target_openmp target)
     target_link_libraries(${target} PRIVATE OpenMP::OpenMP_CXX)
   endif()
 endfunction()
+
+# Sanitizers for the project's own test and tool targets (CI: -DRLHASH_SANITIZE=address,undefined).
+set(RLHASH_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for tests and the CLI")
+function(rlhash_target_sanitizers target scope)
+  if(RLHASH_SANITIZE)
+    target_compile_options(${target} ${scope} -fsanitize=${RLHASH_SANITIZE} -fno-omit-frame-pointer
+                           -fno-sanitize-recover=all)
+    target_link_options(${target} ${scope} -fsanitize=${RLHASH_SANITIZE})
+  endif()
+endfunction()

@@ -1,0 +1,103 @@
+// rlhash eval: split the data, train each method at each code length, encode queries and
+// database, and report the papers' retrieval metrics.
+#include <cstdio>
+
+#include "command.hpp"
+#include "data_options.hpp"
+#include "method_options.hpp"
+#include "progress_bar.hpp"
+#include "report.hpp"
+#include "rlhash/core/file.hpp"
+
+namespace rlhash::cli {
+namespace {
+
+struct EvalCommandOptions {
+  DataOptions data;
+  PreprocessConfig preprocess;
+  std::vector<std::string> methods{"lsh"};
+  std::vector<int> bits{32};
+  std::vector<int> map_at{1000};
+  std::vector<int> precision_at{100, 500, 1000};
+};
+
+ResultRow run_one(const std::string& method, int bits, const DataSets& d, const CommonOptions& common,
+                  const EvalOptions& eval_options) {
+  ResultRow row{method, bits, common.seed, {}, 0, 0};
+  AnyHasher hasher = configured_hasher(method, bits, common.seed, common.sets);
+  ProgressBar bar(method + "@" + std::to_string(bits));
+  FitOptions fit;
+  fit.progress = bar.callback();
+  fit.validation_features = &d.validation;
+  fit.validation_labels = &d.validation_labels;
+  fit.threads = common.threads;
+  auto start = std::chrono::steady_clock::now();
+  hasher.fit(d.train, d.train_labels, fit);
+  row.train_seconds = seconds_since(start);
+  bar.finish();
+  start = std::chrono::steady_clock::now();
+  const BinaryCodes query_codes = hasher.encode(d.queries);
+  const BinaryCodes database_codes = hasher.encode(d.database);
+  row.encode_seconds = seconds_since(start);
+  row.report = evaluate(query_codes, database_codes, d.query_labels, d.database_labels, eval_options);
+  return row;
+}
+
+void run(const EvalCommandOptions& o, const CommonOptions& common) {
+  const auto methods = parse_methods(o.methods);
+  for (const auto& text : common.sets) parse_set(text);
+  DataSets d = load_data(o.data, common.seed);
+  Preprocessor preprocessor(o.preprocess);
+  preprocessor.fit(d.train);
+  d.train = preprocessor.apply(d.train);
+  d.validation = preprocessor.apply(d.validation);
+  d.queries = preprocessor.apply(d.queries);
+  d.database = preprocessor.apply(d.database);
+
+  EvalOptions eval_options;
+  eval_options.map_at = o.map_at;
+  eval_options.precision_at = o.precision_at;
+  eval_options.threads = common.threads;
+  std::printf("data: %s; %lld train, %lld validation, %lld queries, %lld database items, %lld dims\n",
+              d.description.c_str(), static_cast<long long>(d.train.cols()),
+              static_cast<long long>(d.validation.cols()), static_cast<long long>(d.queries.cols()),
+              static_cast<long long>(d.database.cols()), static_cast<long long>(d.train.rows()));
+  print_table_header(eval_options);
+  std::vector<ResultRow> rows;
+  for (int bits : o.bits)
+    for (const auto& method : methods) {
+      rows.push_back(run_one(method, bits, d, common, eval_options));
+      print_table_row(rows.back());
+    }
+  if (!common.json_path.empty()) {
+    const ProtocolInfo protocol{common.seed, d.train.cols(), d.validation.cols(), d.queries.cols(),
+                                d.database.cols()};
+    const std::string text = eval_json(protocol, rows);
+    write_file_atomic(common.json_path, text.data(), text.size());
+  }
+}
+
+const RegisterCommand registration{{"eval", "Train hashers, encode, and report retrieval metrics",
+                                    [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
+                                      auto o = std::make_shared<EvalCommandOptions>();
+                                      app.add_option("--method", o->methods,
+                                                     "Methods, comma-separated, or 'all'")
+                                          ->delimiter(',')
+                                          ->default_str("lsh");
+                                      app.add_option("--bits", o->bits, "Code lengths, comma-separated")
+                                          ->delimiter(',')
+                                          ->default_str("32");
+                                      app.add_option("--map-at", o->map_at, "Cutoffs k of mAP@k")
+                                          ->delimiter(',')
+                                          ->default_str("1000");
+                                      app.add_option("--precision-at", o->precision_at, "Cutoffs k of precision@k")
+                                          ->delimiter(',')
+                                          ->default_str("100,500,1000");
+                                      add_data_options(app, o->data);
+                                      add_preprocess_options(app, o->preprocess);
+                                      add_common_options(app, common);
+                                      return [o, &common] { run(*o, common); };
+                                    }}};
+
+}  // namespace
+}  // namespace rlhash::cli

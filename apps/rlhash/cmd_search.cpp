@@ -1,0 +1,84 @@
+// rlhash search: exact kNN or range search of query codes in database codes.
+#include <cstdio>
+
+#include "code_options.hpp"
+#include "command.hpp"
+#include "json_writer.hpp"
+#include "method_options.hpp"
+#include "rlhash/core/file.hpp"
+#include "rlhash/io/npy.hpp"
+#include "rlhash/search/knn.hpp"
+#include "rlhash/search/range.hpp"
+
+namespace rlhash::cli {
+namespace {
+
+struct SearchOptions {
+  std::string database_codes, query_codes, indices, distances, lims, format = "packed";
+  int bits = 0;
+  Index k = 0;
+  int radius = -1;
+};
+
+void run(const SearchOptions& o, const CommonOptions& common) {
+  if ((o.k > 0) == (o.radius >= 0)) throw InvalidArgument("give exactly one of --k and --radius");
+  if (o.radius >= 0 && o.lims.empty()) throw InvalidArgument("--radius needs --lims (the per-query offsets)");
+  const CodeFormat format = parse_code_format(o.format);
+  const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
+  const BinaryCodes queries = read_codes(o.query_codes, o.bits, format);
+  const auto start = std::chrono::steady_clock::now();
+  double seconds = 0;
+  Index results = 0;
+  if (o.k > 0) {
+    const KnnResult r = knn_search(queries, database, o.k, common.threads);
+    seconds = seconds_since(start);
+    write_npy(o.indices, r.indices.data(), {r.queries, r.k});
+    write_npy(o.distances, r.distances.data(), {r.queries, r.k});
+    results = static_cast<Index>(r.indices.size());
+  } else {
+    const RangeResult r = range_search(queries, database, o.radius, common.threads);
+    seconds = seconds_since(start);
+    write_npy(o.indices, r.indices.data(), {static_cast<Index>(r.indices.size())});
+    write_npy(o.distances, r.distances.data(), {static_cast<Index>(r.distances.size())});
+    write_npy(o.lims, r.lims.data(), {static_cast<Index>(r.lims.size())});
+    results = static_cast<Index>(r.indices.size());
+  }
+  std::fprintf(stderr, "searched %lld queries in %lld codes: %lld results in %.4f s (SIMD %s)\n",
+               static_cast<long long>(queries.size()), static_cast<long long>(database.size()),
+               static_cast<long long>(results), seconds, to_string(active_simd_path()));
+  if (!common.json_path.empty()) {
+    JsonWriter json;
+    json.begin_object()
+        .field("queries", static_cast<long long>(queries.size()))
+        .field("database", static_cast<long long>(database.size()))
+        .field("bits", o.bits)
+        .field("mode", o.k > 0 ? "knn" : "range")
+        .field(o.k > 0 ? "k" : "radius", o.k > 0 ? static_cast<long long>(o.k) : o.radius)
+        .field("results", static_cast<long long>(results))
+        .field("search_seconds", seconds)
+        .field("simd", to_string(active_simd_path()))
+        .end_object();
+    const std::string text = json.str() + "\n";
+    write_file_atomic(common.json_path, text.data(), text.size());
+  }
+}
+
+const RegisterCommand registration{
+    {"search", "Exact Hamming kNN (--k) or range (--radius) search",
+     [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
+       auto o = std::make_shared<SearchOptions>();
+       app.add_option("--database-codes", o->database_codes, "Database code file (.npy)")->required();
+       app.add_option("--query-codes", o->query_codes, "Query code file (.npy)")->required();
+       app.add_option("--bits", o->bits, "Code length in bits")->required()->check(CLI::Range(1, 1024));
+       app.add_option("--k", o->k, "Number of nearest neighbours")->check(CLI::PositiveNumber);
+       app.add_option("--radius", o->radius, "Hamming radius (inclusive)")->check(CLI::NonNegativeNumber);
+       app.add_option("--indices", o->indices, "Output: int64 indices")->required();
+       app.add_option("--distances", o->distances, "Output: int32 distances")->required();
+       app.add_option("--lims", o->lims, "Output with --radius: int64 [nq + 1] offsets");
+       add_code_format_option(app, o->format);
+       add_common_options(app, common, false);
+       return [o, &common] { run(*o, common); };
+     }}};
+
+}  // namespace
+}  // namespace rlhash::cli

@@ -1,0 +1,68 @@
+#pragma once
+// Choosing hashers on the command line: --method lists, --bits lists, --set overrides and the
+// preprocessing flags, shared by `eval` and `train`.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "rlhash/data/preprocess.hpp"
+#include "rlhash/methods/registry.hpp"
+
+namespace rlhash::cli {
+
+struct SetOverride {
+  std::string method, field, value;
+};
+
+/// Parses `method.field=value`; the method must be registered.
+inline SetOverride parse_set(const std::string& text) {
+  const auto dot = text.find('.');
+  const auto eq = text.find('=');
+  if (dot == std::string::npos || eq == std::string::npos || dot > eq)
+    throw InvalidArgument("--set '" + text + "': expected method.field=value");
+  SetOverride o{text.substr(0, dot), text.substr(dot + 1, eq - dot - 1), text.substr(eq + 1)};
+  make_hasher(o.method, 32);  // throws, listing the known methods, for an unknown one
+  return o;
+}
+
+/// "all" expands to every registered method; names are checked.
+inline std::vector<std::string> parse_methods(const std::vector<std::string>& requested) {
+  std::vector<std::string> methods;
+  for (const auto& name : requested) {
+    if (name == "all") {
+      for (const auto& m : method_names()) methods.push_back(m);
+      continue;
+    }
+    make_hasher(name, 32);
+    methods.push_back(name);
+  }
+  if (methods.empty()) throw InvalidArgument("--method: no method given");
+  return methods;
+}
+
+/// A hasher of `method` at `bits` with every --set for that method applied.
+inline AnyHasher configured_hasher(const std::string& method, int bits, std::uint64_t seed,
+                                   const std::vector<std::string>& sets) {
+  AnyHasher hasher = make_hasher(method, bits, seed);
+  for (const auto& text : sets) {
+    const SetOverride o = parse_set(text);
+    if (o.method == method) hasher.set(o.field, o.value);
+  }
+  return hasher;
+}
+
+inline void add_preprocess_options(CLI::App& app, PreprocessConfig& p) {
+  app.add_flag("--center", p.center, "Subtract the training mean from every feature vector");
+  app.add_option("--pca", p.pca_dims, "Project onto this many principal components of the training set (0: off)")
+      ->default_val(0);
+  app.add_flag("--l2", p.l2_normalize, "Scale every feature vector to unit length (after centering/PCA)");
+}
+
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace rlhash::cli

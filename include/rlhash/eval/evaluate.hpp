@@ -1,0 +1,225 @@
+#pragma once
+/// \file
+/// Evaluation of a query set against a database of binary codes: mAP (stable and tie-aware),
+/// mAP@k, precision@k, NDCG@k, precision within a Hamming radius and the precision-recall curve
+/// over all radii, each the mean over queries (metrics.hpp defines them per query).
+///
+/// Each query costs one distance pass and one O(N + bits) ranking pass (ranking.hpp), never a
+/// sort of the database. Queries are split into fixed blocks whose sums are added in block order,
+/// so the report is bit-for-bit the same for any number of threads.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "rlhash/codes/binary_codes.hpp"
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/types.hpp"
+#include "rlhash/data/labels.hpp"
+#include "rlhash/eval/metrics.hpp"
+#include "rlhash/eval/ranking.hpp"
+#include "rlhash/search/hamming.hpp"
+
+namespace rlhash {
+
+struct EvalOptions {
+  std::vector<int> map_at{1000};               ///< cutoffs k of mAP@k
+  std::vector<int> precision_at{100, 500, 1000};
+  std::vector<int> ndcg_at{100};
+  int radius = 2;                              ///< Hamming radius of the precision-within-radius metric
+  int threads = 1;                             ///< worker threads over queries; 0 = all hardware threads
+  bool exclude_self = false;                   ///< query i is database item i: leave it out of its ranking
+};
+
+/// Means over queries; a query with no relevant item counts with 0 in every mean.
+struct EvalReport {
+  double map = 0.0;             ///< mean AP over the whole ranking, stable tie order
+  double map_tie_aware = 0.0;   ///< mean expected AP over random orders within ties
+  std::map<int, double> map_at;        ///< k -> mAP@k (normalised by relevant items in the top k)
+  std::map<int, double> precision_at;  ///< k -> mean precision@k
+  std::map<int, double> ndcg_at;       ///< k -> mean NDCG@k
+  int radius = 2;
+  double precision_radius = 0.0;  ///< mean precision within `radius` (empty ball counts as 0)
+  Index empty_radius = 0;         ///< queries whose ball of `radius` was empty
+  std::vector<PrecisionRecallPoint> pr;  ///< radius 0..bits, precision and recall macro-averaged
+  Index queries = 0;
+  Index queries_without_relevant = 0;
+};
+
+namespace detail {
+
+/// The default distance kernel: the run-time dispatched SIMD scan of search/hamming.hpp.
+struct SimdHammingDistances {
+  void operator()(const std::uint64_t* query, const BinaryCodes& database, std::int32_t* out) const {
+    hamming_distances(query, database, out);
+  }
+};
+
+inline void check_cutoffs(const std::vector<int>& cutoffs, const char* option) {
+  for (int k : cutoffs)
+    require(k >= 1, std::string("evaluate: option ") + option + " holds k = " + std::to_string(k) + ", expected >= 1");
+}
+
+}  // namespace detail
+
+/// Evaluates every query code against the database. `distance(query_row, database, out)` writes
+/// the Hamming distances from one query (a pointer to its packed words) to every database code
+/// into `out[0..database.size())`; it is called concurrently from the worker threads.
+/// `excluded` (empty, or one entry per query; -1 = none) names a database index to leave out of
+/// each query's ranking; options.exclude_self is the special case excluded[i] = i.
+template <class DistanceFn = detail::SimdHammingDistances>
+EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCodes& database,
+                                    const Labels& query_labels, const Labels& database_labels,
+                                    const std::vector<Index>& excluded, const EvalOptions& options = {},
+                                    DistanceFn distance = {}) {
+  const Index num_queries = queries.size();
+  const Index n = database.size();
+  detail::require(queries.bits() == database.bits(),
+                  "evaluate: query codes have " + std::to_string(queries.bits()) + " bits, database codes " +
+                      std::to_string(database.bits()));
+  detail::require(query_labels.size() == num_queries,
+                  "evaluate: " + std::to_string(query_labels.size()) + " query labels for " +
+                      std::to_string(num_queries) + " query codes");
+  detail::require(database_labels.size() == n, "evaluate: " + std::to_string(database_labels.size()) +
+                                                   " database labels for " + std::to_string(n) + " database codes");
+  detail::require(excluded.empty() || static_cast<Index>(excluded.size()) == num_queries,
+                  "evaluate: " + std::to_string(excluded.size()) + " excluded indices for " +
+                      std::to_string(num_queries) + " queries, expected one per query or none");
+  for (std::size_t q = 0; q < excluded.size(); ++q)
+    detail::require(excluded[q] >= -1 && excluded[q] < n,
+                    "evaluate: excluded index of query " + std::to_string(q) + " is " + std::to_string(excluded[q]) +
+                        ", expected -1 or a database index below " + std::to_string(n));
+  detail::check_cutoffs(options.map_at, "map_at");
+  detail::check_cutoffs(options.precision_at, "precision_at");
+  detail::check_cutoffs(options.ndcg_at, "ndcg_at");
+  detail::require(options.radius >= 0, "evaluate: option radius = " + std::to_string(options.radius) + ", expected >= 0");
+  detail::require(options.threads >= 0, "evaluate: option threads = " + std::to_string(options.threads) +
+                                            ", expected >= 0 (0 = all hardware threads)");
+
+  const int bits = database.bits();
+  const std::size_t buckets = static_cast<std::size_t>(bits) + 1;
+  const std::size_t n_map = options.map_at.size();
+  const std::size_t n_precision = options.precision_at.size();
+  const std::size_t n_ndcg = options.ndcg_at.size();
+  // Per-block sums, laid out as: map, map_tie, precision_radius, empty_radius, no_relevant,
+  // map_at..., precision_at..., ndcg_at..., pr precision[buckets], pr recall[buckets].
+  const std::size_t fixed = 5;
+  const std::size_t stride = fixed + n_map + n_precision + n_ndcg + 2 * buckets;
+  constexpr Index block_size = 64;
+  const Index blocks = (num_queries + block_size - 1) / block_size;
+  std::vector<double> block_sums(static_cast<std::size_t>(blocks) * stride, 0.0);
+
+  std::atomic<Index> next_block{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  const int database_words = database_labels.words_per_item();
+  const bool one_label_word = query_labels.words_per_item() == 1 && database_words == 1;
+
+  auto worker = [&]() {
+    try {
+      std::vector<std::int32_t> distances(static_cast<std::size_t>(n));
+      QueryRanking ranking;
+      while (!failed.load(std::memory_order_relaxed)) {
+        const Index block = next_block.fetch_add(1);
+        if (block >= blocks) break;
+        double* sums = block_sums.data() + static_cast<std::size_t>(block) * stride;
+        const Index end = std::min(num_queries, (block + 1) * block_size);
+        for (Index q = block * block_size; q < end; ++q) {
+          distance(queries.row(q), database, distances.data());
+          const Index skip = excluded.empty() ? -1 : excluded[static_cast<std::size_t>(q)];
+          if (one_label_word) {
+            // Up to 64 classes: relevance is one AND of label words.
+            const std::uint64_t query_word = query_labels.row(q)[0];
+            const std::uint64_t* db_words = database_labels.row(0);
+            ranking.build(distances.data(), n, bits, [&](Index j) { return (query_word & db_words[j]) != 0; }, skip);
+          } else {
+            ranking.build(distances.data(), n, bits,
+                          [&](Index j) { return query_labels.relevant(q, database_labels, j); }, skip);
+          }
+          const DistanceHistogram& histogram = ranking.histogram();
+          sums[0] += average_precision(ranking);
+          sums[1] += tie_aware_average_precision(histogram);
+          const RadiusRetrieval ball = retrieve_within_radius(histogram, options.radius);
+          sums[2] += ball.precision();
+          sums[3] += ball.empty() ? 1.0 : 0.0;
+          sums[4] += ranking.relevant_count() == 0 ? 1.0 : 0.0;
+          double* slot = sums + fixed;
+          for (int k : options.map_at) *slot++ += average_precision_at_k(ranking, k);
+          for (int k : options.precision_at) *slot++ += precision_at_k(ranking, k);
+          for (int k : options.ndcg_at) *slot++ += ndcg_at_k(ranking, k);
+          const auto points = precision_recall_points(histogram);
+          for (std::size_t d = 0; d < buckets; ++d) {
+            slot[d] += points[d].precision;
+            slot[buckets + d] += points[d].recall;
+          }
+        }
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      failed = true;
+    }
+  };
+
+  Index threads = options.threads == 0 ? static_cast<Index>(std::max(1U, std::thread::hardware_concurrency()))
+                                       : options.threads;
+  threads = std::max<Index>(1, std::min(threads, blocks));
+  if (threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<std::size_t>(threads));
+    for (Index t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& thread : pool) thread.join();
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  std::vector<double> total(stride, 0.0);
+  for (Index block = 0; block < blocks; ++block)
+    for (std::size_t i = 0; i < stride; ++i) total[i] += block_sums[static_cast<std::size_t>(block) * stride + i];
+  const double scale = num_queries == 0 ? 0.0 : 1.0 / static_cast<double>(num_queries);
+
+  EvalReport report;
+  report.queries = num_queries;
+  report.radius = options.radius;
+  report.map = total[0] * scale;
+  report.map_tie_aware = total[1] * scale;
+  report.precision_radius = total[2] * scale;
+  report.empty_radius = static_cast<Index>(total[3]);
+  report.queries_without_relevant = static_cast<Index>(total[4]);
+  std::size_t slot = fixed;
+  for (int k : options.map_at) report.map_at[k] = total[slot++] * scale;
+  for (int k : options.precision_at) report.precision_at[k] = total[slot++] * scale;
+  for (int k : options.ndcg_at) report.ndcg_at[k] = total[slot++] * scale;
+  report.pr.resize(buckets);
+  for (std::size_t d = 0; d < buckets; ++d)
+    report.pr[d] = {static_cast<int>(d), total[slot + d] * scale, total[slot + buckets + d] * scale};
+  return report;
+}
+
+/// Evaluates every query code against the database (see evaluate_with_exclusions); with
+/// options.exclude_self, query i is database item i and is left out of its own ranking.
+template <class DistanceFn = detail::SimdHammingDistances>
+EvalReport evaluate(const BinaryCodes& queries, const BinaryCodes& database, const Labels& query_labels,
+                    const Labels& database_labels, const EvalOptions& options = {}, DistanceFn distance = {}) {
+  std::vector<Index> excluded;
+  if (options.exclude_self) {
+    detail::require(queries.size() <= database.size(),
+                    "evaluate: exclude_self needs query i to be database item i, but there are " +
+                        std::to_string(queries.size()) + " queries and " + std::to_string(database.size()) +
+                        " database items");
+    excluded.resize(static_cast<std::size_t>(queries.size()));
+    for (std::size_t q = 0; q < excluded.size(); ++q) excluded[q] = static_cast<Index>(q);
+  }
+  return evaluate_with_exclusions(queries, database, query_labels, database_labels, excluded, options,
+                                  std::move(distance));
+}
+
+}  // namespace rlhash

@@ -1,0 +1,149 @@
+#pragma once
+/// \file
+/// One query's Hamming ranking summarised in a single O(N + bits) pass, without sorting the N
+/// database items: the distance histogram split into relevant and total counts per distance, and
+/// the positions of the relevant items in the *stable* order (ascending distance, ties broken by
+/// ascending database index). Every retrieval metric in metrics.hpp is read off this summary.
+///
+/// Why this is enough: an item at distance d with database index j sits at position
+/// (items closer than d) + (items at distance d with index < j). Counting, during one pass in
+/// index order, how many items of bucket d were already seen gives the second term; the first is a
+/// prefix sum of the histogram. Relevant items of one bucket arrive in index order, so placing them
+/// bucket by bucket yields their positions already sorted.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/types.hpp"
+
+namespace rlhash {
+
+/// Counts per Hamming distance d = 0..bits of one query's database: `total[d]` items at distance
+/// d, `relevant[d]` of them relevant to the query.
+struct DistanceHistogram {
+  std::vector<Index> relevant;
+  std::vector<Index> total;
+
+  /// The code length the histogram covers (its size is bits + 1).
+  int bits() const { return static_cast<int>(total.size()) - 1; }
+};
+
+/// A query's ranking summary: histogram plus the stable-order positions of its relevant items.
+/// Keep one per thread and call build() for every query: the buffers are reused, so a build
+/// allocates nothing once they have grown to the largest query.
+class QueryRanking {
+ public:
+  /// Summarises the ranking of `n` database items. `distances[j]` is item j's Hamming distance in
+  /// 0..bits; `relevant(j)` (any callable Index -> bool) says whether item j is relevant.
+  /// `excluded` (-1: none) is a database index left out of the ranking altogether, e.g. the query
+  /// itself when the queries are database items.
+  template <class Relevance>
+  void build(const std::int32_t* distances, Index n, int bits, Relevance&& relevant, Index excluded = -1) {
+    detail::require(bits >= 1, "ranking: bits = " + std::to_string(bits) + ", expected >= 1");
+    detail::require(n >= 0, "ranking: negative database size " + std::to_string(n));
+    detail::require(n == 0 || distances != nullptr, "ranking: distances is null for " + std::to_string(n) + " items");
+    detail::require(excluded >= -1 && excluded < n, "ranking: excluded index " + std::to_string(excluded) +
+                                                        " outside [-1, " + std::to_string(n) + ")");
+    const auto buckets = static_cast<std::size_t>(bits) + 1;
+    histogram_.relevant.assign(buckets, 0);
+    histogram_.total.assign(buckets, 0);
+    pending_.clear();
+    items_ = excluded >= 0 ? n - 1 : n;
+
+    Index* total = histogram_.total.data();
+    Index* relevant_count = histogram_.relevant.data();
+    const auto limit = static_cast<std::uint32_t>(bits);
+    // Two index ranges around the excluded item keep the hot loop free of that test.
+    auto scan = [&](Index begin, Index end) {
+      for (Index j = begin; j < end; ++j) {
+        const std::int32_t d = distances[j];
+        if (static_cast<std::uint32_t>(d) > limit)
+          throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
+                                std::to_string(d) + ", expected 0.." + std::to_string(bits));
+        if (relevant(j)) {
+          pending_.push_back({total[d], d});
+          ++relevant_count[d];
+        }
+        ++total[d];
+      }
+    };
+    if (excluded >= 0) {
+      scan(0, excluded);
+      scan(excluded + 1, n);
+    } else {
+      scan(0, n);
+    }
+
+    // Prefix sums: where each bucket starts among all items and among the relevant ones.
+    bucket_start_.resize(buckets);
+    relevant_start_.resize(buckets);
+    Index items_before = 0;
+    Index relevant_before = 0;
+    for (std::size_t d = 0; d < buckets; ++d) {
+      bucket_start_[d] = items_before;
+      relevant_start_[d] = relevant_before;
+      items_before += total[d];
+      relevant_before += relevant_count[d];
+    }
+    positions_.resize(pending_.size());
+    for (const Pending& item : pending_) {
+      const auto d = static_cast<std::size_t>(item.distance);
+      positions_[static_cast<std::size_t>(relevant_start_[d]++)] = bucket_start_[d] + item.rank_in_bucket;
+    }
+  }
+
+  /// Same, with relevance as a 0/1 flag per database item (any nonzero byte is relevant).
+  void build(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded = -1) {
+    detail::require(n == 0 || relevant != nullptr, "ranking: relevance flags are null for " + std::to_string(n) + " items");
+    build(distances, n, bits, [relevant](Index j) { return relevant[j] != 0; }, excluded);
+  }
+
+  const DistanceHistogram& histogram() const { return histogram_; }
+  /// 0-based positions of the relevant items in the stable order, ascending.
+  const std::vector<Index>& relevant_positions() const { return positions_; }
+  /// Items ranked (the database size less the excluded item).
+  Index size() const { return items_; }
+  /// Relevant items in the ranking.
+  Index relevant_count() const { return static_cast<Index>(positions_.size()); }
+  int bits() const { return histogram_.bits(); }
+
+ private:
+  struct Pending {
+    Index rank_in_bucket;   ///< items of the same distance with a smaller database index
+    std::int32_t distance;
+  };
+  DistanceHistogram histogram_;
+  std::vector<Index> positions_;
+  std::vector<Pending> pending_;
+  std::vector<Index> bucket_start_;
+  std::vector<Index> relevant_start_;
+  Index items_ = 0;
+};
+
+/// Only the histogram of one query (enough for tie-aware AP and radius metrics): O(N + bits).
+inline DistanceHistogram distance_histogram(const std::int32_t* distances, const std::uint8_t* relevant, Index n,
+                                            int bits, Index excluded = -1) {
+  detail::require(bits >= 1, "distance histogram: bits = " + std::to_string(bits) + ", expected >= 1");
+  detail::require(n >= 0, "distance histogram: negative database size " + std::to_string(n));
+  detail::require(n == 0 || (distances != nullptr && relevant != nullptr),
+                  "distance histogram: null distances or relevance for " + std::to_string(n) + " items");
+  detail::require(excluded >= -1 && excluded < n, "distance histogram: excluded index " + std::to_string(excluded) +
+                                                      " outside [-1, " + std::to_string(n) + ")");
+  DistanceHistogram histogram;
+  histogram.relevant.assign(static_cast<std::size_t>(bits) + 1, 0);
+  histogram.total.assign(static_cast<std::size_t>(bits) + 1, 0);
+  const auto limit = static_cast<std::uint32_t>(bits);
+  for (Index j = 0; j < n; ++j) {
+    if (j == excluded) continue;
+    const std::int32_t d = distances[j];
+    if (static_cast<std::uint32_t>(d) > limit)
+      throw InvalidArgument("distance histogram: distance of database item " + std::to_string(j) + " is " +
+                            std::to_string(d) + ", expected 0.." + std::to_string(bits));
+    ++histogram.total[static_cast<std::size_t>(d)];
+    if (relevant[j] != 0) ++histogram.relevant[static_cast<std::size_t>(d)];
+  }
+  return histogram;
+}
+
+}  // namespace rlhash
