@@ -1,0 +1,143 @@
+#include <catch.hpp>
+#include <test_util.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "rlhash/codes/code_file.hpp"
+#include "rlhash/core/random.hpp"
+#include "rlhash/io/npy.hpp"
+
+using namespace rlhash;
+
+namespace {
+
+struct Run {
+  int exit_code;
+  std::string output;
+};
+
+/// Runs the rlhash tool with `arguments`, capturing stdout and stderr together.
+Run run_cli(const std::string& arguments) {
+  const std::string command = std::string(RLHASH_CLI_PATH) + " " + arguments + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Two well-separated Gaussian blobs per class in 8 dimensions, written as [N, D] float32 + int32 labels.
+void write_blobs(const test::TempDir& dir, Index n, int classes, std::uint64_t seed) {
+  Rng rng(seed);
+  MatrixF x(8, n);
+  std::vector<std::int32_t> y(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    const int c = static_cast<int>(i % classes);
+    y[static_cast<std::size_t>(i)] = c;
+    for (Index d = 0; d < 8; ++d)
+      x(d, i) = static_cast<float>((d == c ? 6.0 : 0.0) + standard_normal(rng));
+  }
+  write_npy_matrix(dir.file("x.npy"), x);
+  write_npy_vector(dir.file("y.npy"), y);
+}
+
+}  // namespace
+
+TEST_CASE("rlhash --help lists the subcommands; bad flags fail with one line", "[cli]") {
+  const Run help = run_cli("--help");
+  CHECK(help.exit_code == 0);
+  for (const char* command : {"eval", "train", "encode", "search", "metrics"})
+    CHECK_THAT(help.output, Catch::Contains(command));
+  const Run version = run_cli("--version");
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.output, Catch::Contains("SIMD path"));
+
+  const Run bad = run_cli("eval --no-such-flag");
+  CHECK(bad.exit_code != 0);
+  CHECK(std::count(bad.output.begin(), bad.output.end(), '\n') == 1);
+  CHECK_THAT(bad.output, Catch::Contains("--no-such-flag"));
+
+  const Run unknown_method = run_cli("eval --method nope --features x.npy --labels y.npy");
+  CHECK(unknown_method.exit_code != 0);
+  CHECK_THAT(unknown_method.output, Catch::Contains("known methods"));
+}
+
+TEST_CASE("train, encode, search and metrics round-trip and agree with eval", "[cli]") {
+  test::TempDir dir;
+  write_blobs(dir, 600, 4, 3);
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 10 --train-per-class 60 --val-per-class 10 --seed 2";
+  const Run eval = run_cli("eval --method lsh --bits 16,24 " + data + " --json " + dir.file("eval.json"));
+  INFO(eval.output);
+  REQUIRE(eval.exit_code == 0);
+  const std::string json = read_text(dir.file("eval.json"));
+  CHECK_THAT(json, Catch::Contains("\"protocol\""));
+  CHECK_THAT(json, Catch::Contains("\"map_tie_aware\""));
+  CHECK_THAT(json, Catch::Contains("\"precision_radius2\""));
+
+  const Run train = run_cli("train --method lsh --bits 24 " + data + " --out " + dir.file("m.rlh"));
+  INFO(train.output);
+  REQUIRE(train.exit_code == 0);
+  const Run encode = run_cli("encode --model " + dir.file("m.rlh") + " --features " + dir.file("x.npy") +
+                             " --codes " + dir.file("codes.npy"));
+  INFO(encode.output);
+  REQUIRE(encode.exit_code == 0);
+  const BinaryCodes codes = read_codes(dir.file("codes.npy"), 24, CodeFormat::packed);
+  CHECK(codes.size() == 600);
+
+  const Run search = run_cli("search --database-codes " + dir.file("codes.npy") + " --query-codes " +
+                             dir.file("codes.npy") + " --bits 24 --k 3 --indices " + dir.file("i.npy") +
+                             " --distances " + dir.file("d.npy") + " --json " + dir.file("s.json"));
+  INFO(search.output);
+  REQUIRE(search.exit_code == 0);
+  const auto indices = read_npy(dir.file("i.npy")).to_vector<std::int64_t>();
+  const auto distances = read_npy(dir.file("d.npy")).to_vector<std::int32_t>();
+  REQUIRE(indices.size() == 1800);
+  for (std::size_t q = 0; q < 600; ++q) CHECK(distances[3 * q] == 0);  // each code finds an equal code first
+  CHECK_THAT(read_text(dir.file("s.json")), Catch::Contains("search_seconds"));
+
+  const Run range = run_cli("search --database-codes " + dir.file("codes.npy") + " --query-codes " +
+                            dir.file("codes.npy") + " --bits 24 --radius 1 --indices " + dir.file("ri.npy") +
+                            " --distances " + dir.file("rd.npy") + " --lims " + dir.file("rl.npy"));
+  REQUIRE(range.exit_code == 0);
+  CHECK(read_npy_vector<std::int64_t>(dir.file("rl.npy")).size() == 601);
+
+  const Run metrics = run_cli("metrics --database-codes " + dir.file("codes.npy") + " --query-codes " +
+                              dir.file("codes.npy") + " --bits 24 --database-labels " + dir.file("y.npy") +
+                              " --query-labels " + dir.file("y.npy") + " --json " + dir.file("m.json"));
+  INFO(metrics.output);
+  REQUIRE(metrics.exit_code == 0);
+  CHECK_THAT(read_text(dir.file("m.json")), Catch::Contains("\"map\""));
+
+  const Run wrong_bits = run_cli("metrics --database-codes " + dir.file("codes.npy") + " --query-codes " +
+                                 dir.file("codes.npy") + " --bits 32 --database-labels " + dir.file("y.npy") +
+                                 " --query-labels " + dir.file("y.npy"));
+  CHECK(wrong_bits.exit_code != 0);
+  CHECK_THAT(wrong_bits.output, Catch::Contains("codes.npy"));
+}
+
+TEST_CASE("--set reaches a method's fields and rejects unknown ones", "[cli]") {
+  test::TempDir dir;
+  write_blobs(dir, 200, 2, 1);
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 5 --train-per-class 30 --val-per-class 5";
+  const Run bad = run_cli("eval --method lsh --bits 8 " + data + " --set lsh.sed=3");
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.output, Catch::Contains("valid fields: bits, seed"));
+  const Run good = run_cli("eval --method lsh --bits 8 " + data + " --set lsh.seed=3");
+  CHECK(good.exit_code == 0);
+  const Run missing = run_cli("eval --method lsh --features " + dir.file("none.npy") + " --labels " + dir.file("y.npy"));
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.output, Catch::Contains("none.npy"));
+}
