@@ -1,0 +1,90 @@
+#pragma once
+/// \file
+/// A read-only view of a whole file: memory-mapped when it is a regular file (no copy, pages
+/// loaded on demand), read into memory otherwise (pipes, /dev/stdin). The readers parse straight
+/// from this view.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/file.hpp"
+
+namespace rlhash {
+
+class MappedFile {
+ public:
+  /// Maps `path`; IoError naming it when it cannot be opened or mapped. With `populate`, the
+  /// pages are read in up front (faster when the whole file will be read).
+  explicit MappedFile(const std::string& path, bool populate = true) : path_(path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+      ::close(fd);
+      owned_ = read_file_bytes(path);  // not a regular file: read it (fails on folders)
+      data_ = owned_.data();
+      size_ = owned_.size();
+      return;
+    }
+    size_ = static_cast<std::size_t>(info.st_size);
+    if (size_ > 0) {
+      int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+      if (populate) flags |= MAP_POPULATE;
+#else
+      (void)populate;
+#endif
+      void* map = ::mmap(nullptr, size_, PROT_READ, flags, fd, 0);
+      if (map == MAP_FAILED) {
+        const std::string why = detail::errno_text();
+        ::close(fd);
+        throw IoError("cannot map '" + path + "': " + why);
+      }
+      map_ = map;
+      data_ = static_cast<const char*>(map);
+    }
+    ::close(fd);  // the mapping keeps the file open
+  }
+  /// A view of bytes already in memory (`source` names them in errors).
+  MappedFile(std::vector<char> bytes, std::string source)
+      : path_(std::move(source)), owned_(std::move(bytes)), data_(owned_.data()), size_(owned_.size()) {}
+
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile(MappedFile&& other) noexcept { swap(other); }
+  MappedFile& operator=(MappedFile&& other) noexcept {
+    MappedFile moved(std::move(other));
+    swap(moved);
+    return *this;
+  }
+  ~MappedFile() {
+    if (map_ != nullptr) ::munmap(map_, size_);
+  }
+
+  const char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void swap(MappedFile& other) noexcept {
+    std::swap(path_, other.path_);
+    std::swap(owned_, other.owned_);
+    std::swap(map_, other.map_);
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+  }
+
+  std::string path_;
+  std::vector<char> owned_;  // vector moves keep their buffer, so data_ stays valid
+  void* map_ = nullptr;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace rlhash
