@@ -17,9 +17,9 @@ target_compile_definitions(rlhash_cuda INTERFACE RLHASH_HAS_CUDA=1)
 target_compile_features(rlhash_cuda INTERFACE cuda_std_17)
 
 # Options for the project's own CUDA targets (tests, benches): nvcc's front end warns about
-# Eigen 3.4's defaulted __host__ __device__ members (diagnostic 20012); that is Eigen's, not
-# ours. Host-compiler warnings stay on for the host parts of .cu files.
+# Eigen 3.4's defaulted __host__ __device__ members (diagnostic 20012) and its constexpr
+# std::complex helpers (20015); those are Eigen's, not ours. Host-compiler warnings stay on for the host parts of .cu files.
 function(rlhash_cuda_target_options target)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CUDA>:-diag-suppress=20012 -Xcompiler=-Wall,-Wextra>)
+    $<$<COMPILE_LANGUAGE:CUDA>:-diag-suppress=20012,20015 -Xcompiler=-Wall,-Wextra>)
 endfunction()
