@@ -4,6 +4,7 @@ include(CMakeFindDependencyMacro)
 
 find_dependency(Eigen3 3.4 NO_MODULE)
 find_dependency(xsimd)
+find_dependency(Threads)
 
 # Debian's xsimd 8.1 exports a target whose INTERFACE_LINK_LIBRARIES names a bare `xtl` that no
 # package provides, so every link fails with -lxtl. xsimd itself needs nothing from xtl, so give

@@ -1,0 +1,85 @@
+#pragma once
+/// \file
+/// Inverted dropout: in training mode each element is kept with probability 1 - rate and
+/// scaled by 1 / (1 - rate), so evaluation mode is the identity. The layer owns its generator
+/// (seeded), saves it with the checkpoint, and backward reuses the forward's mask.
+#include <cstdint>
+#include <string>
+
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/random.hpp"
+#include "rlhash/core/serialize.hpp"
+#include "rlhash/core/types.hpp"
+#include "rlhash/nn/parameters.hpp"
+#include "rlhash/nn/rng_state.hpp"
+
+namespace rlhash::nn {
+
+template <class S>
+class Dropout {
+ public:
+  using Scalar = S;
+
+  /// `rate` in [0, 1): the probability of dropping an element.
+  Dropout(double rate, std::uint64_t seed) : rate_(rate), rng_(seed) {
+    rlhash::detail::require(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got " + std::to_string(rate));
+  }
+
+  double rate() const { return rate_; }
+  bool training() const { return training_; }
+  void set_training(bool training) { training_ = training; }
+
+  /// With the mask frozen, forward reuses the last mask while the batch shape stays the same
+  /// (finite-difference gradient checks need a fixed mask); no new draws are made.
+  void freeze_mask(bool frozen) { frozen_ = frozen; }
+  const Matrix<S>& mask() const { return mask_; }
+
+  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
+    active_ = training_ && rate_ > 0;
+    if (!active_) {
+      output_ = x;
+      return output_;
+    }
+    if (!(frozen_ && mask_.rows() == x.rows() && mask_.cols() == x.cols())) draw_mask(x.rows(), x.cols());
+    output_ = x.cwiseProduct(mask_);
+    return output_;
+  }
+
+  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const { return x; }
+
+  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& dy) {
+    rlhash::detail::require(dy.rows() == output_.rows() && dy.cols() == output_.cols(),
+                            "Dropout::backward: dY is " + std::to_string(dy.rows()) + " x " +
+                                std::to_string(dy.cols()) + ", the last forward gave " +
+                                std::to_string(output_.rows()) + " x " + std::to_string(output_.cols()));
+    if (active_)
+      input_grad_ = dy.cwiseProduct(mask_);
+    else
+      input_grad_ = dy;
+    return input_grad_;
+  }
+
+  ParameterList<S> parameters() { return {}; }
+  void zero_grad() {}
+
+  /// The generator's state: a resumed run draws the same masks as an uninterrupted one.
+  void save_state(ByteWriter& out) const { write_rng(out, rng_); }
+  void load_state(ByteReader& in) { rng_ = read_rng(in); }
+
+ private:
+  void draw_mask(Index rows, Index cols) {
+    mask_.resize(rows, cols);
+    const S keep_scale = static_cast<S>(1.0 / (1.0 - rate_));
+    S* m = mask_.data();
+    for (Index i = 0; i < mask_.size(); ++i) m[i] = uniform_unit(rng_) >= rate_ ? keep_scale : S(0);
+  }
+
+  double rate_;
+  Rng rng_;
+  bool training_ = true;
+  bool frozen_ = false;
+  bool active_ = false;
+  Matrix<S> mask_, output_, input_grad_;
+};
+
+}  // namespace rlhash::nn

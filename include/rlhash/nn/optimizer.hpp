@@ -1,0 +1,281 @@
+#pragma once
+/// \file
+/// Optimizers in the shape of ensmallen's update policies: the hyper-parameters (a Config with
+/// `visit`) and, beside them, one state record per parameter, kept in parameter order (the
+/// order of the ParameterList passed to every step) — never in a map keyed by pointers, so the
+/// state survives moving the network and serializes with it.
+///
+/// Contract shared by Sgd and Adam:
+///   void step(const ParameterList<S>&)      apply one update from the accumulated gradients
+///   double learning_rate() / set_learning_rate(double)   (a schedule sets it every step)
+///   void save_state(ByteWriter&) const, void load_state(ByteReader&, const ParameterList<S>&)
+///   void reset()                            forget the per-parameter state
+/// Weight decay is L2 added to the gradient (g + wd w), as in Caffe, which DRLIH used;
+/// Adam can instead decay decoupled from the gradient (AdamW).
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/serialize.hpp"
+#include "rlhash/core/types.hpp"
+#include "rlhash/nn/parameters.hpp"
+
+namespace rlhash::nn {
+
+namespace detail {
+/// Checks that per-parameter state matches the list (or creates it on the first step).
+template <class State, class S, class Make>
+void ensure_state(std::vector<State>& state, const ParameterList<S>& params, const char* optimizer, Make make) {
+  if (state.empty()) {
+    state.reserve(params.size());
+    for (const auto& p : params) state.push_back(make(p));
+    return;
+  }
+  rlhash::detail::require<StateError>(state.size() == params.size(),
+                                      std::string(optimizer) + ": state was built for " + std::to_string(state.size()) +
+                                          " parameters, step() got " + std::to_string(params.size()));
+}
+
+template <class S>
+void require_state_shape(const Matrix<S>& m, const ParamView<S>& p, const char* optimizer) {
+  rlhash::detail::require<StateError>(m.rows() == p.rows && m.cols() == p.cols,
+                                      std::string(optimizer) + ": state of parameter '" + p.name + "' is " +
+                                          std::to_string(m.rows()) + " x " + std::to_string(m.cols()) +
+                                          ", the parameter is " + std::to_string(p.rows) + " x " + std::to_string(p.cols));
+}
+
+/// Reads `count` matrices (one per parameter, the parameter's shape) into temporaries.
+template <class S>
+std::vector<Matrix<S>> read_state_matrices(ByteReader& in, const ParameterList<S>& params, std::uint64_t count,
+                                           const char* optimizer) {
+  if (count != 0 && count != params.size())
+    in.fail(std::string(optimizer) + " state for " + std::to_string(params.size()) + " parameters, found " +
+            std::to_string(count));
+  std::vector<Matrix<S>> out;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    out.push_back(in.template get_matrix<S>());
+    const auto& p = params[i];
+    if (out.back().rows() != p.rows || out.back().cols() != p.cols)
+      in.fail(std::string(optimizer) + " state for '" + p.name + "' of " + std::to_string(p.rows) + " x " +
+              std::to_string(p.cols) + ", found " + std::to_string(out.back().rows()) + " x " +
+              std::to_string(out.back().cols()));
+  }
+  return out;
+}
+
+inline void expect_optimizer_name(ByteReader& in, const std::string& name) {
+  const std::string found = in.get_string();
+  if (found != name) in.fail("state of optimizer '" + name + "', found '" + found + "'");
+}
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+
+struct SgdConfig {
+  double learning_rate = 0.01;
+  double momentum = 0.0;      ///< 0: plain SGD
+  double weight_decay = 0.0;  ///< L2, added to the gradient
+  bool nesterov = false;
+
+  template <class V>
+  void visit(V&& field) {
+    field("learning_rate", learning_rate);
+    field("momentum", momentum);
+    field("weight_decay", weight_decay);
+    field("nesterov", nesterov);
+  }
+};
+
+/// SGD with optional (Nesterov) momentum, PyTorch's form:
+///   g = grad + wd w;  v = mu v + g;  w -= lr (nesterov ? g + mu v : v).
+template <class S>
+class Sgd {
+ public:
+  using Config = SgdConfig;
+  static constexpr const char* name = "sgd";
+
+  /// The per-parameter state: the velocity.
+  struct ParamState {
+    Matrix<S> velocity;
+  };
+
+  explicit Sgd(Config config = {}) : config_(config), learning_rate_(config.learning_rate) {
+    rlhash::detail::require(config.learning_rate >= 0 && config.momentum >= 0 && config.momentum < 1 &&
+                                config.weight_decay >= 0,
+                            "Sgd: expected learning_rate >= 0, 0 <= momentum < 1, weight_decay >= 0");
+  }
+
+  const Config& config() const { return config_; }
+  double learning_rate() const { return learning_rate_; }
+  void set_learning_rate(double lr) { learning_rate_ = lr; }
+  const std::vector<ParamState>& state() const { return state_; }
+  void reset() { state_.clear(); }
+
+  void step(const ParameterList<S>& params) {
+    const S lr = static_cast<S>(learning_rate_), mu = static_cast<S>(config_.momentum),
+            wd = static_cast<S>(config_.weight_decay);
+    if (config_.momentum > 0)
+      detail::ensure_state(state_, params, name, [](const ParamView<S>& p) {
+        return ParamState{Matrix<S>::Zero(p.rows, p.cols)};
+      });
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const auto& p = params[i];
+      auto w = p.value();
+      const Matrix<S> g = wd > 0 ? Matrix<S>(p.grad() + wd * w) : Matrix<S>(p.grad());
+      if (config_.momentum > 0) {
+        auto& v = state_[i].velocity;
+        detail::require_state_shape(v, p, name);
+        v = mu * v + g;
+        if (config_.nesterov)
+          w -= lr * (g + mu * v);
+        else
+          w -= lr * v;
+      } else {
+        w -= lr * g;
+      }
+    }
+  }
+
+  void save_state(ByteWriter& out) const {
+    out.put_string(name);
+    out.put<double>(learning_rate_);
+    out.put<std::uint64_t>(state_.size());
+    for (const auto& s : state_) out.put_matrix(s.velocity);
+  }
+
+  /// All or nothing: a FormatError leaves the optimizer as it was.
+  void load_state(ByteReader& in, const ParameterList<S>& params) {
+    detail::expect_optimizer_name(in, name);
+    const double lr = in.get<double>();
+    auto velocities = detail::read_state_matrices(in, params, in.get<std::uint64_t>(), name);
+    std::vector<ParamState> state;
+    for (auto& v : velocities) state.push_back(ParamState{std::move(v)});
+    state_ = std::move(state);
+    learning_rate_ = lr;
+  }
+
+ private:
+  Config config_;
+  double learning_rate_;
+  std::vector<ParamState> state_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+struct AdamConfig {
+  double learning_rate = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-8;
+  double weight_decay = 0.0;
+  bool decoupled_weight_decay = false;  ///< AdamW: w -= lr wd w instead of g += wd w
+
+  template <class V>
+  void visit(V&& field) {
+    field("learning_rate", learning_rate);
+    field("beta1", beta1);
+    field("beta2", beta2);
+    field("epsilon", epsilon);
+    field("weight_decay", weight_decay);
+    field("decoupled_weight_decay", decoupled_weight_decay);
+  }
+};
+
+/// Adam (Kingma & Ba 2015) with bias correction:
+///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr m^ / (sqrt(v^) + eps).
+template <class S>
+class Adam {
+ public:
+  using Config = AdamConfig;
+  static constexpr const char* name = "adam";
+
+  /// The per-parameter state: first and second moment estimates.
+  struct ParamState {
+    Matrix<S> m, v;
+  };
+
+  explicit Adam(Config config = {}) : config_(config), learning_rate_(config.learning_rate) {
+    rlhash::detail::require(config.learning_rate >= 0 && config.beta1 >= 0 && config.beta1 < 1 &&
+                                config.beta2 >= 0 && config.beta2 < 1 && config.epsilon > 0 &&
+                                config.weight_decay >= 0,
+                            "Adam: expected learning_rate >= 0, betas in [0, 1), epsilon > 0, weight_decay >= 0");
+  }
+
+  const Config& config() const { return config_; }
+  double learning_rate() const { return learning_rate_; }
+  void set_learning_rate(double lr) { learning_rate_ = lr; }
+  std::int64_t steps() const { return steps_; }
+  const std::vector<ParamState>& state() const { return state_; }
+  void reset() {
+    state_.clear();
+    steps_ = 0;
+  }
+
+  void step(const ParameterList<S>& params) {
+    detail::ensure_state(state_, params, name, [](const ParamView<S>& p) {
+      return ParamState{Matrix<S>::Zero(p.rows, p.cols), Matrix<S>::Zero(p.rows, p.cols)};
+    });
+    ++steps_;
+    const double t = static_cast<double>(steps_);
+    const S b1 = static_cast<S>(config_.beta1), b2 = static_cast<S>(config_.beta2);
+    const S correction1 = static_cast<S>(1.0 - std::pow(config_.beta1, t));
+    const S correction2 = static_cast<S>(1.0 - std::pow(config_.beta2, t));
+    const S lr = static_cast<S>(learning_rate_), eps = static_cast<S>(config_.epsilon),
+            wd = static_cast<S>(config_.weight_decay);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const auto& p = params[i];
+      auto& s = state_[i];
+      detail::require_state_shape(s.m, p, name);
+      auto w = p.value();
+      const bool coupled = wd > 0 && !config_.decoupled_weight_decay;
+      const Matrix<S> g = coupled ? Matrix<S>(p.grad() + wd * w) : Matrix<S>(p.grad());
+      s.m = b1 * s.m + (S(1) - b1) * g;
+      s.v = b2 * s.v + (S(1) - b2) * g.cwiseProduct(g);
+      if (wd > 0 && config_.decoupled_weight_decay) w *= S(1) - lr * wd;
+      w.array() -= lr * (s.m.array() / correction1) / ((s.v.array() / correction2).sqrt() + eps);
+    }
+  }
+
+  void save_state(ByteWriter& out) const {
+    out.put_string(name);
+    out.put<double>(learning_rate_);
+    out.put<std::int64_t>(steps_);
+    out.put<std::uint64_t>(state_.size());
+    for (const auto& s : state_) {
+      out.put_matrix(s.m);
+      out.put_matrix(s.v);
+    }
+  }
+
+  /// All or nothing: a FormatError leaves the optimizer as it was.
+  void load_state(ByteReader& in, const ParameterList<S>& params) {
+    detail::expect_optimizer_name(in, name);
+    const double lr = in.get<double>();
+    const auto steps = in.get<std::int64_t>();
+    if (steps < 0) in.fail("a non-negative Adam step count, found " + std::to_string(steps));
+    const auto count = in.get<std::uint64_t>();
+    if (count != 0 && count != params.size())
+      in.fail("adam state for " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
+    std::vector<ParamState> state;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      ParamState s{in.template get_matrix<S>(), in.template get_matrix<S>()};
+      const auto& p = params[i];
+      if (s.m.rows() != p.rows || s.m.cols() != p.cols || s.v.rows() != p.rows || s.v.cols() != p.cols)
+        in.fail("adam state for '" + p.name + "' of " + std::to_string(p.rows) + " x " + std::to_string(p.cols));
+      state.push_back(std::move(s));
+    }
+    state_ = std::move(state);
+    steps_ = steps;
+    learning_rate_ = lr;
+  }
+
+ private:
+  Config config_;
+  double learning_rate_;
+  std::int64_t steps_ = 0;
+  std::vector<ParamState> state_;
+};
+
+}  // namespace rlhash::nn

@@ -1,0 +1,161 @@
+#pragma once
+/// \file
+/// Parameter views: the flat list of (value, gradient) pairs a layer exposes, and what
+/// optimizers, gradient clipping, checkpoints and early stopping do with such a list.
+///
+/// A view holds raw pointers into the layer's own matrices, so it stays valid as long as the
+/// layer is neither destroyed nor moved; take `parameters()` after the network is in place.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/serialize.hpp"
+#include "rlhash/core/types.hpp"
+
+namespace rlhash::nn {
+
+/// One trainable tensor: its values and the gradient accumulated by `backward`, both
+/// `rows x cols` column-major, and a name ("0.weight") for error messages and checkpoints.
+template <class S>
+struct ParamView {
+  S* value_data = nullptr;
+  S* grad_data = nullptr;
+  Index rows = 0;
+  Index cols = 0;
+  std::string name;
+
+  Eigen::Map<Matrix<S>> value() const { return {value_data, rows, cols}; }
+  Eigen::Map<Matrix<S>> grad() const { return {grad_data, rows, cols}; }
+  Index size() const { return rows * cols; }
+};
+
+template <class S>
+using ParameterList = std::vector<ParamView<S>>;
+
+/// A view of `value` and its gradient `grad` (same shape; both Eigen plain objects).
+template <class Plain>
+ParamView<typename Plain::Scalar> make_param(Plain& value, Plain& grad, std::string name) {
+  rlhash::detail::require(value.rows() == grad.rows() && value.cols() == grad.cols(),
+                  "make_param: '" + name + "' value and gradient shapes differ");
+  return {value.data(), grad.data(), value.rows(), value.cols(), std::move(name)};
+}
+
+/// Appends `from` to `to`, prefixing each name with `prefix` (e.g. "2.").
+template <class S>
+void append_parameters(ParameterList<S>& to, ParameterList<S> from, const std::string& prefix) {
+  for (auto& p : from) {
+    p.name = prefix + p.name;
+    to.push_back(std::move(p));
+  }
+}
+
+/// Total number of scalars in the list.
+template <class S>
+Index parameter_count(const ParameterList<S>& params) {
+  Index n = 0;
+  for (const auto& p : params) n += p.size();
+  return n;
+}
+
+template <class S>
+void zero_grad(const ParameterList<S>& params) {
+  for (const auto& p : params) p.grad().setZero();
+}
+
+/// Euclidean norm of all gradients taken together (accumulated in double).
+template <class S>
+double grad_norm(const ParameterList<S>& params) {
+  double sum = 0;
+  for (const auto& p : params) sum += static_cast<double>(p.grad().squaredNorm());
+  return std::sqrt(sum);
+}
+
+/// Global gradient-norm clipping: scales every gradient by max_norm / norm when the global
+/// norm exceeds `max_norm`. Returns the norm before clipping.
+template <class S>
+double clip_grad_norm(const ParameterList<S>& params, double max_norm) {
+  rlhash::detail::require(max_norm > 0, "clip_grad_norm: max_norm must be > 0, got " + std::to_string(max_norm));
+  const double norm = grad_norm(params);
+  if (norm > max_norm) {
+    const S scale = static_cast<S>(max_norm / norm);
+    for (const auto& p : params) p.grad() *= scale;
+  }
+  return norm;
+}
+
+/// A copy of every value (for early stopping's "best parameters").
+template <class S>
+std::vector<Matrix<S>> copy_values(const ParameterList<S>& params) {
+  std::vector<Matrix<S>> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.emplace_back(p.value());
+  return values;
+}
+
+/// Writes `values` back; the shapes must match the list exactly.
+template <class S>
+void assign_values(const ParameterList<S>& params, const std::vector<Matrix<S>>& values) {
+  rlhash::detail::require(values.size() == params.size(),
+                  "assign_values: " + std::to_string(values.size()) + " matrices for " +
+                      std::to_string(params.size()) + " parameters");
+  for (std::size_t i = 0; i < params.size(); ++i)
+    rlhash::detail::require(values[i].rows() == params[i].rows && values[i].cols() == params[i].cols,
+                    "assign_values: shape mismatch for parameter '" + params[i].name + "'");
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].value() = values[i];
+}
+
+/// "name rows x cols" for every parameter, comma-separated (for error messages).
+template <class S>
+std::string describe_shapes(const ParameterList<S>& params) {
+  std::string text;
+  for (const auto& p : params) {
+    if (!text.empty()) text += ", ";
+    text += p.name + " " + std::to_string(p.rows) + "x" + std::to_string(p.cols);
+  }
+  return text;
+}
+
+/// Writes the count, then each parameter's name and value matrix (shape included).
+template <class S>
+void write_parameters(ByteWriter& out, const ParameterList<S>& params) {
+  out.put<std::uint64_t>(params.size());
+  for (const auto& p : params) {
+    out.put_string(p.name);
+    out.put_matrix(p.value());
+  }
+}
+
+/// Reads what write_parameters wrote into temporaries and checks count, names and shapes
+/// against `params` (the network being loaded); nothing is assigned. A file written for
+/// another architecture is a FormatError that names the first difference.
+template <class S>
+std::vector<Matrix<S>> read_parameter_values(ByteReader& in, const ParameterList<S>& params) {
+  const auto count = in.get<std::uint64_t>();
+  if (count != params.size())
+    in.fail(std::to_string(params.size()) + " parameters (" + describe_shapes(params) + "), found " +
+            std::to_string(count) + " (a different architecture?)");
+  std::vector<Matrix<S>> values;
+  values.reserve(params.size());
+  for (const auto& p : params) {
+    const std::string name = in.get_string();
+    if (name != p.name) in.fail("parameter '" + p.name + "', found '" + name + "' (a different architecture?)");
+    values.push_back(in.template get_matrix<S>());
+    const auto& v = values.back();
+    if (v.rows() != p.rows || v.cols() != p.cols)
+      in.fail("parameter '" + p.name + "' of " + std::to_string(p.rows) + " x " + std::to_string(p.cols) +
+              ", found " + std::to_string(v.rows()) + " x " + std::to_string(v.cols()) +
+              " (a different architecture?)");
+  }
+  return values;
+}
+
+/// read_parameter_values, then assign: the parameters change only when the whole read succeeds.
+template <class S>
+void read_parameters(ByteReader& in, const ParameterList<S>& params) {
+  assign_values(params, read_parameter_values(in, params));
+}
+
+}  // namespace rlhash::nn
