@@ -1,0 +1,591 @@
+#pragma once
+/// \file
+/// Deep policy hashing with listwise supervision (project issue "Listwise deep policy hashing";
+/// docs/methods/policy-hashing.md has every design choice and its measurements).
+///
+/// Two networks of the same architecture map an item to K logits z; p = sigmoid(z) are the
+/// probabilities of a Bernoulli policy over the K bits:
+///   - the QUERY network pi_theta, trained;
+///   - the DATABASE network phi, a slowly changing copy of it, which encodes every training item
+///     into thresholded bits B_j = [z_j > 0]: the whole rank list, not a mini-batch.
+/// Repeated until the epochs run out (or validation mAP stops improving):
+///   1. every `database_update_every` steps, phi <- theta ("copy") or phi <- tau theta +
+///      (1 - tau) phi ("polyak"), and the database codes are re-encoded with phi;
+///   2. for each query i of a mini-batch (queries are training items), S codes h_1..h_S are
+///      drawn from pi_theta(. | x_i); each ranks the whole database (item i itself left out) by
+///      Hamming distance, and its reward R_s is a listwise metric of that ranking (tie-aware AP
+///      by default; reward/listwise_reward.hpp). The policy gradient of E[R] is estimated by
+///      REINFORCE with the leave-one-out baseline b_s = mean_{s' != s} R_s' (unbiased):
+///        d(-E[R]) / dz_i  ~=  -(1/S) sum_s (R_s - b_s) (h_s - p_i)            (RLOO)
+///      — the same as the batch-mean baseline of the issue, rescaled by S / (S - 1);
+///   3. optionally an auxiliary asymmetric pairwise term pulls the query's relaxed code
+///      u = 2p - 1 towards the database codes c_j = 2B_j - 1 of its relevant items and away
+///      from the others: (u . c_j / K - y_ij)^2, y = +1 / -1, relevant and irrelevant pairs
+///      weighted equally (ADSH-style, Jiang & Li 2018). It is off
+///      with aux_weight = 0 (pure listwise policy gradient) and can be limited to the first
+///      aux_epochs epochs (a warm start).
+/// encode() thresholds the query network's probabilities (z > 0 <=> p > 1/2).
+///
+/// The network is a template policy (MlpPolicyNetwork: 784 -> 1024 -> 512 -> K with ReLU by
+/// default; plug any toolkit module that outputs K logits), and so is the reward (MetricReward
+/// chooses by name from Config::reward; a fixed policy such as TieAwareApReward ignores it).
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "rlhash/codes/binary_codes.hpp"
+#include "rlhash/core/config.hpp"
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/random.hpp"
+#include "rlhash/core/serialize.hpp"
+#include "rlhash/core/types.hpp"
+#include "rlhash/data/labels.hpp"
+#include "rlhash/eval/evaluate.hpp"
+#include "rlhash/methods/hasher.hpp"
+#include "rlhash/nn/activation.hpp"
+#include "rlhash/nn/dense.hpp"
+#include "rlhash/nn/module.hpp"
+#include "rlhash/nn/optimizer.hpp"
+#include "rlhash/nn/parameters.hpp"
+#include "rlhash/nn/schedule.hpp"
+#include "rlhash/nn/sequential.hpp"
+#include "rlhash/nn/trainer.hpp"
+#include "rlhash/reward/listwise_reward.hpp"
+#include "rlhash/search/hamming.hpp"
+#include "rlhash/search/parallel.hpp"
+
+namespace rlhash {
+
+// ---------------------------------------------------------------------------------------------
+// Network policy
+//
+// A network policy N provides `using Scalar`, `using Net` (a module, nn/module.hpp, whose
+// forward/infer map inputs x N features to bits x N LOGITS), `struct Config` (fields listed by
+// visit(), merged into the hasher's Config) and `static Net make(Index inputs, Index bits,
+// const Config&, Rng&)`. The sigmoid is applied by the hasher: the REINFORCE gradient is taken
+// w.r.t. the logits (d log P / dz = h - p), which never divides by p(1 - p).
+
+/// inputs -> hidden1 -> ReLU -> hidden2 -> ReLU -> bits, He-initialised hidden layers and a
+/// Xavier-initialised output layer (default 784 -> 1024 -> 512 -> K).
+template <class S>
+struct MlpPolicyNetwork {
+  using Scalar = S;
+  using Net = nn::Sequential<nn::Dense<S>, nn::ReLU<S>, nn::Dense<S>, nn::ReLU<S>, nn::Dense<S>>;
+  struct Config {
+    int hidden1 = 1024;
+    int hidden2 = 512;
+    template <class V>
+    void visit(V&& field) {
+      field("hidden1", hidden1);
+      field("hidden2", hidden2);
+    }
+  };
+  static Net make(Index inputs, Index bits, const Config& c, Rng& rng) {
+    detail::require(c.hidden1 > 0 && c.hidden2 > 0, "dph: hidden1 and hidden2 must be > 0, got " +
+                                                        std::to_string(c.hidden1) + " and " + std::to_string(c.hidden2));
+    nn::Dense<S> first(inputs, c.hidden1, rng, nn::Init::he_uniform);
+    nn::Dense<S> second(c.hidden1, c.hidden2, rng, nn::Init::he_uniform);
+    nn::Dense<S> out(c.hidden2, bits, rng, nn::Init::xavier_uniform);
+    return Net(std::move(first), nn::ReLU<S>(), std::move(second), nn::ReLU<S>(), std::move(out));
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The listwise policy gradient
+
+/// Leave-one-out REINFORCE (Kool, van Hoof & Welling 2019) for ONE query: the gradient of the
+/// loss -E_{h ~ Bernoulli(p)}[R(h)] w.r.t. the logits, estimated from S >= 2 independent samples
+/// `actions` (bits x S, 0/1) with rewards `rewards[s]`:
+///   g = -(1/S) sum_s (R_s - b_s) (h_s - p),   b_s = (1/(S-1)) sum_{s' != s} R_s'.
+/// b_s does not depend on h_s, so E[g] is exactly -dE[R]/dz.
+template <class S>
+Vector<S> rloo_logit_gradient(const Eigen::Ref<const Vector<S>>& probabilities,
+                              const Eigen::Ref<const Matrix<S>>& actions, const double* rewards) {
+  const Index samples = actions.cols();
+  detail::require(samples >= 2, "rloo_logit_gradient: needs at least 2 samples, got " + std::to_string(samples));
+  detail::require(actions.rows() == probabilities.size(),
+                  "rloo_logit_gradient: actions have " + std::to_string(actions.rows()) + " bits, probabilities " +
+                      std::to_string(probabilities.size()));
+  double sum = 0.0;
+  for (Index s = 0; s < samples; ++s) sum += rewards[s];
+  Vector<S> grad = Vector<S>::Zero(probabilities.size());
+  const double others = static_cast<double>(samples - 1);
+  for (Index s = 0; s < samples; ++s) {
+    const double advantage = rewards[s] - (sum - rewards[s]) / others;
+    if (advantage != 0.0) grad.noalias() += static_cast<S>(-advantage) * (actions.col(s) - probabilities);
+  }
+  return grad / static_cast<S>(samples);
+}
+
+/// What one batch's listwise policy gradient produced.
+template <class S>
+struct ListwiseGradient {
+  Matrix<S> logit_grad;     ///< dLoss/dlogits (bits x B), loss = -mean over the batch of E[R]
+  Matrix<S> actions;        ///< the sampled codes, bits x (B S): sample s of query q in column q S + s
+  Matrix<double> rewards;   ///< S x B
+  double mean_reward = 0;   ///< over all samples of the batch
+};
+
+/// The relevance flags of database item j (j < database_labels.size()) for query item `query`
+/// of `query_labels`, as 0/1 bytes.
+inline void relevance_flags(const Labels& query_labels, Index query, const Labels& database_labels,
+                            std::vector<std::uint8_t>& flags) {
+  const Index n = database_labels.size();
+  flags.resize(static_cast<std::size_t>(n));
+  if (query_labels.words_per_item() == 1 && database_labels.words_per_item() == 1) {
+    const std::uint64_t word = query_labels.row(query)[0];
+    const std::uint64_t* rows = database_labels.row(0);
+    for (Index j = 0; j < n; ++j) flags[static_cast<std::size_t>(j)] = (word & rows[j]) != 0 ? 1 : 0;
+  } else {
+    for (Index j = 0; j < n; ++j)
+      flags[static_cast<std::size_t>(j)] = query_labels.relevant(query, database_labels, j) ? 1 : 0;
+  }
+}
+
+/// The listwise policy gradient of a batch (step 2 of the method). Query q of the batch has
+/// logits `logits.col(q)` and is database item `query_items[q]` (left out of its own ranking);
+/// relevance comes from `labels` (the database's labels, which are also the queries'). `samples` codes per query are drawn from `rng` in a fixed order
+/// (query by query, bit by bit), then the rewards are computed on `threads` threads (0: all
+/// cores) — the result does not depend on the thread count.
+template <class S, class Reward>
+ListwiseGradient<S> listwise_policy_gradient(const Eigen::Ref<const Matrix<S>>& logits,
+                                             const std::vector<Index>& query_items, const BinaryCodes& database,
+                                             const Labels& labels, int samples, const Reward& reward, Rng& rng,
+                                             int threads = 1) {
+  const Index batch = logits.cols();
+  const Index bits = logits.rows();
+  const Index n = database.size();
+  detail::require(samples >= 2, "listwise policy gradient: samples = " + std::to_string(samples) + ", expected >= 2");
+  detail::require(static_cast<Index>(query_items.size()) == batch,
+                  "listwise policy gradient: " + std::to_string(query_items.size()) + " query items for " +
+                      std::to_string(batch) + " logit columns");
+  detail::require(database.bits() == bits, "listwise policy gradient: database codes have " +
+                                               std::to_string(database.bits()) + " bits, the logits " +
+                                               std::to_string(bits));
+  detail::require(labels.size() == n, "listwise policy gradient: " + std::to_string(labels.size()) +
+                                          " labels for a database of " + std::to_string(n) + " codes");
+  for (Index q : query_items)
+    detail::require(q >= 0 && q < n, "listwise policy gradient: query item " + std::to_string(q) +
+                                         " outside the database [0, " + std::to_string(n) + ")");
+  ListwiseGradient<S> out;
+  const Matrix<S> p = (S(1) / (S(1) + (-logits.array()).exp())).matrix();
+  out.actions.resize(bits, batch * samples);
+  for (Index q = 0; q < batch; ++q)
+    for (Index s = 0; s < samples; ++s)
+      for (Index b = 0; b < bits; ++b)
+        out.actions(b, q * samples + s) = uniform_unit(rng) < static_cast<double>(p(b, q)) ? S(1) : S(0);
+  const BinaryCodes sampled = BinaryCodes::from_probabilities(out.actions);
+  out.rewards.resize(samples, batch);
+  out.logit_grad.resize(bits, batch);
+  if (n > 0 && batch > 0) {
+    const int workers = static_cast<int>(std::min<Index>(detail::resolve_threads(threads), batch));
+    detail::run_parallel(workers, [&](int t) {
+      std::vector<std::int32_t> distances(static_cast<std::size_t>(n));
+      std::vector<std::uint8_t> relevant;
+      ListwiseRewardWorkspace workspace;
+      for (Index q = detail::share_begin(batch, workers, t); q < detail::share_begin(batch, workers, t + 1); ++q) {
+        const Index item = query_items[static_cast<std::size_t>(q)];
+        relevance_flags(labels, item, labels, relevant);
+        for (Index s = 0; s < samples; ++s) {
+          hamming_distances(sampled.row(q * samples + s), database, distances.data());
+          out.rewards(s, q) = reward(distances.data(), relevant.data(), n, static_cast<int>(bits), item, workspace);
+        }
+        out.logit_grad.col(q) = rloo_logit_gradient<S>(p.col(q), out.actions.middleCols(q * samples, samples),
+                                                       out.rewards.col(q).data());
+      }
+    });
+  } else {
+    out.rewards.setZero();
+    out.logit_grad.setZero();
+  }
+  if (batch > 0) out.logit_grad /= static_cast<S>(batch);
+  out.mean_reward = out.rewards.size() > 0 ? out.rewards.mean() : 0.0;
+  return out;
+}
+
+/// The auxiliary asymmetric pairwise term (optional, step 3 of the method): for query q
+/// (database item query_items[q]) with relaxed code u = 2 p - 1 and database codes
+/// c_j = 2 B_j - 1 (`database_signs`, bits x N, +-1), s_qj = u_q . c_j / K in [-1, 1] and
+///   L = mean_q [ mean_{j relevant} (s_qj - 1)^2 + mean_{j irrelevant, j != q} (s_qj + 1)^2 ] / 2,
+/// the two halves weighted equally so that the 1 : (classes - 1) imbalance of the pairs does not
+/// reduce the term to "push everything apart" (which, with the nearly constant codes of a random
+/// network, flips the whole database at every update). ADDS dL/dlogits (bits x B) to
+/// `logit_grad`; returns L.
+template <class S>
+double asymmetric_pairwise_term(const Eigen::Ref<const Matrix<S>>& logits, const std::vector<Index>& query_items,
+                                const Matrix<S>& database_signs, const Labels& labels, Matrix<S>& logit_grad) {
+  const Index batch = logits.cols(), bits = logits.rows(), n = database_signs.cols();
+  detail::require(database_signs.rows() == bits && labels.size() == n && static_cast<Index>(query_items.size()) == batch &&
+                      logit_grad.rows() == bits && logit_grad.cols() == batch,
+                  "asymmetric pairwise term: inconsistent shapes");
+  if (batch == 0 || n < 2) return 0.0;
+  const Matrix<S> p = (S(1) / (S(1) + (-logits.array()).exp())).matrix();
+  const Matrix<S> u = (S(2) * p.array() - S(1)).matrix();
+  Matrix<S> residual(n, batch);
+  residual.noalias() = database_signs.transpose() * u;
+  residual /= static_cast<S>(bits);
+  std::vector<std::uint8_t> relevant;
+  double loss = 0.0;
+  for (Index q = 0; q < batch; ++q) {
+    const Index item = query_items[static_cast<std::size_t>(q)];
+    detail::require(item >= 0 && item < n, "asymmetric pairwise term: query item " + std::to_string(item) +
+                                               " outside [0, " + std::to_string(n) + ")");
+    relevance_flags(labels, item, labels, relevant);
+    relevant[static_cast<std::size_t>(item)] = 2;  // left out
+    Index positives = 0, negatives = 0;
+    for (Index j = 0; j < n; ++j) {
+      const auto r = relevant[static_cast<std::size_t>(j)];
+      positives += r == 1 ? 1 : 0;
+      negatives += r == 0 ? 1 : 0;
+    }
+    // Each present half gets weight 1/2 (all of it when the other half is empty).
+    const int halves = (positives > 0 ? 1 : 0) + (negatives > 0 ? 1 : 0);
+    const double w_pos = positives > 0 ? 1.0 / (halves * static_cast<double>(positives)) : 0.0;
+    const double w_neg = negatives > 0 ? 1.0 / (halves * static_cast<double>(negatives)) : 0.0;
+    for (Index j = 0; j < n; ++j) {
+      const auto r = relevant[static_cast<std::size_t>(j)];
+      const double diff = static_cast<double>(residual(j, q)) - (r == 1 ? 1.0 : -1.0);
+      const double w = r == 2 ? 0.0 : (r == 1 ? w_pos : w_neg);
+      loss += w * diff * diff;
+      residual(j, q) = static_cast<S>(w * diff);  // now w * (s - y)
+    }
+  }
+  // dL/du = (2 / (B K)) C [w (s - y)];  du/dz = 2 p (1 - p).
+  Matrix<S> d_u(bits, batch);
+  d_u.noalias() = database_signs * residual;
+  d_u *= static_cast<S>(2.0 / (static_cast<double>(batch) * static_cast<double>(bits)));
+  logit_grad.array() += d_u.array() * S(2) * p.array() * (S(1) - p.array());
+  return loss / static_cast<double>(batch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hasher
+
+/// What the step observer sees after each training step's gradients (before the optimizer
+/// applies them): for monitoring, and for tests of the database schedule.
+template <class Net>
+struct PolicyHashingStep {
+  long long step = 0;               ///< global step (optimizer updates before this one)
+  int epoch = 0;
+  double mean_reward = 0;           ///< mean listwise reward of the step's samples (0 when pg_weight = 0)
+  double aux_loss = 0;              ///< auxiliary term (0 when inactive)
+  bool database_updated = false;    ///< the database network was updated at the start of this step
+  long long database_updates = 0;   ///< updates so far in this fit (the initial copy not counted)
+  const Net* query_network = nullptr;
+  const Net* database_network = nullptr;
+  const BinaryCodes* database_codes = nullptr;
+};
+
+template <class Network = MlpPolicyNetwork<float>, class Reward = MetricReward>
+class PolicyHashingHasher {
+ public:
+  using Scalar = typename Network::Scalar;
+  using S = Scalar;
+  using Net = typename Network::Net;
+  static constexpr const char* method_name = "dph";
+
+  struct Config {
+    int bits = 32;
+    std::uint64_t seed = 0;
+    typename Network::Config network;
+    // The listwise policy
+    std::string reward = "tie_ap";         ///< tie_ap | ap | ap@K | ndcg@K | precision@K (MetricReward)
+    int samples = 8;                       ///< S codes sampled per query (>= 2: the baseline needs others)
+    double pg_weight = 1.0;                ///< weight of the listwise policy gradient (0: ablation only)
+    // The database network
+    std::string database_update = "copy";  ///< copy | polyak
+    int database_update_every = 70;        ///< steps between database-network updates (E)
+    double polyak_tau = 0.5;               ///< polyak: phi <- tau theta + (1 - tau) phi
+    // Auxiliary asymmetric pairwise term
+    double aux_weight = 0.0;               ///< 0: pure listwise policy gradient
+    int aux_epochs = 0;                    ///< epochs with the auxiliary term; 0: all (a warm start when > 0)
+    // Optimisation
+    double learning_rate = 3e-4;           ///< Adam (chosen on validation mAP: docs/methods/policy-hashing.md)
+    double lr_decay = 0.1;                 ///< x lr_decay every lr_decay_steps steps
+    long long lr_decay_steps = 1000000;
+    double weight_decay = 0.0;
+    int batch_size = 64;
+    int epochs = 60;
+    int patience = 15;                     ///< epochs without validation improvement; 0: never stop early
+    double max_grad_norm = 0.0;            ///< 0: no clipping
+    int encode_batch = 1024;               ///< items per forward pass when encoding
+
+    template <class V>
+    void visit(V&& field) {
+      field("bits", bits);
+      field("seed", seed);
+      network.visit(field);
+      field("reward", reward);
+      field("samples", samples);
+      field("pg_weight", pg_weight);
+      field("database_update", database_update);
+      field("database_update_every", database_update_every);
+      field("polyak_tau", polyak_tau);
+      field("aux_weight", aux_weight);
+      field("aux_epochs", aux_epochs);
+      field("learning_rate", learning_rate);
+      field("lr_decay", lr_decay);
+      field("lr_decay_steps", lr_decay_steps);
+      field("weight_decay", weight_decay);
+      field("batch_size", batch_size);
+      field("epochs", epochs);
+      field("patience", patience);
+      field("max_grad_norm", max_grad_norm);
+      field("encode_batch", encode_batch);
+    }
+  };
+
+  /// Called after every training step's gradients (optional; not part of the config).
+  std::function<void(const PolicyHashingStep<Net>&)> step_observer;
+
+  PolicyHashingHasher() : PolicyHashingHasher(Config()) {}
+  explicit PolicyHashingHasher(Config config) : config_(std::move(config)), reward_(make_reward(config_)) {
+    const auto& c = config_;
+    const std::string m = method_name;
+    detail::require_bits(c.bits, method_name);
+    detail::require(c.samples >= 2, m + ": samples must be >= 2 (the leave-one-out baseline), got " +
+                                        std::to_string(c.samples));
+    detail::require(c.pg_weight >= 0 && c.aux_weight >= 0 && (c.pg_weight > 0 || c.aux_weight > 0),
+                    m + ": pg_weight and aux_weight must be >= 0 and not both 0, got " + std::to_string(c.pg_weight) +
+                        " and " + std::to_string(c.aux_weight));
+    detail::require(c.aux_epochs >= 0, m + ": aux_epochs must be >= 0, got " + std::to_string(c.aux_epochs));
+    detail::require(c.database_update == "copy" || c.database_update == "polyak",
+                    m + ": database_update must be 'copy' or 'polyak', got '" + c.database_update + "'");
+    detail::require(c.database_update_every >= 1, m + ": database_update_every must be >= 1, got " +
+                                                      std::to_string(c.database_update_every));
+    detail::require(c.polyak_tau > 0 && c.polyak_tau <= 1,
+                    m + ": polyak_tau must be in (0, 1], got " + std::to_string(c.polyak_tau));
+    detail::require(c.learning_rate > 0 && c.lr_decay > 0 && c.lr_decay_steps > 0 && c.weight_decay >= 0,
+                    m + ": expected learning_rate > 0, lr_decay > 0, lr_decay_steps > 0, weight_decay >= 0");
+    detail::require(c.batch_size >= 1, m + ": batch_size must be >= 1, got " + std::to_string(c.batch_size));
+    detail::require(c.epochs >= 0 && c.patience >= 0 && c.max_grad_norm >= 0,
+                    m + ": epochs, patience and max_grad_norm must be >= 0");
+    detail::require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
+  }
+  const Config& config() const { return config_; }
+
+  /// Trains on `features` (D x N, one item per column) with their labels (single or multi);
+  /// the training items are both the queries and the database of the listwise rewards.
+  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
+    const std::string m = method_name;
+    detail::require(features.cols() >= 2 && features.rows() > 0,
+                    m + ": needs at least 2 training items with > 0 dimensions, got " + std::to_string(features.cols()) +
+                        " items of " + std::to_string(features.rows()) + " dimensions");
+    detail::require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) + " labels for " +
+                                                          std::to_string(features.cols()) + " training items");
+    detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
+    const bool validate = options.validation_features != nullptr && options.validation_labels != nullptr &&
+                          options.validation_features->cols() > 1;
+    if (validate) {
+      detail::require_dims(options.validation_features->rows(), features.rows(), method_name);
+      detail::require(options.validation_labels->size() == options.validation_features->cols(),
+                      m + ": " + std::to_string(options.validation_labels->size()) + " validation labels for " +
+                          std::to_string(options.validation_features->cols()) + " validation items");
+    }
+    const int threads = detail::resolve_threads(options.threads);
+
+    Net net = make_network(features.rows());
+    Net database_net = net;  // phi_0 = theta_0
+    BinaryCodes database_codes;
+    Matrix<S> database_signs;
+    auto encode_database = [&]() {
+      database_codes = BinaryCodes::from_signs(infer_logits(database_net, features, config_.encode_batch));
+      if (config_.aux_weight > 0) database_signs = database_codes.template unpack<S>(true);
+    };
+    encode_database();
+    long long updates = 0;
+
+    nn::TrainerConfig tc;
+    tc.epochs = config_.epochs;
+    tc.batch_size = config_.batch_size;
+    tc.seed = config_.seed ^ 0x9E3779B97F4A7C15ULL;  // the trainer's stream differs from the initialisation's
+    tc.max_grad_norm = config_.max_grad_norm;
+    tc.patience = validate ? config_.patience : 0;
+    tc.higher_is_better = true;
+    tc.restore_best = true;
+    tc.checkpoint_path = options.checkpoint_path;
+    tc.checkpoint_every = options.checkpoint_path.empty() ? 0 : options.checkpoint_every;
+    tc.resume = options.resume;
+    const nn::StepDecaySchedule schedule{config_.learning_rate, config_.lr_decay, config_.lr_decay_steps};
+    nn::Adam<S> optimizer(nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
+    nn::Trainer<Net, nn::Adam<S>, nn::StepDecaySchedule> trainer(net, optimizer, schedule, tc);
+
+    auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
+      PolicyHashingStep<Net> info;
+      info.step = context.step;
+      info.epoch = context.epoch;
+      if (context.step > 0 && context.step % config_.database_update_every == 0) {
+        update_database_network(database_net, net);
+        encode_database();
+        ++updates;
+        info.database_updated = true;
+      }
+      Matrix<S> x(features.rows(), static_cast<Index>(batch.size()));
+      for (std::size_t j = 0; j < batch.size(); ++j) x.col(static_cast<Index>(j)) = features.col(batch[j]).template cast<S>();
+      const Matrix<S> logits = net.forward(x);
+      Matrix<S> d_logits = Matrix<S>::Zero(logits.rows(), logits.cols());
+      double loss = 0.0;
+      if (config_.pg_weight > 0) {
+        const auto pg = listwise_policy_gradient<S>(logits, batch, database_codes, labels, config_.samples, reward_,
+                                                    *context.rng, threads);
+        d_logits += static_cast<S>(config_.pg_weight) * pg.logit_grad;
+        loss -= config_.pg_weight * pg.mean_reward;
+        info.mean_reward = pg.mean_reward;
+      }
+      if (config_.aux_weight > 0 && (config_.aux_epochs == 0 || context.epoch < config_.aux_epochs)) {
+        Matrix<S> aux_grad = Matrix<S>::Zero(logits.rows(), logits.cols());
+        info.aux_loss = asymmetric_pairwise_term<S>(logits, batch, database_signs, labels, aux_grad);
+        d_logits += static_cast<S>(config_.aux_weight) * aux_grad;
+        loss += config_.aux_weight * info.aux_loss;
+      }
+      net.backward(d_logits);
+      info.database_updates = updates;
+      info.query_network = &net;
+      info.database_network = &database_net;
+      info.database_codes = &database_codes;
+      if (step_observer) step_observer(info);
+      return loss;
+    };
+
+    if (validate)
+      trainer.hooks.validate = [&](int) {
+        return validation_map(net, *options.validation_features, *options.validation_labels, config_.encode_batch);
+      };
+    trainer.hooks.progress = options.progress;
+    // The method section: method, code length, database network and update count, so a resume
+    // continues with the same database (its codes are re-encoded from the network: deterministic).
+    trainer.hooks.save_extra = [&](ByteWriter& out) {
+      out.put_string(method_name);
+      out.put<std::int32_t>(config_.bits);
+      out.put<std::int64_t>(updates);
+      nn::write_parameters(out, database_net.parameters());
+    };
+    trainer.hooks.load_extra = [&](ByteReader& in) {
+      const std::string found = in.get_string();
+      const auto bits = in.get<std::int32_t>();
+      if (found != method_name || bits != config_.bits)
+        in.fail(m + " checkpoint with " + std::to_string(config_.bits) + " bits, found " + found + " with " +
+                std::to_string(bits) + " bits");
+      const auto loaded_updates = in.get<std::int64_t>();
+      if (loaded_updates < 0) in.fail("a non-negative database update count");
+      nn::read_parameters(in, database_net.parameters());
+      updates = loaded_updates;
+      encode_database();
+    };
+    last_result_ = trainer.run(features.cols(), step);
+    database_updates_ = updates;
+    net_.emplace(std::move(net));
+    inputs_ = features.rows();
+  }
+
+  /// Bits [p > 1/2] of the query network (thresholded on the logit, z > 0), deterministic.
+  BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
+    detail::require_fitted(net_.has_value(), method_name);
+    detail::require_dims(features.rows(), inputs_, method_name);
+    return BinaryCodes::from_signs(infer_logits(*net_, features, config_.encode_batch));
+  }
+
+  /// The query network's bit probabilities p = sigmoid(z) (bits x N).
+  MatrixF probabilities(const Eigen::Ref<const MatrixF>& features) const {
+    detail::require_fitted(net_.has_value(), method_name);
+    detail::require_dims(features.rows(), inputs_, method_name);
+    const Matrix<S> z = infer_logits(*net_, features, config_.encode_batch);
+    return (S(1) / (S(1) + (-z.array()).exp())).matrix().template cast<float>();
+  }
+
+  void save(ByteWriter& out) const {
+    detail::require_fitted(net_.has_value(), method_name);
+    out.put<std::int64_t>(inputs_);
+    nn::write_parameters(out, const_cast<Net&>(*net_).parameters());  // read only
+  }
+  /// All or nothing: a FormatError (other architecture, code length, truncated data) leaves the
+  /// hasher as it was.
+  void load(ByteReader& in) {
+    const auto inputs = in.get<std::int64_t>();
+    if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
+      in.fail(std::string("the input dimension of a ") + method_name + " model, found " + std::to_string(inputs));
+    Net net = make_network(static_cast<Index>(inputs));
+    nn::read_parameters(in, net.parameters());
+    net_.emplace(std::move(net));
+    inputs_ = static_cast<Index>(inputs);
+  }
+
+  bool fitted() const { return net_.has_value(); }
+  /// What the last fit's trainer reported (epochs, steps, best validation mAP, ...).
+  const nn::TrainResult& last_result() const { return last_result_; }
+  /// Database-network updates in the last fit (the initial copy not counted).
+  long long database_updates() const { return database_updates_; }
+  const Reward& reward() const { return reward_; }
+
+  /// A network of this config for `inputs`-dimensional items, initialised from the seed.
+  Net make_network(Index inputs) const {
+    Rng rng(config_.seed);
+    return Network::make(inputs, config_.bits, config_.network, rng);
+  }
+
+ private:
+  static Reward make_reward(const Config& c) {
+    if constexpr (std::is_constructible_v<Reward, const std::string&>) {
+      return Reward(c.reward);
+    } else {
+      return Reward{};
+    }
+  }
+
+  /// phi <- theta (copy) or phi <- tau theta + (1 - tau) phi (polyak), parameter by parameter.
+  void update_database_network(Net& database, Net& query) const {
+    const auto to = database.parameters();
+    const auto from = query.parameters();
+    const S tau = static_cast<S>(config_.database_update == "copy" ? 1.0 : config_.polyak_tau);
+    for (std::size_t i = 0; i < to.size(); ++i) {
+      if (tau == S(1))
+        to[i].value() = from[i].value();
+      else
+        to[i].value() = tau * from[i].value() + (S(1) - tau) * to[i].value();
+    }
+  }
+
+  static Matrix<S> infer_logits(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk) {
+    Matrix<S> out;
+    for (Index begin = 0; begin < features.cols(); begin += chunk) {
+      const Index size = std::min(chunk, features.cols() - begin);
+      const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
+      Matrix<S> z = net.infer(x);
+      if (out.size() == 0) out.resize(z.rows(), features.cols());
+      out.middleCols(begin, size) = z;
+    }
+    return out;
+  }
+
+  /// Validation mAP (stable ties) of the validation items against each other, each left out of
+  /// its own ranking: codes of unseen items on both sides, as in the retrieval protocol where
+  /// almost the whole database is unseen. Never the test queries.
+  static double validation_map(const Net& net, const MatrixF& features, const Labels& labels, Index chunk) {
+    const BinaryCodes codes = BinaryCodes::from_signs(infer_logits(net, features, chunk));
+    EvalOptions options;
+    options.map_at.clear();
+    options.precision_at.clear();
+    options.ndcg_at.clear();
+    options.exclude_self = true;
+    options.threads = 1;
+    return evaluate(codes, codes, labels, labels, options).map;
+  }
+
+  Config config_;
+  Reward reward_;
+  Index inputs_ = 0;
+  std::optional<Net> net_;
+  nn::TrainResult last_result_;
+  long long database_updates_ = 0;
+};
+
+/// Deep policy hashing with the default MLP over float features and the configurable reward
+/// (CLI name "dph").
+using PolicyHashing = PolicyHashingHasher<MlpPolicyNetwork<float>, MetricReward>;
+
+}  // namespace rlhash
