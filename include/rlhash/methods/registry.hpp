@@ -7,7 +7,12 @@
 #include <vector>
 
 #include "rlhash/methods/any_hasher.hpp"
+#include "rlhash/methods/baselines/itq.hpp"
+#include "rlhash/methods/baselines/ksh.hpp"
+#include "rlhash/methods/baselines/sdh.hpp"
+#include "rlhash/methods/baselines/sh.hpp"
 #include "rlhash/methods/lsh.hpp"
+#include "rlhash/methods/policy_hashing.hpp"
 
 namespace rlhash {
 
@@ -29,6 +34,11 @@ struct MethodEntry {
 inline const std::vector<MethodEntry>& method_table() {
   static const std::vector<MethodEntry> table = {
       {"lsh", "random-projection LSH (unsupervised)", &make_default<Lsh>},
+      {"itq", "iterative quantization (unsupervised)", &make_default<Itq>},
+      {"sh", "spectral hashing (unsupervised)", &make_default<Sh>},
+      {"sdh", "supervised discrete hashing", &make_default<Sdh>},
+      {"ksh", "kernel-based supervised hashing", &make_default<Ksh>},
+      {"dph", "listwise deep policy hashing (policy gradient on AP)", &make_default<PolicyHashing>},
   };
   return table;
 }
