@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "rlhash/search/hamming.hpp"
 #include "rlhash/codes/binary_codes.hpp"
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
@@ -21,13 +22,6 @@ struct DistanceStats {
   int max = 0;
 };
 
-/// Hamming distance between two codes of `words` packed words (tail bits zero).
-inline int hamming_distance(const std::uint64_t* a, const std::uint64_t* b, int words) {
-  int d = 0;
-  for (int w = 0; w < words; ++w) d += __builtin_popcountll(a[w] ^ b[w]);
-  return d;
-}
-
 /// Pairwise statistics of a codebook of at least two codes.
 inline DistanceStats pairwise_distance_stats(const BinaryCodes& codes) {
   detail::require(codes.size() >= 2, "pairwise distances: need at least 2 codes, found " + std::to_string(codes.size()));
@@ -36,7 +30,7 @@ inline DistanceStats pairwise_distance_stats(const BinaryCodes& codes) {
   double sum = 0.0;
   for (Index i = 0; i < codes.size(); ++i)
     for (Index j = i + 1; j < codes.size(); ++j) {
-      const int d = hamming_distance(codes.row(i), codes.row(j), codes.words());
+      const int d = hamming_distance(codes.row(i), codes.row(j), codes.bits());
       stats.min = std::min(stats.min, d);
       stats.max = std::max(stats.max, d);
       sum += d;

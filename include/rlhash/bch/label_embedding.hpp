@@ -143,11 +143,11 @@ class LabelEmbedding {
       for (int c = 0; c < classes_; ++c) out[c] = __builtin_popcountll(x ^ codewords_.row(c)[0]);
       return;
     }
-    for (int c = 0; c < classes_; ++c) out[c] = hamming_distance(code, codewords_.row(c), words);
+    for (int c = 0; c < classes_; ++c) out[c] = hamming_distance(code, codewords_.row(c), codewords_.bits());
   }
   int distance_to_class(const std::uint64_t* code, int class_id) const {
     check_class(class_id);
-    return hamming_distance(code, codewords_.row(class_id), codewords_.words());
+    return hamming_distance(code, codewords_.row(class_id), codewords_.bits());
   }
   /// d_pos: distance to the class's codeword.
   int d_pos(const std::uint64_t* code, int class_id) const { return distance_to_class(code, class_id); }

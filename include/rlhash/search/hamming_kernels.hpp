@@ -24,11 +24,12 @@
 #include "rlhash/search/cpu_features.hpp"
 
 #if defined(RLHASH_SEARCH_X86)
-// GCC 12 reports false -Wmaybe-uninitialized inside its own AVX-512 headers (GCC bug 105593);
-// silence it for these kernels only.
+// GCC 12 reports false -W(maybe-)uninitialized inside its own AVX-512 headers (GCC bug 105593,
+// `__m256i __Y = __Y;`); silence it for these kernels only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
 #endif
