@@ -11,6 +11,9 @@
 #include "rlhash/methods/baselines/ksh.hpp"
 #include "rlhash/methods/baselines/sdh.hpp"
 #include "rlhash/methods/baselines/sh.hpp"
+#include "rlhash/methods/drlh.hpp"
+#include "rlhash/methods/drlih.hpp"
+#include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
 
@@ -38,6 +41,10 @@ inline const std::vector<MethodEntry>& method_table() {
       {"sh", "spectral hashing (unsupervised)", &make_default<Sh>},
       {"sdh", "supervised discrete hashing", &make_default<Sdh>},
       {"ksh", "kernel-based supervised hashing", &make_default<Ksh>},
+      {"drlih", "DRLIH: RNN policy agent emitting bits in action groups", &make_default<Drlih>},
+      {"drlih-ng", "DRLIH ablation Baseline_ng: action groups of one bit", &make_default<DrlihNg>},
+      {"fc-triplet", "DRLIH ablation Baseline_noseq: one FC hashing layer, triplet loss", &make_default<FcTriplet>},
+      {"drlh", "DRLH: deep Q-network walking codes to BCH class targets", &make_default<Drlh>},
       {"dph", "listwise deep policy hashing (policy gradient on AP)", &make_default<PolicyHashing>},
   };
   return table;

@@ -1,0 +1,591 @@
+#pragma once
+/// \file
+/// DRLIH — Deep Reinforcement Learning for Image Hashing (Peng, Zhang & Huang, section III).
+///
+/// An image x goes through a representation network (trained jointly) to a feature i; the
+/// policy network — an Elman RNN agent plus a sigmoid policy layer (eq. 5–7) — emits the q bits
+/// one per step, in action groups of k bits (eq. 2): group j starts from the state (h, i) with
+/// h the last hidden state of group j - 1 (zero for the first group), feeds i only at its first
+/// step (c_1 = tanh(W_f i + W_h h + b), then c_t = tanh(W_x c_{t-1} + W_h c_{t-1} + b)), and
+/// hands its last state to the next group. p_t = sigmoid(w^T c_t + v) is the probability of
+/// bit t being 1; the code is b_t = [p_t > 0.5] (eq. 7).
+///
+/// Training (eq. 8–10), per mini-batch with triplets sampled by labels:
+///   - the global reward R^G (eq. 4) on the relaxed code p, maximised by gradient descent on
+///     the triplet loss J (eq. 3, 9 — with the corrected sub-gradients of nn/loss.hpp),
+///     back-propagated through time across steps and groups (eq. 10) and into the
+///     representation network;
+///   - the group rewards R^g by Monte-Carlo policy gradient over actions sampled from the
+///     Bernoulli policy (reward/triplet_reward.hpp). Default: the reward of the SAMPLED bits
+///     with a baseline; `group_reward_on_probabilities = true` is the paper's literal reading
+///     (rewards of the relaxed code: the REINFORCE term then has zero mean — see
+///     docs/methods/drlih.md for the measurements).
+///
+/// Ablations: `drlih-ng` is the same agent with k = 1 (DrlihNg); `fc-triplet`
+/// (methods/fc_triplet.hpp) replaces the agent by one fully connected sigmoid layer.
+///
+/// The representation is a template parameter: MlpRepresentation (raw features, an MLP
+/// trained jointly; the default) or IdentityRepresentation (bring your own CNN features), or
+/// any policy with the same members. Threads: the GEMMs use Eigen's thread pool
+/// (Eigen::setNbThreads, set by the application); nothing else runs in parallel.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rlhash/codes/binary_codes.hpp"
+#include "rlhash/core/config.hpp"
+#include "rlhash/core/error.hpp"
+#include "rlhash/core/random.hpp"
+#include "rlhash/core/serialize.hpp"
+#include "rlhash/core/types.hpp"
+#include "rlhash/eval/evaluate.hpp"
+#include "rlhash/methods/hasher.hpp"
+#include "rlhash/nn/activation.hpp"
+#include "rlhash/nn/bernoulli.hpp"
+#include "rlhash/nn/dense.hpp"
+#include "rlhash/nn/dropout.hpp"
+#include "rlhash/nn/feature_first_rnn.hpp"
+#include "rlhash/nn/loss.hpp"
+#include "rlhash/nn/module.hpp"
+#include "rlhash/nn/optimizer.hpp"
+#include "rlhash/nn/policy_head.hpp"
+#include "rlhash/nn/schedule.hpp"
+#include "rlhash/nn/sequential.hpp"
+#include "rlhash/nn/trainer.hpp"
+#include "rlhash/reward/triplet_reward.hpp"
+#include "rlhash/reward/triplet_sampling.hpp"
+
+namespace rlhash {
+
+// ---------------------------------------------------------------------------------------------
+// Representation networks
+//
+// A representation policy R provides: `using Scalar`, `using Net` (a module, nn/module.hpp),
+// `struct Config` (fields listed by visit(), merged into the hasher's Config, so their names
+// should carry a "repr_" prefix), `static Net make(Index inputs, const Config&, Rng&)` and
+// `static Index outputs(Index inputs, const Config&)`.
+
+/// The identity module: for features that are already good (e.g. CNN activations).
+template <class S>
+class IdentityModule {
+ public:
+  using Scalar = S;
+  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
+    output_ = x;
+    return output_;
+  }
+  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const { return x; }
+  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& dy) {
+    grad_ = dy;
+    return grad_;
+  }
+  nn::ParameterList<S> parameters() { return {}; }
+  void zero_grad() {}
+  void set_training(bool) {}
+
+ private:
+  Matrix<S> output_, grad_;
+};
+
+/// Features used as they are; the policy network sees the input directly.
+template <class S>
+struct IdentityRepresentation {
+  using Scalar = S;
+  using Net = IdentityModule<S>;
+  struct Config {
+    template <class V>
+    void visit(V&&) {}
+  };
+  static Net make(Index, const Config&, Rng&) { return Net(); }
+  static Index outputs(Index inputs, const Config&) { return inputs; }
+};
+
+/// A two-hidden-layer ReLU MLP, inputs -> repr_hidden1 -> repr_hidden2 (default
+/// 784 -> 1024 -> 512), with dropout after the first layer (rate 0: off), He initialisation.
+template <class S>
+struct MlpRepresentation {
+  using Scalar = S;
+  using Net = nn::Sequential<nn::Dense<S>, nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>, nn::ReLU<S>>;
+  struct Config {
+    int repr_hidden1 = 1024;
+    int repr_hidden2 = 512;
+    double repr_dropout = 0.0;
+    template <class V>
+    void visit(V&& field) {
+      field("repr_hidden1", repr_hidden1);
+      field("repr_hidden2", repr_hidden2);
+      field("repr_dropout", repr_dropout);
+    }
+  };
+  static Net make(Index inputs, const Config& c, Rng& rng) {
+    detail::require(c.repr_hidden1 > 0 && c.repr_hidden2 > 0,
+                    "representation: repr_hidden1 and repr_hidden2 must be > 0, got " +
+                        std::to_string(c.repr_hidden1) + " and " + std::to_string(c.repr_hidden2));
+    detail::require(c.repr_dropout >= 0 && c.repr_dropout < 1,
+                    "representation: repr_dropout must be in [0, 1), got " + std::to_string(c.repr_dropout));
+    nn::Dense<S> first(inputs, c.repr_hidden1, rng, nn::Init::he_uniform);
+    nn::Dense<S> second(c.repr_hidden1, c.repr_hidden2, rng, nn::Init::he_uniform);
+    const std::uint64_t dropout_seed = rng();
+    return Net(std::move(first), nn::ReLU<S>(), nn::Dropout<S>(c.repr_dropout, dropout_seed), std::move(second),
+               nn::ReLU<S>());
+  }
+  static Index outputs(Index, const Config& c) { return c.repr_hidden2; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The DRLIH network: representation -> feature-first RNN agent -> policy layer
+
+template <class Repr>
+class DrlihNetwork {
+ public:
+  using Scalar = typename Repr::Scalar;
+  using S = Scalar;
+
+  /// `inputs`-dimensional items to `bits` probabilities, groups of `group_size` bits, an RNN of
+  /// `hidden` units; every weight drawn from `rng`.
+  DrlihNetwork(Index inputs, const typename Repr::Config& repr, Index hidden, Index bits, Index group_size,
+               nn::HeadSharing sharing, Rng& rng)
+      : inputs_(inputs),
+        bits_(bits),
+        group_(group_size),
+        repr_(Repr::make(inputs, repr, rng)),
+        rnn_(Repr::outputs(inputs, repr), hidden, rng),
+        head_(hidden, bits, rng, sharing) {}
+
+  Index inputs() const { return inputs_; }
+  Index bits() const { return bits_; }
+  Index group_size() const { return group_; }
+  Index hidden() const { return rnn_.hidden(); }
+
+  /// Training-mode forward: probabilities p (bits x N) of x (inputs x N); caches for backward.
+  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
+    const Matrix<S>& feature = repr_.forward(x);
+    history_.setZero(rnn_.hidden(), x.cols());  // the first group starts from h = 0
+    const Matrix<S>& states = rnn_.forward(feature, history_, bits_, group_);
+    return head_.forward(states);
+  }
+  const Matrix<S>& logits() const { return head_.logits(); }
+
+  /// Back-propagates dLoss/dlogits (bits x N) of the last forward through the policy layer,
+  /// the RNN (through time, across groups) and the representation, adding parameter gradients.
+  void backward_logits(const Eigen::Ref<const Matrix<S>>& d_logits) {
+    const Matrix<S>& d_states = head_.backward_logits(d_logits);
+    const Matrix<S>& d_feature = rnn_.backward(d_states);
+    repr_.backward(d_feature);
+  }
+
+  /// As backward_logits, but the gradient stops at the feature i: only the agent (policy layer
+  /// and RNN) receives it. Call before or after backward_logits for the same forward.
+  void backward_logits_agent_only(const Eigen::Ref<const Matrix<S>>& d_logits) {
+    rnn_.backward(head_.backward_logits(d_logits));
+  }
+
+  /// Evaluation-mode probabilities (bits x N), without touching the training caches.
+  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const {
+    const Matrix<S> feature = repr_.infer(x);
+    const Index n = x.cols();
+    // The toolkit's RNN and head have no const inference; read their weights (never write).
+    auto& rnn = const_cast<nn::FeatureFirstRnn<S>&>(rnn_);
+    auto& head = const_cast<nn::PolicyHead<S>&>(head_);
+    const Matrix<S> recurrent = rnn.input_weight() + rnn.hidden_weight();
+    Matrix<S> projection(rnn.hidden(), n);
+    projection.noalias() = rnn.feature_weight() * feature;
+    projection.colwise() += rnn.bias();
+    Matrix<S> previous = Matrix<S>::Zero(rnn.hidden(), n), state(rnn.hidden(), n);
+    Matrix<S> logits(bits_, n);
+    const bool shared = head.sharing() == nn::HeadSharing::shared;
+    for (Index s = 0; s < bits_; ++s) {
+      if (s % group_ == 0) {
+        state = projection;
+        state.noalias() += rnn.hidden_weight() * previous;
+      } else {
+        state.noalias() = recurrent * previous;
+        state.colwise() += rnn.bias();
+      }
+      state = state.array().tanh().matrix();
+      const Index h = shared ? 0 : s;
+      logits.row(s).noalias() = head.weight().row(h) * state;
+      logits.row(s).array() += head.bias()(h);
+      previous.swap(state);
+    }
+    return (S(1) / (S(1) + (-logits.array()).exp())).matrix();
+  }
+
+  /// Parameters: "repr.*", "rnn.*" (feature_weight, input_weight, hidden_weight, bias),
+  /// "head.*" (weight, bias).
+  nn::ParameterList<S> parameters() {
+    nn::ParameterList<S> list;
+    nn::append_parameters(list, repr_.parameters(), "repr.");
+    nn::append_parameters(list, rnn_.parameters(), "rnn.");
+    nn::append_parameters(list, head_.parameters(), "head.");
+    return list;
+  }
+  void zero_grad() {
+    repr_.zero_grad();
+    rnn_.zero_grad();
+    head_.zero_grad();
+  }
+  void set_training(bool training) {
+    repr_.set_training(training);
+    rnn_.set_training(training);
+    head_.set_training(training);
+  }
+  void save_state(ByteWriter& out) const { nn::save_module_state(out, repr_); }
+  void load_state(ByteReader& in) { nn::load_module_state(in, repr_); }
+
+  typename Repr::Net& representation() { return repr_; }
+  nn::FeatureFirstRnn<S>& rnn() { return rnn_; }
+  nn::PolicyHead<S>& head() { return head_; }
+
+ private:
+  Index inputs_, bits_, group_;
+  typename Repr::Net repr_;
+  nn::FeatureFirstRnn<S> rnn_;
+  nn::PolicyHead<S> head_;
+  Matrix<S> history_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The triplet objective shared by DRLIH and FC-triplet
+
+/// The global term (eq. 3, 4, 9): J = mean over triplets of the triplet loss of the relaxed
+/// codes `net.forward(x)`. With `backward`, dJ/dparameters is ADDED to the network's gradients
+/// (through the sigmoid, the agent and the representation). `Net` is DrlihNetwork or any
+/// network with forward / backward_logits. Returns J (0 and no gradient without triplets).
+template <class Net>
+double global_triplet_objective(Net& net, const Eigen::Ref<const Matrix<typename Net::Scalar>>& x,
+                                const std::vector<nn::Triplet>& triplets, double margin, bool backward = true) {
+  using S = typename Net::Scalar;
+  const Matrix<S>& p = net.forward(x);
+  if (triplets.empty()) return 0.0;
+  Matrix<S> d_p;
+  const double loss = static_cast<double>(nn::triplet_margin_loss(p, triplets, margin, backward ? &d_p : nullptr));
+  if (backward) net.backward_logits((d_p.array() * p.array() * (S(1) - p.array())).matrix());
+  return loss;
+}
+
+namespace detail {
+
+/// Fields every triplet-trained hasher's Config has (DrlihHasher, FcTriplet): read by name.
+template <class Config>
+void check_training_config(const Config& c, const char* method) {
+  require_bits(c.bits, method);
+  const std::string m = method;
+  require(c.margin > 0, m + ": margin must be > 0, got " + std::to_string(c.margin));
+  require(c.triplets_per_anchor >= 0, m + ": triplets_per_anchor must be >= 0 (0: all), got " +
+                                          std::to_string(c.triplets_per_anchor));
+  require(c.optimizer == "adam" || c.optimizer == "sgd",
+          m + ": optimizer must be 'adam' or 'sgd', got '" + c.optimizer + "'");
+  require(c.learning_rate > 0 && c.lr_decay > 0 && c.lr_decay_steps > 0 && c.weight_decay >= 0,
+          m + ": expected learning_rate > 0, lr_decay > 0, lr_decay_steps > 0, weight_decay >= 0");
+  require(c.momentum >= 0 && c.momentum < 1, m + ": momentum must be in [0, 1), got " + std::to_string(c.momentum));
+  require(c.batch_size >= 3, m + ": batch_size must be >= 3 (a triplet needs three items), got " +
+                                 std::to_string(c.batch_size));
+  require(c.epochs >= 0 && c.patience >= 0 && c.max_grad_norm >= 0,
+          m + ": epochs, patience and max_grad_norm must be >= 0");
+  require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
+}
+
+/// Probabilities of every column of `features`, in chunks of `chunk` columns.
+template <class Net>
+MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk) {
+  using S = typename Net::Scalar;
+  MatrixF out(net.bits(), features.cols());
+  for (Index begin = 0; begin < features.cols(); begin += chunk) {
+    const Index size = std::min(chunk, features.cols() - begin);
+    const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
+    out.middleCols(begin, size) = net.infer(x).template cast<float>();
+  }
+  return out;
+}
+
+/// Validation mAP (stable ties) of the validation items against each other, each query left
+/// out of its own ranking — codes of unseen items on both sides, as in the retrieval protocol
+/// where almost the whole database is unseen.
+template <class Net>
+double validation_map(const Net& net, const MatrixF& features, const Labels& labels, Index chunk) {
+  const BinaryCodes codes = BinaryCodes::from_probabilities(infer_in_chunks(net, features, chunk));
+  EvalOptions options;
+  options.map_at.clear();
+  options.precision_at.clear();
+  options.ndcg_at.clear();
+  options.exclude_self = true;
+  options.threads = 1;
+  return evaluate(codes, codes, labels, labels, options).map;
+}
+
+/// Runs the toolkit's trainer over the training items with the Config's optimizer, step-decay
+/// schedule, early stopping on validation mAP (when FitOptions has a validation set) and
+/// FitOptions' checkpoints/resume/progress. `step(batch_items, context)` computes the gradients.
+template <class Net, class Config, class Step>
+nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* method, Index items,
+                                      const FitOptions& options, Step&& step) {
+  using S = typename Net::Scalar;
+  const bool validate = options.validation_features != nullptr && options.validation_labels != nullptr &&
+                        options.validation_features->cols() > 1;
+  if (validate) {
+    require_dims(options.validation_features->rows(), net.inputs(), method);
+    require(options.validation_labels->size() == options.validation_features->cols(),
+            std::string(method) + ": " + std::to_string(options.validation_labels->size()) +
+                " validation labels for " + std::to_string(options.validation_features->cols()) +
+                " validation items");
+  }
+  nn::TrainerConfig tc;
+  tc.epochs = c.epochs;
+  tc.batch_size = c.batch_size;
+  tc.seed = c.seed ^ 0x5DEECE66DULL;  // the trainer's stream differs from the initialisation's
+  tc.max_grad_norm = c.max_grad_norm;
+  tc.patience = validate ? c.patience : 0;
+  tc.higher_is_better = true;
+  tc.restore_best = true;
+  tc.checkpoint_path = options.checkpoint_path;
+  tc.checkpoint_every = options.checkpoint_path.empty() ? 0 : options.checkpoint_every;
+  tc.resume = options.resume;
+  const nn::StepDecaySchedule schedule{c.learning_rate, c.lr_decay, c.lr_decay_steps};
+  auto run = [&](auto& optimizer) {
+    nn::Trainer<Net, std::decay_t<decltype(optimizer)>, nn::StepDecaySchedule> trainer(net, optimizer, schedule, tc);
+    if (validate)
+      trainer.hooks.validate = [&](int) {
+        return validation_map(net, *options.validation_features, *options.validation_labels, c.encode_batch);
+      };
+    trainer.hooks.progress = options.progress;
+    // The method's section names the method and code length, so another method's checkpoint
+    // of the same parameter shapes is refused.
+    trainer.hooks.save_extra = [&](ByteWriter& out) {
+      out.put_string(method);
+      out.put<std::int32_t>(c.bits);
+    };
+    trainer.hooks.load_extra = [&](ByteReader& in) {
+      const std::string found = in.get_string();
+      const auto bits = in.get<std::int32_t>();
+      if (found != method || bits != c.bits)
+        in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(c.bits) + " bits, found " +
+                found + " with " + std::to_string(bits) + " bits");
+    };
+    return trainer.run(items, step);
+  };
+  if (c.optimizer == "adam") {
+    nn::Adam<S> optimizer(nn::AdamConfig{c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay, false});
+    return run(optimizer);
+  }
+  nn::Sgd<S> optimizer(nn::SgdConfig{c.learning_rate, c.momentum, c.weight_decay, false});
+  return run(optimizer);
+}
+
+/// The batch's features as a dense matrix of the network's scalar.
+template <class S>
+Matrix<S> gather_columns(const Eigen::Ref<const MatrixF>& features, const std::vector<Index>& items) {
+  Matrix<S> x(features.rows(), static_cast<Index>(items.size()));
+  for (std::size_t j = 0; j < items.size(); ++j) x.col(static_cast<Index>(j)) = features.col(items[j]).template cast<S>();
+  return x;
+}
+
+inline void check_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const char* method) {
+  require(features.cols() >= 3 && features.rows() > 0,
+          std::string(method) + ": needs at least 3 training items with > 0 dimensions, got " +
+              std::to_string(features.cols()) + " x " + std::to_string(features.rows()));
+  require(labels.size() == features.cols(), std::string(method) + ": " + std::to_string(labels.size()) +
+                                                " labels for " + std::to_string(features.cols()) + " training items");
+  require(features.allFinite(), std::string(method) + ": training features contain NaN or infinity");
+}
+
+/// Reads the saved input dimension and parameters into a freshly built network; all or nothing.
+template <class Net, class Make>
+Net load_network(ByteReader& in, Make&& make, const char* method) {
+  const auto inputs = in.get<std::int64_t>();
+  if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
+    in.fail(std::string("the input dimension of a ") + method + " model, found " + std::to_string(inputs));
+  Net net = make(static_cast<Index>(inputs));
+  nn::read_parameters(in, net.parameters());
+  return net;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// The hasher
+
+/// DRLIH proper: action groups of 12 bits (the paper's k).
+struct DrlihVariant {
+  static constexpr const char* method_name = "drlih";
+  static constexpr int group_size = 12;
+};
+/// The paper's Baseline_ng: the same agent without action groups (k = 1).
+struct DrlihNgVariant {
+  static constexpr const char* method_name = "drlih-ng";
+  static constexpr int group_size = 1;
+};
+
+template <class Repr = MlpRepresentation<float>, class Variant = DrlihVariant>
+class DrlihHasher {
+ public:
+  using Scalar = typename Repr::Scalar;
+  using S = Scalar;
+  using Network = DrlihNetwork<Repr>;
+  static constexpr const char* method_name = Variant::method_name;
+
+  struct Config {
+    int bits = 32;
+    std::uint64_t seed = 0;
+    // Agent (eq. 2, 5–7)
+    int group_size = Variant::group_size;  ///< k; the last group is shorter when k does not divide bits
+    int rnn_hidden = 256;                  ///< the paper's 4096 is far too slow on 2 cores (docs/methods/drlih.md)
+    bool per_step_heads = false;           ///< false: one policy layer shared by all steps (the paper)
+    typename Repr::Config repr;
+    // Rewards (eq. 3, 4, 8)
+    double margin = 1.0;                   ///< m_t
+    int triplets_per_anchor = 0;           ///< triplets drawn per anchor of a batch; 0: every valid one
+    double group_weight = 0.0;             ///< weight of the group-reward policy gradient; 0 (validated, see docs): off
+    bool group_reward_on_probabilities = false;  ///< the paper's literal reading (zero-mean REINFORCE term)
+    bool group_grad_to_representation = false;   ///< false: the policy gradient trains the agent only
+    std::string baseline = "batch_mean";   ///< none | batch_mean | greedy (see reward/triplet_reward.hpp)
+    // Optimisation (section IV-B defaults)
+    std::string optimizer = "adam";        ///< adam | sgd
+    double learning_rate = 1e-3;
+    double lr_decay = 0.1;                 ///< x lr_decay every lr_decay_steps steps
+    long long lr_decay_steps = 10000;
+    double weight_decay = 5e-4;
+    double momentum = 0.9;                 ///< sgd only
+    int batch_size = 64;                   ///< paper: 16 (docs/methods/drlih.md: 64 validated better and faster)
+    int epochs = 20;
+    int patience = 5;                      ///< epochs without validation improvement; 0: never stop early
+    double max_grad_norm = 1.0;            ///< global clipping (validated: the RNN trains better); 0: off
+    int encode_batch = 1024;               ///< items per forward pass when encoding
+
+    template <class V>
+    void visit(V&& field) {
+      field("bits", bits);
+      field("seed", seed);
+      field("group_size", group_size);
+      field("rnn_hidden", rnn_hidden);
+      field("per_step_heads", per_step_heads);
+      repr.visit(field);
+      field("margin", margin);
+      field("triplets_per_anchor", triplets_per_anchor);
+      field("group_weight", group_weight);
+      field("group_reward_on_probabilities", group_reward_on_probabilities);
+      field("group_grad_to_representation", group_grad_to_representation);
+      field("baseline", baseline);
+      field("optimizer", optimizer);
+      field("learning_rate", learning_rate);
+      field("lr_decay", lr_decay);
+      field("lr_decay_steps", lr_decay_steps);
+      field("weight_decay", weight_decay);
+      field("momentum", momentum);
+      field("batch_size", batch_size);
+      field("epochs", epochs);
+      field("patience", patience);
+      field("max_grad_norm", max_grad_norm);
+      field("encode_batch", encode_batch);
+    }
+  };
+
+  DrlihHasher() : DrlihHasher(Config()) {}
+  explicit DrlihHasher(Config config) : config_(std::move(config)) {
+    detail::check_training_config(config_, method_name);
+    detail::require(config_.group_size >= 1, std::string(method_name) + ": group_size must be >= 1, got " +
+                                                 std::to_string(config_.group_size));
+    detail::require(config_.rnn_hidden >= 1, std::string(method_name) + ": rnn_hidden must be >= 1, got " +
+                                                 std::to_string(config_.rnn_hidden));
+    detail::require(config_.group_weight >= 0, std::string(method_name) + ": group_weight must be >= 0, got " +
+                                                   std::to_string(config_.group_weight));
+    parse_reward_baseline(config_.baseline);  // rejects unknown names now, not in fit
+  }
+  const Config& config() const { return config_; }
+
+  /// Trains on `features` (D x N, one item per column) with their labels (single or multi).
+  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
+    detail::check_training_data(features, labels, method_name);
+    Network net = make_network(features.rows());
+    const auto groups = action_groups(config_.bits, config_.group_size);
+    GroupRewardOptions reward;
+    reward.margin = config_.margin;
+    reward.baseline = parse_reward_baseline(config_.baseline);
+    reward.on_probabilities = config_.group_reward_on_probabilities;
+    auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
+      const Matrix<S> x = detail::gather_columns<S>(features, batch);
+      const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
+      return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
+                           config_.group_grad_to_representation);
+    };
+    last_result_ = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
+    net_.emplace(std::move(net));
+  }
+
+  /// Bits b_t = [p_t > 0.5] (eq. 7), deterministic, computed in chunks of encode_batch items.
+  BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
+    return BinaryCodes::from_probabilities(probabilities(features));
+  }
+
+  /// The policy's probabilities p_t of bit t being 1 (bits x N): the relaxed codes.
+  MatrixF probabilities(const Eigen::Ref<const MatrixF>& features) const {
+    detail::require_fitted(net_.has_value(), method_name);
+    detail::require_dims(features.rows(), net_->inputs(), method_name);
+    return detail::infer_in_chunks(*net_, features, config_.encode_batch);
+  }
+
+  void save(ByteWriter& out) const {
+    detail::require_fitted(net_.has_value(), method_name);
+    out.put<std::int64_t>(net_->inputs());
+    nn::write_parameters(out, const_cast<Network&>(*net_).parameters());  // read only
+  }
+  void load(ByteReader& in) {
+    net_.emplace(detail::load_network<Network>(in, [&](Index inputs) { return make_network(inputs); }, method_name));
+  }
+
+  /// What the last fit's trainer reported (epochs, steps, best validation mAP, ...).
+  const nn::TrainResult& last_result() const { return last_result_; }
+  bool fitted() const { return net_.has_value(); }
+
+  /// A network of this config for `inputs`-dimensional items, initialised from the seed.
+  Network make_network(Index inputs) const {
+    Rng rng(config_.seed);
+    return Network(inputs, config_.repr, config_.rnn_hidden, config_.bits, config_.group_size,
+                   config_.per_step_heads ? nn::HeadSharing::per_step : nn::HeadSharing::shared, rng);
+  }
+
+  /// One training step's gradients on a batch `x` with its triplets: the global triplet loss
+  /// back-propagated through the whole network, plus `group_weight` times the REINFORCE
+  /// estimate of the group-reward gradient with actions drawn from `rng`. Gradients are ADDED;
+  /// returns the loss J_global + group_weight * (-mean group reward). Unless
+  /// `group_to_representation`, the policy-gradient term stops at the feature: it trains the
+  /// agent (RNN + policy layer) only, while the global term trains the whole network.
+  static double training_step(Network& net, const Eigen::Ref<const Matrix<S>>& x,
+                              const std::vector<nn::Triplet>& triplets, const std::vector<ActionGroup>& groups,
+                              const GroupRewardOptions& reward, double group_weight, Rng& rng,
+                              bool group_to_representation = false) {
+    const Matrix<S>& p = net.forward(x);
+    if (triplets.empty()) return 0.0;
+    Matrix<S> d_p;
+    double loss = static_cast<double>(nn::triplet_margin_loss(p, triplets, reward.margin, &d_p));
+    Matrix<S> d_logits = (d_p.array() * p.array() * (S(1) - p.array())).matrix();
+    if (group_weight > 0) {
+      const Matrix<S> actions = nn::sample_bernoulli(p, rng);
+      const auto group = group_policy_gradient(p, actions, groups, triplets, reward);
+      loss -= group_weight * group.mean_reward;
+      if (group_to_representation) {
+        d_logits += static_cast<S>(group_weight) * group.logit_grad;
+      } else {
+        net.backward_logits_agent_only(static_cast<S>(group_weight) * group.logit_grad);
+      }
+    }
+    net.backward_logits(d_logits);
+    return loss;
+  }
+
+ private:
+  Config config_;
+  std::optional<Network> net_;
+  nn::TrainResult last_result_;
+};
+
+/// DRLIH with the default MLP representation over float features (CLI name "drlih").
+using Drlih = DrlihHasher<MlpRepresentation<float>, DrlihVariant>;
+/// The k = 1 ablation (CLI name "drlih-ng").
+using DrlihNg = DrlihHasher<MlpRepresentation<float>, DrlihNgVariant>;
+
+}  // namespace rlhash

@@ -1,0 +1,166 @@
+#pragma once
+/// \file
+/// DRLIH's Baseline_noseq (section IV-C.4): the agent replaced by one fully connected hashing
+/// layer with q sigmoid outputs on the same representation network, trained by the triplet
+/// ranking loss (eq. 3) on the relaxed codes only — every bit independent of the others.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rlhash/methods/drlih.hpp"
+
+namespace rlhash {
+
+/// representation -> Dense(q) -> sigmoid.
+template <class Repr>
+class FcTripletNetwork {
+ public:
+  using Scalar = typename Repr::Scalar;
+  using S = Scalar;
+
+  FcTripletNetwork(Index inputs, const typename Repr::Config& repr, Index bits, Rng& rng)
+      : inputs_(inputs), repr_(Repr::make(inputs, repr, rng)), layer_(Repr::outputs(inputs, repr), bits, rng) {}
+
+  Index inputs() const { return inputs_; }
+  Index bits() const { return layer_.outputs(); }
+
+  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
+    const Matrix<S>& z = layer_.forward(repr_.forward(x));
+    probabilities_ = (S(1) / (S(1) + (-z.array()).exp())).matrix();
+    return probabilities_;
+  }
+  void backward_logits(const Eigen::Ref<const Matrix<S>>& d_logits) { repr_.backward(layer_.backward(d_logits)); }
+  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const {
+    const Matrix<S> z = layer_.infer(repr_.infer(x));
+    return (S(1) / (S(1) + (-z.array()).exp())).matrix();
+  }
+
+  /// Parameters: "repr.*", "hash.weight", "hash.bias".
+  nn::ParameterList<S> parameters() {
+    nn::ParameterList<S> list;
+    nn::append_parameters(list, repr_.parameters(), "repr.");
+    nn::append_parameters(list, layer_.parameters(), "hash.");
+    return list;
+  }
+  void zero_grad() {
+    repr_.zero_grad();
+    layer_.zero_grad();
+  }
+  void set_training(bool training) {
+    repr_.set_training(training);
+    layer_.set_training(training);
+  }
+  void save_state(ByteWriter& out) const { nn::save_module_state(out, repr_); }
+  void load_state(ByteReader& in) { nn::load_module_state(in, repr_); }
+
+ private:
+  Index inputs_;
+  typename Repr::Net repr_;
+  nn::Dense<S> layer_;
+  Matrix<S> probabilities_;
+};
+
+template <class Repr = MlpRepresentation<float>>
+class FcTripletHasher {
+ public:
+  using Scalar = typename Repr::Scalar;
+  using S = Scalar;
+  using Network = FcTripletNetwork<Repr>;
+  static constexpr const char* method_name = "fc-triplet";
+
+  /// The fields of DRLIH's Config that apply (same defaults), without the agent's.
+  struct Config {
+    int bits = 32;
+    std::uint64_t seed = 0;
+    typename Repr::Config repr;
+    double margin = 1.0;
+    int triplets_per_anchor = 0;
+    std::string optimizer = "adam";
+    double learning_rate = 1e-3;
+    double lr_decay = 0.1;
+    long long lr_decay_steps = 10000;
+    double weight_decay = 5e-4;
+    double momentum = 0.9;
+    int batch_size = 64;
+    int epochs = 20;
+    int patience = 5;
+    double max_grad_norm = 1.0;
+    int encode_batch = 1024;
+
+    template <class V>
+    void visit(V&& field) {
+      field("bits", bits);
+      field("seed", seed);
+      repr.visit(field);
+      field("margin", margin);
+      field("triplets_per_anchor", triplets_per_anchor);
+      field("optimizer", optimizer);
+      field("learning_rate", learning_rate);
+      field("lr_decay", lr_decay);
+      field("lr_decay_steps", lr_decay_steps);
+      field("weight_decay", weight_decay);
+      field("momentum", momentum);
+      field("batch_size", batch_size);
+      field("epochs", epochs);
+      field("patience", patience);
+      field("max_grad_norm", max_grad_norm);
+      field("encode_batch", encode_batch);
+    }
+  };
+
+  FcTripletHasher() : FcTripletHasher(Config()) {}
+  explicit FcTripletHasher(Config config) : config_(std::move(config)) {
+    detail::check_training_config(config_, method_name);
+  }
+  const Config& config() const { return config_; }
+
+  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
+    detail::check_training_data(features, labels, method_name);
+    Network net = make_network(features.rows());
+    auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
+      const Matrix<S> x = detail::gather_columns<S>(features, batch);
+      const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
+      return global_triplet_objective(net, x, triplets, config_.margin);
+    };
+    last_result_ = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
+    net_.emplace(std::move(net));
+  }
+
+  BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
+    return BinaryCodes::from_probabilities(probabilities(features));
+  }
+  MatrixF probabilities(const Eigen::Ref<const MatrixF>& features) const {
+    detail::require_fitted(net_.has_value(), method_name);
+    detail::require_dims(features.rows(), net_->inputs(), method_name);
+    return detail::infer_in_chunks(*net_, features, config_.encode_batch);
+  }
+
+  void save(ByteWriter& out) const {
+    detail::require_fitted(net_.has_value(), method_name);
+    out.put<std::int64_t>(net_->inputs());
+    nn::write_parameters(out, const_cast<Network&>(*net_).parameters());  // read only
+  }
+  void load(ByteReader& in) {
+    net_.emplace(detail::load_network<Network>(in, [&](Index inputs) { return make_network(inputs); }, method_name));
+  }
+
+  const nn::TrainResult& last_result() const { return last_result_; }
+  bool fitted() const { return net_.has_value(); }
+
+  Network make_network(Index inputs) const {
+    Rng rng(config_.seed);
+    return Network(inputs, config_.repr, config_.bits, rng);
+  }
+
+ private:
+  Config config_;
+  std::optional<Network> net_;
+  nn::TrainResult last_result_;
+};
+
+/// FC-triplet with the default MLP representation (CLI name "fc-triplet").
+using FcTriplet = FcTripletHasher<MlpRepresentation<float>>;
+
+}  // namespace rlhash

@@ -1,0 +1,192 @@
+// DRLH end to end on a tiny separable data set, plus determinism, save/load, checkpoint resume
+// and the batched greedy rollout.
+#include <catch.hpp>
+#include <test_util.hpp>
+
+#include <string>
+#include <vector>
+
+#include "rlhash/methods/drlh.hpp"
+
+using namespace rlhash;
+
+namespace {
+
+/// 4 classes in 12 dimensions: class c lights up dimensions 3c..3c+2 (plus noise).
+struct Toy {
+  MatrixF x;
+  Labels labels;
+};
+Toy make_toy(Index per_class, std::uint64_t seed) {
+  Rng rng(seed);
+  Toy t;
+  t.x.resize(12, 4 * per_class);
+  std::vector<std::int32_t> ids;
+  for (Index i = 0; i < 4 * per_class; ++i) {
+    const int c = static_cast<int>(i % 4);
+    ids.push_back(c);
+    for (Index r = 0; r < 12; ++r)
+      t.x(r, i) = static_cast<float>((r / 3 == c ? 1.0 : 0.0) + 0.15 * (uniform_unit(rng) - 0.5));
+  }
+  t.labels = Labels::from_class_ids(ids, 4);
+  return t;
+}
+
+Drlh::Config toy_config() {
+  Drlh::Config c;
+  c.bits = 8;
+  c.seed = 3;
+  c.hidden1 = 48;
+  c.trunk.hidden2 = 48;
+  c.trunk.dropout = 0.0;
+  c.episodes = 16;
+  c.batch_size = 32;
+  c.updates_per_step = 2;
+  c.learning_starts = 64;
+  c.target_period = 50;
+  c.replay_size = 5000;
+  c.learning_rate = 2e-3;
+  c.epochs = 12;
+  c.encode_batch = 20;  // several chunks in the tests
+  return c;
+}
+
+std::vector<std::uint64_t> words_of(const BinaryCodes& codes) {
+  return std::vector<std::uint64_t>(codes.data(), codes.data() + codes.size() * codes.words());
+}
+
+}  // namespace
+
+TEST_CASE("drlh learns to move each item into its class codeword's ball", "[drlh][methods]") {
+  const Toy train = make_toy(20, 1), test = make_toy(10, 2);
+  Drlh hasher(toy_config());
+  hasher.fit(train.x, train.labels);
+  const auto& result = hasher.last_result();
+  REQUIRE(result.epochs_run == 12);
+  CHECK(result.updates > 500);
+  const BinaryCodes codes = hasher.encode(test.x);
+  const BchReward& reward = hasher.reward();
+  int inside = 0;
+  for (Index i = 0; i < codes.size(); ++i)
+    inside += reward.embedding().d_pos(codes.row(i), test.labels.first_label(i)) <= reward.eta();
+  INFO("items within eta = " << reward.eta() << " of their codeword: " << inside << " of " << codes.size()
+                             << "; last epoch return " << result.mean_return.back() << ", terminate rate "
+                             << result.terminate_rate.back());
+  CHECK(inside >= 36);  // >= 90 %; the initial code is ~4 bits from every codeword
+  // Without any step every item keeps the initial code, which sits outside the balls.
+  const BinaryCodes none = hasher.encode_with_steps(test.x, 0);
+  for (Index i = 0; i < none.size(); ++i) CHECK(none.row(i)[0] == hasher.initial_code()[0]);
+}
+
+TEST_CASE("drlh is reproducible, and save/load keeps the codes", "[drlh][methods]") {
+  const Toy train = make_toy(6, 4), test = make_toy(5, 5);
+  auto c = toy_config();
+  c.epochs = 2;
+  c.trunk.dropout = 0.2;
+  Drlh a(c), b(c);
+  a.fit(train.x, train.labels);
+  b.fit(train.x, train.labels);
+  const auto codes = words_of(a.encode(test.x));
+  CHECK(codes == words_of(b.encode(test.x)));
+  ByteWriter out;
+  a.save(out);
+  Drlh loaded(c);
+  ByteReader in(out.bytes().data(), out.bytes().size(), "model");
+  loaded.load(in);
+  in.expect_end();
+  CHECK(codes == words_of(loaded.encode(test.x)));
+  // Truncated parameters are a FormatError.
+  ByteReader cut(out.bytes().data(), out.bytes().size() - 9, "model");
+  Drlh broken(c);
+  CHECK_THROWS_AS(broken.load(cut), FormatError);
+  CHECK_THROWS_AS(broken.encode(test.x), StateError);
+  CHECK_THROWS_AS(a.encode(MatrixF::Zero(5, 3)), InvalidArgument);
+}
+
+TEST_CASE("drlh resumes from a checkpoint exactly", "[drlh][methods]") {
+  const Toy train = make_toy(6, 6), test = make_toy(4, 7);
+  auto c = toy_config();
+  c.epochs = 4;
+  c.trunk.dropout = 0.2;
+  Drlh straight(c);
+  straight.fit(train.x, train.labels);
+  test::TempDir dir;
+  FitOptions options;
+  options.checkpoint_path = (dir.path() / "drlh.ckpt").string();
+  options.checkpoint_every = 1;
+  options.progress = [](const Progress& p) { return p.done < 2; };  // stop after epoch 2
+  Drlh first(c);
+  first.fit(train.x, train.labels, options);
+  REQUIRE(first.last_result().epochs_run == 2);
+  options.progress = nullptr;
+  options.resume = true;
+  Drlh resumed(c);
+  resumed.fit(train.x, train.labels, options);
+  CHECK(resumed.last_result().epochs_run == 4);
+  CHECK(resumed.last_result().updates == straight.last_result().updates);
+  CHECK(words_of(resumed.encode(test.x)) == words_of(straight.encode(test.x)));
+  // A checkpoint of another code length is refused.
+  auto other = c;
+  other.bits = 9;
+  Drlh wrong(other);
+  CHECK_THROWS_AS(wrong.fit(train.x, train.labels, options), FormatError);
+}
+
+TEST_CASE("drlh validation picks an epoch and reports per-epoch figures", "[drlh][methods]") {
+  const Toy train = make_toy(6, 8), val = make_toy(5, 9);
+  auto c = toy_config();
+  c.epochs = 3;
+  FitOptions options;
+  options.validation_features = &val.x;
+  options.validation_labels = &val.labels;
+  Drlh hasher(c);
+  hasher.fit(train.x, train.labels, options);
+  const auto& r = hasher.last_result();
+  REQUIRE(r.validation_map.size() == 3);
+  CHECK(r.best_epoch >= 0);
+  CHECK(r.best_validation_map == *std::max_element(r.validation_map.begin(), r.validation_map.end()));
+  CHECK(drlh::self_map(hasher.encode(val.x), val.labels) == Approx(r.best_validation_map));
+}
+
+TEST_CASE("batched greedy rollout equals a one-item-at-a-time rollout over the full network", "[drlh][methods]") {
+  const Toy train = make_toy(5, 10), test = make_toy(6, 11);
+  auto c = toy_config();
+  c.epochs = 1;
+  Drlh hasher(c);
+  hasher.fit(train.x, train.labels);
+  const auto& net = hasher.network();
+  const BinaryCodes batched = hasher.encode(test.x);
+  for (Index i = 0; i < test.x.cols(); ++i) {
+    std::vector<std::uint64_t> code = hasher.initial_code();
+    std::int16_t history[drlh::max_history];
+    std::fill(history, history + drlh::max_history, std::int16_t(-1));
+    Matrix<float> s(hasher.state_dim(), 1);
+    for (int step = 0; step < hasher.test_steps(); ++step) {
+      drlh::write_state(code.data(), history, c.bits, c.history, s.data());
+      Index a = 0;
+      net.infer(test.x.col(i), s).col(0).maxCoeff(&a);
+      if (a == c.bits) break;
+      code[0] ^= std::uint64_t{1} << a;
+      drlh::push_history(history, c.history, static_cast<int>(a));
+    }
+    CHECK(batched.row(i)[0] == code[0]);
+  }
+}
+
+TEST_CASE("drlh rejects bad configs and data", "[drlh][methods]") {
+  auto c = toy_config();
+  c.history = 17;
+  CHECK_THROWS_AS(Drlh(c), InvalidArgument);
+  c = toy_config();
+  c.gamma = 1.5;
+  CHECK_THROWS_AS(Drlh(c), InvalidArgument);
+  c = toy_config();
+  c.eta = 9;
+  CHECK_THROWS_AS(Drlh(c), InvalidArgument);
+  const Toy toy = make_toy(2, 1);
+  Drlh h(toy_config());
+  CHECK_THROWS_AS(h.fit(toy.x, Labels::from_class_ids({0, 1}, 2)), InvalidArgument);
+  MatrixF bad = toy.x;
+  bad(0, 0) = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_AS(h.fit(bad, toy.labels), InvalidArgument);
+}
