@@ -269,7 +269,7 @@ class DrlhHasher {
     int target_period = 500;       ///< gradient steps between target-network copies
     bool double_dqn = false;
     double huber_delta = 1.0;
-    double learning_rate = 1e-3;   ///< Adam
+    double learning_rate = 3e-4;   ///< Adam (1e-3 measured worse: docs/results-drlh.md)
     double weight_decay = 0.0;
     double max_grad_norm = 10.0;   ///< 0: no clipping
     int epochs = 25;
