@@ -55,7 +55,7 @@ class CublasHandle {
   cudaStream_t stream_ = nullptr;
 };
 
-/// A rows x cols column-major matrix in device memory (the layout of Matrix<S>).
+/// A rows x cols column-major matrix in device memory (the layout of `Matrix<S>`).
 template <class S>
 class DeviceMatrix {
  public:

@@ -27,21 +27,38 @@ inline int device_count() noexcept {
   return count;
 }
 
-/// `count` elements of T in device memory (cudaMalloc / cudaFree); move-only; never
-/// initialised. A zero-sized buffer holds no allocation.
-template <class T>
-class DeviceBuffer {
+namespace detail {
+struct DeviceAllocation {
+  static void* allocate(std::size_t bytes) {
+    void* p = nullptr;
+    RLHASH_CUDA_CHECK(cudaMalloc(&p, bytes));
+    return p;
+  }
+  static void release(void* p) noexcept { (void)cudaFree(p); }
+};
+struct PinnedAllocation {
+  static void* allocate(std::size_t bytes) {
+    void* p = nullptr;
+    RLHASH_CUDA_CHECK(cudaMallocHost(&p, bytes));
+    return p;
+  }
+  static void release(void* p) noexcept { (void)cudaFreeHost(p); }
+};
+
+/// `count` elements of T from `Allocation`; move-only; never initialised; grows, never
+/// shrinks its allocation. A zero-sized buffer holds no allocation.
+template <class T, class Allocation>
+class OwnedElements {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t count) { resize(count); }
-  ~DeviceBuffer() { release(); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  DeviceBuffer(DeviceBuffer&& other) noexcept
+  OwnedElements() = default;
+  ~OwnedElements() { release(); }
+  OwnedElements(const OwnedElements&) = delete;
+  OwnedElements& operator=(const OwnedElements&) = delete;
+  OwnedElements(OwnedElements&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)),
         capacity_(std::exchange(other.capacity_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
+  OwnedElements& operator=(OwnedElements&& other) noexcept {
     if (this != &other) {
       release();
       data_ = std::exchange(other.data_, nullptr);
@@ -59,57 +76,17 @@ class DeviceBuffer {
     }
     release();
     if (count == 0) return;
-    void* p = nullptr;
-    RLHASH_CUDA_CHECK(cudaMalloc(&p, count * sizeof(T)));
-    data_ = static_cast<T*>(p);
+    data_ = static_cast<T*>(Allocation::allocate(count * sizeof(T)));
     size_ = capacity_ = count;
   }
-
-  T* data() { return data_; }
-  const T* data() const { return data_; }
+  T* data() const { return data_; }
   std::size_t size() const { return size_; }
-  std::size_t bytes() const { return size_ * sizeof(T); }
-  bool empty() const { return size_ == 0; }
-
-  /// Copies `count` elements from host memory; returns when the data is in device memory.
-  /// (A plain cudaMemcpy from pageable memory may return before its DMA is done, and work on a
-  /// non-blocking stream would not be ordered after it; hence the explicit synchronisation.)
-  void copy_from_host(const T* host, std::size_t count, std::size_t offset = 0) {
-    check_range(offset, count, "copy_from_host");
-    if (count == 0) return;
-    RLHASH_CUDA_CHECK(cudaMemcpyAsync(data_ + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, nullptr));
-    RLHASH_CUDA_CHECK(cudaStreamSynchronize(nullptr));
-  }
-  /// Copies `count` elements to host memory, ordered on the legacy default stream: work queued
-  /// on non-blocking streams must be synchronised by the caller first.
-  void copy_to_host(T* host, std::size_t count, std::size_t offset = 0) const {
-    check_range(offset, count, "copy_to_host");
-    if (count > 0) RLHASH_CUDA_CHECK(cudaMemcpy(host, data_ + offset, count * sizeof(T), cudaMemcpyDeviceToHost));
-  }
-  /// Asynchronous copies on `stream`; `host` must stay valid (and be pinned for true overlap).
-  void copy_from_host_async(const T* host, std::size_t count, cudaStream_t stream, std::size_t offset = 0) {
-    check_range(offset, count, "copy_from_host_async");
-    if (count > 0)
-      RLHASH_CUDA_CHECK(
-          cudaMemcpyAsync(data_ + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, stream));
-  }
-  void copy_to_host_async(T* host, std::size_t count, cudaStream_t stream, std::size_t offset = 0) const {
-    check_range(offset, count, "copy_to_host_async");
-    if (count > 0)
-      RLHASH_CUDA_CHECK(
-          cudaMemcpyAsync(host, data_ + offset, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
-  }
 
  private:
-  void check_range(std::size_t offset, std::size_t count, const char* what) const {
-    if (offset > size_ || count > size_ - offset)
-      throw InvalidArgument(std::string("DeviceBuffer::") + what + ": elements [" + std::to_string(offset) + ", " +
-                            std::to_string(offset + count) + ") outside a buffer of " + std::to_string(size_));
-  }
   void release() noexcept {
-    // cudaFree's status is ignored: a destructor must not throw, and a failed free means the
+    // The release status is ignored: a destructor must not throw, and a failed free means the
     // context is already gone.
-    if (data_ != nullptr) (void)cudaFree(data_);
+    if (data_ != nullptr) Allocation::release(data_);
     data_ = nullptr;
     size_ = capacity_ = 0;
   }
@@ -117,6 +94,63 @@ class DeviceBuffer {
   T* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
+};
+}  // namespace detail
+
+/// `count` elements of T in device memory (cudaMalloc / cudaFree); move-only; never
+/// initialised. A zero-sized buffer holds no allocation.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t count) { resize(count); }
+
+  /// Discards the contents and holds `count` elements (reallocates only when growing).
+  void resize(std::size_t count) { elements_.resize(count); }
+
+  T* data() { return elements_.data(); }
+  const T* data() const { return elements_.data(); }
+  std::size_t size() const { return elements_.size(); }
+  std::size_t bytes() const { return size() * sizeof(T); }
+  bool empty() const { return size() == 0; }
+
+  /// Copies `count` elements from host memory; returns when the data is in device memory.
+  /// (A plain cudaMemcpy from pageable memory may return before its DMA is done, and work on a
+  /// non-blocking stream would not be ordered after it; hence the explicit synchronisation.)
+  void copy_from_host(const T* host, std::size_t count, std::size_t offset = 0) {
+    check_range(offset, count, "copy_from_host");
+    if (count == 0) return;
+    RLHASH_CUDA_CHECK(cudaMemcpyAsync(data() + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, nullptr));
+    RLHASH_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+  }
+  /// Copies `count` elements to host memory, ordered on the legacy default stream: work queued
+  /// on non-blocking streams must be synchronised by the caller first.
+  void copy_to_host(T* host, std::size_t count, std::size_t offset = 0) const {
+    check_range(offset, count, "copy_to_host");
+    if (count > 0) RLHASH_CUDA_CHECK(cudaMemcpy(host, data() + offset, count * sizeof(T), cudaMemcpyDeviceToHost));
+  }
+  /// Asynchronous copies on `stream`; `host` must stay valid (and be pinned for true overlap).
+  void copy_from_host_async(const T* host, std::size_t count, cudaStream_t stream, std::size_t offset = 0) {
+    check_range(offset, count, "copy_from_host_async");
+    if (count > 0)
+      RLHASH_CUDA_CHECK(
+          cudaMemcpyAsync(data() + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, stream));
+  }
+  void copy_to_host_async(T* host, std::size_t count, cudaStream_t stream, std::size_t offset = 0) const {
+    check_range(offset, count, "copy_to_host_async");
+    if (count > 0)
+      RLHASH_CUDA_CHECK(
+          cudaMemcpyAsync(host, data() + offset, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
+  }
+
+ private:
+  void check_range(std::size_t offset, std::size_t count, const char* what) const {
+    if (offset > size() || count > size() - offset)
+      throw InvalidArgument(std::string("DeviceBuffer::") + what + ": elements [" + std::to_string(offset) + ", " +
+                            std::to_string(offset + count) + ") outside a buffer of " + std::to_string(size()));
+  }
+
+  detail::OwnedElements<T, detail::DeviceAllocation> elements_;
 };
 
 /// `count` elements of page-locked host memory (cudaMallocHost): the staging area that lets
@@ -126,49 +160,15 @@ class PinnedBuffer {
  public:
   PinnedBuffer() = default;
   explicit PinnedBuffer(std::size_t count) { resize(count); }
-  ~PinnedBuffer() { release(); }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  PinnedBuffer(PinnedBuffer&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)),
-        size_(std::exchange(other.size_, 0)),
-        capacity_(std::exchange(other.capacity_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&& other) noexcept {
-    if (this != &other) {
-      release();
-      data_ = std::exchange(other.data_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-      capacity_ = std::exchange(other.capacity_, 0);
-    }
-    return *this;
-  }
-  void resize(std::size_t count) {
-    if (count <= capacity_ && data_ != nullptr) {
-      size_ = count;
-      return;
-    }
-    release();
-    if (count == 0) return;
-    void* p = nullptr;
-    RLHASH_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T)));
-    data_ = static_cast<T*>(p);
-    size_ = capacity_ = count;
-  }
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  std::size_t size() const { return size_; }
-  T& operator[](std::size_t i) { return data_[i]; }
-  const T& operator[](std::size_t i) const { return data_[i]; }
+  void resize(std::size_t count) { elements_.resize(count); }
+  T* data() { return elements_.data(); }
+  const T* data() const { return elements_.data(); }
+  std::size_t size() const { return elements_.size(); }
+  T& operator[](std::size_t i) { return data()[i]; }
+  const T& operator[](std::size_t i) const { return data()[i]; }
 
  private:
-  void release() noexcept {
-    if (data_ != nullptr) (void)cudaFreeHost(data_);
-    data_ = nullptr;
-    size_ = capacity_ = 0;
-  }
-  T* data_ = nullptr;
-  std::size_t size_ = 0;
-  std::size_t capacity_ = 0;
+  detail::OwnedElements<T, detail::PinnedAllocation> elements_;
 };
 
 /// An owned, non-blocking CUDA stream (does not synchronise with the legacy default stream).

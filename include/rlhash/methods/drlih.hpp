@@ -404,6 +404,43 @@ Net load_network(ByteReader& in, Make&& make, const char* method) {
   return net;
 }
 
+/// A fitted network and what its training reported: the encode / save / load half of a
+/// network hasher, shared by DRLIH and FC-triplet. Empty until `assign` or `load`.
+template <class Net>
+class TrainedNetwork {
+ public:
+  void assign(Net net, nn::TrainResult result) {
+    net_.emplace(std::move(net));
+    result_ = std::move(result);
+  }
+
+  /// The network's probabilities for every column of `features`, in chunks of `chunk` items.
+  MatrixF probabilities(const Eigen::Ref<const MatrixF>& features, Index chunk, const char* method) const {
+    require_fitted(net_.has_value(), method);
+    require_dims(features.rows(), net_->inputs(), method);
+    return infer_in_chunks(*net_, features, chunk);
+  }
+
+  /// Input dimension, then the parameters.
+  void save(ByteWriter& out, const char* method) const {
+    require_fitted(net_.has_value(), method);
+    out.put<std::int64_t>(net_->inputs());
+    nn::write_parameters(out, const_cast<Net&>(*net_).parameters());  // read only
+  }
+  /// `make(inputs)` builds the network the saved parameters are read into.
+  template <class Make>
+  void load(ByteReader& in, Make&& make, const char* method) {
+    net_.emplace(load_network<Net>(in, std::forward<Make>(make), method));
+  }
+
+  bool fitted() const { return net_.has_value(); }
+  const nn::TrainResult& result() const { return result_; }
+
+ private:
+  std::optional<Net> net_;
+  nn::TrainResult result_;
+};
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
@@ -512,8 +549,8 @@ class DrlihHasher {
       return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
                            config_.group_grad_to_representation);
     };
-    last_result_ = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
-    net_.emplace(std::move(net));
+    nn::TrainResult result = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
+    trained_.assign(std::move(net), std::move(result));
   }
 
   /// Bits b_t = [p_t > 0.5] (eq. 7), deterministic, computed in chunks of encode_batch items.
@@ -523,23 +560,17 @@ class DrlihHasher {
 
   /// The policy's probabilities p_t of bit t being 1 (bits x N): the relaxed codes.
   MatrixF probabilities(const Eigen::Ref<const MatrixF>& features) const {
-    detail::require_fitted(net_.has_value(), method_name);
-    detail::require_dims(features.rows(), net_->inputs(), method_name);
-    return detail::infer_in_chunks(*net_, features, config_.encode_batch);
+    return trained_.probabilities(features, config_.encode_batch, method_name);
   }
 
-  void save(ByteWriter& out) const {
-    detail::require_fitted(net_.has_value(), method_name);
-    out.put<std::int64_t>(net_->inputs());
-    nn::write_parameters(out, const_cast<Network&>(*net_).parameters());  // read only
-  }
+  void save(ByteWriter& out) const { trained_.save(out, method_name); }
   void load(ByteReader& in) {
-    net_.emplace(detail::load_network<Network>(in, [&](Index inputs) { return make_network(inputs); }, method_name));
+    trained_.load(in, [&](Index inputs) { return make_network(inputs); }, method_name);
   }
 
   /// What the last fit's trainer reported (epochs, steps, best validation mAP, ...).
-  const nn::TrainResult& last_result() const { return last_result_; }
-  bool fitted() const { return net_.has_value(); }
+  const nn::TrainResult& last_result() const { return trained_.result(); }
+  bool fitted() const { return trained_.fitted(); }
 
   /// A network of this config for `inputs`-dimensional items, initialised from the seed.
   Network make_network(Index inputs) const {
@@ -579,8 +610,7 @@ class DrlihHasher {
 
  private:
   Config config_;
-  std::optional<Network> net_;
-  nn::TrainResult last_result_;
+  detail::TrainedNetwork<Network> trained_;
 };
 
 /// DRLIH with the default MLP representation over float features (CLI name "drlih").

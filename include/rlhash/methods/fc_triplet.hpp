@@ -124,30 +124,24 @@ class FcTripletHasher {
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return global_triplet_objective(net, x, triplets, config_.margin);
     };
-    last_result_ = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
-    net_.emplace(std::move(net));
+    nn::TrainResult result = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
+    trained_.assign(std::move(net), std::move(result));
   }
 
   BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
     return BinaryCodes::from_probabilities(probabilities(features));
   }
   MatrixF probabilities(const Eigen::Ref<const MatrixF>& features) const {
-    detail::require_fitted(net_.has_value(), method_name);
-    detail::require_dims(features.rows(), net_->inputs(), method_name);
-    return detail::infer_in_chunks(*net_, features, config_.encode_batch);
+    return trained_.probabilities(features, config_.encode_batch, method_name);
   }
 
-  void save(ByteWriter& out) const {
-    detail::require_fitted(net_.has_value(), method_name);
-    out.put<std::int64_t>(net_->inputs());
-    nn::write_parameters(out, const_cast<Network&>(*net_).parameters());  // read only
-  }
+  void save(ByteWriter& out) const { trained_.save(out, method_name); }
   void load(ByteReader& in) {
-    net_.emplace(detail::load_network<Network>(in, [&](Index inputs) { return make_network(inputs); }, method_name));
+    trained_.load(in, [&](Index inputs) { return make_network(inputs); }, method_name);
   }
 
-  const nn::TrainResult& last_result() const { return last_result_; }
-  bool fitted() const { return net_.has_value(); }
+  const nn::TrainResult& last_result() const { return trained_.result(); }
+  bool fitted() const { return trained_.fitted(); }
 
   Network make_network(Index inputs) const {
     Rng rng(config_.seed);
@@ -156,8 +150,7 @@ class FcTripletHasher {
 
  private:
   Config config_;
-  std::optional<Network> net_;
-  nn::TrainResult last_result_;
+  detail::TrainedNetwork<Network> trained_;
 };
 
 /// FC-triplet with the default MLP representation (CLI name "fc-triplet").

@@ -8,6 +8,7 @@
 #include "rlhash/core/config.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
+#include "rlhash/methods/centered_projection.hpp"
 #include "rlhash/methods/hasher.hpp"
 
 namespace rlhash {
@@ -31,37 +32,25 @@ class Lsh {
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {}, const FitOptions& /*options*/ = {}) {
     if (features.cols() == 0) throw InvalidArgument("lsh: cannot fit on an empty training set");
-    mean_ = features.rowwise().mean();
+    encoder_.mean = features.rowwise().mean();
     Rng rng(config_.seed);
-    projection_.resize(config_.bits, features.rows());
-    for (Index i = 0; i < projection_.size(); ++i) projection_.data()[i] = static_cast<float>(standard_normal(rng));
+    MatrixF& projection = encoder_.projection;
+    projection.resize(config_.bits, features.rows());
+    for (Index i = 0; i < projection.size(); ++i) projection.data()[i] = static_cast<float>(standard_normal(rng));
   }
 
   BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
-    detail::require_fitted(projection_.size() > 0, method_name);
-    detail::require_dims(features.rows(), projection_.cols(), method_name);
-    MatrixF projected = projection_ * features;
-    projected.colwise() -= projection_ * mean_;
-    return BinaryCodes::from_signs(projected);
+    return encoder_.encode(features, method_name);
   }
 
-  void save(ByteWriter& out) const {
-    out.put_matrix(mean_);
-    out.put_matrix(projection_);
-  }
+  void save(ByteWriter& out) const { encoder_.save(out); }
   void load(ByteReader& in) {
-    const MatrixF mean = in.get_matrix<float>();
-    MatrixF projection = in.get_matrix<float>();
-    if (mean.cols() != 1 || projection.rows() != config_.bits || projection.cols() != mean.rows())
-      in.fail("LSH parameters of " + std::to_string(config_.bits) + " bits");
-    mean_ = mean.col(0);
-    projection_ = std::move(projection);
+    encoder_.load(in, config_.bits, method_name);
   }
 
  private:
   Config config_;
-  VectorF mean_;
-  MatrixF projection_;  // bits x D
+  detail::CenteredProjection encoder_;
 };
 
 }  // namespace rlhash

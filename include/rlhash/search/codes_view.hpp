@@ -56,6 +56,12 @@ inline void require_same_bits(const CodesView& queries, const CodesView& databas
     throw InvalidArgument("queries have " + std::to_string(queries.bits) + " bits, the database " +
                           std::to_string(database.bits) + " bits; expected equal code lengths");
 }
+/// Both sides of a query-database operation (`what` names it): valid views of equal length.
+inline void require_query_database(const CodesView& queries, const CodesView& database, const std::string& what) {
+  require_codes(queries, (what + ": queries").c_str());
+  require_codes(database, (what + ": database").c_str());
+  require_same_bits(queries, database);
+}
 }  // namespace detail
 
 }  // namespace rlhash

@@ -52,9 +52,7 @@ inline void hamming_distances(const std::uint64_t* query, const CodesView& datab
 /// blocks of database codes, so every output row is written by cache-sized pieces.
 inline void hamming_distance_matrix(const CodesView& queries, const CodesView& database, std::int32_t* out,
                                     int threads = 0, SimdPath path = active_simd_path()) {
-  detail::require_codes(queries, "hamming_distance_matrix: queries");
-  detail::require_codes(database, "hamming_distance_matrix: database");
-  detail::require_same_bits(queries, database);
+  detail::require_query_database(queries, database, "hamming_distance_matrix");
   require_simd_path(path);
   const Index n = database.size;
   if (n == 0 || queries.size == 0) return;

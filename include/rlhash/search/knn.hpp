@@ -208,9 +208,7 @@ inline void require_k(Index k) {
 /// Exact kNN of every query, multi-threaded over queries (`threads` 0 = hardware concurrency).
 inline KnnResult knn_search(const CodesView& queries, const CodesView& database, Index k, int threads = 0,
                             SimdPath path = active_simd_path()) {
-  detail::require_codes(queries, "knn_search: queries");
-  detail::require_codes(database, "knn_search: database");
-  detail::require_same_bits(queries, database);
+  detail::require_query_database(queries, database, "knn_search");
   detail::require_k(k);
   require_simd_path(path);
   const int requested = detail::resolve_threads(threads);

@@ -83,9 +83,7 @@ RangeResult assemble_range(const std::vector<Collector>& per_query) {
 /// whole database for every query.
 inline RangeResult range_search(const CodesView& queries, const CodesView& database, int radius, int threads = 0,
                                 SimdPath path = active_simd_path()) {
-  detail::require_codes(queries, "range_search: queries");
-  detail::require_codes(database, "range_search: database");
-  detail::require_same_bits(queries, database);
+  detail::require_query_database(queries, database, "range_search");
   if (radius < 0) throw InvalidArgument("range_search: radius = " + std::to_string(radius) + ", expected >= 0");
   require_simd_path(path);
   const int requested = detail::resolve_threads(threads);

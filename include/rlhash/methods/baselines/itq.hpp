@@ -16,6 +16,7 @@
 #include "rlhash/core/config.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
+#include "rlhash/methods/centered_projection.hpp"
 #include "rlhash/methods/hasher.hpp"
 
 namespace rlhash {
@@ -113,40 +114,27 @@ class Itq {
       const Eigen::JacobiSVD<MatrixD> svd(cross, Eigen::ComputeFullU | Eigen::ComputeFullV);
       rotation.noalias() = svd.matrixV() * svd.matrixU().transpose();
     }
-    projection_ = (rotation * pca.directions.transpose()).cast<float>();
-    mean_ = pca.mean.cast<float>();
+    encoder_.projection = (rotation * pca.directions.transpose()).cast<float>();
+    encoder_.mean = pca.mean.cast<float>();
   }
 
   BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
-    detail::require_fitted(projection_.size() > 0, method_name);
-    detail::require_dims(features.rows(), projection_.cols(), method_name);
-    MatrixF projected = projection_ * features;
-    projected.colwise() -= projection_ * mean_;
-    return BinaryCodes::from_signs(projected);
+    return encoder_.encode(features, method_name);
   }
 
   /// The quantization loss ||B - R V||_F^2 before the first rotation update and after each one
   /// (non-increasing: both alternating steps are exact minimisations). Empty after `load`.
   const std::vector<double>& quantization_loss() const { return loss_; }
 
-  void save(ByteWriter& out) const {
-    out.put_matrix(mean_);
-    out.put_matrix(projection_);
-  }
+  void save(ByteWriter& out) const { encoder_.save(out); }
   void load(ByteReader& in) {
-    const MatrixF mean = in.get_matrix<float>();
-    MatrixF projection = in.get_matrix<float>();
-    if (mean.cols() != 1 || projection.rows() != config_.bits || projection.cols() != mean.rows())
-      in.fail("ITQ parameters of " + std::to_string(config_.bits) + " bits");
-    mean_ = mean.col(0);
-    projection_ = std::move(projection);
+    encoder_.load(in, config_.bits, method_name);
     loss_.clear();
   }
 
  private:
   Config config_;
-  VectorF mean_;
-  MatrixF projection_;  // bits x D: R W^T
+  detail::CenteredProjection encoder_;  // projection R W^T
   std::vector<double> loss_;
 };
 
