@@ -1,12 +1,21 @@
 #pragma once
 /// \file
 /// The hashers the CLI and model files know by name.
+///
+/// The table instantiates every method (training, encoding, saving) wherever it is compiled,
+/// which costs about a minute of compile time per translation unit. A program with several
+/// files that use the registry (or model.hpp) can compile it once: define
+/// RLHASH_REGISTRY_EXTERN for the whole target, and RLHASH_REGISTRY_IMPLEMENTATION in exactly
+/// one .cpp file before including this header. Without either macro everything is inline.
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "rlhash/methods/any_hasher.hpp"
+
+#if defined(RLHASH_REGISTRY_IMPLEMENTATION) || !defined(RLHASH_REGISTRY_EXTERN)
+#define RLHASH_REGISTRY_DEFINE_TABLE 1
 #include "rlhash/methods/baselines/itq.hpp"
 #include "rlhash/methods/baselines/ksh.hpp"
 #include "rlhash/methods/baselines/sdh.hpp"
@@ -16,10 +25,20 @@
 #include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
+#endif
 
 namespace rlhash {
 
 namespace detail {
+struct MethodEntry {
+  const char* name;
+  const char* summary;
+  AnyHasher (*make)(int bits, std::uint64_t seed);
+};
+
+#ifndef RLHASH_REGISTRY_DEFINE_TABLE
+const std::vector<MethodEntry>& method_table();  // defined where RLHASH_REGISTRY_IMPLEMENTATION is
+#else
 template <class Hasher>
 AnyHasher make_default(int bits, std::uint64_t seed) {
   typename Hasher::Config config;
@@ -28,13 +47,11 @@ AnyHasher make_default(int bits, std::uint64_t seed) {
   return AnyHasher(Hasher(config));
 }
 
-struct MethodEntry {
-  const char* name;
-  const char* summary;
-  AnyHasher (*make)(int bits, std::uint64_t seed);
-};
-
+#ifdef RLHASH_REGISTRY_IMPLEMENTATION
+const std::vector<MethodEntry>& method_table() {
+#else
 inline const std::vector<MethodEntry>& method_table() {
+#endif
   static const std::vector<MethodEntry> table = {
       {"lsh", "random-projection LSH (unsupervised)", &make_default<Lsh>},
       {"itq", "iterative quantization (unsupervised)", &make_default<Itq>},
@@ -49,6 +66,7 @@ inline const std::vector<MethodEntry>& method_table() {
   };
   return table;
 }
+#endif  // RLHASH_REGISTRY_DEFINE_TABLE
 }  // namespace detail
 
 /// The registered method names, in the order `--method all` runs them.
@@ -68,3 +86,5 @@ inline AnyHasher make_hasher(const std::string& method, int bits, std::uint64_t 
 }
 
 }  // namespace rlhash
+
+#undef RLHASH_REGISTRY_DEFINE_TABLE
