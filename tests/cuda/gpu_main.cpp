@@ -3,13 +3,7 @@
 // tests as skipped, never as passed or failed. Catch2 v2 has no SKIP, hence this main.
 #include <cstdio>
 
-#if defined(RLHASH_CATCH3)
-#include <catch2/catch_session.hpp>
-#else
-#define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
-#endif
-
+#include "catch_runner.hpp"
 #include "rlhash/cuda/memory.hpp"
 
 int main(int argc, char** argv) {
@@ -17,5 +11,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no CUDA device: skipping the GPU tests (exit code 77)\n");
     return 77;
   }
-  return Catch::Session().run(argc, argv);
+  return rlhash::test::run_catch(argc, argv);
 }

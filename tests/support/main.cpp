@@ -1,6 +1,5 @@
-// The Catch2 main, compiled once for every test executable (v2 needs it defined in one file; v3
-// brings its own through Catch2WithMain, so this file is then empty).
-#ifndef RLHASH_CATCH3
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
-#endif
+// The main of the test executables. The GPU tests have a main of their own that skips without
+// a device.
+#include "catch_runner.hpp"
+
+int main(int argc, char** argv) { return rlhash::test::run_catch(argc, argv); }
