@@ -26,24 +26,36 @@ cmake --build "$build" -j "${RLHASH_FUZZ_JOBS:-$(nproc)}" --target "${fuzzers[@]
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-status=0
-for name in "${fuzzers[@]}"; do
-  corpus="$work/corpus-$name"
-  artifacts="$build/fuzz-artifacts/$name"
+
+# One fuzzer over a copy of its corpus; the verdict goes to $work/<name>.status.
+fuzz_one() {
+  local name=$1 corpus="$work/corpus-$1" artifacts="$build/fuzz-artifacts/$1"
   mkdir -p "$corpus" "$artifacts"
   cp -r "$root/tests/fuzz/corpus/$name/." "$corpus/"
-  log="$work/$name.log"
   if "$build/tests/fuzz/fuzz_$name" "$corpus" -max_total_time="$seconds" -timeout=25 \
-      -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1; then
-    result=ok
+      -artifact_prefix="$artifacts/" -print_final_stats=1 >"$work/$name.log" 2>&1; then
+    echo ok >"$work/$name.status"
   else
-    result=FAILED
+    echo FAILED >"$work/$name.status"
+  fi
+}
+
+# The fuzzers run side by side (each for `seconds` of wall time), so the stage takes about
+# `seconds` however many there are.
+for name in "${fuzzers[@]}"; do fuzz_one "$name" & done
+wait
+
+status=0
+for name in "${fuzzers[@]}"; do
+  log="$work/$name.log"
+  result="$(cat "$work/$name.status")"
+  if [[ "$result" != ok ]]; then
     status=1
     tail -n 60 "$log"
   fi
   execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')"
   cov="$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)"
-  echo "fuzz_$name: $result, $execs executions in ${seconds}s, ${cov:-cov: ?}, corpus $(ls "$corpus" | wc -l) inputs"
-  [[ "$result" == ok ]] || echo "  reproducers: $artifacts/"
+  echo "fuzz_$name: $result, $execs executions in ${seconds}s, ${cov:-cov: ?}, corpus $(ls "$work/corpus-$name" | wc -l) inputs"
+  [[ "$result" == ok ]] || echo "  reproducers: $build/fuzz-artifacts/$name/"
 done
 exit "$status"
