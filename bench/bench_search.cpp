@@ -9,8 +9,10 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "rlhash/codes/binary_codes.hpp"
@@ -277,6 +279,50 @@ BENCHMARK(BM_faiss_knn_one)
 
 #endif  // RLHASH_BENCH_HAVE_FAISS
 
+// Prints the targets' ratios after the usual table, from the runs of this process only:
+// rlhash over faiss (batched and one-query kNN, 1 thread) and the one-query scan over the read
+// bandwidth of the same buffer. A ratio whose two runs were filtered out is not printed.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& run : runs) {
+      const auto counter = run.counters.find("codes/s");
+      if (counter != run.counters.end() && run.run_type == Run::RT_Iteration)
+        rates_[run.benchmark_name()] = counter->second.value;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::printf("\nratios (codes/s over codes/s, same run)\n");
+    for (const char* bits : {"32", "64", "128"}) {
+      const std::string b = std::string("bits:") + bits;
+      ratio("kNN batch vs faiss, 1 thread, " + b, "BM_rlhash_knn_batch/" + b + "/threads:1/real_time",
+            "BM_faiss_knn_batch/" + b + "/threads:1/real_time", "20x");
+      ratio("one-query kNN vs faiss, 1 thread, " + b, "BM_rlhash_knn_one/" + b + "/threads:1/real_time",
+            "BM_faiss_knn_one/" + b + "/threads:1/real_time", "");
+      ratio("one-query kNN vs read bandwidth, " + b, "BM_rlhash_knn_one/" + b + "/threads:1/real_time",
+            "BM_read_bandwidth/" + b + "/real_time", b == "bits:64" ? "0.80" : "");
+    }
+  }
+
+ private:
+  void ratio(const std::string& what, const std::string& numerator, const std::string& denominator,
+             const char* target) {
+    const auto n = rates_.find(numerator), d = rates_.find(denominator);
+    if (n == rates_.end() || d == rates_.end() || d->second <= 0) return;
+    std::printf("  %-45s %8.2f%s%s\n", what.c_str(), n->second / d->second, *target ? "   target >= " : "", target);
+  }
+  std::map<std::string, double> rates_;
+};
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
