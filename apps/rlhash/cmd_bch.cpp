@@ -139,7 +139,7 @@ void run(const BchOptions& o, const CommonOptions& common) {
   }
 }
 
-const RegisterCommand registration{
+const RegisterCommand bch_command{
     {"bch", "BCH code parameters, or the DRLH label embedding of C classes in b bits",
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<BchOptions>();

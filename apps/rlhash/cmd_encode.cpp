@@ -26,7 +26,7 @@ void run(const EncodeOptions& o) {
               codes.bits(), seconds, o.codes.c_str());
 }
 
-const RegisterCommand registration{{"encode", "Encode a feature file with a trained model",
+const RegisterCommand encode_command{{"encode", "Encode a feature file with a trained model",
                                     [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
                                       auto o = std::make_shared<EncodeOptions>();
                                       app.add_option("--model", o->model, "Model file (.rlh)")->required();

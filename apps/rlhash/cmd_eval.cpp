@@ -77,7 +77,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
   }
 }
 
-const RegisterCommand registration{{"eval", "Train hashers, encode, and report retrieval metrics",
+const RegisterCommand eval_command{{"eval", "Train hashers, encode, and report retrieval metrics",
                                     [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
                                       auto o = std::make_shared<EvalCommandOptions>();
                                       app.add_option("--method", o->methods,

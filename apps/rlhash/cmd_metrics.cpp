@@ -46,7 +46,7 @@ void run(const MetricsOptions& o, const CommonOptions& common) {
   }
 }
 
-const RegisterCommand registration{
+const RegisterCommand metrics_command{
     {"metrics", "Retrieval metrics of query codes against database codes",
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<MetricsOptions>();

@@ -63,7 +63,7 @@ void run(const SearchOptions& o, const CommonOptions& common) {
   }
 }
 
-const RegisterCommand registration{
+const RegisterCommand search_command{
     {"search", "Exact Hamming kNN (--k) or range (--radius) search",
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<SearchOptions>();

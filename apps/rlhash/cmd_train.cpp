@@ -49,7 +49,7 @@ void run(const TrainOptions& o, const CommonOptions& common) {
               static_cast<long long>(d.train.cols()), seconds, o.out.c_str());
 }
 
-const RegisterCommand registration{
+const RegisterCommand train_command{
     {"train", "Train one hasher and write a model file (.rlh)",
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<TrainOptions>();

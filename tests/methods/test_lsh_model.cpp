@@ -1,6 +1,8 @@
 #include <catch.hpp>
 #include <test_util.hpp>
 
+#include "rlhash/core/random.hpp"
+#include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/model.hpp"
 
 using namespace rlhash;
