@@ -4,8 +4,7 @@
 #             version of include/rlhash/version.hpp (no Conan or vcpkg client is needed);
 #   install   the CMake install in the plain layout (lib/cmake/rlhash, from the given build dir)
 #             and in vcpkg's layout (share/rlhash), each used by tests/consumer in a build of its
-#             own, plus pkg-config, and the vcpkg port's rlhash::cuda wrapper when a CUDA toolkit
-#             is installed;
+#             own (and the exported rlhash::cuda when the build has CUDA), plus pkg-config;
 #   docs      the Doxygen API reference, with any warning an error;
 #   snippets  every ```cpp block of README.md and docs/ compiles (tools/check-doc-snippets.py).
 # Usage: bash tools/ci-packaging.sh [build-dir]
@@ -236,46 +235,17 @@ consumers() {
   fi
   "$work/consumer-plain/rlhash_consumer"
   "$work/consumer-vcpkg/rlhash_consumer"
-}
-
-vcpkg_cuda_wrapper() {
-  # The port's cuda feature: the CUDA headers and vcpkg-cmake-wrapper.cmake on top of the vcpkg
-  # layout, found through a find_package() override that does what vcpkg's toolchain does.
-  if ! command -v nvcc >/dev/null && [ ! -x /usr/local/cuda/bin/nvcc ]; then
-    echo "no CUDA toolkit here: the rlhash::cuda wrapper is not checked"
-    return 0
+  # The CUDA component is exported when the installed build had it (nvcc found).
+  if grep -q '^RLHASH_WITH_CUDA:BOOL=ON' "$build/CMakeCache.txt"; then
+    "$work/consumer-plain/rlhash_consumer_cuda"
+  else
+    echo "$build was configured without CUDA: rlhash::cuda is not checked"
   fi
-  local prefix="$work/vcpkg-cuda" project="$work/vcpkg-cuda-project"
-  cp -r "$work/vcpkg" "$prefix"
-  cp -r include/rlhash/cuda "$prefix/include/rlhash/"
-  cp ports/rlhash/vcpkg-cmake-wrapper.cmake "$prefix/share/rlhash/"
-  mkdir -p "$project"
-  cat >"$project/CMakeLists.txt" <<EOF
-cmake_minimum_required(VERSION 3.25)
-project(rlhash_vcpkg_cuda LANGUAGES CXX)
-macro(find_package name)
-  if("\${name}" STREQUAL "rlhash")
-    set(ARGS "\${name};\${ARGN}")
-    include("$PWD/$prefix/share/rlhash/vcpkg-cmake-wrapper.cmake")
-  else()
-    _find_package(\${ARGV})
-  endif()
-endmacro()
-find_package(rlhash CONFIG REQUIRED)
-add_executable(cuda_consumer "$PWD/test_package/cuda_main.cpp")
-target_compile_features(cuda_consumer PRIVATE cxx_std_17)
-target_compile_options(cuda_consumer PRIVATE -Wall -Wextra -Wpedantic -Werror)
-target_link_libraries(cuda_consumer PRIVATE rlhash::cuda)
-EOF
-  cmake -S "$project" -B "$project/build" -DCMAKE_PREFIX_PATH="$PWD/$prefix" >/dev/null
-  cmake --build "$project/build" -j"$jobs" >/dev/null
-  "$project/build/cuda_consumer"
 }
 
 install_and_consume() {
   install_layouts
   consumers
-  vcpkg_cuda_wrapper
 }
 
 # ---- docs ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ set(VCPKG_BUILD_TYPE release)
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     zlib RLHASH_WITH_ZLIB
+    cuda RLHASH_WITH_CUDA
 )
 
 vcpkg_cmake_configure(
@@ -28,21 +29,14 @@ vcpkg_cmake_configure(
     -DRLHASH_BUILD_EXAMPLES=OFF
     -DRLHASH_BUILD_APPS=OFF
     -DRLHASH_BUILD_DOCS=OFF
-    # The CUDA component is headers only and the cuda feature installs them below, so the
-    # configure step needs no CUDA compiler.
-    -DRLHASH_WITH_CUDA=OFF
     -DRLHASH_INSTALL_CMAKEDIR=share/rlhash
 )
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(PACKAGE_NAME rlhash CONFIG_PATH share/rlhash)
 vcpkg_fixup_pkgconfig()
 
-if("cuda" IN_LIST FEATURES)
-  # rlhash's CMake install leaves the CUDA component out; the wrapper defines rlhash::cuda on
-  # top of the installed package when a consumer calls find_package(rlhash).
-  file(INSTALL "${SOURCE_PATH}/include/rlhash/cuda" DESTINATION "${CURRENT_PACKAGES_DIR}/include/rlhash")
-  file(INSTALL "${CMAKE_CURRENT_LIST_DIR}/vcpkg-cmake-wrapper.cmake" DESTINATION "${CURRENT_PACKAGES_DIR}/share/${PORT}")
-endif()
+# With the cuda feature (RLHASH_WITH_CUDA, which needs nvcc at configure time) the package
+# exports rlhash::cuda; its config loads it when the consumer's machine has the CUDA toolkit.
 
 # Nothing to link: no debug tree and no lib/; the license is share/rlhash/copyright.
 file(REMOVE_RECURSE "${CURRENT_PACKAGES_DIR}/debug" "${CURRENT_PACKAGES_DIR}/lib" "${CURRENT_PACKAGES_DIR}/share/doc")
