@@ -76,10 +76,15 @@ void BM_BchDecode(benchmark::State& state) {
                  " errors=" + std::to_string(errors));
 }
 BENCHMARK(BM_BchDecode)
-    ->Args({2, 0})->Args({2, -1})
-    ->Args({4, 0})->Args({4, -1})
-    ->Args({8, 0})->Args({8, 1})->Args({8, -1})
-    ->Args({16, 0})->Args({16, -1})
+    ->Args({2, 0})
+    ->Args({2, -1})
+    ->Args({4, 0})
+    ->Args({4, -1})
+    ->Args({8, 0})
+    ->Args({8, 1})
+    ->Args({8, -1})
+    ->Args({16, 0})
+    ->Args({16, -1})
     ->Args({32, -1});
 
 // DRLH reward distances for a batch of 256 codes. Args: classes, bits.
@@ -90,7 +95,8 @@ void BM_RewardDistances(benchmark::State& state) {
   Rng rng(3);
   const BinaryCodes codes = random_codes(256, bits, rng);
   std::vector<std::int32_t> ids(256);
-  for (auto& id : ids) id = static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(classes)));
+  for (auto& id : ids)
+    id = static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(classes)));
   const Labels labels = Labels::from_class_ids(ids, classes);
   for (auto _ : state) {
     auto d = embedding.reward_distances(codes, labels);

@@ -86,7 +86,8 @@ void BM_gpu_knn_one_query_1e8(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(d.index->knn(d.queries, k));
   const double bytes = static_cast<double>(d.db.size()) * 8.0;
   const double copy = copy_seconds(d.index->device_codes(), static_cast<std::size_t>(bytes));
-  state.counters["read_GBps"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["read_GBps"] =
+      benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["copy_GBps"] = 2.0 * bytes / copy / 1e9;
   state.counters["copy_ms"] = copy * 1e3;
 }
@@ -99,8 +100,8 @@ void BM_gpu_memcpy_d2d_800MB(benchmark::State& state) {
   for (auto _ : state) {
     RLHASH_CUDA_CHECK(cudaMemcpy(dst.data(), d.index->device_codes(), bytes, cudaMemcpyDeviceToDevice));
   }
-  state.counters["copy_GBps"] =
-      benchmark::Counter(2.0 * static_cast<double>(bytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["copy_GBps"] = benchmark::Counter(2.0 * static_cast<double>(bytes) / 1e9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_gpu_memcpy_d2d_800MB)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -122,7 +123,11 @@ void BM_cpu_knn_batch_1000x1e7_2threads(benchmark::State& state) {
   const double distances = static_cast<double>(d.db.size()) * static_cast<double>(d.queries.size());
   state.counters["dist_per_s"] = benchmark::Counter(distances, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_cpu_knn_batch_1000x1e7_2threads)->Arg(10)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_cpu_knn_batch_1000x1e7_2threads)
+    ->Arg(10)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -41,15 +41,18 @@ void BM_DenseStack_layers(benchmark::State& state) {
     net.forward(x);
     benchmark::DoNotOptimize(net.backward(g).data());
   }
-  state.counters["gflops"] = benchmark::Counter(
-      3.0 * 2.0 * batch * (input * hidden + hidden * hidden + hidden * out) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["gflops"] =
+      benchmark::Counter(3.0 * 2.0 * batch * (input * hidden + hidden * hidden + hidden * out) * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_DenseStack_raw_gemm(benchmark::State& state) {
   const MatrixF w1 = random(hidden, input, 4), w2 = random(hidden, hidden, 5), w3 = random(out, hidden, 6);
-  MatrixF dw1 = MatrixF::Zero(hidden, input), dw2 = MatrixF::Zero(hidden, hidden), dw3 = MatrixF::Zero(out, hidden);
+  MatrixF dw1 = MatrixF::Zero(hidden, input), dw2 = MatrixF::Zero(hidden, hidden),
+          dw3 = MatrixF::Zero(out, hidden);
   const MatrixF x = random(input, batch, 2), g = random(out, batch, 3);
-  MatrixF y1(hidden, batch), y2(hidden, batch), y3(out, batch), d2(hidden, batch), d1(hidden, batch), dx(input, batch);
+  MatrixF y1(hidden, batch), y2(hidden, batch), y3(out, batch), d2(hidden, batch), d1(hidden, batch),
+      dx(input, batch);
   for (auto _ : state) {
     y1.noalias() = w1 * x;
     y2.noalias() = w2 * y1;
@@ -63,8 +66,9 @@ void BM_DenseStack_raw_gemm(benchmark::State& state) {
     benchmark::DoNotOptimize(dx.data());
     benchmark::DoNotOptimize(y3.data());
   }
-  state.counters["gflops"] = benchmark::Counter(
-      3.0 * 2.0 * batch * (input * hidden + hidden * hidden + hidden * out) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["gflops"] =
+      benchmark::Counter(3.0 * 2.0 * batch * (input * hidden + hidden * hidden + hidden * out) * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // ---- General Elman RNN: 8 steps of 784-d inputs, hidden 512 ----------------------------------
@@ -84,10 +88,12 @@ void BM_ElmanRnn_raw_gemm(benchmark::State& state) {
   MatrixF dwx = MatrixF::Zero(hidden, input), dwh = MatrixF::Zero(hidden, hidden);
   const MatrixF x = random(input, steps * batch, 8), c0 = random(hidden, batch, 9),
                 g = random(hidden, steps * batch, 10);
-  MatrixF a(hidden, steps * batch), prev = random(hidden, steps * batch, 13), carry(hidden, batch), dx(input, steps * batch);
+  MatrixF a(hidden, steps * batch), prev = random(hidden, steps * batch, 13), carry(hidden, batch),
+                                    dx(input, steps * batch);
   for (auto _ : state) {
     a.noalias() = wx * x;
-    for (Index t = 0; t < steps; ++t) a.middleCols(t * batch, batch).noalias() += wh * prev.middleCols(t * batch, batch);
+    for (Index t = 0; t < steps; ++t)
+      a.middleCols(t * batch, batch).noalias() += wh * prev.middleCols(t * batch, batch);
     for (Index t = steps - 1; t >= 0; --t) carry.noalias() = wh.transpose() * g.middleCols(t * batch, batch);
     dwh.noalias() += g * prev.transpose();
     dwx.noalias() += g * x.transpose();
@@ -102,7 +108,8 @@ void BM_ElmanRnn_raw_gemm(benchmark::State& state) {
 void BM_FeatureFirstRnn_layers(benchmark::State& state) {
   Rng rng(14);
   FeatureFirstRnn<float> rnn(input, hidden, rng);
-  const MatrixF f = random(input, batch, 15), h0 = random(hidden, batch, 16), g = random(hidden, steps * batch, 17);
+  const MatrixF f = random(input, batch, 15), h0 = random(hidden, batch, 16),
+                g = random(hidden, steps * batch, 17);
   for (auto _ : state) {
     rnn.forward(f, h0, steps, group);
     benchmark::DoNotOptimize(rnn.backward(g).data());
@@ -111,13 +118,15 @@ void BM_FeatureFirstRnn_layers(benchmark::State& state) {
 
 void BM_FeatureFirstRnn_raw_gemm(benchmark::State& state) {
   const MatrixF wf = random(hidden, input, 18), wh = random(hidden, hidden, 19);
-  MatrixF dwf = MatrixF::Zero(hidden, input), dwh = MatrixF::Zero(hidden, hidden), dwx = MatrixF::Zero(hidden, hidden);
+  MatrixF dwf = MatrixF::Zero(hidden, input), dwh = MatrixF::Zero(hidden, hidden),
+          dwx = MatrixF::Zero(hidden, hidden);
   const MatrixF f = random(input, batch, 15), g = random(hidden, steps * batch, 17);
-  MatrixF proj(hidden, batch), a(hidden, steps * batch), prev = random(hidden, steps * batch, 20), carry(hidden, batch),
-      df(input, batch), start(hidden, batch);
+  MatrixF proj(hidden, batch), a(hidden, steps * batch),
+      prev = random(hidden, steps * batch, 20), carry(hidden, batch), df(input, batch), start(hidden, batch);
   for (auto _ : state) {
     proj.noalias() = wf * f;
-    for (Index s = 0; s < steps; ++s) a.middleCols(s * batch, batch).noalias() = wh * prev.middleCols(s * batch, batch);
+    for (Index s = 0; s < steps; ++s)
+      a.middleCols(s * batch, batch).noalias() = wh * prev.middleCols(s * batch, batch);
     for (Index s = steps - 1; s >= 0; --s) carry.noalias() = wh.transpose() * g.middleCols(s * batch, batch);
     for (Index s = 0; s < steps; s += group)
       dwh.noalias() += g.middleCols(s * batch, batch) * prev.middleCols(s * batch, batch).transpose();

@@ -61,8 +61,8 @@ const BinaryCodes& queries(int bits) {
 }
 
 void report(benchmark::State& state, double pairs_per_iteration) {
-  state.counters["codes/s"] =
-      benchmark::Counter(pairs_per_iteration * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["codes/s"] = benchmark::Counter(
+      pairs_per_iteration * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // ---- rlhash ---------------------------------------------------------------------------------
@@ -123,7 +123,11 @@ void BM_rlhash_knn_one_path(benchmark::State& state) {
   report(state, static_cast<double>(kDatabase));
   state.SetLabel(rlhash::to_string(path));
 }
-BENCHMARK(BM_rlhash_knn_one_path)->ArgName("path")->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_rlhash_knn_one_path)
+    ->ArgName("path")
+    ->DenseRange(0, 2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 /// All N distances of one query stored to memory (no selection), 1 thread.
 void BM_rlhash_distances(benchmark::State& state) {
@@ -140,7 +144,13 @@ void BM_rlhash_distances(benchmark::State& state) {
   report(state, static_cast<double>(kDatabase));
   state.SetLabel(rlhash::to_string(rlhash::active_simd_path()));
 }
-BENCHMARK(BM_rlhash_distances)->ArgName("bits")->Arg(32)->Arg(64)->Arg(128)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_rlhash_distances)
+    ->ArgName("bits")
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(128)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // ---- the machine's read bandwidth over the same buffer -----------------------------------------
 
@@ -184,7 +194,13 @@ void BM_read_bandwidth(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * state.iterations());
   report(state, static_cast<double>(kDatabase));
 }
-BENCHMARK(BM_read_bandwidth)->ArgName("bits")->Arg(32)->Arg(64)->Arg(128)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_read_bandwidth)
+    ->ArgName("bits")
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(128)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // ---- faiss IndexBinaryFlat on identical codes ---------------------------------------------------
 
@@ -311,7 +327,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
              const char* target) {
     const auto n = rates_.find(numerator), d = rates_.find(denominator);
     if (n == rates_.end() || d == rates_.end() || d->second <= 0) return;
-    std::printf("  %-45s %8.2f%s%s\n", what.c_str(), n->second / d->second, *target ? "   target >= " : "", target);
+    std::printf("  %-45s %8.2f%s%s\n", what.c_str(), n->second / d->second, *target ? "   target >= " : "",
+                target);
   }
   std::map<std::string, double> rates_;
 };

@@ -35,7 +35,8 @@ LabelEmbedding best_layout(int classes, int bits) {
         LabelEmbeddingLayout layout{m, t, 0, shortened, punctured};
         const LabelEmbedding candidate(classes, bits, 0, layout);
         if (candidate.min_distance() > best.min_distance() ||
-            (candidate.min_distance() == best.min_distance() && candidate.mean_distance() > best.mean_distance() + 1e-9))
+            (candidate.min_distance() == best.min_distance() &&
+             candidate.mean_distance() > best.mean_distance() + 1e-9))
           best = candidate;
         if (punctured == 0 && n - shortened <= bits) break;  // further shortening only adds padding
       }
@@ -50,9 +51,10 @@ int main() {
   const int class_counts[] = {10, 21, 38, 81};
   const int bit_counts[] = {12, 16, 24, 32, 48, 64};
   constexpr int random_draws = 20;
-  std::printf("| C | b | BCH, default rule | min / mean | R_BCH | best BCH layout | min / mean | "
-              "random: min (mean, worst of %d) / mean | Hadamard min / mean |\n",
-              random_draws);
+  std::printf(
+      "| C | b | BCH, default rule | min / mean | R_BCH | best BCH layout | min / mean | "
+      "random: min (mean, worst of %d) / mean | Hadamard min / mean |\n",
+      random_draws);
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (int classes : class_counts)
     for (int bits : bit_counts) {
@@ -74,10 +76,10 @@ int main() {
         std::snprintf(text, sizeof text, "%d / %.2f", s.min, s.mean);
         hadamard = text;
       }
-      std::printf("| %d | %d | %s | %d / %.2f | %d | %s | %d / %.2f | %.1f (%d) / %.2f | %s |\n", classes, bits,
-                  e.description().c_str(), e.min_distance(), e.mean_distance(), e.radius(), b.description().c_str(),
-                  b.min_distance(), b.mean_distance(), random_min / random_draws, random_worst,
-                  random_mean / random_draws, hadamard.c_str());
+      std::printf("| %d | %d | %s | %d / %.2f | %d | %s | %d / %.2f | %.1f (%d) / %.2f | %s |\n", classes,
+                  bits, e.description().c_str(), e.min_distance(), e.mean_distance(), e.radius(),
+                  b.description().c_str(), b.min_distance(), b.mean_distance(), random_min / random_draws,
+                  random_worst, random_mean / random_draws, hadamard.c_str());
     }
   return 0;
 }

@@ -11,7 +11,7 @@ int main(int argc, char** argv) try {
   const rlhash::MatrixF queries = rlhash::read_npy_matrix<float>(argv[3]);
 
   rlhash::Itq hasher({/*bits=*/64, /*seed=*/1});  // or Lsh, Drlih, PolicyHashing, ...
-  hasher.fit(train, rlhash::Labels{});           // supervised methods take the training labels
+  hasher.fit(train, rlhash::Labels{});            // supervised methods take the training labels
   const rlhash::BinaryCodes db_codes = hasher.encode(database);
   const rlhash::BinaryCodes query_codes = hasher.encode(queries);
 

@@ -6,10 +6,9 @@
 int main() try {
   // Eight 4-dimensional items, one per column, in two well separated groups of four.
   rlhash::MatrixF items(4, 8);
-  items << 1.0F, 1.1F, 0.9F, 1.0F, -1.0F, -1.1F, -0.9F, -1.0F,
-           2.0F, 2.1F, 1.9F, 2.2F, -2.0F, -2.1F, -1.9F, -2.2F,
-           0.5F, 0.4F, 0.6F, 0.5F, -0.5F, -0.4F, -0.6F, -0.5F,
-           1.5F, 1.4F, 1.6F, 1.5F, -1.5F, -1.4F, -1.6F, -1.5F;
+  items << 1.0F, 1.1F, 0.9F, 1.0F, -1.0F, -1.1F, -0.9F, -1.0F, 2.0F, 2.1F, 1.9F, 2.2F, -2.0F, -2.1F, -1.9F,
+      -2.2F, 0.5F, 0.4F, 0.6F, 0.5F, -0.5F, -0.4F, -0.6F, -0.5F, 1.5F, 1.4F, 1.6F, 1.5F, -1.5F, -1.4F, -1.6F,
+      -1.5F;
 
   rlhash::Lsh lsh({/*bits=*/16, /*seed=*/3});
   lsh.fit(items);

@@ -24,7 +24,8 @@ void write_codes(const std::string& path, const rlhash::BinaryCodes& codes) {
   const rlhash::Index bytes = (codes.bits() + 7) / 8;
   std::vector<std::uint8_t> out(static_cast<std::size_t>(codes.size() * bytes));
   for (rlhash::Index i = 0; i < codes.size(); ++i)
-    std::memcpy(out.data() + i * bytes, codes.row(i), static_cast<std::size_t>(bytes));  // little-endian words
+    std::memcpy(out.data() + i * bytes, codes.row(i),
+                static_cast<std::size_t>(bytes));  // little-endian words
   rlhash::write_npy(path, out.data(), {codes.size(), bytes});
 }
 
@@ -58,9 +59,9 @@ typename H::Config config_of(int bits, std::uint64_t seed) {
 
 int main(int argc, char** argv) {
   if (argc != 9) {
-    std::fprintf(stderr,
-                 "usage: %s METHOD BITS SEED TRAIN.npy TRAIN_LABELS.npy QUERIES.npy DATABASE.npy OUT_PREFIX\n",
-                 argv[0]);
+    std::fprintf(
+        stderr, "usage: %s METHOD BITS SEED TRAIN.npy TRAIN_LABELS.npy QUERIES.npy DATABASE.npy OUT_PREFIX\n",
+        argv[0]);
     return 2;
   }
   try {

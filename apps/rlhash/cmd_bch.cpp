@@ -22,7 +22,8 @@ std::uint32_t parse_primitive(const std::string& text) {
   const std::size_t start = (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) ? 2 : 0;
   if (text.size() == start || text.size() - start > 8 ||
       text.find_first_not_of("0123456789abcdefABCDEF", start) != std::string::npos)
-    throw InvalidArgument("--primitive: expected a hex polynomial such as 0x89 (bit i = x^i), found '" + text + "'");
+    throw InvalidArgument("--primitive: expected a hex polynomial such as 0x89 (bit i = x^i), found '" +
+                          text + "'");
   return static_cast<std::uint32_t>(std::stoul(text.substr(start), nullptr, 16));
 }
 
@@ -128,7 +129,8 @@ void run(const BchOptions& o, const CommonOptions& common) {
   const bool code_mode = o.m != 0 || o.t != 0;
   const bool embedding_mode = o.classes != 0 || o.bits != 0;
   if (code_mode == embedding_mode)
-    throw InvalidArgument("bch: give either --m and --t (a BCH code) or --classes and --bits (a label embedding)");
+    throw InvalidArgument(
+        "bch: give either --m and --t (a BCH code) or --classes and --bits (a label embedding)");
   if (code_mode) {
     if (o.m == 0 || o.t == 0) throw InvalidArgument("bch: --m and --t go together");
     run_code(o, common);
@@ -145,8 +147,10 @@ const RegisterCommand bch_command{
        auto o = std::make_shared<BchOptions>();
        app.add_option("--m", o->m, "Field degree: code length 2^m - 1")->check(CLI::Range(2, 16));
        app.add_option("--t", o->t, "Designed number of correctable errors")->check(CLI::PositiveNumber);
-       app.add_option("--primitive", o->primitive, "Primitive polynomial in hex, bit i = x^i (default: Lin & Costello table)");
-       app.add_option("--classes", o->classes, "Number of classes C of the label embedding")->check(CLI::Range(2, 1 << 16));
+       app.add_option("--primitive", o->primitive,
+                      "Primitive polynomial in hex, bit i = x^i (default: Lin & Costello table)");
+       app.add_option("--classes", o->classes, "Number of classes C of the label embedding")
+           ->check(CLI::Range(2, 1 << 16));
        app.add_option("--bits", o->bits, "Code length b of the label embedding")->check(CLI::Range(1, 1024));
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };

@@ -22,22 +22,22 @@ void run(const EncodeOptions& o) {
   const BinaryCodes codes = model.encode(features);
   const double seconds = seconds_since(start);
   write_codes(o.codes, codes, parse_code_format(o.format));
-  std::printf("encoded %lld items to %d-bit codes in %.3f s; wrote %s\n", static_cast<long long>(codes.size()),
-              codes.bits(), seconds, o.codes.c_str());
+  std::printf("encoded %lld items to %d-bit codes in %.3f s; wrote %s\n",
+              static_cast<long long>(codes.size()), codes.bits(), seconds, o.codes.c_str());
 }
 
-const RegisterCommand encode_command{{"encode", "Encode a feature file with a trained model",
-                                    [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
-                                      auto o = std::make_shared<EncodeOptions>();
-                                      app.add_option("--model", o->model, "Model file (.rlh)")->required();
-                                      app.add_option("--features", o->features, "Feature file [N, D]")->required();
-                                      app.add_option("--codes", o->codes, "Code file to write (.npy)")->required();
-                                      app.add_flag("--no-scale", o->no_scale,
-                                                   "Keep uint8 features as 0..255 (as at training)");
-                                      add_code_format_option(app, o->format);
-                                      add_common_options(app, common, false);
-                                      return [o] { run(*o); };
-                                    }}};
+const RegisterCommand encode_command{
+    {"encode", "Encode a feature file with a trained model",
+     [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
+       auto o = std::make_shared<EncodeOptions>();
+       app.add_option("--model", o->model, "Model file (.rlh)")->required();
+       app.add_option("--features", o->features, "Feature file [N, D]")->required();
+       app.add_option("--codes", o->codes, "Code file to write (.npy)")->required();
+       app.add_flag("--no-scale", o->no_scale, "Keep uint8 features as 0..255 (as at training)");
+       add_code_format_option(app, o->format);
+       add_common_options(app, common, false);
+       return [o] { run(*o); };
+     }}};
 
 }  // namespace
 }  // namespace rlhash::cli

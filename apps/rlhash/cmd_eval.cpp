@@ -77,27 +77,23 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
   }
 }
 
-const RegisterCommand eval_command{{"eval", "Train hashers, encode, and report retrieval metrics",
-                                    [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
-                                      auto o = std::make_shared<EvalCommandOptions>();
-                                      app.add_option("--method", o->methods,
-                                                     "Methods, comma-separated, or 'all'")
-                                          ->delimiter(',')
-                                          ->default_str("lsh");
-                                      app.add_option("--bits", o->bits, "Code lengths, comma-separated")
-                                          ->delimiter(',')
-                                          ->default_str("32");
-                                      app.add_option("--map-at", o->map_at, "Cutoffs k of mAP@k")
-                                          ->delimiter(',')
-                                          ->default_str("1000");
-                                      app.add_option("--precision-at", o->precision_at, "Cutoffs k of precision@k")
-                                          ->delimiter(',')
-                                          ->default_str("100,500,1000");
-                                      add_data_options(app, o->data);
-                                      add_preprocess_options(app, o->preprocess);
-                                      add_common_options(app, common);
-                                      return [o, &common] { run(*o, common); };
-                                    }}};
+const RegisterCommand eval_command{
+    {"eval", "Train hashers, encode, and report retrieval metrics",
+     [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
+       auto o = std::make_shared<EvalCommandOptions>();
+       app.add_option("--method", o->methods, "Methods, comma-separated, or 'all'")
+           ->delimiter(',')
+           ->default_str("lsh");
+       app.add_option("--bits", o->bits, "Code lengths, comma-separated")->delimiter(',')->default_str("32");
+       app.add_option("--map-at", o->map_at, "Cutoffs k of mAP@k")->delimiter(',')->default_str("1000");
+       app.add_option("--precision-at", o->precision_at, "Cutoffs k of precision@k")
+           ->delimiter(',')
+           ->default_str("100,500,1000");
+       add_data_options(app, o->data);
+       add_preprocess_options(app, o->preprocess);
+       add_common_options(app, common);
+       return [o, &common] { run(*o, common); };
+     }}};
 
 }  // namespace
 }  // namespace rlhash::cli

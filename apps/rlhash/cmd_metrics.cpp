@@ -26,16 +26,17 @@ void run(const MetricsOptions& o, const CommonOptions& common) {
   const Labels query_labels = read_labels(o.query_labels);
   if (database_labels.size() != database.size() || query_labels.size() != queries.size())
     throw InvalidArgument("labels and codes differ in count: " + std::to_string(database.size()) +
-                          " database codes, " + std::to_string(database_labels.size()) + " database labels, " +
-                          std::to_string(queries.size()) + " query codes, " + std::to_string(query_labels.size()) +
-                          " query labels");
+                          " database codes, " + std::to_string(database_labels.size()) +
+                          " database labels, " + std::to_string(queries.size()) + " query codes, " +
+                          std::to_string(query_labels.size()) + " query labels");
   EvalOptions options;
   options.map_at = o.top_k;
   options.precision_at = o.precision_at;
   options.radius = o.radius;
   options.threads = common.threads;
-  ResultRow row{"codes", o.bits, common.seed, evaluate(queries, database, query_labels, database_labels, options),
-                0, 0};
+  ResultRow row{"codes",     o.bits,
+                common.seed, evaluate(queries, database, query_labels, database_labels, options),
+                0,           0};
   print_table_header(options);
   print_table_row(row);
   if (!common.json_path.empty()) {

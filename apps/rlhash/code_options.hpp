@@ -8,7 +8,8 @@
 namespace rlhash::cli {
 
 inline void add_code_format_option(CLI::App& app, std::string& format) {
-  app.add_option("--code-format", format, "Code file layout: packed (faiss IndexBinary bytes), bits01 or sign")
+  app.add_option("--code-format", format,
+                 "Code file layout: packed (faiss IndexBinary bytes), bits01 or sign")
       ->check(CLI::IsMember({"packed", "bits01", "sign"}))
       ->default_val("packed");
 }

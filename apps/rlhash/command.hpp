@@ -10,10 +10,10 @@ namespace rlhash::cli {
 
 /// Options every subcommand shares.
 struct CommonOptions {
-  std::string json_path;           // --json PATH
-  std::uint64_t seed = 0;          // --seed
-  int threads = 0;                 // --threads (0: all cores)
-  std::vector<std::string> sets;   // --set method.field=value
+  std::string json_path;          // --json PATH
+  std::uint64_t seed = 0;         // --seed
+  int threads = 0;                // --threads (0: all cores)
+  std::vector<std::string> sets;  // --set method.field=value
 };
 
 struct Command {

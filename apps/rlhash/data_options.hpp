@@ -43,14 +43,18 @@ inline void add_data_options(CLI::App& app, DataOptions& o) {
   app.add_option("--query-labels", o.query_labels, "Explicit split: query labels");
   app.add_option("--database", o.database, "Explicit split: database feature file");
   app.add_option("--database-labels", o.database_labels, "Explicit split: database labels");
-  app.add_option("--queries-per-class", o.split.queries_per_class, "Protocol: queries per class")->default_val(100);
-  app.add_option("--train-per-class", o.split.train_per_class, "Protocol: training items per class (incl. validation)")
+  app.add_option("--queries-per-class", o.split.queries_per_class, "Protocol: queries per class")
+      ->default_val(100);
+  app.add_option("--train-per-class", o.split.train_per_class,
+                 "Protocol: training items per class (incl. validation)")
       ->default_val(500);
-  app.add_option("--val-per-class", o.split.val_per_class, "Protocol: validation items per class, carved from training")
+  app.add_option("--val-per-class", o.split.val_per_class,
+                 "Protocol: validation items per class, carved from training")
       ->default_val(50);
   app.add_flag("--random-split", o.random_split,
                "DRLIH's protocol: random queries and training items (see --random-queries/--random-train)");
-  app.add_option("--random-queries", o.split.random_queries, "Random protocol: number of queries")->default_val(1000);
+  app.add_option("--random-queries", o.split.random_queries, "Random protocol: number of queries")
+      ->default_val(1000);
   app.add_option("--random-train", o.split.random_train, "Random protocol: training items (incl. validation)")
       ->default_val(5000);
   app.add_flag("--no-scale", o.no_scale, "Keep uint8 features as 0..255 instead of scaling to [0, 1]");
@@ -68,7 +72,8 @@ inline Labels read_labels(const std::string& spec) {
   if (array.rank() == 2 && (array.dtype() == "|u1" || array.dtype() == "|b1"))
     return Labels::from_multi_hot(reinterpret_cast<const std::uint8_t*>(array.bytes()), array.shape()[0],
                                   static_cast<int>(array.shape()[1]));
-  throw FormatError("'" + spec + "': expected class ids [N] (int32/int64) or multi-hot [N, C] (uint8/bool), found " +
+  throw FormatError("'" + spec +
+                    "': expected class ids [N] (int32/int64) or multi-hot [N, C] (uint8/bool), found " +
                     array.dtype() + " of rank " + std::to_string(array.rank()));
 }
 
@@ -92,16 +97,18 @@ inline void save_split_indices(const std::string& folder, const Split& split) {
 namespace detail {
 inline void require_pair(const std::string& a, const std::string& b, const char* a_name, const char* b_name) {
   if (a.empty() != b.empty())
-    throw InvalidArgument(std::string(a.empty() ? b_name : a_name) + " given without " + (a.empty() ? a_name : b_name));
+    throw InvalidArgument(std::string(a.empty() ? b_name : a_name) + " given without " +
+                          (a.empty() ? a_name : b_name));
 }
 inline void require_same_count(const MatrixF& x, const Labels& y, const std::string& what) {
   if (x.cols() != y.size())
-    throw InvalidArgument(what + ": " + std::to_string(x.cols()) + " feature rows but " + std::to_string(y.size()) +
-                          " labels");
+    throw InvalidArgument(what + ": " + std::to_string(x.cols()) + " feature rows but " +
+                          std::to_string(y.size()) + " labels");
 }
 
-inline DataSets from_split(const MatrixF& query_pool, const Labels& query_pool_labels, const MatrixF& database_pool,
-                           const Labels& database_pool_labels, const Split& split) {
+inline DataSets from_split(const MatrixF& query_pool, const Labels& query_pool_labels,
+                           const MatrixF& database_pool, const Labels& database_pool_labels,
+                           const Split& split) {
   DataSets d;
   d.queries = columns(query_pool, split.queries);
   d.query_labels = query_pool_labels.subset(split.queries);
@@ -122,8 +129,9 @@ inline DataSets load_data(DataOptions o, std::uint64_t seed) {
   const bool explicit_split = !o.train.empty() || !o.queries.empty() || !o.database.empty();
   const int forms = int(!o.dataset.empty()) + int(!o.features.empty()) + int(explicit_split);
   if (forms != 1)
-    throw InvalidArgument("give exactly one data source: --dataset, --features/--labels, or "
-                          "--train/--queries/--database with their labels");
+    throw InvalidArgument(
+        "give exactly one data source: --dataset, --features/--labels, or "
+        "--train/--queries/--database with their labels");
   DataSets d;
   Split split;
   if (!o.dataset.empty()) {
@@ -171,8 +179,9 @@ inline DataSets load_data(DataOptions o, std::uint64_t seed) {
     d.description = "explicit split";
   }
   if (d.queries.rows() != d.database.rows() || d.train.rows() != d.database.rows())
-    throw InvalidArgument("feature dimensions differ: train " + std::to_string(d.train.rows()) + ", queries " +
-                          std::to_string(d.queries.rows()) + ", database " + std::to_string(d.database.rows()));
+    throw InvalidArgument("feature dimensions differ: train " + std::to_string(d.train.rows()) +
+                          ", queries " + std::to_string(d.queries.rows()) + ", database " +
+                          std::to_string(d.database.rows()));
   if (!o.save_split.empty()) save_split_indices(o.save_split, split);
   return d;
 }

@@ -16,8 +16,8 @@
 namespace {
 
 std::string version_text() {
-  return std::string("rlhash ") + RLHASH_VERSION_STRING + " (SIMD path: " +
-         rlhash::to_string(rlhash::active_simd_path()) + ")";
+  return std::string("rlhash ") + RLHASH_VERSION_STRING +
+         " (SIMD path: " + rlhash::to_string(rlhash::active_simd_path()) + ")";
 }
 
 void apply_threads(int threads) {

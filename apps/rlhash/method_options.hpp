@@ -56,7 +56,8 @@ inline AnyHasher configured_hasher(const std::string& method, int bits, std::uin
 
 inline void add_preprocess_options(CLI::App& app, PreprocessConfig& p) {
   app.add_flag("--center", p.center, "Subtract the training mean from every feature vector");
-  app.add_option("--pca", p.pca_dims, "Project onto this many principal components of the training set (0: off)")
+  app.add_option("--pca", p.pca_dims,
+                 "Project onto this many principal components of the training set (0: off)")
       ->default_val(0);
   app.add_flag("--l2", p.l2_normalize, "Scale every feature vector to unit length (after centering/PCA)");
 }

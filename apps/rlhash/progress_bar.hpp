@@ -12,7 +12,8 @@ namespace rlhash::cli {
 
 class ProgressBar {
  public:
-  explicit ProgressBar(std::string label) : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}
+  explicit ProgressBar(std::string label)
+      : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}
   ~ProgressBar() { finish(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;

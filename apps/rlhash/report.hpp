@@ -28,7 +28,9 @@ struct ProtocolInfo {
 inline void write_result(JsonWriter& json, const ResultRow& row) {
   const EvalReport& r = row.report;
   json.begin_object();
-  json.field("method", row.method).field("bits", row.bits).field("seed", static_cast<unsigned long>(row.seed));
+  json.field("method", row.method)
+      .field("bits", row.bits)
+      .field("seed", static_cast<unsigned long>(row.seed));
   json.field("map", r.map).field("map_tie_aware", r.map_tie_aware);
   const auto write_map = [&](const char* name, const std::map<int, double>& values) {
     json.key(name).begin_object();
@@ -55,7 +57,8 @@ inline void write_protocol(JsonWriter& json, const ProtocolInfo& p) {
   json.field("n_train", static_cast<long long>(p.n_train)).field("n_val", static_cast<long long>(p.n_val));
   json.field("n_queries", static_cast<long long>(p.n_queries));
   json.field("n_database", static_cast<long long>(p.n_database));
-  json.field("tie_policy", "stable (ties ranked by database index); map_tie_aware = expected AP over tie orders");
+  json.field("tie_policy",
+             "stable (ties ranked by database index); map_tie_aware = expected AP over tie orders");
   json.field("map_at_k_normalisation", "relevant items retrieved within the top k");
   json.field("radius_inclusive", true);
   json.field("simd", to_string(active_simd_path()));

@@ -78,9 +78,9 @@ std::vector<int> trial_ts(int m) {
 }  // namespace
 
 TEST_CASE("BCH generators have their defining properties for larger m", "[bch]") {
-  const std::vector<std::pair<int, int>> cases = {{6, 1}, {6, 4},  {7, 3},  {8, 2},   {8, 9},   {8, 20}, {9, 7},
-                                                  {10, 1}, {10, 25}, {11, 5}, {12, 30}, {13, 3}, {14, 2}, {15, 2},
-                                                  {16, 1}, {16, 4}};
+  const std::vector<std::pair<int, int>> cases = {{6, 1},  {6, 4},  {7, 3},   {8, 2},  {8, 9},   {8, 20},
+                                                  {9, 7},  {10, 1}, {10, 25}, {11, 5}, {12, 30}, {13, 3},
+                                                  {14, 2}, {15, 2}, {16, 1},  {16, 4}};
   for (auto [m, t] : cases) {
     INFO("m = " << m << ", t = " << t);
     const BchCode code(m, t);
@@ -96,16 +96,17 @@ TEST_CASE("BCH generators have their defining properties for larger m", "[bch]")
     for (int j = 1; j <= 2 * code.t_effective(); ++j)
       CHECK(code.generator().evaluate(code.field(), code.field().alpha_power(j)) == 0);
     if (2 * code.t_effective() + 1 < n)
-      CHECK(code.generator().evaluate(code.field(), code.field().alpha_power(2 * code.t_effective() + 1)) != 0);
+      CHECK(code.generator().evaluate(code.field(), code.field().alpha_power(2 * code.t_effective() + 1)) !=
+            0);
     // deg g <= m t (each odd j adds at most one minimal polynomial of degree <= m).
     CHECK(n - code.k() <= m * t);
   }
 }
 
 TEST_CASE("the fast encoder equals polynomial division, and codewords have zero syndromes", "[bch]") {
-  const std::vector<std::pair<int, int>> cases = {{2, 1},  {3, 1},  {3, 3},  {4, 2},  {5, 3},  {6, 5},   {7, 9},
-                                                  {8, 4},  {8, 8},  {8, 16}, {8, 30}, {9, 20}, {10, 60}, {11, 2},
-                                                  {12, 7}, {16, 2}};
+  const std::vector<std::pair<int, int>> cases = {{2, 1},   {3, 1},  {3, 3},  {4, 2},  {5, 3},  {6, 5},
+                                                  {7, 9},   {8, 4},  {8, 8},  {8, 16}, {8, 30}, {9, 20},
+                                                  {10, 60}, {11, 2}, {12, 7}, {16, 2}};
   Rng rng(11);
   for (auto [m, t] : cases) {
     INFO("m = " << m << ", t = " << t);
@@ -143,7 +144,8 @@ TEST_CASE("minimum distance by enumeration meets the BCH bound (and equals it fo
       const BchCode code(m, t);
       if (code.k() <= 16) {
         const int d = enumerate_min_distance(code);
-        INFO("BCH(" << code.n() << ", " << code.k() << "), t_effective = " << code.t_effective() << ", d = " << d);
+        INFO("BCH(" << code.n() << ", " << code.k() << "), t_effective = " << code.t_effective()
+                    << ", d = " << d);
         CHECK(d >= 2 * code.t_effective() + 1);
         if (m <= 6) CHECK(d == 2 * code.t_effective() + 1);
       }
@@ -163,7 +165,8 @@ TEST_CASE("decoding corrects up to t random errors for every m <= 10", "[bch]") 
       int failures = 0;
       for (int trial = 0; trial < trials; ++trial) {
         const Words codeword = code.encode(random_message(rng, code.k()));
-        const int errors = trial == 0 ? t : static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(t) + 1));
+        const int errors =
+            trial == 0 ? t : static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(t) + 1));
         Words received = codeword;
         add_errors(received, errors, 0, code.n(), rng);
         const int result = code.decode(received.data(), ws);
@@ -243,8 +246,9 @@ TEST_CASE("shortened, punctured and padded codes encode and decode within their 
   struct Case {
     int m, t, shortened, punctured, padding;
   };
-  const std::vector<Case> cases = {{4, 3, 1, 0, 2},  {5, 7, 2, 0, 1},  {5, 3, 0, 2, 0},  {5, 3, 4, 3, 5},
-                                   {6, 5, 20, 4, 0}, {7, 10, 50, 5, 9}, {8, 8, 100, 7, 64}, {10, 20, 500, 12, 3}};
+  const std::vector<Case> cases = {{4, 3, 1, 0, 2},    {5, 7, 2, 0, 1},     {5, 3, 0, 2, 0},
+                                   {5, 3, 4, 3, 5},    {6, 5, 20, 4, 0},    {7, 10, 50, 5, 9},
+                                   {8, 8, 100, 7, 64}, {10, 20, 500, 12, 3}};
   Rng rng(99);
   for (const Case& c : cases) {
     BchAdaptation a;
@@ -253,7 +257,8 @@ TEST_CASE("shortened, punctured and padded codes encode and decode within their 
     a.padding = c.padding;
     a.padding_bits = BchAdaptation::random_padding(c.padding, rng);
     const AdaptedBchCode code(BchCode(c.m, c.t), a);
-    INFO("m = " << c.m << " t = " << c.t << " s = " << c.shortened << " p = " << c.punctured << " pad = " << c.padding);
+    INFO("m = " << c.m << " t = " << c.t << " s = " << c.shortened << " p = " << c.punctured
+                << " pad = " << c.padding);
     REQUIRE(code.length() == (1 << c.m) - 1 - c.shortened - c.punctured + c.padding);
     REQUIRE(code.dimension() == code.base().k() - c.shortened);
     const int radius = code.correctable_errors();
@@ -279,7 +284,8 @@ TEST_CASE("shortened, punctured and padded codes encode and decode within their 
       CHECK(received == word);
       // Beyond it: failure, or a codeword within the radius on the code bits.
       Words far = word;
-      add_errors(far, std::min(radius + 1 + static_cast<int>(uniform_below(rng, 3)), code_bits), 0, code_bits, rng);
+      add_errors(far, std::min(radius + 1 + static_cast<int>(uniform_below(rng, 3)), code_bits), 0, code_bits,
+                 rng);
       Words decoded = far;
       const int result = code.decode(decoded.data());
       if (result == BchCode::decode_failure) {

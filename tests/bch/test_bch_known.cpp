@@ -28,7 +28,8 @@ struct Json {
 
   const Json& operator[](const std::string& key) const {
     auto it = fields.find(key);
-    if (kind != object || it == fields.end()) throw std::runtime_error("bch-known.json: missing key '" + key + "'");
+    if (kind != object || it == fields.end())
+      throw std::runtime_error("bch-known.json: missing key '" + key + "'");
     return it->second;
   }
   bool has(const std::string& key) const { return kind == object && fields.count(key) > 0; }

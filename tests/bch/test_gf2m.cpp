@@ -44,7 +44,8 @@ TEST_CASE("GF(2^m) table arithmetic agrees with carry-less multiplication", "[bc
       std::uint32_t expected = 1;
       if (a != 0 || e >= 0) {
         const std::uint32_t base = e >= 0 ? a : f.inverse(a);
-        for (std::int64_t i = 0; i < (e >= 0 ? e : -e); ++i) expected = slow_multiply(expected, base, f.primitive_polynomial(), m);
+        for (std::int64_t i = 0; i < (e >= 0 ? e : -e); ++i)
+          expected = slow_multiply(expected, base, f.primitive_polynomial(), m);
         CHECK(f.power(a, e) == expected);
       }
     }
@@ -70,7 +71,8 @@ TEST_CASE("alpha generates the whole multiplicative group", "[bch]") {
 TEST_CASE("non-primitive polynomials are rejected with the reason", "[bch]") {
   // x^4 + x^3 + x^2 + x + 1 is irreducible but x has order 5.
   CHECK_THROWS_AS(GaloisField(4, 0x1f), InvalidArgument);
-  CHECK_THROWS_WITH(GaloisField(4, 0x1f), Catch::Contains("irreducible but not primitive") && Catch::Contains("order 5"));
+  CHECK_THROWS_WITH(GaloisField(4, 0x1f),
+                    Catch::Contains("irreducible but not primitive") && Catch::Contains("order 5"));
   // x^4 + 1 = (x + 1)^4.
   CHECK_THROWS_WITH(GaloisField(4, 0x11), Catch::Contains("reducible") && Catch::Contains("0x3"));
   // x^7 + x^2 + 1 ... wrong degree for m = 8.

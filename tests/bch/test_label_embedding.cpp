@@ -87,7 +87,8 @@ TEST_CASE("seeds change only the padding", "[bch]") {
   CHECK(a.codewords() == c.codewords());
   CHECK(a.codewords() != b.codewords());
   for (int cls = 0; cls < 10; ++cls)
-    for (int bit = 0; bit < a.code().code_length(); ++bit) CHECK(a.codewords().get(cls, bit) == b.codewords().get(cls, bit));
+    for (int bit = 0; bit < a.code().code_length(); ++bit)
+      CHECK(a.codewords().get(cls, bit) == b.codewords().get(cls, bit));
 }
 
 TEST_CASE("fallback to a shortened/punctured longer code when padding cannot fit the classes", "[bch]") {
@@ -138,7 +139,8 @@ TEST_CASE("d_pos and d_neg match brute force for single- and multi-label items",
   const Labels single = Labels::from_class_ids(ids, classes);
   std::vector<std::uint8_t> hot(200 * classes, 0);
   for (int i = 0; i < 200; ++i) {
-    hot[static_cast<std::size_t>(i * classes) + static_cast<std::size_t>(ids[static_cast<std::size_t>(i)])] = 1;
+    hot[static_cast<std::size_t>(i * classes) + static_cast<std::size_t>(ids[static_cast<std::size_t>(i)])] =
+        1;
     if (i % 3 == 0) hot[static_cast<std::size_t>(i * classes) + uniform_below(rng, classes)] = 1;
   }
   const Labels multi = Labels::from_multi_hot(hot.data(), 200, classes);
@@ -147,7 +149,8 @@ TEST_CASE("d_pos and d_neg match brute force for single- and multi-label items",
   const RewardDistances rm = e.reward_distances(codes, multi);
   for (Index i = 0; i < 200; ++i) {
     std::vector<int> d(classes);
-    for (int c = 0; c < classes; ++c) d[static_cast<std::size_t>(c)] = brute_distance(codes, i, e.codewords(), c);
+    for (int c = 0; c < classes; ++c)
+      d[static_cast<std::size_t>(c)] = brute_distance(codes, i, e.codewords(), c);
     const int id = ids[static_cast<std::size_t>(i)];
     double neg = 0;
     for (int c = 0; c < classes; ++c)
@@ -163,7 +166,8 @@ TEST_CASE("d_pos and d_neg match brute force for single- and multi-label items",
     double other = 0;
     int others = 0;
     for (int c = 0; c < classes; ++c) {
-      if (multi.has(i, c)) pos = std::min(pos, d[static_cast<std::size_t>(c)]);
+      if (multi.has(i, c))
+        pos = std::min(pos, d[static_cast<std::size_t>(c)]);
       else {
         other += d[static_cast<std::size_t>(c)];
         ++others;
@@ -193,7 +197,8 @@ TEST_CASE("multi-word codes (b > 64) and an item without labels", "[bch]") {
   Rng rng(1);
   const BinaryCodes codes = random_codes(10, 130, rng);
   for (Index i = 0; i < 10; ++i)
-    for (int c = 0; c < 38; ++c) CHECK(e.distance_to_class(codes.row(i), c) == brute_distance(codes, i, e.codewords(), c));
+    for (int c = 0; c < 38; ++c)
+      CHECK(e.distance_to_class(codes.row(i), c) == brute_distance(codes, i, e.codewords(), c));
   std::vector<std::uint8_t> hot(2 * 38, 0);
   hot[3] = 1;
   const Labels labels = Labels::from_multi_hot(hot.data(), 2, 38);
@@ -221,7 +226,8 @@ TEST_CASE("label embedding serialization round-trips and detects corruption", "[
     std::vector<char> bytes = out.bytes();
     bytes[bytes.size() - 4 - 3] ^= 1;
     ByteReader bad(bytes.data() + 4, bytes.size() - 4, "model.rlh");
-    CHECK_THROWS_WITH(LabelEmbedding::load(bad), Catch::Contains("model.rlh") && Catch::Contains("codewords"));
+    CHECK_THROWS_WITH(LabelEmbedding::load(bad),
+                      Catch::Contains("model.rlh") && Catch::Contains("codewords"));
     // Truncation.
     ByteReader cut(out.bytes().data() + 4, 30, "model.rlh");
     CHECK_THROWS_AS(LabelEmbedding::load(cut), FormatError);

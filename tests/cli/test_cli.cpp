@@ -45,8 +45,7 @@ void write_blobs(const test::TempDir& dir, Index n, int classes, std::uint64_t s
   for (Index i = 0; i < n; ++i) {
     const int c = static_cast<int>(i % classes);
     y[static_cast<std::size_t>(i)] = c;
-    for (Index d = 0; d < 8; ++d)
-      x(d, i) = static_cast<float>((d == c ? 6.0 : 0.0) + standard_normal(rng));
+    for (Index d = 0; d < 8; ++d) x(d, i) = static_cast<float>((d == c ? 6.0 : 0.0) + standard_normal(rng));
   }
   write_npy_matrix(dir.file("x.npy"), x);
   write_npy_vector(dir.file("y.npy"), y);
@@ -137,7 +136,8 @@ TEST_CASE("--set reaches a method's fields and rejects unknown ones", "[cli]") {
   CHECK_THAT(bad.output, Catch::Contains("valid fields: bits, seed"));
   const Run good = run_cli("eval --method lsh --bits 8 " + data + " --set lsh.seed=3");
   CHECK(good.exit_code == 0);
-  const Run missing = run_cli("eval --method lsh --features " + dir.file("none.npy") + " --labels " + dir.file("y.npy"));
+  const Run missing =
+      run_cli("eval --method lsh --features " + dir.file("none.npy") + " --labels " + dir.file("y.npy"));
   CHECK(missing.exit_code != 0);
   CHECK_THAT(missing.output, Catch::Contains("none.npy"));
 }

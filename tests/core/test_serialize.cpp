@@ -73,7 +73,8 @@ TEST_CASE("config fields parse, list and round-trip", "[core]") {
   CHECK(config.hidden == 64);
   CHECK(config.learning_rate == 0.5);
   CHECK_FALSE(config.shared_head);
-  CHECK_THROWS_WITH(set_field(config, "hiden", "3"), Catch::Contains("hidden, learning_rate, shared_head, name"));
+  CHECK_THROWS_WITH(set_field(config, "hiden", "3"),
+                    Catch::Contains("hidden, learning_rate, shared_head, name"));
   CHECK_THROWS_AS(set_field(config, "hidden", "3.5"), InvalidArgument);
   CHECK_THROWS_AS(set_field(config, "shared_head", "maybe"), InvalidArgument);
 

@@ -33,7 +33,8 @@ BinaryCodes clustered_codes(Rng& rng, Index n, int bits, Index pool) {
   for (Index i = 0; i < n; ++i) {
     const Index c = static_cast<Index>(uniform_below(rng, static_cast<std::uint64_t>(pool)));
     std::copy(centers.row(c), centers.row(c) + codes.words(), codes.row(i));
-    if (uniform_below(rng, 2) == 0) codes.flip(i, static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(bits))));
+    if (uniform_below(rng, 2) == 0)
+      codes.flip(i, static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(bits))));
   }
   return codes;
 }
@@ -69,7 +70,8 @@ RangeResult reference_range(const BinaryCodes& queries, const BinaryCodes& db, i
       const int d = hamming_distance(queries.row(q), db.row(i), db.bits());
       if (d <= radius) hits.emplace_back(d, i);
     }
-    std::stable_sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(hits.begin(), hits.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& h : hits) {
       r.indices.push_back(h.second);
       r.distances.push_back(h.first);

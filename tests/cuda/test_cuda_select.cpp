@@ -27,7 +27,8 @@ std::vector<Index> stable_order(const std::vector<int>& dist) {
 void check_knn(const std::vector<int>& dist, int bits, Index chunk_len, Index k) {
   std::vector<Index> idx;
   std::vector<int> d;
-  const Threshold th = emulate_select(dist.data(), static_cast<Index>(dist.size()), bits, chunk_len, k, -1, idx, d);
+  const Threshold th =
+      emulate_select(dist.data(), static_cast<Index>(dist.size()), bits, chunk_len, k, -1, idx, d);
   const Index n = static_cast<Index>(dist.size());
   const Index expected = std::min(k, n);
   REQUIRE(static_cast<Index>(idx.size()) == expected);
@@ -199,7 +200,8 @@ TEST_CASE("CUDA and cuBLAS failures become CudaError naming the call", "[cuda][e
   CHECK_NOTHROW(RLHASH_CUDA_CHECK(CUBLAS_STATUS_SUCCESS));
 }
 
-TEST_CASE("device buffers: empty buffers allocate nothing; without a device allocation throws", "[cuda][memory]") {
+TEST_CASE("device buffers: empty buffers allocate nothing; without a device allocation throws",
+          "[cuda][memory]") {
   DeviceBuffer<int> empty;
   CHECK(empty.data() == nullptr);
   CHECK(empty.size() == 0);

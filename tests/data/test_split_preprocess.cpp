@@ -37,8 +37,10 @@ TEST_CASE("per-class split: sizes, disjointness, determinism", "[data][split]") 
   check_disjoint(split.train, split.validation);
   check_disjoint(split.queries, split.train);
   for (int c = 0; c < 10; ++c) {
-    CHECK(std::count_if(split.queries.begin(), split.queries.end(), [&](Index i) { return labels.has(i, c); }) == 5);
-    CHECK(std::count_if(split.train.begin(), split.train.end(), [&](Index i) { return labels.has(i, c); }) == 16);
+    CHECK(std::count_if(split.queries.begin(), split.queries.end(),
+                        [&](Index i) { return labels.has(i, c); }) == 5);
+    CHECK(std::count_if(split.train.begin(), split.train.end(), [&](Index i) { return labels.has(i, c); }) ==
+          16);
   }
   CHECK(std::is_sorted(split.train.begin(), split.train.end()));
   const Split again = split_dataset(labels, config);
@@ -93,7 +95,7 @@ TEST_CASE("separate query pool and random protocol", "[data][split]") {
 TEST_CASE("multi-label split: an item goes to the first class that draws it", "[data][split]") {
   std::vector<std::uint8_t> hot;
   for (int i = 0; i < 60; ++i) {
-    hot.push_back(1);                      // every item has class 0
+    hot.push_back(1);                                 // every item has class 0
     hot.push_back(static_cast<std::uint8_t>(i % 2));  // half also class 1
   }
   const Labels labels = Labels::from_multi_hot(hot.data(), 60, 2);

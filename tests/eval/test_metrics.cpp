@@ -29,8 +29,8 @@ using Distances = std::vector<std::int32_t>;
 // ---- reference: sort the database by (distance, index) and apply the definitions literally ----
 
 struct Reference {
-  std::vector<int> rel;  // relevance in ranked order
-  std::vector<int> dist; // distance in ranked order
+  std::vector<int> rel;   // relevance in ranked order
+  std::vector<int> dist;  // distance in ranked order
   int relevant = 0;
 };
 
@@ -190,7 +190,8 @@ TEST_CASE("ties break by database index in the stable order", "[eval]") {
   // 1100:1, 1010:(1+2/3)/2, 1001:(1+1/2)/2, 0110:(1/2+2/3)/2, 0101:(1/2+1/2)/2, 0011:(1/3+1/2)/2
   const Distances all_tied{3, 3, 3, 3};
   const Flags half{0, 1, 1, 0};
-  const double arrangements = 1.0 + (1 + 2.0 / 3) / 2 + (1 + 0.5) / 2 + (0.5 + 2.0 / 3) / 2 + 0.5 + (1.0 / 3 + 0.5) / 2;
+  const double arrangements =
+      1.0 + (1 + 2.0 / 3) / 2 + (1 + 0.5) / 2 + (0.5 + 2.0 / 3) / 2 + 0.5 + (1.0 / 3 + 0.5) / 2;
   CHECK(tie_aware_average_precision(all_tied.data(), half.data(), 4, 3) == Approx(arrangements / 6));
 }
 
@@ -268,7 +269,8 @@ TEST_CASE("per-query metrics match a sort-based reference on random data", "[eva
     REQUIRE(ranking.relevant_count() == ref.relevant);
 
     CHECK(average_precision(ranking) == Approx(ref_ap(ref.rel, n + 1, true)).margin(1e-14));
-    CHECK(average_precision(d.data(), r.data(), n, bits, excluded) == Approx(ref_ap(ref.rel, n + 1, true)).margin(1e-14));
+    CHECK(average_precision(d.data(), r.data(), n, bits, excluded) ==
+          Approx(ref_ap(ref.rel, n + 1, true)).margin(1e-14));
     for (Index k : {Index{1}, Index{2}, Index{5}, Index{17}, n / 2 + 1, n, n + 3}) {
       if (k < 1) continue;
       INFO("k " << k);
@@ -306,8 +308,9 @@ TEST_CASE("tie-aware AP equals the mean over all tie orders on tiny instances", 
 }
 
 TEST_CASE("harmonic differences are accurate on both sides of the asymptotic switch", "[eval]") {
-  const std::vector<std::pair<Index, Index>> ranges{{0, 1},     {0, 64},     {0, 65},      {10, 75},     {63, 200},
-                                                    {64, 129},  {100, 5000}, {5000, 5100}, {0, 100000}, {70000, 70001}};
+  const std::vector<std::pair<Index, Index>> ranges{{0, 1},      {0, 64},       {0, 65},     {10, 75},
+                                                    {63, 200},   {64, 129},     {100, 5000}, {5000, 5100},
+                                                    {0, 100000}, {70000, 70001}};
   for (auto [a, b] : ranges) {
     long double exact = 0;
     for (Index t = b; t > a; --t) exact += 1.0L / static_cast<long double>(t);
@@ -338,9 +341,10 @@ TEST_CASE("tie-aware AP with large buckets matches Monte Carlo and a direct long
   for (int b = 0; b <= bits; ++b) {
     const Index nb = h.total[b], rb = h.relevant[b];
     for (Index i = 1; i <= nb && rb > 0; ++i)
-      direct += (static_cast<long double>(rb) / nb) *
-                (relevant_before + 1 + static_cast<long double>(i - 1) * (rb - 1) / std::max<Index>(nb - 1, 1)) /
-                (before + i);
+      direct +=
+          (static_cast<long double>(rb) / nb) *
+          (relevant_before + 1 + static_cast<long double>(i - 1) * (rb - 1) / std::max<Index>(nb - 1, 1)) /
+          (before + i);
     before += nb;
     relevant_before += rb;
   }
@@ -411,7 +415,8 @@ EvalReport reference_report(const BinaryCodes& q, const BinaryCodes& db, const L
     for (Index j = 0; j < n; ++j) {
       d[j] = naive_distance(q, i, db, j);
       bool shared = false;
-      for (int c = 0; c < ql.num_classes(); ++c) shared = shared || (ql.has(i, c) && c < dbl.num_classes() && dbl.has(j, c));
+      for (int c = 0; c < ql.num_classes(); ++c)
+        shared = shared || (ql.has(i, c) && c < dbl.num_classes() && dbl.has(j, c));
       r[j] = shared;
     }
     const Index skip = excluded.empty() ? -1 : excluded[i];
@@ -452,7 +457,8 @@ void check_reports_match(const EvalReport& actual, const EvalReport& expected) {
   REQUIRE(actual.map_at.size() == expected.map_at.size());
   for (const auto& [k, value] : expected.map_at) CHECK(actual.map_at.at(k) == Approx(value).margin(1e-12));
   REQUIRE(actual.precision_at.size() == expected.precision_at.size());
-  for (const auto& [k, value] : expected.precision_at) CHECK(actual.precision_at.at(k) == Approx(value).margin(1e-12));
+  for (const auto& [k, value] : expected.precision_at)
+    CHECK(actual.precision_at.at(k) == Approx(value).margin(1e-12));
   REQUIRE(actual.ndcg_at.size() == expected.ndcg_at.size());
   for (const auto& [k, value] : expected.ndcg_at) CHECK(actual.ndcg_at.at(k) == Approx(value).margin(1e-12));
   REQUIRE(actual.pr.size() == expected.pr.size());
@@ -492,11 +498,13 @@ TEST_CASE("evaluate matches the sort-based reference with single-label data", "[
     const int bits = bit_choices[seed % 6];
     const Index m = static_cast<Index>(uniform_below(rng, 70));
     const Index n = m + static_cast<Index>(uniform_below(rng, 250));
-    const int classes = seed % 4 == 3 ? 70 : 2 + static_cast<int>(uniform_below(rng, 6));  // 70: two label words
+    const int classes =
+        seed % 4 == 3 ? 70 : 2 + static_cast<int>(uniform_below(rng, 6));  // 70: two label words
     const int flips = 2 + static_cast<int>(uniform_below(rng, 6));
     const BinaryCodes db = random_codes(rng, n, bits, flips);
     std::vector<std::int32_t> db_ids(n);
-    for (auto& id : db_ids) id = static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(classes)));
+    for (auto& id : db_ids)
+      id = static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(classes)));
     EvalOptions options;
     options.map_at = {1, 5, 1000};
     options.precision_at = {1, 10, 100, 500};
@@ -510,11 +518,13 @@ TEST_CASE("evaluate matches the sort-based reference with single-label data", "[
     const BinaryCodes q = options.exclude_self ? db.rows(first) : random_codes(rng, m, bits, flips);
     std::vector<std::int32_t> q_ids(m);
     for (Index i = 0; i < m; ++i)
-      q_ids[i] = options.exclude_self ? db_ids[i]
-                                      : static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(classes)));
+      q_ids[i] = options.exclude_self
+                     ? db_ids[i]
+                     : static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(classes)));
     const Labels ql = Labels::from_class_ids(q_ids, classes);
     const Labels dbl = Labels::from_class_ids(db_ids, classes);
-    INFO("seed " << seed << " bits " << bits << " m " << m << " n " << n << " exclude_self " << options.exclude_self);
+    INFO("seed " << seed << " bits " << bits << " m " << m << " n " << n << " exclude_self "
+                 << options.exclude_self);
     std::vector<Index> excluded;
     if (options.exclude_self) excluded = first;
     const EvalReport expected = reference_report(q, db, ql, dbl, options, excluded);
@@ -637,7 +647,8 @@ TEST_CASE("evaluate rejects inconsistent input", "[eval]") {
   bad = {};
   bad.exclude_self = true;
   const BinaryCodes many(5, 16);
-  CHECK_THROWS_WITH(evaluate(many, db, Labels::from_class_ids({0, 0, 0, 0, 0}), dbl, bad), Catch::Contains("exclude_self"));
+  CHECK_THROWS_WITH(evaluate(many, db, Labels::from_class_ids({0, 0, 0, 0, 0}), dbl, bad),
+                    Catch::Contains("exclude_self"));
   CHECK_THROWS_AS(evaluate_with_exclusions(q, db, ql, dbl, {0}), InvalidArgument);
   CHECK_THROWS_AS(evaluate_with_exclusions(q, db, ql, dbl, {0, 4}), InvalidArgument);
   // A kernel returning an impossible distance is caught, also from worker threads.
@@ -664,7 +675,8 @@ TEST_CASE("evaluate speed: 1000 queries x 60000 items at 32 bits", "[.][perf]") 
     const auto start = std::chrono::steady_clock::now();
     const EvalReport report = evaluate(q, db, ql, dbl, options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    WARN("threads " << threads << ": " << seconds << " s, mAP " << report.map << ", tie-aware " << report.map_tie_aware);
+    WARN("threads " << threads << ": " << seconds << " s, mAP " << report.map << ", tie-aware "
+                    << report.map_tie_aware);
     CHECK(report.queries == m);
     CHECK(report.map > 0.0);
   }

@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)array.to_vector<std::int32_t>();
     } catch (const rlhash::Error&) {
     }
-    for (const auto format : {rlhash::CodeFormat::packed, rlhash::CodeFormat::bits01, rlhash::CodeFormat::sign}) {
+    for (const auto format :
+         {rlhash::CodeFormat::packed, rlhash::CodeFormat::bits01, rlhash::CodeFormat::sign}) {
       try {
         (void)rlhash::codes_from_array(array, 0, format, "fuzz.npy");
       } catch (const rlhash::Error&) {

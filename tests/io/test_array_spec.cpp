@@ -35,7 +35,8 @@ TEST_CASE("array specs pick the reader by content and name", "[io][spec]") {
   test::write_bytes(dir.file("renamed.dat"), test::read_bytes(dir.file("f.npy")));
   CHECK(read_matrix_spec<float>(dir.file("renamed.dat")) == features);
 
-  require_error<InvalidArgument>([&] { read_array_spec(dir.file("both.npz")); }, {"both.npz", "2 arrays", "x, y", ":<name>"});
+  require_error<InvalidArgument>([&] { read_array_spec(dir.file("both.npz")); },
+                                 {"both.npz", "2 arrays", "x, y", ":<name>"});
   require_error([&] { read_array_spec(dir.file("both.npz") + ":z"); }, {"both.npz", "no array 'z'"});
   test::write_bytes(dir.file("notes.txt"), "hello");
   require_error([&] { read_array_spec(dir.file("notes.txt")); }, {"notes.txt", "cannot tell its format"});

@@ -37,7 +37,8 @@ TEST_CASE("code files: numpy's little-endian packbits is the packed layout", "[i
     for (int j = 0; j < 12; ++j) CHECK(codes.get(i, j) == (numpy_bits[i][j] == 1));
   // And back: the same bytes numpy wrote.
   const NdArray again = codes_to_array(codes, CodeFormat::packed);
-  CHECK(npy_bytes(again.dtype(), again.shape(), again.bytes()) == std::vector<char>(packed_3x12.begin(), packed_3x12.end()));
+  CHECK(npy_bytes(again.dtype(), again.shape(), again.bytes()) ==
+        std::vector<char>(packed_3x12.begin(), packed_3x12.end()));
   // Bit j lives in byte j/8 at bit j%8.
   BinaryCodes one(1, 64);
   one.set(0, 0, true);
@@ -74,7 +75,8 @@ TEST_CASE("code files: the layouts hold the values they promise", "[io][codes]")
   codes.set(1, 0, true);
   codes.set(1, 2, true);
   CHECK(codes_to_array(codes, CodeFormat::bits01).to_vector<int>() == std::vector<int>{0, 1, 0, 1, 0, 1});
-  CHECK(codes_to_array(codes, CodeFormat::sign).to_vector<float>() == std::vector<float>{-1, 1, -1, 1, -1, 1});
+  CHECK(codes_to_array(codes, CodeFormat::sign).to_vector<float>() ==
+        std::vector<float>{-1, 1, -1, 1, -1, 1});
   // Other dtypes holding the same values are accepted: bools for bits01, doubles and ints for sign.
   const bool flags[] = {false, true, false, true, false, true};
   CHECK(codes_from_array(NdArray::from_data(flags, {2, 3}), 3, CodeFormat::bits01) == codes);
@@ -90,7 +92,8 @@ TEST_CASE("code files: wrong widths, tail bits and values are FormatErrors", "[i
   test::TempDir dir;
   const auto path = dir.file("codes.npy");
   write_codes(path, random_codes(5, 12, 1), CodeFormat::packed);
-  require_error([&] { read_codes(path, 24, CodeFormat::packed); }, {"codes.npy", "[N, 3]", "24-bit", "[5, 2]"});
+  require_error([&] { read_codes(path, 24, CodeFormat::packed); },
+                {"codes.npy", "[N, 3]", "24-bit", "[5, 2]"});
   require_error([&] { read_codes(path, 8, CodeFormat::packed); }, {"[N, 1]", "[5, 2]"});
   require_error([&] { read_codes(path, 12, CodeFormat::bits01); }, {"bits01", "[N, 12]", "[5, 2]"});
 
@@ -98,26 +101,44 @@ TEST_CASE("code files: wrong widths, tail bits and values are FormatErrors", "[i
   const std::uint8_t tail[] = {0x00, 0x01, 0xFF, 0x10};
   write_npy(path, tail, {2, 2});
   CHECK(read_codes(path, 16, CodeFormat::packed).get(1, 12));
-  require_error([&] { read_codes(path, 12, CodeFormat::packed); }, {"codes.npy", "row 1", "beyond bit 12", "16"});
+  require_error([&] { read_codes(path, 12, CodeFormat::packed); },
+                {"codes.npy", "row 1", "beyond bit 12", "16"});
 }
 
 TEST_CASE("code files: values other than 0/1 or ±1 and wrong dtypes are FormatErrors", "[io][codes]") {
   const std::uint8_t two[] = {0, 1, 2, 0};
-  require_error([&] { codes_from_array(NdArray::from_data(two, {2, 2}), 2, CodeFormat::bits01, "b.npy"); },
-                {"b.npy", "value 2", "row 1, column 0", "0 or 1"});
+  require_error(
+      [&] {
+        codes_from_array(NdArray::from_data(two, {2, 2}), 2, CodeFormat::bits01, "b.npy");
+      },
+      {"b.npy", "value 2", "row 1, column 0", "0 or 1"});
   const float half[] = {1, -1, 0.5F, 1};
-  require_error([&] { codes_from_array(NdArray::from_data(half, {2, 2}), 2, CodeFormat::sign, "s.npy"); },
-                {"s.npy", "value 0.5", "row 1, column 0", "-1 or +1"});
+  require_error(
+      [&] {
+        codes_from_array(NdArray::from_data(half, {2, 2}), 2, CodeFormat::sign, "s.npy");
+      },
+      {"s.npy", "value 0.5", "row 1, column 0", "-1 or +1"});
   const float zero[] = {1, 0};
-  require_error([&] { codes_from_array(NdArray::from_data(zero, {1, 2}), 2, CodeFormat::sign, "s.npy"); }, {"value 0"});
+  require_error(
+      [&] {
+        codes_from_array(NdArray::from_data(zero, {1, 2}), 2, CodeFormat::sign, "s.npy");
+      },
+      {"value 0"});
   const std::uint8_t ones[] = {1, 1};
-  require_error([&] { codes_from_array(NdArray::from_data(ones, {1, 2}), 2, CodeFormat::sign, "u.npy"); },
-                {"u.npy", "signed dtype", "|u1"});
+  require_error(
+      [&] {
+        codes_from_array(NdArray::from_data(ones, {1, 2}), 2, CodeFormat::sign, "u.npy");
+      },
+      {"u.npy", "signed dtype", "|u1"});
   const float packed_floats[] = {1, 2};
-  require_error([&] { codes_from_array(NdArray::from_data(packed_floats, {1, 2}), 16, CodeFormat::packed, "p.npy"); },
-                {"p.npy", "|u1", "<f4"});
+  require_error(
+      [&] {
+        codes_from_array(NdArray::from_data(packed_floats, {1, 2}), 16, CodeFormat::packed, "p.npy");
+      },
+      {"p.npy", "|u1", "<f4"});
   require_error([&] { codes_from_array(NdArray::from_data(ones, {2}), 1, CodeFormat::packed, "r.npy"); },
                 {"r.npy", "2-D", "[2]"});
   const NdArray wide("|u1", {1, 129});
-  require_error([&] { codes_from_array(wide, 0, CodeFormat::packed, "w.npy"); }, {"w.npy", "1032 bits", "1..1024"});
+  require_error([&] { codes_from_array(wide, 0, CodeFormat::packed, "w.npy"); },
+                {"w.npy", "1032 bits", "1..1024"});
 }

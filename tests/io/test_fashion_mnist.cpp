@@ -12,10 +12,12 @@ using test::require_error;
 
 namespace {
 std::string big_endian(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
 }
 /// A tiny Fashion-MNIST look-alike: `n` images whose pixels are all `i`, labels i % 10.
-void write_fake_split(const test::TempDir& dir, const std::string& prefix, std::uint32_t n, int bad_label = -1) {
+void write_fake_split(const test::TempDir& dir, const std::string& prefix, std::uint32_t n,
+                      int bad_label = -1) {
   std::string images = std::string("\x00\x00\x08\x03", 4) + big_endian(n) + big_endian(28) + big_endian(28);
   std::string labels = std::string("\x00\x00\x08\x01", 4) + big_endian(n);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -32,8 +34,10 @@ struct ScopedEnv {
     ::setenv(name, value.c_str(), 1);
   }
   ~ScopedEnv() {
-    if (had_) ::setenv(name_, old_.c_str(), 1);
-    else ::unsetenv(name_);
+    if (had_)
+      ::setenv(name_, old_.c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
   const char* name_;
   std::string old_;
@@ -62,7 +66,8 @@ TEST_CASE("fashion-mnist: the installed dataset loads with its known sizes", "[i
   CHECK(data.train_images.maxCoeff() == 1.0F);
   // The dataset is balanced: 6000 training and 1000 test images per class.
   std::vector<int> train_counts(10), test_counts(10);
-  for (Index i = 0; i < 60000; ++i) ++train_counts[static_cast<std::size_t>(data.train_labels.first_label(i))];
+  for (Index i = 0; i < 60000; ++i)
+    ++train_counts[static_cast<std::size_t>(data.train_labels.first_label(i))];
   for (Index i = 0; i < 10000; ++i) ++test_counts[static_cast<std::size_t>(data.test_labels.first_label(i))];
   CHECK(train_counts == std::vector<int>(10, 6000));
   CHECK(test_counts == std::vector<int>(10, 1000));
@@ -92,16 +97,20 @@ TEST_CASE("fashion-mnist: raw pixels, an explicit folder and the environment var
 TEST_CASE("fashion-mnist: a missing or damaged dataset explains itself", "[io][fashion]") {
   test::TempDir dir;
   require_error<IoError>([&] { load_fashion_mnist(dir.path().string()); },
-                         {"apt-get install dataset-fashion-mnist", dir.path().string(), "train-images-idx3-ubyte",
-                          "RLHASH_FASHION_MNIST_DIR"});
+                         {"apt-get install dataset-fashion-mnist", dir.path().string(),
+                          "train-images-idx3-ubyte", "RLHASH_FASHION_MNIST_DIR"});
   {
     const ScopedEnv env("RLHASH_FASHION_MNIST_DIR", dir.file("nowhere"));
-    require_error<IoError>([] { load_fashion_mnist(); }, {"nowhere", "apt-get install dataset-fashion-mnist"});
+    require_error<IoError>([] { load_fashion_mnist(); },
+                           {"nowhere", "apt-get install dataset-fashion-mnist"});
   }
   write_fake_split(dir, "train", 4, 2);
   write_fake_split(dir, "t10k", 1);
-  require_error([&] { load_fashion_mnist(dir.path().string()); }, {"train-labels-idx1-ubyte", "label 2 is 10"});
+  require_error([&] { load_fashion_mnist(dir.path().string()); },
+                {"train-labels-idx1-ubyte", "label 2 is 10"});
   write_fake_split(dir, "train", 4);
-  test::write_bytes(dir.file("t10k-labels-idx1-ubyte"), std::string("\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02", 10));
-  require_error([&] { load_fashion_mnist(dir.path().string()); }, {"t10k-labels-idx1-ubyte", "expected 1 ubyte labels", "[2]"});
+  test::write_bytes(dir.file("t10k-labels-idx1-ubyte"),
+                    std::string("\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02", 10));
+  require_error([&] { load_fashion_mnist(dir.path().string()); },
+                {"t10k-labels-idx1-ubyte", "expected 1 ubyte labels", "[2]"});
 }

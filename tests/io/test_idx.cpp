@@ -18,7 +18,10 @@ namespace {
 // An IDX ubyte [2, 2, 3] array of 0..11, gzip-compressed by Python's gzip.compress(mtime=0).
 // idx_gz (42 bytes)
 const std::string idx_gz(
-    "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03" "c`\xe0`f```\x82" "bf\x06" "F&f\x16V6v\x0eN.n\x00x\x1e#\x84"
+    "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03"
+    "c`\xe0`f```\x82"
+    "bf\x06"
+    "F&f\x16V6v\x0eN.n\x00x\x1e#\x84"
     "\x1c\x00\x00\x00",
     42);
 
@@ -76,7 +79,8 @@ TEST_CASE("idx: reads every element type, big-endian, any rank", "[io][idx]") {
   CHECK(parse_idx(ints.data(), ints.size(), "int").to_vector<std::int64_t>() ==
         std::vector<std::int64_t>{65536, -2147483648LL});
   const std::string floats = make_idx(0x0D, {2}, std::string("\x3f\xc0\x00\x00\xc1\x20\x00\x00", 8));
-  CHECK(parse_idx(floats.data(), floats.size(), "float").to_vector<float>() == std::vector<float>{1.5F, -10.0F});
+  CHECK(parse_idx(floats.data(), floats.size(), "float").to_vector<float>() ==
+        std::vector<float>{1.5F, -10.0F});
   const std::string doubles = make_idx(0x0E, {1}, std::string("\x40\x09\x21\xfb\x54\x44\x2d\x18", 8));
   const NdArray d = parse_idx(doubles.data(), doubles.size(), "double");
   CHECK(d.dtype() == "<f8");
@@ -103,7 +107,8 @@ TEST_CASE("idx: reads gzip-compressed files", "[io][idx]") {
   CHECK(big.shape() == std::vector<Index>{50, 28, 28});
   CHECK(std::memcmp(big.bytes(), pixels.data(), pixels.size()) == 0);
   const std::string members = gzip(plain.substr(0, 1000)) + gzip(plain.substr(1000));
-  CHECK(std::memcmp(parse_idx(members.data(), members.size(), "two").bytes(), pixels.data(), pixels.size()) == 0);
+  CHECK(std::memcmp(parse_idx(members.data(), members.size(), "two").bytes(), pixels.data(), pixels.size()) ==
+        0);
 
   test::TempDir dir;
   test::write_bytes(dir.file("x-idx3-ubyte.gz"), packed);
@@ -115,7 +120,8 @@ TEST_CASE("idx: reads gzip-compressed files", "[io][idx]") {
   require_idx_error(packed.substr(0, packed.size() - 9), {"truncated"});
   require_idx_error(packed.substr(0, 12), {"truncated"});
   std::string corrupted = packed;
-  for (std::size_t at = 20; at < corrupted.size() - 8; at += 97) corrupted[at] = static_cast<char>(~corrupted[at]);
+  for (std::size_t at = 20; at < corrupted.size() - 8; at += 97)
+    corrupted[at] = static_cast<char>(~corrupted[at]);
   require_idx_error(corrupted, {"gzip"});
   std::string bad_crc = packed;
   bad_crc[bad_crc.size() - 6] = static_cast<char>(bad_crc[bad_crc.size() - 6] ^ 1);
@@ -138,5 +144,6 @@ TEST_CASE("idx: malformed files are FormatErrors naming the file", "[io][idx]") 
   require_idx_error(good.substr(0, good.size() - 1), {"[2, 3]", "<i4", "24 bytes", "23", "truncated"});
   require_idx_error(good + "x", {"[2, 3]", "extra bytes"});
   require_idx_error(make_idx(0x0E, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, ""), {"too large"});
-  require_error<IoError>([] { read_idx("/nonexistent/train-images-idx3-ubyte.gz"); }, {"train-images-idx3-ubyte.gz"});
+  require_error<IoError>([] { read_idx("/nonexistent/train-images-idx3-ubyte.gz"); },
+                         {"train-images-idx3-ubyte.gz"});
 }

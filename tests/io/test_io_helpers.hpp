@@ -48,7 +48,8 @@ void require_error(F&& fn, std::initializer_list<std::string> parts) {
 
 /// A .npy built by hand: magic, version, little-endian header length, the dict padded with
 /// spaces to a 64-byte boundary and ended by '\n', then the payload.
-inline std::string make_npy(const std::string& dict, const std::string& payload, int version = 1, bool pad = true) {
+inline std::string make_npy(const std::string& dict, const std::string& payload, int version = 1,
+                            bool pad = true) {
   const std::size_t prefix = version == 1 ? 10 : 12;
   std::string header = dict;
   if (pad) header.append(63 - (prefix + dict.size()) % 64, ' ');

@@ -18,90 +18,97 @@ namespace {
 // embedded so the tests need no Python.
 // f4_2x3 (152 bytes)
 const std::string f4_2x3(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }                    "
-      "                                      \x0a\x00\x00\x00\x00\x00\x00\x80\x3f\x00\x00\x00@\x00\x00@@\x00"
-      "\x00\x80@\x00\x00\xa0@",
-      152);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }                    "
+    "                                      \x0a\x00\x00\x00\x00\x00\x00\x80\x3f\x00\x00\x00@\x00\x00@@\x00"
+    "\x00\x80@\x00\x00\xa0@",
+    152);
 // f8_3 (152 bytes)
 const std::string f8_3(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }                      "
-      "                                      \x0a\x00\x00\x00\x00\x00\x00\xe0\x3f\x00\x00\x00\x00\x00\x00\xf4"
-      "\xbf;%_\xb8\x83n\xcbT",
-      152);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }                      "
+    "                                      \x0a\x00\x00\x00\x00\x00\x00\xe0\x3f\x00\x00\x00\x00\x00\x00\xf4"
+    "\xbf;%_\xb8\x83n\xcbT",
+    152);
 // u1_2x2 (132 bytes)
 const std::string u1_2x2(
-      "\x93NUMPY\x01\x00v\x00{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }                    "
-      "                                      \x0a\x01\x02\xfa\xff",
-      132);
+    "\x93NUMPY\x01\x00v\x00{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }                    "
+    "                                      \x0a\x01\x02\xfa\xff",
+    132);
 // b1_4 (132 bytes)
 const std::string b1_4(
-      "\x93NUMPY\x01\x00v\x00{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }                      "
-      "                                      \x0a\x01\x00\x00\x01",
-      132);
+    "\x93NUMPY\x01\x00v\x00{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }                      "
+    "                                      \x0a\x01\x00\x00\x01",
+    132);
 // i4_3 (140 bytes)
 const std::string i4_3(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }                      "
-      "                                      \x0a\xff\xff\xff\xff\x00\x00\x00\x00\xff\xff\xff\x7f",
-      140);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }                      "
+    "                                      \x0a\xff\xff\xff\xff\x00\x00\x00\x00\xff\xff\xff\x7f",
+    140);
 // i8_2x1 (144 bytes)
 const std::string i8_2x1(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }                    "
-      "                                      \x0a\xfb\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x01\x00"
-      "\x00",
-      144);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }                    "
+    "                                      \x0a\xfb\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x01\x00"
+    "\x00",
+    144);
 // f4_0x3 (128 bytes)
 const std::string f4_0x3(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }                    "
-      "                                      \x0a",
-      128);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }                    "
+    "                                      \x0a",
+    128);
 // f4_fortran (152 bytes)
 const std::string f4_fortran(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }                     "
-      "                                      \x0a\x00\x00\x00\x00\x00\x00@@\x00\x00\x80\x3f\x00\x00\x80@\x00"
-      "\x00\x00@\x00\x00\xa0@",
-      152);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }                     "
+    "                                      \x0a\x00\x00\x00\x00\x00\x00@@\x00\x00\x80\x3f\x00\x00\x80@\x00"
+    "\x00\x00@\x00\x00\xa0@",
+    152);
 // f4_bigendian (140 bytes)
 const std::string f4_bigendian(
-      "\x93NUMPY\x01\x00v\x00{'descr': '>f4', 'fortran_order': False, 'shape': (3,), }                      "
-      "                                      \x0a\x00\x00\x00\x00\x3f\x80\x00\x00@\x00\x00\x00",
-      140);
+    "\x93NUMPY\x01\x00v\x00{'descr': '>f4', 'fortran_order': False, 'shape': (3,), }                      "
+    "                                      \x0a\x00\x00\x00\x00\x3f\x80\x00\x00@\x00\x00\x00",
+    140);
 // f4_3d (144 bytes)
 const std::string f4_3d(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 2), }                 "
-      "                                      \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-      "\x00",
-      144);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 2), }                 "
+    "                                      \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    "\x00",
+    144);
 // c8 (144 bytes)
 const std::string c8(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }                      "
-      "                                      \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-      "\x00",
-      144);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }                      "
+    "                                      \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    "\x00",
+    144);
 // u2 (132 bytes)
 const std::string u2(
-      "\x93NUMPY\x01\x00v\x00{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }                      "
-      "                                      \x0a\x00\x00\x00\x00",
-      132);
+    "\x93NUMPY\x01\x00v\x00{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }                      "
+    "                                      \x0a\x00\x00\x00\x00",
+    132);
 // i8_v2 (152 bytes)
 const std::string i8_v2(
-      "\x93NUMPY\x02\x00t\x00\x00\x00{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }              "
-      "                                            \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00"
-      "\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00",
-      152);
+    "\x93NUMPY\x02\x00t\x00\x00\x00{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }              "
+    "                                            \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00"
+    "\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00",
+    152);
 // i8_v3 (152 bytes)
 const std::string i8_v3(
-      "\x93NUMPY\x03\x00t\x00\x00\x00{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }              "
-      "                                            \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00"
-      "\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00",
-      152);
+    "\x93NUMPY\x03\x00t\x00\x00\x00{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }              "
+    "                                            \x0a\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00"
+    "\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00",
+    152);
 // object (285 bytes)
 const std::string object(
-      "\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (2,), }                       "
-      "                                      \x0a\x80\x03" "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00" "c"
-      "numpy\x0andarray\x0aq\x01K\x00\x85q\x02" "C\x01" "bq\x03\x87q\x04Rq\x05(K\x01K\x02\x85q\x06" "cnumpy\x0a"
-      "dtype\x0aq\x07X\x02\x00\x00\x00O8q\x08\x89\x88\x87q\x09Rq\x0a(K\x03X\x01\x00\x00\x00|q\x0bNNNJ\xff\xff"
-      "\xff\xffJ\xff\xff\xff\xffK\x3ftq\x0c" "b\x89]q\x0d(K\x01Netq\x0e" "b.",
-      285);
+    "\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (2,), }                       "
+    "                                      \x0a\x80\x03"
+    "cnumpy.core.multiarray\x0a_reconstruct\x0aq\x00"
+    "c"
+    "numpy\x0andarray\x0aq\x01K\x00\x85q\x02"
+    "C\x01"
+    "bq\x03\x87q\x04Rq\x05(K\x01K\x02\x85q\x06"
+    "cnumpy\x0a"
+    "dtype\x0aq\x07X\x02\x00\x00\x00O8q\x08\x89\x88\x87q\x09Rq\x0a(K\x03X\x01\x00\x00\x00|q\x0bNNNJ\xff\xff"
+    "\xff\xffJ\xff\xff\xff\xffK\x3ftq\x0c"
+    "b\x89]q\x0d(K\x01Netq\x0e"
+    "b.",
+    285);
 
 template <class T>
 std::vector<T> values_of(const NdArray& array) {
@@ -127,11 +134,13 @@ TEST_CASE("npy: reads the bytes numpy writes, every dtype", "[io][npy]") {
   CHECK(m(0, 1) == 3.0F);
   CHECK(m(2, 0) == 2.0F);
 
-  CHECK(values_of<double>(parse_npy(f8_3.data(), f8_3.size(), "f8")) == std::vector<double>{0.5, -1.25, 3e100});
+  CHECK(values_of<double>(parse_npy(f8_3.data(), f8_3.size(), "f8")) ==
+        std::vector<double>{0.5, -1.25, 3e100});
   const NdArray u1 = parse_npy(u1_2x2.data(), u1_2x2.size(), "u1");
   CHECK(u1.dtype() == "|u1");
   CHECK(values_of<std::uint8_t>(u1) == std::vector<std::uint8_t>{1, 2, 250, 255});
-  CHECK(values_of<bool>(parse_npy(b1_4.data(), b1_4.size(), "b1")) == std::vector<bool>{true, false, false, true});
+  CHECK(values_of<bool>(parse_npy(b1_4.data(), b1_4.size(), "b1")) ==
+        std::vector<bool>{true, false, false, true});
   CHECK(values_of<std::int32_t>(parse_npy(i4_3.data(), i4_3.size(), "i4")) ==
         std::vector<std::int32_t>{-1, 0, 2147483647});
   const NdArray i8 = parse_npy(i8_2x1.data(), i8_2x1.size(), "i8");
@@ -149,7 +158,8 @@ TEST_CASE("npy: reads version 2.0 and 3.0 headers", "[io][npy]") {
     const NpyHeader header = parse_npy_header(bytes->data(), bytes->size(), "v");
     CHECK(header.major_version == (bytes == &i8_v2 ? 2 : 3));
     CHECK(header.data_offset % 64 == 0);
-    CHECK(values_of<std::int64_t>(parse_npy(bytes->data(), bytes->size(), "v")) == std::vector<std::int64_t>{0, 1, 2});
+    CHECK(values_of<std::int64_t>(parse_npy(bytes->data(), bytes->size(), "v")) ==
+          std::vector<std::int64_t>{0, 1, 2});
   }
 }
 
@@ -216,17 +226,20 @@ TEST_CASE("npy: files round-trip through the writers and readers", "[io][npy]") 
   // Writes replace the file atomically and leave no temporary files behind.
   write_npy_vector(dir.file("labels.npy"), std::vector<std::int32_t>{7});
   CHECK(read_npy_vector<std::int32_t>(dir.file("labels.npy")) == std::vector<std::int32_t>{7});
-  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 2);
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                      std::filesystem::directory_iterator()) == 2);
 }
 
 TEST_CASE("npy: conversions reject values the target type cannot hold", "[io][npy]") {
   test::TempDir dir;
   const std::vector<std::int64_t> big = {1, std::int64_t{1} << 40};
   write_npy_vector(dir.file("big.npy"), big);
-  require_error([&] { read_npy_vector<std::int32_t>(dir.file("big.npy")); }, {"big.npy", "element 1", "1099511627776", "<i4"});
+  require_error([&] { read_npy_vector<std::int32_t>(dir.file("big.npy")); },
+                {"big.npy", "element 1", "1099511627776", "<i4"});
   const std::vector<double> fractional = {1.0, 2.5};
   write_npy_vector(dir.file("frac.npy"), fractional);
-  require_error([&] { read_npy_vector<std::int64_t>(dir.file("frac.npy")); }, {"frac.npy", "element 1", "2.5"});
+  require_error([&] { read_npy_vector<std::int64_t>(dir.file("frac.npy")); },
+                {"frac.npy", "element 1", "2.5"});
   const std::vector<std::int8_t> negative = {0, -3};
   write_npy_vector(dir.file("neg.npy"), negative);
   require_error([&] { read_npy_vector<std::uint8_t>(dir.file("neg.npy")); }, {"neg.npy", "-3", "|u1"});
@@ -238,7 +251,8 @@ TEST_CASE("npy: conversions reject values the target type cannot hold", "[io][np
   // Exactly representable edge values pass.
   const std::vector<double> edges = {-2147483648.0, 2147483647.0};
   write_npy_vector(dir.file("edges.npy"), edges);
-  CHECK(read_npy_vector<std::int32_t>(dir.file("edges.npy")) == std::vector<std::int32_t>{-2147483648, 2147483647});
+  CHECK(read_npy_vector<std::int32_t>(dir.file("edges.npy")) ==
+        std::vector<std::int32_t>{-2147483648, 2147483647});
   const std::vector<double> over = {2147483648.0};
   write_npy_vector(dir.file("over.npy"), over);
   require_error([&] { read_npy_vector<std::int32_t>(dir.file("over.npy")); }, {"over.npy"});
@@ -260,7 +274,8 @@ TEST_CASE("npy: NpyMap maps the file and validates its header", "[io][npy]") {
   // A header whose length leaves the data misaligned: typed views refuse, copies still work.
   const float values[] = {1.5F, -2.0F};
   std::string payload(reinterpret_cast<const char*>(values), sizeof values);
-  const std::string odd = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,),  }", payload, 1, false);
+  const std::string odd =
+      make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,),  }", payload, 1, false);
   REQUIRE((odd.size() - 8) % 4 != 0);
   test::write_bytes(dir.file("odd.npy"), odd);
   const NpyMap odd_map(dir.file("odd.npy"));
@@ -276,16 +291,19 @@ TEST_CASE("npy: NpyMap maps the file and validates its header", "[io][npy]") {
 TEST_CASE("npy: hand-written headers in the forms Python allows", "[io][npy]") {
   const std::string payload("\x01\x00\x00\x00\x02\x00\x00\x00", 8);
   // Keys in another order, double quotes, Python 2's long suffix, no trailing comma, no padding.
-  for (const std::string& dict : {std::string("{'shape': (2,), 'fortran_order': False, 'descr': '<i4'}"),
-                                 std::string("{\"descr\": \"<i4\", \"fortran_order\": False, \"shape\": (2L,)}"),
-                                 std::string("{ 'descr' : '<i4' ,'fortran_order':False,'shape':( 2 , ) , }")}) {
+  for (const std::string& dict :
+       {std::string("{'shape': (2,), 'fortran_order': False, 'descr': '<i4'}"),
+        std::string("{\"descr\": \"<i4\", \"fortran_order\": False, \"shape\": (2L,)}"),
+        std::string("{ 'descr' : '<i4' ,'fortran_order':False,'shape':( 2 , ) , }")}) {
     const std::string bytes = make_npy(dict, payload);
-    CHECK(values_of<std::int32_t>(parse_npy(bytes.data(), bytes.size(), "hand")) == std::vector<std::int32_t>{1, 2});
+    CHECK(values_of<std::int32_t>(parse_npy(bytes.data(), bytes.size(), "hand")) ==
+          std::vector<std::int32_t>{1, 2});
   }
   // One-byte types may carry any byte-order mark.
   const std::string u1 = make_npy("{'descr': '<u1', 'fortran_order': False, 'shape': (1,), }", "\x07");
   CHECK(parse_npy(u1.data(), u1.size(), "u1").dtype() == "|u1");
-  const std::string i2 = make_npy("{'descr': '<i2', 'fortran_order': False, 'shape': (1,), }", std::string("\xff\xff", 2));
+  const std::string i2 =
+      make_npy("{'descr': '<i2', 'fortran_order': False, 'shape': (1,), }", std::string("\xff\xff", 2));
   CHECK(values_of<std::int16_t>(parse_npy(i2.data(), i2.size(), "i2")) == std::vector<std::int16_t>{-1});
 }
 
@@ -308,16 +326,20 @@ TEST_CASE("npy: malformed files are FormatErrors naming the file and the problem
   // Magic and version.
   require_npy_error(patched(f4_2x3, "NUMPY", "NUMPZ"), {"not a .npy file", "\\x93NUMPZ"});
   require_npy_error("PK\x03\x04" + f4_2x3.substr(4), {"not a .npy file"});
-  require_npy_error(patched(f4_2x3, std::string("\x01\x00v", 3), std::string("\x04\x00v", 3)), {"version", "4.0"});
-  require_npy_error(patched(f4_2x3, std::string("\x01\x00v", 3), std::string("\x01\x01v", 3)), {"version", "1.1"});
+  require_npy_error(patched(f4_2x3, std::string("\x01\x00v", 3), std::string("\x04\x00v", 3)),
+                    {"version", "4.0"});
+  require_npy_error(patched(f4_2x3, std::string("\x01\x00v", 3), std::string("\x01\x01v", 3)),
+                    {"version", "1.1"});
   // Malformed dicts.
   const std::string payload(4, '\0');
   auto dict_error = [&](const std::string& dict, std::initializer_list<std::string> parts) {
     require_npy_error(make_npy(dict, payload), parts);
   };
-  dict_error("{'descr': '<f4', 'shape': (1,), }", {"malformed .npy header", "'descr', 'fortran_order' and 'shape'"});
+  dict_error("{'descr': '<f4', 'shape': (1,), }",
+             {"malformed .npy header", "'descr', 'fortran_order' and 'shape'"});
   dict_error("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'extra': 1}", {"malformed", "'extra'"});
-  dict_error("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", {"malformed", "'descr'"});
+  dict_error("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",
+             {"malformed", "'descr'"});
   dict_error("{'descr': '<f4, 'fortran_order': False, 'shape': (1,)}", {"malformed"});
   dict_error("{'descr': '<f4', 'fortran_order': 0, 'shape': (1,)}", {"True or False"});
   dict_error("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}", {"non-negative integer"});
@@ -330,13 +352,18 @@ TEST_CASE("npy: malformed files are FormatErrors naming the file and the problem
   dict_error("", {"'{'"});
   dict_error("{'de\\x': '<f4'}", {"escapes"});
   // Bools must be 0 or 1.
-  require_npy_error(patched(b1_4, std::string("\x0a\x01\x00", 3), std::string("\x0a\x02\x00", 3)), {"bool", "byte value 2"});
+  require_npy_error(patched(b1_4, std::string("\x0a\x01\x00", 3), std::string("\x0a\x02\x00", 3)),
+                    {"bool", "byte value 2"});
 }
 
 TEST_CASE("npy: the writers reject what the format cannot hold", "[io][npy]") {
   test::TempDir dir;
   const float data[8] = {};
-  require_error<InvalidArgument>([&] { write_npy(dir.file("x.npy"), data, {2, 2, 2}); }, {"1-D or 2-D", "[2, 2, 2]"});
+  require_error<InvalidArgument>(
+      [&] {
+        write_npy(dir.file("x.npy"), data, {2, 2, 2});
+      },
+      {"1-D or 2-D", "[2, 2, 2]"});
   require_error<InvalidArgument>([&] { write_npy(dir.file("x.npy"), data, {}); }, {"1-D or 2-D"});
   require_error<InvalidArgument>([&] { write_npy(dir.file("x.npy"), data, {-1, 2}); }, {"negative"});
   require_error<IoError>([&] { write_npy(dir.file("no/such/dir/x.npy"), data, {8}); }, {"x.npy"});

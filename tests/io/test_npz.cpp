@@ -27,17 +27,25 @@ const std::string npz_stored(
     "\x8c\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\x00\x00\x00\x00x.npyPK\x01\x02"
     "\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00!\x00\xee\x19\xbb]\x82\x00\x00\x00\x82\x00\x00\x00\x05\x00\x00"
     "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x01\xc3\x00\x00\x00y.npyPK\x05\x06\x00\x00\x00\x00\x02\x00\x02"
-    "\x00" "f\x00\x00\x00|\x01\x00\x00\x00\x00",
+    "\x00"
+    "f\x00\x00\x00|\x01\x00\x00\x00\x00",
     504);
 // npz_deflate (213 bytes)
 const std::string npz_deflate(
     "PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00!\x00\xcc\xca\x9c\xbdU\x00\x00\x00\x98\x00\x00\x00\x05\x00\x14"
-    "\x00" "a.npy\x01\x00\x10\x00\x98\x00\x00\x00\x00\x00\x00\x00U\x00\x00\x00\x00\x00\x00\x00\x9b\xec\x17"
-    "\xea\x1b\x10\xc9\xc8P\xc6P\xad\x9e\x92Z\x9c\x5c\xa4n\xa5\xa0n\x93" "f\xa2\xae\xa3\xa0\x9e\x96_TR\x94\x98"
-    "\x17\x9f_\x94\x92\x0a\x12wK\xcc)N\x05\x8a\x17g$\x16\xa4\x02\xf9\x1a\xc6:\x0a" "F\x9a:\x0a\xb5\x0a" "d"
-    "\x03.\x06" "0h\xb0\x07\x12\x0e@\x04\xc4\x0d@\xbc\xc0\x01\x00PK\x01\x02\x14\x03\x14\x00\x00\x00\x08\x00"
+    "\x00"
+    "a.npy\x01\x00\x10\x00\x98\x00\x00\x00\x00\x00\x00\x00U\x00\x00\x00\x00\x00\x00\x00\x9b\xec\x17"
+    "\xea\x1b\x10\xc9\xc8P\xc6P\xad\x9e\x92Z\x9c\x5c\xa4n\xa5\xa0n\x93"
+    "f\xa2\xae\xa3\xa0\x9e\x96_TR\x94\x98"
+    "\x17\x9f_\x94\x92\x0a\x12wK\xcc)N\x05\x8a\x17g$\x16\xa4\x02\xf9\x1a\xc6:\x0a"
+    "F\x9a:\x0a\xb5\x0a"
+    "d"
+    "\x03.\x06"
+    "0h\xb0\x07\x12\x0e@\x04\xc4\x0d@\xbc\xc0\x01\x00PK\x01\x02\x14\x03\x14\x00\x00\x00\x08\x00"
     "\x00\x00!\x00\xcc\xca\x9c\xbdU\x00\x00\x00\x98\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-    "\x00\x80\x01\x00\x00\x00\x00" "a.npyPK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00" "3\x00\x00\x00\x8c\x00"
+    "\x00\x80\x01\x00\x00\x00\x00"
+    "a.npyPK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00"
+    "3\x00\x00\x00\x8c\x00"
     "\x00\x00\x00\x00",
     213);
 
@@ -63,7 +71,8 @@ std::size_t central_entry(const std::string& zip, int k) {
   return at;
 }
 
-void require_npz_error(const std::string& bytes, const std::string& name, std::initializer_list<std::string> parts) {
+void require_npz_error(const std::string& bytes, const std::string& name,
+                       std::initializer_list<std::string> parts) {
   require_error(
       [&] {
         const NpzArchive archive(std::vector<char>(bytes.begin(), bytes.end()), "mem.npz");
@@ -75,7 +84,8 @@ void require_npz_error(const std::string& bytes, const std::string& name, std::i
 /// A one-entry zip whose sizes and offset live only in zip64 extra fields and whose end record
 /// points to a zip64 end record, built field by field from APPNOTE 6.3.
 /// `method` and `declared` (the uncompressed size; 0: the real one) let tests make it lie.
-std::string zip64_archive(const std::vector<char>& npy, std::uint16_t method = 0, std::uint64_t declared = 0) {
+std::string zip64_archive(const std::vector<char>& npy, std::uint16_t method = 0,
+                          std::uint64_t declared = 0) {
   if (declared == 0) declared = npy.size();
   const std::string name = "z.npy";
   const std::uint32_t crc = crc32(npy.data(), npy.size());
@@ -201,10 +211,17 @@ TEST_CASE("npz: write_npz round-trips and is a valid stored zip", "[io][npz]") {
   CHECK(npz_bytes({{"labels", NdArray::from_data(labels.data(), {5})}}) ==
         npz_bytes({{"labels", NdArray::from_data(labels.data(), {5})}}));
 
-  require_error<InvalidArgument>([&] { write_npz(path, {{"a", NdArray("<f4", {1})}, {"a", NdArray("<f4", {1})}}); },
-                                 {"'a'", "twice"});
+  require_error<InvalidArgument>(
+      [&] {
+        write_npz(path, {{"a", NdArray("<f4", {1})}, {"a", NdArray("<f4", {1})}});
+      },
+      {"'a'", "twice"});
   require_error<InvalidArgument>([&] { write_npz(path, {{"", NdArray("<f4", {1})}}); }, {"empty name"});
-  require_error<InvalidArgument>([&] { write_npz(path, {{"cube", NdArray("<f4", {1, 1, 1})}}); }, {"1-D or 2-D"});
+  require_error<InvalidArgument>(
+      [&] {
+        write_npz(path, {{"cube", NdArray("<f4", {1, 1, 1})}});
+      },
+      {"1-D or 2-D"});
   CHECK(NpzArchive(path).names().size() == 3);  // the failed writes left the file alone
 }
 
@@ -236,7 +253,8 @@ TEST_CASE("npz: malformed archives are FormatErrors naming the file", "[io][npz]
   // Regression (fuzz_npz): an unsupported method with a huge declared size was allocated before
   // the method was checked.
   const std::vector<char> small_npy = npy_bytes("|u1", {1}, "\x05");
-  require_npz_error(zip64_archive(small_npy, 252, std::uint64_t{1} << 62), "z", {"z.npy", "compression method 252"});
+  require_npz_error(zip64_archive(small_npy, 252, std::uint64_t{1} << 62), "z",
+                    {"z.npy", "compression method 252"});
   require_npz_error(zip64_archive(small_npy, 8, std::uint64_t{1} << 62), "z", {"z.npy", "does not fit"});
   require_npz_error(zip64_archive(small_npy, 0, std::uint64_t{1} << 62), "z", {"z.npy", "does not fit"});
   require_npz_error(poke(npz_stored, entry_x + 20, 0x7FFFFFFF, 4), "x", {"x.npy", "declared", "truncated"});
@@ -260,7 +278,8 @@ TEST_CASE("npz: malformed archives are FormatErrors naming the file", "[io][npz]
     damaged[at] = static_cast<char>(damaged[at] ^ 0x5A);
     require_npz_error(damaged, "a", {"mem.npz"});
   }
-  require_npz_error(poke(npz_deflate, entry_a + 24, 0x97, 4), "a", {"a.npy", "more than the declared 151 bytes"});
+  require_npz_error(poke(npz_deflate, entry_a + 24, 0x97, 4), "a",
+                    {"a.npy", "more than the declared 151 bytes"});
   require_npz_error(poke(npz_deflate, entry_a + 24, 0x99, 4), "a", {"a.npy", "expected 153"});
 #endif
 }

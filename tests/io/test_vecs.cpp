@@ -19,7 +19,8 @@ void require_vecs_error(const std::string& bytes, std::initializer_list<std::str
 }  // namespace
 
 TEST_CASE("vecs: reads hand-made .fvecs, .ivecs and .bvecs records", "[io][vecs]") {
-  const std::string fvecs = le32(3) + f32(1.0F) + f32(-2.0F) + f32(0.5F) + le32(3) + f32(4.0F) + f32(5.0F) + f32(6.0F);
+  const std::string fvecs =
+      le32(3) + f32(1.0F) + f32(-2.0F) + f32(0.5F) + le32(3) + f32(4.0F) + f32(5.0F) + f32(6.0F);
   const MatrixF f = parse_vecs<float>(fvecs.data(), fvecs.size(), "f");
   REQUIRE(f.rows() == 3);
   REQUIRE(f.cols() == 2);
@@ -65,7 +66,8 @@ TEST_CASE("vecs: files round-trip through the writer", "[io][vecs]") {
 
   write_fvecs(dir.file("none.fvecs"), MatrixF(4, 0));
   CHECK(read_fvecs(dir.file("none.fvecs")).size() == 0);
-  require_error<InvalidArgument>([&] { write_fvecs(dir.file("bad.fvecs"), MatrixF(0, 3)); }, {"bad.fvecs", "rows"});
+  require_error<InvalidArgument>([&] { write_fvecs(dir.file("bad.fvecs"), MatrixF(0, 3)); },
+                                 {"bad.fvecs", "rows"});
   require_error<IoError>([&] { read_fvecs(dir.file("missing.fvecs")); }, {"missing.fvecs"});
 }
 
@@ -73,9 +75,13 @@ TEST_CASE("vecs: malformed files are FormatErrors naming the file and record", "
   require_vecs_error<float>(std::string("\x01\x00", 2), {".fvecs", "4-byte dimension", "truncated"});
   require_vecs_error<float>(le32(0) + f32(1.0F), {"positive dimension", "found 0"});
   require_vecs_error<float>(le32(-4), {"positive dimension", "found -4"});
-  require_vecs_error<float>(le32(2) + f32(1) + f32(2) + le32(3) + f32(1) + f32(2), {"record 1", "dimension 3", "expected 2"});
-  require_vecs_error<float>(le32(2) + f32(1) + f32(2) + le32(3) + f32(1) + f32(2) + f32(3), {"record 1", "dimension 3"});
-  require_vecs_error<float>(le32(2) + f32(1) + f32(2) + le32(2) + f32(1), {"last record is truncated", "12-byte"});
+  require_vecs_error<float>(le32(2) + f32(1) + f32(2) + le32(3) + f32(1) + f32(2),
+                            {"record 1", "dimension 3", "expected 2"});
+  require_vecs_error<float>(le32(2) + f32(1) + f32(2) + le32(3) + f32(1) + f32(2) + f32(3),
+                            {"record 1", "dimension 3"});
+  require_vecs_error<float>(le32(2) + f32(1) + f32(2) + le32(2) + f32(1),
+                            {"last record is truncated", "12-byte"});
   require_vecs_error<std::int32_t>(le32(1) + le32(5) + "\x01\x00", {".ivecs", "truncated"});
-  require_vecs_error<std::uint8_t>(le32(1) + "x" + le32(2) + "yy", {".bvecs", "record 1", "dimension 2", "expected 1"});
+  require_vecs_error<std::uint8_t>(le32(1) + "x" + le32(2) + "yy",
+                                   {".bvecs", "record 1", "dimension 2", "expected 1"});
 }

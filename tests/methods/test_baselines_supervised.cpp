@@ -23,10 +23,12 @@ struct Classes {
 
 // `classes` Gaussian blobs (sd 1) in `dims` dimensions with centres drawn at sd 3, so classes
 // are well apart; the same centres for the training and the unseen items.
-Classes gaussian_classes(int classes, Index dims, Index train_per_class, Index test_per_class, std::uint64_t seed) {
+Classes gaussian_classes(int classes, Index dims, Index train_per_class, Index test_per_class,
+                         std::uint64_t seed) {
   Rng rng(seed);
   MatrixF centres(dims, classes);
-  for (Index i = 0; i < centres.size(); ++i) centres.data()[i] = static_cast<float>(3.0 * standard_normal(rng));
+  for (Index i = 0; i < centres.size(); ++i)
+    centres.data()[i] = static_cast<float>(3.0 * standard_normal(rng));
   Classes out;
   auto draw = [&](Index per_class, MatrixF& x, std::vector<std::int32_t>& ids) {
     x.resize(dims, per_class * classes);
@@ -45,13 +47,14 @@ Classes gaussian_classes(int classes, Index dims, Index train_per_class, Index t
 
 int hamming(const BinaryCodes& a, Index i, const BinaryCodes& b, Index j) {
   int d = 0;
-  for (int w = 0; w < a.words(); ++w) d += static_cast<int>(std::bitset<64>(a.row(i)[w] ^ b.row(j)[w]).count());
+  for (int w = 0; w < a.words(); ++w)
+    d += static_cast<int>(std::bitset<64>(a.row(i)[w] ^ b.row(j)[w]).count());
   return d;
 }
 
 struct Separation {
   double same = 0, different = 0;  // mean Hamming distance
-  double nearest_accuracy = 0;      // queries whose nearest item (first on ties) shares the label
+  double nearest_accuracy = 0;     // queries whose nearest item (first on ties) shares the label
 };
 
 // Mean distances from each query to the items that share / do not share its label.
@@ -190,7 +193,8 @@ TEST_CASE("SDH learns from multi-hot labels", "[methods][sdh]") {
   sdh.fit(blobs.train, train_labels);
   for (std::size_t t = 1; t < sdh.objective().size(); ++t)
     CHECK(sdh.objective()[t] <= sdh.objective()[t - 1] * (1 + 1e-10));
-  const Separation unseen = separation(sdh.encode(blobs.test), test_labels, sdh.encode(blobs.train), train_labels);
+  const Separation unseen =
+      separation(sdh.encode(blobs.test), test_labels, sdh.encode(blobs.train), train_labels);
   CHECK(unseen.same < 0.6 * unseen.different);
 }
 

@@ -46,7 +46,8 @@ MatrixF anisotropic_gaussian(Index dims, Index n, std::uint64_t seed) {
   Rng rng(seed);
   MatrixF x(dims, n);
   for (Index i = 0; i < n; ++i)
-    for (Index d = 0; d < dims; ++d) x(d, i) = static_cast<float>(2.0 + standard_normal(rng) * (1.0 + 0.3 * d));
+    for (Index d = 0; d < dims; ++d)
+      x(d, i) = static_cast<float>(2.0 + standard_normal(rng) * (1.0 + 0.3 * d));
   return x;
 }
 
@@ -77,7 +78,8 @@ void check_damaged_parameters_rejected(const H& hasher) {
 
 }  // namespace
 
-TEST_CASE("ITQ's quantization loss never increases and its rotation separates square clusters", "[methods][itq]") {
+TEST_CASE("ITQ's quantization loss never increases and its rotation separates square clusters",
+          "[methods][itq]") {
   std::vector<int> cluster;
   const MatrixF x = square_clusters(100, 8, 11, cluster);
   Itq itq({2, 3, 50});
@@ -91,7 +93,8 @@ TEST_CASE("ITQ's quantization loss never increases and its rotation separates sq
 
   const BinaryCodes codes = itq.encode(x);
   std::map<std::uint64_t, int> code_of_cluster[4];
-  for (Index i = 0; i < codes.size(); ++i) ++code_of_cluster[cluster[static_cast<std::size_t>(i)]][codes.row(i)[0]];
+  for (Index i = 0; i < codes.size(); ++i)
+    ++code_of_cluster[cluster[static_cast<std::size_t>(i)]][codes.row(i)[0]];
   std::map<std::uint64_t, int> majority;
   for (int c = 0; c < 4; ++c) {
     auto best = code_of_cluster[c].begin();

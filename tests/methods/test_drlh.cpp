@@ -148,7 +148,8 @@ TEST_CASE("drlh validation picks an epoch and reports per-epoch figures", "[drlh
   CHECK(drlh::self_map(hasher.encode(val.x), val.labels) == Approx(r.best_validation_map));
 }
 
-TEST_CASE("batched greedy rollout equals a one-item-at-a-time rollout over the full network", "[drlh][methods]") {
+TEST_CASE("batched greedy rollout equals a one-item-at-a-time rollout over the full network",
+          "[drlh][methods]") {
   const Toy train = make_toy(5, 10), test = make_toy(6, 11);
   auto c = toy_config();
   c.epochs = 1;

@@ -15,7 +15,8 @@ void flip(std::vector<std::uint64_t>& code, int bit) { code[0] ^= std::uint64_t{
 bool bit_of(std::uint64_t word, int bit) { return ((word >> bit) & 1U) != 0; }
 }  // namespace
 
-TEST_CASE("eq. 1: flip rewards are the change of d_pos - d_neg, positive towards the class", "[drlh][reward]") {
+TEST_CASE("eq. 1: flip rewards are the change of d_pos - d_neg, positive towards the class",
+          "[drlh][reward]") {
   const LabelEmbedding emb(4, 8, 3);  // BCH(7, 4) + 1 padding bit, D = 3
   const BchReward reward(emb, 5.0, 1);
   const Labels labels = Labels::from_class_ids({0, 1, 2, 3}, 4);
@@ -38,7 +39,8 @@ TEST_CASE("eq. 1: flip rewards are the change of d_pos - d_neg, positive towards
     // the other three codewords of (+1 if they agree with the current bit, else -1).
     const bool disagree = bit == 1 || bit == 4;
     double dneg = 0;
-    for (int c = 1; c < 4; ++c) dneg += bit_of(emb.codewords().row(c)[0], bit) == bit_of(code[0], bit) ? 1 : -1;
+    for (int c = 1; c < 4; ++c)
+      dneg += bit_of(emb.codewords().row(c)[0], bit) == bit_of(code[0], bit) ? 1 : -1;
     dneg /= 3;
     CHECK(r == Approx((disagree ? 1.0 : -1.0) + dneg));
     if (disagree) CHECK(r >= 0.0);  // moving towards the class codeword is never penalised

@@ -58,8 +58,8 @@ void check_all_parameter_gradients(Net& net, Loss&& loss, Analytic&& analytic) {
     const Eigen::MatrixXd numeric = numeric_gradient(loss, params[i].value());
     const double scale = std::max(numeric.norm(), grads[i].norm());
     const double error = (numeric - grads[i]).norm() / std::max(scale, 1e-12);
-    INFO(params[i].name << ": |analytic| " << grads[i].norm() << " |numeric| " << numeric.norm() << " rel. error "
-                        << error);
+    INFO(params[i].name << ": |analytic| " << grads[i].norm() << " |numeric| " << numeric.norm()
+                        << " rel. error " << error);
     CHECK(numeric.norm() > 1e-8);  // a check over a dead gradient proves nothing
     CHECK(error < 1e-6);
   }
@@ -88,7 +88,8 @@ struct Clusters {
       std::vector<std::int32_t> ids;
       for (Index i = 0; i < 3 * n; ++i) {
         const int c = static_cast<int>(i % 3);
-        for (Index d = 0; d < 6; ++d) items(d, i) = static_cast<float>(centers(d, c) + 0.3 * standard_normal(rng));
+        for (Index d = 0; d < 6; ++d)
+          items(d, i) = static_cast<float>(centers(d, c) + 0.3 * standard_normal(rng));
         ids.push_back(c);
       }
       labels = Labels::from_class_ids(ids, 3);
@@ -143,7 +144,8 @@ TEST_CASE("action groups: 32 bits in groups of 12 are 12 + 12 + 8", "[methods][d
   CHECK(std::string(FcTriplet::method_name) == "fc-triplet");
 }
 
-TEST_CASE("DRLIH network follows eq. (5)-(6) with groups: feature at each group's first step", "[methods][drlih]") {
+TEST_CASE("DRLIH network follows eq. (5)-(6) with groups: feature at each group's first step",
+          "[methods][drlih]") {
   // Identity representation, 7 bits in groups of 3 (3 + 3 + 1), compared with a hand unroll.
   for (const auto sharing : {nn::HeadSharing::shared, nn::HeadSharing::per_step}) {
     Rng rng(21);
@@ -174,8 +176,10 @@ TEST_CASE("DRLIH network follows eq. (5)-(6) with groups: feature at each group'
   }
 }
 
-TEST_CASE("DRLIH global objective: gradient through policy layer, RNN and representation matches finite differences",
-          "[methods][drlih][gradient]") {
+TEST_CASE(
+    "DRLIH global objective: gradient through policy layer, RNN and representation matches finite "
+    "differences",
+    "[methods][drlih][gradient]") {
   for (const bool per_step : {false, true}) {
     auto config = tiny_drlih_config();
     config.per_step_heads = per_step;
@@ -198,10 +202,11 @@ TEST_CASE("DRLIH global objective: gradient through policy layer, RNN and repres
     };
     INFO("per-step heads " << per_step);
     // training_step with group_weight 0 is exactly the global term of fit's step.
-    check_all_parameter_gradients(net, loss,
-                                  [&] { DrlihD::training_step(net, x, triplets, groups, reward, 0.0, step_rng); });
+    check_all_parameter_gradients(
+        net, loss, [&] { DrlihD::training_step(net, x, triplets, groups, reward, 0.0, step_rng); });
     // The same through global_triplet_objective, and its input gradient direction is live.
-    check_all_parameter_gradients(net, loss, [&] { global_triplet_objective(net, x, triplets, reward.margin); });
+    check_all_parameter_gradients(net, loss,
+                                  [&] { global_triplet_objective(net, x, triplets, reward.margin); });
   }
 }
 
@@ -237,7 +242,8 @@ double expected_group_objective(const Eigen::MatrixXd& z, const std::vector<Acti
       a.data()[i] = on ? 1 : 0;
       prob *= on ? p.data()[i] : 1 - p.data()[i];
     }
-    total += prob * group_triplet_rewards(a, groups, triplets, margin).sum() / static_cast<double>(triplets.size());
+    total += prob * group_triplet_rewards(a, groups, triplets, margin).sum() /
+             static_cast<double>(triplets.size());
   }
   return total;
 }
@@ -247,7 +253,8 @@ struct EstimatorStats {
 };
 
 EstimatorStats reinforce_mean(const Eigen::MatrixXd& z, const std::vector<ActionGroup>& groups,
-                              const std::vector<nn::Triplet>& triplets, const GroupRewardOptions& options, int samples) {
+                              const std::vector<nn::Triplet>& triplets, const GroupRewardOptions& options,
+                              int samples) {
   const Eigen::MatrixXd p = (1 / (1 + (-z.array()).exp())).matrix();
   Rng rng(77);
   Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(z.rows(), z.cols()), sum_sq = sum;
@@ -288,7 +295,9 @@ TEST_CASE("group reward REINFORCE estimator is unbiased for the sampled-bit rewa
     options.baseline = baseline;
     const auto stats = reinforce_mean(z, groups, triplets, options, 100000);
     INFO("baseline " << (baseline == RewardBaseline::none ? "none" : "greedy") << "\nexact\n"
-                     << exact << "\nestimate\n" << stats.mean << "\nstderr\n" << stats.stderr_);
+                     << exact << "\nestimate\n"
+                     << stats.mean << "\nstderr\n"
+                     << stats.stderr_);
     // The estimate is precise enough to tell a wrong gradient apart ...
     CHECK(stats.stderr_.maxCoeff() < 0.1 * exact.cwiseAbs().maxCoeff());
     // ... and every entry lies within 4.5 standard errors of the exact value.
@@ -332,7 +341,8 @@ TEST_CASE("triplet sampling by labels, single and multi-label", "[methods][drlih
   CHECK_THROWS_AS(sample_triplets(single, {0, 9}, 0, rng), InvalidArgument);
 }
 
-TEST_CASE("DRLIH fit learns separable clusters, is reproducible, and save/load round-trips", "[methods][drlih]") {
+TEST_CASE("DRLIH fit learns separable clusters, is reproducible, and save/load round-trips",
+          "[methods][drlih]") {
   const Clusters data;
   Drlih a(small_fit_config(8));
   FitOptions options;

@@ -22,7 +22,8 @@ BinaryCodes codes_of(const Eigen::MatrixXd& bits) { return BinaryCodes::from_pro
 void clusters(Index dims, int classes, Index per_class, std::uint64_t seed, MatrixF& x, Labels& labels) {
   Rng rng(seed);
   MatrixF centers(dims, classes);
-  for (Index i = 0; i < centers.size(); ++i) centers.data()[i] = static_cast<float>(2.0 * standard_normal(rng));
+  for (Index i = 0; i < centers.size(); ++i)
+    centers.data()[i] = static_cast<float>(2.0 * standard_normal(rng));
   const Index n = classes * per_class;
   x.resize(dims, n);
   std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
@@ -82,7 +83,8 @@ TEST_CASE("the leave-one-out REINFORCE estimator is unbiased for the listwise re
     for (Index k = 0; k < bits; ++k) all_codes(k, h) = static_cast<double>((h >> k) & 1);
     const BinaryCodes code = codes_of(all_codes.col(h));
     hamming_distances(code.row(0), database, distances.data());
-    reward_of_code[static_cast<std::size_t>(h)] = reward(distances.data(), relevant.data(), 6, bits, 0, workspace);
+    reward_of_code[static_cast<std::size_t>(h)] =
+        reward(distances.data(), relevant.data(), 6, bits, 0, workspace);
   }
   // The rewards differ between codes: the gradient below is not trivially zero.
   CHECK(*std::max_element(reward_of_code.begin(), reward_of_code.end()) -
@@ -105,9 +107,10 @@ TEST_CASE("the leave-one-out REINFORCE estimator is unbiased for the listwise re
     Eigen::VectorXd zp = z, zm = z;
     zp(k) += eps;
     zm(k) -= eps;
-    const double numeric = (expected_reward_exact((1.0 / (1.0 + (-zp.array()).exp())).matrix(), reward_of_code) -
-                            expected_reward_exact((1.0 / (1.0 + (-zm.array()).exp())).matrix(), reward_of_code)) /
-                           (2 * eps);
+    const double numeric =
+        (expected_reward_exact((1.0 / (1.0 + (-zp.array()).exp())).matrix(), reward_of_code) -
+         expected_reward_exact((1.0 / (1.0 + (-zm.array()).exp())).matrix(), reward_of_code)) /
+        (2 * eps);
     CHECK(numeric == Approx(exact(k)).margin(1e-8));
   }
 
@@ -175,7 +178,8 @@ TEST_CASE("listwise rewards are the metric module's numbers", "[methods][dph][re
   for (const std::string spec : {"tie_ap", "ap", "ap@50", "ndcg@20", "precision@40"}) {
     INFO("reward " << spec);
     Rng draw(9);
-    const auto g = listwise_policy_gradient<double>(logits, items, database, labels, samples, MetricReward(spec), draw, 2);
+    const auto g = listwise_policy_gradient<double>(logits, items, database, labels, samples,
+                                                    MetricReward(spec), draw, 2);
     const BinaryCodes sampled = BinaryCodes::from_probabilities(g.actions);
     for (Index q = 0; q < 5; ++q) {
       for (int s = 0; s < samples; ++s) {
@@ -281,14 +285,15 @@ TEST_CASE("the database network changes only when the schedule says", "[methods]
         continue;
       }
       bool same = true;
-      for (std::size_t i = 0; i < db_params[t].size(); ++i) same = same && db_params[t][i] == db_params[t - 1][i];
+      for (std::size_t i = 0; i < db_params[t].size(); ++i)
+        same = same && db_params[t][i] == db_params[t - 1][i];
       CHECK(same == !updated[t]);
       if (updated[t]) {
         for (std::size_t i = 0; i < db_params[t].size(); ++i) {
           // theta at the start of step t = query params seen at step t (the step's update comes after).
-          const Eigen::MatrixXd expected = mode == "copy" ? query_params[t][i]
-                                                          : Eigen::MatrixXd(0.25 * query_params[t][i] +
-                                                                            0.75 * db_params[t - 1][i]);
+          const Eigen::MatrixXd expected =
+              mode == "copy" ? query_params[t][i]
+                             : Eigen::MatrixXd(0.25 * query_params[t][i] + 0.75 * db_params[t - 1][i]);
           CHECK((db_params[t][i] - expected).cwiseAbs().maxCoeff() < 1e-12);
         }
       }
@@ -438,7 +443,8 @@ TEST_CASE("policy hashing saves, loads and rejects bad input", "[methods][dph][i
 
   // Bad data.
   DoubleDph fresh(c);
-  CHECK_THROWS_WITH(fresh.fit(x, labels.subset({0, 1, 2})), Catch::Contains("3 labels for 30 training items"));
+  CHECK_THROWS_WITH(fresh.fit(x, labels.subset({0, 1, 2})),
+                    Catch::Contains("3 labels for 30 training items"));
   MatrixF nan = x;
   nan(2, 3) = std::nanf("");
   CHECK_THROWS_AS(fresh.fit(nan, labels), InvalidArgument);

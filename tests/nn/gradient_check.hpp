@@ -55,8 +55,8 @@ GradientCheck check_gradient(Loss&& loss, Eigen::Ref<Eigen::MatrixXd> x, const E
 
 /// Catch assertion with the numbers in the message.
 inline void require_close(const GradientCheck& r, double tolerance = 1e-6) {
-  INFO(r.what << ": relative error " << r.relative_error << ", max abs error " << r.max_abs_error << ", |analytic| "
-              << r.analytic_norm << ", |numeric| " << r.numeric_norm);
+  INFO(r.what << ": relative error " << r.relative_error << ", max abs error " << r.max_abs_error
+              << ", |analytic| " << r.analytic_norm << ", |numeric| " << r.numeric_norm);
   CHECK(r.relative_error < tolerance);
   // A check over an all-zero gradient proves nothing; callers pick inputs with live gradients.
   CHECK(r.numeric_norm > 1e-8);

@@ -53,8 +53,10 @@ struct Setup {
   TrainerConfig config;
   std::unique_ptr<Trainer<Net, Adam<float>, StepDecaySchedule>> trainer;
 
-  explicit Setup(Index hidden = 16, int epochs = 8, std::string checkpoint = "", bool resume = false, int patience = 100)
-      : net(Dense<float>(4, hidden, init_rng), ReLU<float>(), Dropout<float>(0.2, 303), Dense<float>(hidden, 2, init_rng)) {
+  explicit Setup(Index hidden = 16, int epochs = 8, std::string checkpoint = "", bool resume = false,
+                 int patience = 100)
+      : net(Dense<float>(4, hidden, init_rng), ReLU<float>(), Dropout<float>(0.2, 303),
+            Dense<float>(hidden, 2, init_rng)) {
     config.epochs = epochs;
     config.batch_size = 16;
     config.seed = 304;
@@ -64,9 +66,11 @@ struct Setup {
     config.checkpoint_path = std::move(checkpoint);
     config.checkpoint_every = config.checkpoint_path.empty() ? 0 : 1;
     config.resume = resume;
-    trainer = std::make_unique<Trainer<Net, Adam<float>, StepDecaySchedule>>(net, adam, StepDecaySchedule{0.02, 0.5, 15},
-                                                                             config);
-    trainer->hooks.validate = [this](int) { return static_cast<double>(mse_loss(net.infer(data.val_x), data.val_y)); };
+    trainer = std::make_unique<Trainer<Net, Adam<float>, StepDecaySchedule>>(
+        net, adam, StepDecaySchedule{0.02, 0.5, 15}, config);
+    trainer->hooks.validate = [this](int) {
+      return static_cast<double>(mse_loss(net.infer(data.val_x), data.val_y));
+    };
     trainer->hooks.save_extra = [this](ByteWriter& out) {
       out.put<std::int64_t>(method_counter);
       write_rng(out, method_rng);
@@ -87,7 +91,7 @@ struct Setup {
         yb.col(static_cast<Index>(i)) = data.y.col(batch[i]);
       }
       xb.array() += 0.01f * static_cast<float>(uniform_unit(*context.rng));  // the trainer's stream
-      yb.array() += 0.01f * static_cast<float>(uniform_unit(method_rng));     // the method's stream
+      yb.array() += 0.01f * static_cast<float>(uniform_unit(method_rng));    // the method's stream
       ++method_counter;
       const double loss = mse_loss(net.forward(xb), yb, &grad);
       net.backward(grad);
@@ -192,7 +196,8 @@ void require_rejected(const std::string& path, Index hidden = 16, Index items_ov
   const auto rng_before = s.trainer->rng();
   const auto counter_before = s.method_counter;
   if (items_override > 0)  // resuming a run over another number of items
-    CHECK_THROWS_AS(s.trainer->run(items_override, [](const std::vector<Index>&, StepContext&) { return 0.0; }), E);
+    CHECK_THROWS_AS(
+        s.trainer->run(items_override, [](const std::vector<Index>&, StepContext&) { return 0.0; }), E);
   else
     CHECK_THROWS_AS(s.trainer->load_checkpoint(path), E);
   require_equal(s.values(), before);
@@ -238,7 +243,8 @@ TEST_CASE("damaged or foreign checkpoints are rejected and change nothing", "[nn
   SECTION("missing file") { CHECK_THROWS_AS(CheckpointReader::open(dir.file("none")), IoError); }
 }
 
-TEST_CASE("a run killed after checkpoint 3 and resumed equals an uninterrupted run", "[nn][checkpoint][resume]") {
+TEST_CASE("a run killed after checkpoint 3 and resumed equals an uninterrupted run",
+          "[nn][checkpoint][resume]") {
   test::TempDir dir;
   const auto path = dir.file("killed.ckpt");
 

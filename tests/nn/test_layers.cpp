@@ -117,11 +117,11 @@ TEST_CASE("Dropout: train/eval modes, seeded masks, mask reused in backward", "[
 }
 
 namespace {
-using Net = Sequential<Dense<double>, Tanh<double>, Dense<double>, ReLU<double>, Dropout<double>, Dense<double>,
-                       Sigmoid<double>>;
+using Net = Sequential<Dense<double>, Tanh<double>, Dense<double>, ReLU<double>, Dropout<double>,
+                       Dense<double>, Sigmoid<double>>;
 Net make_net(Rng& rng) {
-  return Net(Dense<double>(6, 5, rng), Tanh<double>(), Dense<double>(5, 4, rng, Init::he_uniform), ReLU<double>(),
-             Dropout<double>(0.25, 3), Dense<double>(4, 3, rng), Sigmoid<double>());
+  return Net(Dense<double>(6, 5, rng), Tanh<double>(), Dense<double>(5, 4, rng, Init::he_uniform),
+             ReLU<double>(), Dropout<double>(0.25, 3), Dense<double>(4, 3, rng), Sigmoid<double>());
 }
 }  // namespace
 

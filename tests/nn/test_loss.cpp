@@ -94,9 +94,12 @@ TEST_CASE("selected-action losses give gradient only to Q(s, a) of taken actions
   targets << 0.5, -1, 2, 0.1, 3, -2;
   for (const bool huber : {false, true}) {
     INFO((huber ? "huber" : "mse"));
-    auto f = [&] { return huber ? selected_huber_loss(q, actions, targets, 1.0) : selected_mse_loss(q, actions, targets); };
+    auto f = [&] {
+      return huber ? selected_huber_loss(q, actions, targets, 1.0) : selected_mse_loss(q, actions, targets);
+    };
     Eigen::MatrixXd grad;
-    const double value = huber ? selected_huber_loss(q, actions, targets, 1.0, &grad) : selected_mse_loss(q, actions, targets, &grad);
+    const double value = huber ? selected_huber_loss(q, actions, targets, 1.0, &grad)
+                               : selected_mse_loss(q, actions, targets, &grad);
     double expected = 0;
     for (Eigen::Index j = 0; j < 6; ++j) {
       const double r = q(actions[static_cast<std::size_t>(j)], j) - targets(j);

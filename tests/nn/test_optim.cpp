@@ -61,7 +61,8 @@ TEST_CASE("Adam update with bias correction, coupled and decoupled decay", "[nn]
   CHECK(adam.steps() == 2);
 
   Toy coupled, decoupled;
-  Adam<double> a1(AdamConfig{0.01, 0.9, 0.999, 1e-8, 0.1, false}), a2(AdamConfig{0.01, 0.9, 0.999, 1e-8, 0.1, true});
+  Adam<double> a1(AdamConfig{0.01, 0.9, 0.999, 1e-8, 0.1, false}),
+      a2(AdamConfig{0.01, 0.9, 0.999, 1e-8, 0.1, true});
   a1.step(coupled.params());
   a2.step(decoupled.params());
   CHECK(coupled.value(0, 0) == Approx(1 - 0.01).epsilon(1e-9));  // g + wd w, normalised away
@@ -134,7 +135,8 @@ struct Regression {
 };
 
 template <class Optimizer, class Schedule>
-std::pair<double, std::vector<Eigen::MatrixXf>> fit_regression(Optimizer optimizer, Schedule schedule, int epochs) {
+std::pair<double, std::vector<Eigen::MatrixXf>> fit_regression(Optimizer optimizer, Schedule schedule,
+                                                               int epochs) {
   Rng data_rng(100), init_rng(101);
   const Regression data(data_rng);
   RegressionNet net(Dense<float>(2, 32, init_rng), Tanh<float>(), Dense<float>(32, 1, init_rng));
@@ -182,7 +184,8 @@ std::pair<double, double> fit_spirals(Optimizer optimizer, int epochs) {
   Rng data_rng(200), init_rng(201);
   const Spirals data(data_rng);
   Classifier net(Dense<float>(2, 64, init_rng, Init::he_uniform), ReLU<float>(),
-                 Dense<float>(64, 64, init_rng, Init::he_uniform), ReLU<float>(), Dense<float>(64, 3, init_rng));
+                 Dense<float>(64, 64, init_rng, Init::he_uniform), ReLU<float>(),
+                 Dense<float>(64, 3, init_rng));
   TrainerConfig config;
   config.epochs = epochs;
   config.batch_size = 30;
@@ -208,18 +211,20 @@ std::pair<double, double> fit_spirals(Optimizer optimizer, int epochs) {
     logits.col(j).maxCoeff(&best);
     correct += best == data.labels[static_cast<std::size_t>(j)];
   }
-  return {softmax_cross_entropy(logits, data.labels), static_cast<double>(correct) / static_cast<double>(logits.cols())};
+  return {softmax_cross_entropy(logits, data.labels),
+          static_cast<double>(correct) / static_cast<double>(logits.cols())};
 }
 }  // namespace
 
 TEST_CASE("each optimizer fits a small regression, deterministically", "[nn][optim][train]") {
   // The target's variance is about 0.2; the stated goal is a training MSE below 0.01.
   SECTION("SGD with momentum and step decay") {
-    const auto [loss, params] = fit_regression(Sgd<float>(SgdConfig{0.05, 0.9, 0.0, false}),
-                                               StepDecaySchedule{0.05, 0.5, 2000}, 400);
+    const auto [loss, params] =
+        fit_regression(Sgd<float>(SgdConfig{0.05, 0.9, 0.0, false}), StepDecaySchedule{0.05, 0.5, 2000}, 400);
     INFO("MSE " << loss);
     CHECK(loss < 0.01);
-    const auto again = fit_regression(Sgd<float>(SgdConfig{0.05, 0.9, 0.0, false}), StepDecaySchedule{0.05, 0.5, 2000}, 400);
+    const auto again =
+        fit_regression(Sgd<float>(SgdConfig{0.05, 0.9, 0.0, false}), StepDecaySchedule{0.05, 0.5, 2000}, 400);
     for (std::size_t i = 0; i < params.size(); ++i) CHECK(params[i] == again.second[i]);  // bit for bit
   }
   SECTION("Adam with a linear schedule and weight decay") {

@@ -47,7 +47,8 @@ TEST_CASE("Bernoulli log-probability and its gradients", "[nn][policy][gradcheck
 
   const Eigen::MatrixXd logp = bernoulli_log_prob(z, a);
   CHECK(logp.isApprox(bernoulli_log_prob_from_probabilities(p_of_z, a)));
-  CHECK(logp.isApprox((a.array() * p_of_z.array().log() + (1 - a.array()) * (1 - p_of_z.array()).log()).matrix()));
+  CHECK(logp.isApprox(
+      (a.array() * p_of_z.array().log() + (1 - a.array()) * (1 - p_of_z.array()).log()).matrix()));
   // Stable for saturated logits: log P(a = 1 | z = -800) = -800, not -inf.
   Eigen::MatrixXd extreme(1, 2), ones(1, 2);
   extreme << -800, 800;
@@ -58,10 +59,12 @@ TEST_CASE("Bernoulli log-probability and its gradients", "[nn][policy][gradcheck
   // Weighted sum of log-probs, as REINFORCE uses it.
   const Eigen::MatrixXd w = random_matrix(4, 6, rng);
   auto loss_z = [&] { return (bernoulli_log_prob(z, a).array() * w.array()).sum(); };
-  require_close(check_gradient(loss_z, z, (bernoulli_log_prob_grad_logits(z, a).array() * w.array()).matrix(), "logits"));
+  require_close(check_gradient(loss_z, z, (bernoulli_log_prob_grad_logits(z, a).array() * w.array()).matrix(),
+                               "logits"));
   Eigen::MatrixXd p = p_of_z;
   auto loss_p = [&] { return (bernoulli_log_prob_from_probabilities(p, a).array() * w.array()).sum(); };
-  require_close(check_gradient(loss_p, p, (bernoulli_log_prob_grad_probabilities(p, a).array() * w.array()).matrix(),
+  require_close(check_gradient(loss_p, p,
+                               (bernoulli_log_prob_grad_probabilities(p, a).array() * w.array()).matrix(),
                                "probabilities"));
   // REINFORCE: the gradient of -sum R log P is what reinforce_logit_grad returns.
   auto reinforce = [&] { return -(bernoulli_log_prob(z, a).array() * w.array()).sum(); };
@@ -82,7 +85,8 @@ TEST_CASE("sampling is seeded and matches the probabilities", "[nn][policy]") {
   CHECK(s1.mean() == Approx(0.3).margin(0.01));
 }
 
-TEST_CASE("REINFORCE through head and feature-first RNN passes finite differences", "[nn][policy][gradcheck]") {
+TEST_CASE("REINFORCE through head and feature-first RNN passes finite differences",
+          "[nn][policy][gradcheck]") {
   // The whole DRLIH policy path: feature -> RNN (2 groups of 2) -> head -> sum R log P(a).
   Rng rng(33);
   const Eigen::Index features = 5, hidden = 3, steps = 4, n = 3;
@@ -99,7 +103,8 @@ TEST_CASE("REINFORCE through head and feature-first RNN passes finite difference
   loss();
   rnn.zero_grad();
   head.zero_grad();
-  const Eigen::MatrixXd df = rnn.backward(head.backward_logits(reinforce_logit_grad(head.logits(), a, reward)));
+  const Eigen::MatrixXd df =
+      rnn.backward(head.backward_logits(reinforce_logit_grad(head.logits(), a, reward)));
   require_close(check_gradient(loss, f, df, "feature"));
   ParameterList<double> params = rnn.parameters();
   append_parameters(params, head.parameters(), "head.");
@@ -135,7 +140,8 @@ TEST_CASE("Modules train an RNN and a head together and checkpoint them", "[nn][
   config.checkpoint_every = 10;
   Trainer trainer(model, adam, ConstantSchedule{0.05}, config);
   auto evaluate = [&] {
-    return binary_cross_entropy(head.infer(rnn.forward(features, Eigen::MatrixXd::Zero(8, 40), 4, 2)), targets);
+    return binary_cross_entropy(head.infer(rnn.forward(features, Eigen::MatrixXd::Zero(8, 40), 4, 2)),
+                                targets);
   };
   const double before = evaluate();
   Eigen::MatrixXd f, t, grad;
@@ -147,7 +153,8 @@ TEST_CASE("Modules train an RNN and a head together and checkpoint them", "[nn][
       f.col(i) = features.col(batch[static_cast<std::size_t>(i)]);
       t.col(i) = targets.col(batch[static_cast<std::size_t>(i)]);
     }
-    const double loss = binary_cross_entropy(head.forward(rnn.forward(f, Eigen::MatrixXd::Zero(8, n), 4, 2)), t, &grad);
+    const double loss =
+        binary_cross_entropy(head.forward(rnn.forward(f, Eigen::MatrixXd::Zero(8, n), 4, 2)), t, &grad);
     rnn.backward(head.backward(grad));
     return loss;
   });
@@ -165,5 +172,6 @@ TEST_CASE("Modules train an RNN and a head together and checkpoint them", "[nn][
   Trainer trainer2(model2, adam2, ConstantSchedule{0.05}, config);
   trainer2.load_checkpoint(path);
   const auto p2 = model2.parameters();
-  for (std::size_t i = 0; i < params.size(); ++i) CHECK(Eigen::MatrixXd(p2[i].value()) == Eigen::MatrixXd(params[i].value()));
+  for (std::size_t i = 0; i < params.size(); ++i)
+    CHECK(Eigen::MatrixXd(p2[i].value()) == Eigen::MatrixXd(params[i].value()));
 }

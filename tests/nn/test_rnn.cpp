@@ -13,8 +13,9 @@ using test::require_close;
 
 namespace {
 // Per-sample, per-step reference of eq. (5) written from the formula, not from the layer.
-Eigen::MatrixXd reference_elman(const Eigen::MatrixXd& wx, const Eigen::MatrixXd& wh, const Eigen::VectorXd& b,
-                                const Eigen::MatrixXd& x, const Eigen::MatrixXd& c0) {
+Eigen::MatrixXd reference_elman(const Eigen::MatrixXd& wx, const Eigen::MatrixXd& wh,
+                                const Eigen::VectorXd& b, const Eigen::MatrixXd& x,
+                                const Eigen::MatrixXd& c0) {
   const Eigen::Index n = c0.cols(), steps = x.cols() / n;
   Eigen::MatrixXd out(wh.rows(), x.cols());
   for (Eigen::Index j = 0; j < n; ++j) {
@@ -92,7 +93,8 @@ TEST_CASE("general Elman RNN matches eq. (5) and passes BPTT gradient checks", "
   }
 }
 
-TEST_CASE("DRLIH feature-first unroll matches the paper and passes BPTT gradient checks", "[nn][rnn][gradcheck]") {
+TEST_CASE("DRLIH feature-first unroll matches the paper and passes BPTT gradient checks",
+          "[nn][rnn][gradcheck]") {
   Rng rng(22);
   const Eigen::Index features = 6, hidden = 3, n = 2;
   FeatureFirstRnn<double> rnn(features, hidden, rng);  // feature size != hidden size
@@ -101,7 +103,8 @@ TEST_CASE("DRLIH feature-first unroll matches the paper and passes BPTT gradient
   Eigen::MatrixXd h0 = random_matrix(hidden, n, rng);  // non-zero history
 
   // (steps, group): one group of 4; two groups of 3 chained through the last state.
-  const auto shape = GENERATE(std::pair<Eigen::Index, Eigen::Index>{4, 4}, std::pair<Eigen::Index, Eigen::Index>{6, 3});
+  const auto shape =
+      GENERATE(std::pair<Eigen::Index, Eigen::Index>{4, 4}, std::pair<Eigen::Index, Eigen::Index>{6, 3});
   const Eigen::Index steps = shape.first, group = shape.second;
   INFO("steps " << steps << ", group " << group);
   const Eigen::MatrixXd c = rnn.forward(f, h0, steps, group);

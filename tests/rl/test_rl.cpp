@@ -29,10 +29,12 @@ using TrunkD = nn::Sequential<nn::ReLU<double>, nn::Dropout<double>, nn::Dense<d
                               nn::Dropout<double>, nn::Dense<double>>;
 using QNetD = rl::SplitInputQNetwork<TrunkD>;
 
-QNetD make_qnet(Index features, Index state, Index hidden, Index actions, double dropout, std::uint64_t seed) {
+QNetD make_qnet(Index features, Index state, Index hidden, Index actions, double dropout,
+                std::uint64_t seed) {
   Rng rng(seed);
   TrunkD trunk(nn::ReLU<double>(), nn::Dropout<double>(dropout, seed + 1), nn::Dense<double>(hidden, 12, rng),
-               nn::ReLU<double>(), nn::Dropout<double>(dropout, seed + 2), nn::Dense<double>(12, actions, rng));
+               nn::ReLU<double>(), nn::Dropout<double>(dropout, seed + 2),
+               nn::Dense<double>(12, actions, rng));
   return QNetD(features, state, hidden, std::move(trunk), rng);
 }
 }  // namespace

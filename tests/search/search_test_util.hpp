@@ -46,9 +46,11 @@ inline int reference_distance(const BinaryCodes& a, Index i, const BinaryCodes& 
 }
 
 /// All N reference distances of query q.
-inline std::vector<int> reference_distances(const BinaryCodes& queries, Index q, const BinaryCodes& database) {
+inline std::vector<int> reference_distances(const BinaryCodes& queries, Index q,
+                                            const BinaryCodes& database) {
   std::vector<int> d(static_cast<std::size_t>(database.size()));
-  for (Index i = 0; i < database.size(); ++i) d[static_cast<std::size_t>(i)] = reference_distance(queries, q, database, i);
+  for (Index i = 0; i < database.size(); ++i)
+    d[static_cast<std::size_t>(i)] = reference_distance(queries, q, database, i);
   return d;
 }
 

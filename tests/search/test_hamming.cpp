@@ -11,8 +11,8 @@ using namespace rlhash;
 
 namespace {
 
-const std::vector<int> kWidths = {1, 2, 63, 64, 65, 100, 127, 128, 129, 191, 192, 200, 255, 256, 257,
-                                  320, 448, 511, 512, 513, 600, 1000, 1023, 1024};
+const std::vector<int> kWidths = {1,   2,   63,  64,  65,  100, 127, 128, 129, 191,  192,  200,
+                                  255, 256, 257, 320, 448, 511, 512, 513, 600, 1000, 1023, 1024};
 const std::vector<Index> kCounts = {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100};
 
 void check_all_paths(const BinaryCodes& queries, const CodesView& database, const BinaryCodes& reference_db) {
@@ -25,8 +25,10 @@ void check_all_paths(const BinaryCodes& queries, const CodesView& database, cons
       std::vector<std::int32_t> out(static_cast<std::size_t>(database.size) + 1, -7);
       hamming_distances(queries.row(q), database, out.data(), path);
       const std::vector<int> expected = test::reference_distances(queries, q, reference_db);
-      INFO("path " << to_string(path) << " bits " << database.bits << " N " << database.size << " query " << q);
-      for (Index i = 0; i < database.size; ++i) REQUIRE(out[static_cast<std::size_t>(i)] == expected[static_cast<std::size_t>(i)]);
+      INFO("path " << to_string(path) << " bits " << database.bits << " N " << database.size << " query "
+                   << q);
+      for (Index i = 0; i < database.size; ++i)
+        REQUIRE(out[static_cast<std::size_t>(i)] == expected[static_cast<std::size_t>(i)]);
       REQUIRE(out.back() == -7);  // nothing written past N
     }
   }
@@ -112,7 +114,8 @@ TEST_CASE("hamming: garbage in unused tail bits never counts", "[search][hamming
     const BinaryCodes queries = test::random_codes(2, bits, rng);
     // The same codes with every unused bit set, as a foreign memory-mapped file could hold.
     std::vector<std::uint64_t> dirty(clean.data(), clean.data() + clean.size() * clean.words());
-    for (Index i = 0; i < clean.size(); ++i) dirty[static_cast<std::size_t>((i + 1) * clean.words() - 1)] |= ~clean.tail_mask();
+    for (Index i = 0; i < clean.size(); ++i)
+      dirty[static_cast<std::size_t>((i + 1) * clean.words() - 1)] |= ~clean.tail_mask();
     std::vector<std::uint64_t> dirty_query(queries.row(0), queries.row(0) + queries.words());
     dirty_query.back() |= ~clean.tail_mask();
     check_all_paths(queries, CodesView(dirty.data(), clean.size(), bits), clean);

@@ -21,11 +21,13 @@ std::vector<std::int64_t> make_ids(Index count, std::int64_t first, std::int64_t
 void flip_byte(const std::string& path, std::size_t offset) {
   std::vector<char> bytes = read_file_bytes(path);
   bytes.at(offset) = static_cast<char>(bytes.at(offset) ^ 0x10);
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 void write_bytes(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 /// The same answers as searching `codes` directly, with positions mapped through `ids`.
@@ -37,7 +39,8 @@ void check_search(const HammingIndex& index, const BinaryCodes& codes, const std
     const KnnResult got = index.knn(queries, k, 2);
     REQUIRE(got.distances == expected.distances);
     for (std::size_t j = 0; j < got.indices.size(); ++j)
-      REQUIRE(got.indices[j] == (expected.indices[j] < 0 ? -1 : ids[static_cast<std::size_t>(expected.indices[j])]));
+      REQUIRE(got.indices[j] ==
+              (expected.indices[j] < 0 ? -1 : ids[static_cast<std::size_t>(expected.indices[j])]));
   }
   const RangeResult expected = range_search(queries, codes, codes.bits() / 3, 1, SimdPath::scalar);
   const RangeResult got = index.range(queries, codes.bits() / 3, 2);
@@ -73,8 +76,10 @@ TEST_CASE("hamming index: add, search by id, remove", "[search][index]") {
   std::vector<std::int64_t> doomed;
   std::vector<Index> kept;
   for (Index i = 0; i < 500; ++i) {
-    if (i % 3 == 0) doomed.push_back(ids[static_cast<std::size_t>(i)]);
-    else kept.push_back(i);
+    if (i % 3 == 0)
+      doomed.push_back(ids[static_cast<std::size_t>(i)]);
+    else
+      kept.push_back(i);
   }
   doomed.push_back(123456789);
   CHECK(index.remove(doomed) == 167);
@@ -124,14 +129,16 @@ TEST_CASE("hamming index: save / load / mmap round trip", "[search][index]") {
       std::vector<Index> rest(255);
       std::iota(rest.begin(), rest.end(), Index{2});
       return rest;
-    }()), std::vector<std::int64_t>(ids.begin() + 2, ids.end()), queries);
+    }()),
+                 std::vector<std::int64_t>(ids.begin() + 2, ids.end()), queries);
     check_search(HammingIndex::open_mmap(path), codes, ids, queries);
   }
   // An empty index round-trips too.
   HammingIndex empty(32);
   empty.save(dir.file("empty.rlhi"));
   CHECK(HammingIndex::load(dir.file("empty.rlhi")).size() == 0);
-  CHECK(HammingIndex::open_mmap(dir.file("empty.rlhi")).knn(BinaryCodes(1, 32), 2).indices == std::vector<Index>{-1, -1});
+  CHECK(HammingIndex::open_mmap(dir.file("empty.rlhi")).knn(BinaryCodes(1, 32), 2).indices ==
+        std::vector<Index>{-1, -1});
 }
 
 TEST_CASE("hamming index: corrupted, foreign and truncated files are format errors", "[search][index]") {
@@ -147,7 +154,8 @@ TEST_CASE("hamming index: corrupted, foreign and truncated files are format erro
 
   const std::string bad = dir.file("bad.rlhi");
   // Header corruption: caught by open_mmap and load.
-  for (const std::size_t offset : {std::size_t{0}, std::size_t{9}, std::size_t{17}, std::size_t{30}, std::size_t{100}}) {
+  for (const std::size_t offset :
+       {std::size_t{0}, std::size_t{9}, std::size_t{17}, std::size_t{30}, std::size_t{100}}) {
     write_bytes(bad, bytes);
     flip_byte(bad, offset);
     CHECK_THROWS_AS(HammingIndex::load(bad), FormatError);
@@ -162,8 +170,8 @@ TEST_CASE("hamming index: corrupted, foreign and truncated files are format erro
     CHECK_THROWS_AS(mapped.verify(), FormatError);
   }
   // Truncated and padded files.
-  for (const std::size_t size : {std::size_t{0}, std::size_t{5}, std::size_t{64}, std::size_t{127}, std::size_t{128},
-                                 bytes.size() - 8, bytes.size() - 1}) {
+  for (const std::size_t size : {std::size_t{0}, std::size_t{5}, std::size_t{64}, std::size_t{127},
+                                 std::size_t{128}, bytes.size() - 8, bytes.size() - 1}) {
     write_bytes(bad, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(size)));
     CHECK_THROWS_AS(HammingIndex::load(bad), FormatError);
     CHECK_THROWS_AS(HammingIndex::open_mmap(bad), FormatError);

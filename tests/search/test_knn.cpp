@@ -42,8 +42,8 @@ void check_against_brute_force(const KnnResult& result, const BruteForce& truth,
   }
 }
 
-void check_against_brute_force(const KnnResult& result, const BinaryCodes& queries, const BinaryCodes& database,
-                               Index k) {
+void check_against_brute_force(const KnnResult& result, const BinaryCodes& queries,
+                               const BinaryCodes& database, Index k) {
   check_against_brute_force(result, BruteForce(queries, database), k);
 }
 
@@ -60,10 +60,10 @@ TEST_CASE("knn: batch search equals a brute-force stable sort, every path, ties 
                        Case{128, 2500}, Case{200, 400}, Case{256, 900}, Case{1024, 150}}) {
     for (const bool clustered : {false, true}) {
       const BinaryCodes centres = test::random_codes(3, c.bits, rng);
-      const BinaryCodes database = clustered ? test::clustered_codes(c.n, centres, 4, rng)
-                                             : test::random_codes(c.n, c.bits, rng);
-      const BinaryCodes queries = clustered ? test::clustered_codes(9, centres, 4, rng)
-                                            : test::random_codes(9, c.bits, rng);
+      const BinaryCodes database =
+          clustered ? test::clustered_codes(c.n, centres, 4, rng) : test::random_codes(c.n, c.bits, rng);
+      const BinaryCodes queries =
+          clustered ? test::clustered_codes(9, centres, 4, rng) : test::random_codes(9, c.bits, rng);
       const BruteForce truth(queries, database);
       for (const SimdPath path : test::all_simd_paths()) {
         if (!simd_path_supported(path)) {
@@ -108,8 +108,8 @@ TEST_CASE("knn: single-query threaded search equals the batch search", "[search]
   // Big enough for several 64K-code shares; 12-bit codes make ties cross the share borders.
   for (const int bits : {12, 64, 128}) {
     const BinaryCodes centres = test::random_codes(4, bits, rng);
-    const BinaryCodes database = bits == 12 ? test::random_codes(300000, bits, rng)
-                                            : test::clustered_codes(140000, centres, 3, rng);
+    const BinaryCodes database =
+        bits == 12 ? test::random_codes(300000, bits, rng) : test::clustered_codes(140000, centres, 3, rng);
     const BinaryCodes queries = test::clustered_codes(3, centres, 3, rng);
     for (const Index k : {Index{1}, Index{100}, Index{5000}}) {
       const KnnResult batch = knn_search(queries, database, k, 1);
@@ -122,6 +122,7 @@ TEST_CASE("knn: single-query threaded search equals the batch search", "[search]
         }
     }
     // Spot-check the batch itself against brute force on the first query.
-    check_against_brute_force(knn_search(queries.rows({0}), database, 50, 2), queries.rows({0}), database, 50);
+    check_against_brute_force(knn_search(queries.rows({0}), database, 50, 2), queries.rows({0}), database,
+                              50);
   }
 }

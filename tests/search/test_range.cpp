@@ -61,7 +61,8 @@ TEST_CASE("range: equals brute-force range search for every path", "[search][ran
         continue;
       }
       for (const int radius : {0, 1, 2, bits / 8, bits / 3, bits, bits + 5})
-        for (const int threads : {1, 2}) check_range(range_search(queries, database, radius, threads, path), truth, radius);
+        for (const int threads : {1, 2})
+          check_range(range_search(queries, database, radius, threads, path), truth, radius);
     }
   }
   const BinaryCodes a(2, 64);

@@ -78,9 +78,9 @@ class BchCode {
     n_ = static_cast<int>(field_.order());
     const int t_max = (n_ - 1) / 2;
     if (t < 1 || t > t_max)
-      throw InvalidArgument("BCH code (m = " + std::to_string(m) + "): t = " + std::to_string(t) + ", expected 1.." +
-                            std::to_string(t_max) + " (larger t give g(x) = x^" + std::to_string(n_) +
-                            " - 1 and k = 0)");
+      throw InvalidArgument("BCH code (m = " + std::to_string(m) + "): t = " + std::to_string(t) +
+                            ", expected 1.." + std::to_string(t_max) + " (larger t give g(x) = x^" +
+                            std::to_string(n_) + " - 1 and k = 0)");
     std::vector<char> is_root(static_cast<std::size_t>(n_), 0);
     generator_ = Gf2Poly(1);
     for (int j = 1; j <= 2 * t - 1; j += 2) {
@@ -101,8 +101,8 @@ class BchCode {
   /// primitive polynomial); 0 when t leaves no message bits. Cheap: used to search for t.
   static int dimension_for(int m, int t) {
     if (m < gf2m_min_degree || m > gf2m_max_degree)
-      throw InvalidArgument("BCH code: m = " + std::to_string(m) + ", expected " + std::to_string(gf2m_min_degree) +
-                            ".." + std::to_string(gf2m_max_degree));
+      throw InvalidArgument("BCH code: m = " + std::to_string(m) + ", expected " +
+                            std::to_string(gf2m_min_degree) + ".." + std::to_string(gf2m_max_degree));
     const int n = (1 << m) - 1;
     if (t < 1) throw InvalidArgument("BCH code: t = " + std::to_string(t) + ", expected >= 1");
     if (t > (n - 1) / 2) return 0;
@@ -134,7 +134,9 @@ class BchCode {
   std::uint32_t primitive_polynomial() const { return field_.primitive_polynomial(); }
   const Gf2Poly& generator() const { return generator_; }
   int message_words() const { return static_cast<int>(detail::words_for_bits(static_cast<std::size_t>(k_))); }
-  int codeword_words() const { return static_cast<int>(detail::words_for_bits(static_cast<std::size_t>(n_))); }
+  int codeword_words() const {
+    return static_cast<int>(detail::words_for_bits(static_cast<std::size_t>(n_)));
+  }
 
   /// Systematic encoding of the k message bits at `message` (message_words() words; bits at
   /// k and above must be zero) into `codeword` (codeword_words() words, tail bits cleared).
@@ -155,8 +157,9 @@ class BchCode {
   }
   std::vector<std::uint64_t> encode(const std::vector<std::uint64_t>& message) const {
     if (message.size() != static_cast<std::size_t>(message_words()))
-      throw InvalidArgument("BCH(" + std::to_string(n_) + ", " + std::to_string(k_) + ") encode: message of " +
-                            std::to_string(message.size()) + " words, expected " + std::to_string(message_words()));
+      throw InvalidArgument("BCH(" + std::to_string(n_) + ", " + std::to_string(k_) +
+                            ") encode: message of " + std::to_string(message.size()) + " words, expected " +
+                            std::to_string(message_words()));
     std::vector<std::uint64_t> codeword(static_cast<std::size_t>(codeword_words()));
     encode(message.data(), codeword.data());
     return codeword;
@@ -272,11 +275,20 @@ class BchCode {
   /// words, bytes otherwise.
   void remainder_register(const std::uint64_t* bits, int offset, int count, std::uint64_t* reg) const {
     switch (slices_ == 8 ? words_ : 0) {
-      case 1: feed<1, 64>(bits, offset, count, reg); return;
-      case 2: feed<2, 64>(bits, offset, count, reg); return;
-      case 3: feed<3, 64>(bits, offset, count, reg); return;
-      case 4: feed<4, 64>(bits, offset, count, reg); return;
-      default: break;
+      case 1:
+        feed<1, 64>(bits, offset, count, reg);
+        return;
+      case 2:
+        feed<2, 64>(bits, offset, count, reg);
+        return;
+      case 3:
+        feed<3, 64>(bits, offset, count, reg);
+        return;
+      case 4:
+        feed<4, 64>(bits, offset, count, reg);
+        return;
+      default:
+        break;
     }
     // Byte-wise with a runtime register length (long registers: m >= 9 with large t).
     std::fill(reg, reg + words_, 0);
@@ -289,7 +301,8 @@ class BchCode {
       const auto f = static_cast<unsigned>(((reg[words_ - 1] >> 56) ^ in) & 0xffU);
       for (int i = words_ - 1; i > 0; --i) reg[i] = (reg[i] << 8) | (reg[i - 1] >> 56);
       reg[0] <<= 8;
-      const std::uint64_t* row = table_.data() + static_cast<std::size_t>(f) * static_cast<std::size_t>(words_);
+      const std::uint64_t* row =
+          table_.data() + static_cast<std::size_t>(f) * static_cast<std::size_t>(words_);
       for (int i = 0; i < words_; ++i) reg[i] ^= row[i];
       step = 8;
     }
@@ -447,8 +460,8 @@ class BchCode {
   int r_ = 0;
   int t_effective_ = 0;
   Gf2Poly generator_;
-  int words_ = 0;  // register words, ceil(r / 64)
-  int shift_ = 0;  // left-justification shift, 64 * words_ - r
+  int words_ = 0;   // register words, ceil(r / 64)
+  int shift_ = 0;   // left-justification shift, 64 * words_ - r
   int slices_ = 1;  // 8 (slicing-by-8) or 1 (byte-wise)
   std::vector<std::uint64_t> table_;
 };
@@ -536,8 +549,8 @@ class AdaptedBchCode {
   void encode_value(std::uint64_t value, std::uint64_t* word) const {
     const int kk = dimension();
     detail::require(kk >= 64 || value < (std::uint64_t{1} << kk),
-                    "adapted BCH encode: value " + std::to_string(value) + " does not fit " + std::to_string(kk) +
-                        " message bits");
+                    "adapted BCH encode: value " + std::to_string(value) + " does not fit " +
+                        std::to_string(kk) + " message bits");
     std::vector<std::uint64_t> message(detail::words_for_bits(static_cast<std::size_t>(kk)), 0);
     message[0] = value;
     encode(message.data(), word);
@@ -559,12 +572,14 @@ class AdaptedBchCode {
     const int radius = correctable_errors();
     if (radius < 0)
       throw StateError("adapted BCH decode: " + std::to_string(a_.punctured) +
-                       " punctured bits exceed 2t = " + std::to_string(2 * base_.t()) + "; the code cannot be decoded");
+                       " punctured bits exceed 2t = " + std::to_string(2 * base_.t()) +
+                       "; the code cannot be decoded");
     const int n = base_.n();
     const int p = a_.punctured;
     const int top = n - a_.shortened;
     std::vector<std::uint64_t> received(static_cast<std::size_t>(base_.codeword_words()), 0);
-    detail::copy_bits(received.data(), static_cast<std::size_t>(p), word, 0, static_cast<std::size_t>(code_length()));
+    detail::copy_bits(received.data(), static_cast<std::size_t>(p), word, 0,
+                      static_cast<std::size_t>(code_length()));
     BchCode::Workspace ws;
     std::vector<std::uint64_t> best, candidate;
     int best_distance = -1;
@@ -586,7 +601,8 @@ class AdaptedBchCode {
       }
     }
     if (best_distance < 0) return BchCode::decode_failure;
-    detail::copy_bits(word, 0, best.data(), static_cast<std::size_t>(p), static_cast<std::size_t>(code_length()));
+    detail::copy_bits(word, 0, best.data(), static_cast<std::size_t>(p),
+                      static_cast<std::size_t>(code_length()));
     if (a_.padding > 0)
       detail::copy_bits(word, static_cast<std::size_t>(code_length()), a_.padding_bits.data(), 0,
                         static_cast<std::size_t>(a_.padding));

@@ -8,10 +8,10 @@
 #include <limits>
 #include <string>
 
-#include "rlhash/search/hamming.hpp"
 #include "rlhash/codes/binary_codes.hpp"
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
+#include "rlhash/search/hamming.hpp"
 
 namespace rlhash {
 
@@ -24,7 +24,8 @@ struct DistanceStats {
 
 /// Pairwise statistics of a codebook of at least two codes.
 inline DistanceStats pairwise_distance_stats(const BinaryCodes& codes) {
-  detail::require(codes.size() >= 2, "pairwise distances: need at least 2 codes, found " + std::to_string(codes.size()));
+  detail::require(codes.size() >= 2,
+                  "pairwise distances: need at least 2 codes, found " + std::to_string(codes.size()));
   DistanceStats stats;
   stats.min = std::numeric_limits<int>::max();
   double sum = 0.0;
@@ -90,8 +91,10 @@ inline Eigen::MatrixXi paley_two(int q) {
   for (int i = 0; i < s_size; ++i)
     for (int j = 0; j < s_size; ++j) {
       Eigen::Matrix2i block;
-      if (s(i, j) == 0) block << 1, -1, -1, -1;
-      else block << s(i, j), s(i, j), s(i, j), -s(i, j);
+      if (s(i, j) == 0)
+        block << 1, -1, -1, -1;
+      else
+        block << s(i, j), s(i, j), s(i, j), -s(i, j);
       h.block<2, 2>(2 * i, 2 * j) = block;
     }
   return h;
@@ -101,7 +104,8 @@ inline Eigen::MatrixXi paley_hadamard(int order) {
   if (order == 1) return Eigen::MatrixXi::Ones(1, 1);
   if (order == 2) return (Eigen::MatrixXi(2, 2) << 1, 1, 1, -1).finished();
   if (is_odd_prime(order - 1) && (order - 1) % 4 == 3) return paley_one(order - 1);
-  if (order % 2 == 0 && is_odd_prime(order / 2 - 1) && (order / 2 - 1) % 4 == 1) return paley_two(order / 2 - 1);
+  if (order % 2 == 0 && is_odd_prime(order / 2 - 1) && (order / 2 - 1) % 4 == 1)
+    return paley_two(order / 2 - 1);
   return {};
 }
 }  // namespace detail
@@ -134,8 +138,9 @@ inline Eigen::MatrixXi hadamard_matrix(int order) {
 /// matrix of that order is constructed here or count > 2 bits (check has_hadamard_code first).
 inline BinaryCodes hadamard_codes(Index count, int bits) {
   const Eigen::MatrixXi h = hadamard_matrix(bits);
-  detail::require(h.size() != 0, "Hadamard codes: no Hadamard matrix of order " + std::to_string(bits) +
-                                     " (Sylvester x Paley constructions; orders must be 1, 2 or a multiple of 4)");
+  detail::require(h.size() != 0,
+                  "Hadamard codes: no Hadamard matrix of order " + std::to_string(bits) +
+                      " (Sylvester x Paley constructions; orders must be 1, 2 or a multiple of 4)");
   detail::require(count >= 0 && count <= 2 * static_cast<Index>(bits),
                   "Hadamard codes: " + std::to_string(count) + " codes requested, at most 2 * " +
                       std::to_string(bits) + " exist");

@@ -46,10 +46,15 @@ class Gf2Poly {
     for (std::size_t d = 0; d < digits; ++d) {
       const char c = text[text.size() - 1 - d];
       int value;
-      if (c >= '0' && c <= '9') value = c - '0';
-      else if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') value = c - 'A' + 10;
-      else throw InvalidArgument("GF(2) polynomial: '" + text + "' is not a hex string (bad digit '" + std::string(1, c) + "')");
+      if (c >= '0' && c <= '9')
+        value = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        value = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        value = c - 'A' + 10;
+      else
+        throw InvalidArgument("GF(2) polynomial: '" + text + "' is not a hex string (bad digit '" +
+                              std::string(1, c) + "')");
       p.words_[d / 16] |= static_cast<std::uint64_t>(value) << (4 * (d % 16));
     }
     p.trim();
@@ -74,8 +79,10 @@ class Gf2Poly {
       words_.resize(w + 1, 0);
     }
     const std::uint64_t mask = std::uint64_t{1} << (i & 63);
-    if (value) words_[w] |= mask;
-    else words_[w] &= ~mask;
+    if (value)
+      words_[w] |= mask;
+    else
+      words_[w] &= ~mask;
     trim();
   }
   /// Number of nonzero coefficients.

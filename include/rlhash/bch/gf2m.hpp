@@ -32,9 +32,9 @@ inline std::string gf2_hex(std::uint64_t polynomial) {
 
 /// The conventional default primitive polynomial of degree m (Lin & Costello / MATLAB gfprimdf).
 inline std::uint32_t default_primitive_polynomial(int m) {
-  static constexpr std::uint32_t table[] = {
-      0,       0,      0x7,    0xb,    0x13,   0x25,   0x43,   0x89,  0x11d,
-      0x211,   0x409,  0x805,  0x1053, 0x201b, 0x4443, 0x8003, 0x1100b};
+  static constexpr std::uint32_t table[] = {0,      0,      0x7,    0xb,    0x13,   0x25,
+                                            0x43,   0x89,   0x11d,  0x211,  0x409,  0x805,
+                                            0x1053, 0x201b, 0x4443, 0x8003, 0x1100b};
   if (m < gf2m_min_degree || m > gf2m_max_degree)
     throw InvalidArgument("GF(2^m): m = " + std::to_string(m) + ", expected " +
                           std::to_string(gf2m_min_degree) + ".." + std::to_string(gf2m_max_degree));
@@ -76,8 +76,8 @@ inline std::string primitive_polynomial_problem(std::uint32_t polynomial, int m)
     if (power >> m) power ^= polynomial;
     if (power == 1) {
       if (order == n) return {};
-      return gf2_hex(polynomial) + " is irreducible but not primitive (x has order " +
-             std::to_string(order) + ", expected " + std::to_string(n) + ")";
+      return gf2_hex(polynomial) + " is irreducible but not primitive (x has order " + std::to_string(order) +
+             ", expected " + std::to_string(n) + ")";
     }
   }
   return gf2_hex(polynomial) + " is not primitive";  // unreachable for an irreducible polynomial
@@ -97,7 +97,8 @@ class GaloisField {
   explicit GaloisField(int m, std::uint32_t primitive = 0) : m_(m) {
     primitive_ = primitive == 0 ? default_primitive_polynomial(m) : primitive;
     const std::string problem = primitive_polynomial_problem(primitive_, m);
-    if (!problem.empty()) throw InvalidArgument("GF(2^" + std::to_string(m) + ") primitive polynomial: " + problem);
+    if (!problem.empty())
+      throw InvalidArgument("GF(2^" + std::to_string(m) + ") primitive polynomial: " + problem);
     n_ = (Element{1} << m) - 1;
     // exp_ is doubled so that exp_[log a + log b] needs no reduction.
     exp_.assign(2 * static_cast<std::size_t>(n_) + 1, 0);
@@ -126,11 +127,13 @@ class GaloisField {
     return exp_[log_[a] + log_[b]];
   }
   Element inverse(Element a) const {
-    if (a == 0 || a > n_) throw InvalidArgument("GF(2^" + std::to_string(m_) + "): inverse of " + element_text(a));
+    if (a == 0 || a > n_)
+      throw InvalidArgument("GF(2^" + std::to_string(m_) + "): inverse of " + element_text(a));
     return exp_[n_ - log_[a]];
   }
   Element divide(Element a, Element b) const {
-    if (b == 0 || b > n_) throw InvalidArgument("GF(2^" + std::to_string(m_) + "): division by " + element_text(b));
+    if (b == 0 || b > n_)
+      throw InvalidArgument("GF(2^" + std::to_string(m_) + "): division by " + element_text(b));
     if (a == 0) return 0;
     return exp_[log_[a] + n_ - log_[b]];
   }
@@ -154,7 +157,8 @@ class GaloisField {
   }
   /// The discrete logarithm of a nonzero element, in [0, 2^m - 1).
   Element log(Element a) const {
-    if (a == 0 || a > n_) throw InvalidArgument("GF(2^" + std::to_string(m_) + "): logarithm of " + element_text(a));
+    if (a == 0 || a > n_)
+      throw InvalidArgument("GF(2^" + std::to_string(m_) + "): logarithm of " + element_text(a));
     return log_[a];
   }
   /// Raw tables for kernels: exp_table()[i] = alpha^i for 0 <= i < 2 (2^m - 1);

@@ -57,7 +57,10 @@ class LabelEmbedding {
   /// `bits` with seeded random bits. Throws InvalidArgument when it does not fit `bits` or
   /// has fewer than num_classes messages.
   LabelEmbedding(int num_classes, int bits, std::uint64_t seed, const LabelEmbeddingLayout& layout)
-      : classes_(num_classes), bits_(bits), seed_(seed), layout_(layout),
+      : classes_(num_classes),
+        bits_(bits),
+        seed_(seed),
+        layout_(layout),
         code_(make_code(num_classes, bits, seed, layout)) {
     codewords_ = BinaryCodes(classes_, bits_);
     for (int c = 0; c < classes_; ++c) code_.encode_value(static_cast<std::uint64_t>(c), codewords_.row(c));
@@ -98,8 +101,9 @@ class LabelEmbedding {
       }
       if (found) return best;
     }
-    throw InvalidArgument("label embedding: no BCH code with m <= " + std::to_string(gf2m_max_degree) + " fits " +
-                          std::to_string(num_classes) + " classes in " + std::to_string(bits) + " bits");
+    throw InvalidArgument("label embedding: no BCH code with m <= " + std::to_string(gf2m_max_degree) +
+                          " fits " + std::to_string(num_classes) + " classes in " + std::to_string(bits) +
+                          " bits");
   }
 
   int num_classes() const { return classes_; }
@@ -122,7 +126,8 @@ class LabelEmbedding {
                        ") t = " + std::to_string(base.t());
     if (layout_.shortened > 0) text += ", shortened by " + std::to_string(layout_.shortened);
     if (layout_.punctured > 0) text += ", punctured by " + std::to_string(layout_.punctured);
-    if (padding() > 0) text += ", + " + std::to_string(padding()) + " random padding bit" + (padding() == 1 ? "" : "s");
+    if (padding() > 0)
+      text += ", + " + std::to_string(padding()) + " random padding bit" + (padding() == 1 ? "" : "s");
     return text;
   }
 
@@ -182,9 +187,9 @@ class LabelEmbedding {
   }
   /// d_pos and d_neg for every code: row i of `codes` belongs to item i of `labels`.
   RewardDistances reward_distances(const BinaryCodes& codes, const Labels& labels) const {
-    detail::require(codes.size() == labels.size(),
-                    "label embedding: " + std::to_string(codes.size()) + " codes but " + std::to_string(labels.size()) +
-                        " labelled items");
+    detail::require(codes.size() == labels.size(), "label embedding: " + std::to_string(codes.size()) +
+                                                       " codes but " + std::to_string(labels.size()) +
+                                                       " labelled items");
     std::vector<Index> items(static_cast<std::size_t>(codes.size()));
     for (Index i = 0; i < codes.size(); ++i) items[static_cast<std::size_t>(i)] = i;
     return reward_distances(codes, labels, items);
@@ -194,8 +199,8 @@ class LabelEmbedding {
                                    const std::vector<Index>& items) const {
     check_codes(codes);
     detail::require(static_cast<Index>(items.size()) == codes.size(),
-                    "label embedding: " + std::to_string(codes.size()) + " codes but " + std::to_string(items.size()) +
-                        " item indices");
+                    "label embedding: " + std::to_string(codes.size()) + " codes but " +
+                        std::to_string(items.size()) + " item indices");
     RewardDistances out;
     out.d_pos.resize(items.size());
     out.d_neg.resize(items.size());
@@ -229,7 +234,8 @@ class LabelEmbedding {
     out.put<std::uint32_t>(code_.base().primitive_polynomial());
     out.put<std::int32_t>(layout_.shortened);
     out.put<std::int32_t>(layout_.punctured);
-    const std::size_t total = static_cast<std::size_t>(classes_) * static_cast<std::size_t>(codewords_.words());
+    const std::size_t total =
+        static_cast<std::size_t>(classes_) * static_cast<std::size_t>(codewords_.words());
     out.put_vector(std::vector<std::uint64_t>(codewords_.data(), codewords_.data() + total));
   }
   /// Reads an embedding written by save(); the stored codewords must equal the ones the stored
@@ -238,7 +244,8 @@ class LabelEmbedding {
     if (in.get<std::uint32_t>() != format_tag) in.fail("a label embedding (tag 'LEMB')");
     const auto version = in.get<std::uint32_t>();
     if (version != format_version)
-      in.fail("label embedding format version " + std::to_string(format_version) + ", found " + std::to_string(version));
+      in.fail("label embedding format version " + std::to_string(format_version) + ", found " +
+              std::to_string(version));
     const auto classes = in.get<std::int32_t>();
     const auto bits = in.get<std::int32_t>();
     const auto seed = in.get<std::uint64_t>();
@@ -250,12 +257,12 @@ class LabelEmbedding {
     layout.punctured = in.get<std::int32_t>();
     const auto stored = in.get_vector<std::uint64_t>();
     // Bound the work a lying header can cause before building anything.
-    if (layout.m < gf2m_min_degree || layout.m > gf2m_max_degree || bits < 1 || bits > BinaryCodes::max_bits ||
-        classes < 2 || classes > max_loaded_classes ||
+    if (layout.m < gf2m_min_degree || layout.m > gf2m_max_degree || bits < 1 ||
+        bits > BinaryCodes::max_bits || classes < 2 || classes > max_loaded_classes ||
         stored.size() != static_cast<std::size_t>(classes) * ((static_cast<std::size_t>(bits) + 63) / 64))
       in.fail("consistent label embedding parameters (classes " + std::to_string(classes) + ", bits " +
-              std::to_string(bits) + ", m " + std::to_string(layout.m) + ", " + std::to_string(stored.size()) +
-              " codeword words)");
+              std::to_string(bits) + ", m " + std::to_string(layout.m) + ", " +
+              std::to_string(stored.size()) + " codeword words)");
     try {
       LabelEmbedding embedding(classes, bits, seed, layout);
       if (!std::equal(stored.begin(), stored.end(), embedding.codewords_.data()))
@@ -272,13 +279,14 @@ class LabelEmbedding {
   static constexpr std::int32_t max_loaded_classes = 1 << 20;
 
   static void check_sizes(int num_classes, int bits) {
-    detail::require(num_classes >= 2, "label embedding: " + std::to_string(num_classes) + " classes, expected >= 2");
-    detail::require(bits >= 1 && bits <= BinaryCodes::max_bits,
-                    "label embedding: " + std::to_string(bits) + " bits, expected 1.." +
-                        std::to_string(BinaryCodes::max_bits));
+    detail::require(num_classes >= 2,
+                    "label embedding: " + std::to_string(num_classes) + " classes, expected >= 2");
+    detail::require(bits >= 1 && bits <= BinaryCodes::max_bits, "label embedding: " + std::to_string(bits) +
+                                                                    " bits, expected 1.." +
+                                                                    std::to_string(BinaryCodes::max_bits));
     detail::require(bits >= 31 || (std::int64_t{1} << bits) >= num_classes,
-                    "label embedding: " + std::to_string(num_classes) + " classes cannot have distinct codes of " +
-                        std::to_string(bits) + " bits");
+                    "label embedding: " + std::to_string(num_classes) +
+                        " classes cannot have distinct codes of " + std::to_string(bits) + " bits");
   }
   /// Smallest k with 2^k >= C.
   static int bits_for(int num_classes) {
@@ -296,13 +304,15 @@ class LabelEmbedding {
     }
     return best;
   }
-  static AdaptedBchCode make_code(int num_classes, int bits, std::uint64_t seed, const LabelEmbeddingLayout& layout) {
+  static AdaptedBchCode make_code(int num_classes, int bits, std::uint64_t seed,
+                                  const LabelEmbeddingLayout& layout) {
     check_sizes(num_classes, bits);
     BchCode base(layout.m, layout.t, layout.primitive);
     const int code_length = base.n() - layout.shortened - layout.punctured;
     detail::require(code_length <= bits, "label embedding: BCH(" + std::to_string(base.n()) + ", " +
-                                             std::to_string(base.k()) + ") cut to " + std::to_string(code_length) +
-                                             " bits does not fit " + std::to_string(bits) + " bits");
+                                             std::to_string(base.k()) + ") cut to " +
+                                             std::to_string(code_length) + " bits does not fit " +
+                                             std::to_string(bits) + " bits");
     const int dimension = base.k() - layout.shortened;
     detail::require(dimension >= 1 && (dimension >= 31 || (std::int64_t{1} << dimension) >= num_classes),
                     "label embedding: " + std::to_string(dimension) + " message bits cannot label " +
@@ -352,7 +362,8 @@ class LabelEmbedding {
         ++count;
       }
     if (count == 0)
-      throw InvalidArgument("label embedding: item " + std::to_string(item) + " has no label (d_pos undefined)");
+      throw InvalidArgument("label embedding: item " + std::to_string(item) +
+                            " has no label (d_pos undefined)");
     neg = count == classes_ ? 0.0 : static_cast<double>(total - own) / (classes_ - count);
   }
 

@@ -75,8 +75,10 @@ class BinaryCodes {
   bool get(Index i, int j) const { return (row(i)[j >> 6] >> (j & 63)) & 1U; }
   void set(Index i, int j, bool value) {
     const std::uint64_t mask = std::uint64_t{1} << (j & 63);
-    if (value) row(i)[j >> 6] |= mask;
-    else row(i)[j >> 6] &= ~mask;
+    if (value)
+      row(i)[j >> 6] |= mask;
+    else
+      row(i)[j >> 6] &= ~mask;
   }
   void flip(Index i, int j) { row(i)[j >> 6] ^= std::uint64_t{1} << (j & 63); }
 
@@ -119,7 +121,9 @@ class BinaryCodes {
   struct FreeAligned {
     void operator()(std::uint64_t* p) const { std::free(p); }
   };
-  std::size_t total_words() const { return static_cast<std::size_t>(count_) * static_cast<std::size_t>(words_); }
+  std::size_t total_words() const {
+    return static_cast<std::size_t>(count_) * static_cast<std::size_t>(words_);
+  }
   void allocate() {
     // Round up to whole cache lines so SIMD kernels may read full 64-byte blocks.
     const std::size_t bytes = ((total_words() * sizeof(std::uint64_t) + 63) / 64) * 64;

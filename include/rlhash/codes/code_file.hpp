@@ -21,9 +21,12 @@ enum class CodeFormat { packed, bits01, sign };
 
 inline std::string to_string(CodeFormat format) {
   switch (format) {
-    case CodeFormat::packed: return "packed";
-    case CodeFormat::bits01: return "bits01";
-    case CodeFormat::sign: return "sign";
+    case CodeFormat::packed:
+      return "packed";
+    case CodeFormat::bits01:
+      return "bits01";
+    case CodeFormat::sign:
+      return "sign";
   }
   return "unknown";
 }
@@ -42,7 +45,8 @@ inline NdArray codes_to_array(const BinaryCodes& codes, CodeFormat format) {
   if (format == CodeFormat::packed) {
     const Index width = (bits + 7) / 8;
     NdArray array = NdArray::uninitialized("|u1", {n, width});
-    for (Index i = 0; i < n; ++i) std::memcpy(array.bytes() + i * width, codes.row(i), static_cast<std::size_t>(width));
+    for (Index i = 0; i < n; ++i)
+      std::memcpy(array.bytes() + i * width, codes.row(i), static_cast<std::size_t>(width));
     return array;
   }
   if (format == CodeFormat::bits01) {
@@ -66,7 +70,8 @@ inline BinaryCodes codes_from_array(const NdArray& array, int bits, CodeFormat f
                                     const std::string& source = "codes") {
   const std::string where = "'" + source + "': " + to_string(format) + " codes: ";
   if (array.rank() != 2)
-    throw FormatError(where + "expected a 2-D [N, width] array, found shape " + detail::shape_text(array.shape()));
+    throw FormatError(where + "expected a 2-D [N, width] array, found shape " +
+                      detail::shape_text(array.shape()));
   const Index n = array.shape()[0];
   const Index width = array.shape()[1];
   const bool packed = format == CodeFormat::packed;
@@ -79,17 +84,19 @@ inline BinaryCodes codes_from_array(const NdArray& array, int bits, CodeFormat f
   }
   const Index expected = packed ? (bits + 7) / 8 : bits;
   if (width != expected)
-    throw FormatError(where + "expected shape [N, " + std::to_string(expected) + "] for " + std::to_string(bits) +
-                      "-bit codes, found " + detail::shape_text(array.shape()));
+    throw FormatError(where + "expected shape [N, " + std::to_string(expected) + "] for " +
+                      std::to_string(bits) + "-bit codes, found " + detail::shape_text(array.shape()));
   BinaryCodes codes(n, bits);
   if (packed) {
-    if (array.dtype() != "|u1") throw FormatError(where + "expected dtype |u1 (uint8), found " + array.dtype());
+    if (array.dtype() != "|u1")
+      throw FormatError(where + "expected dtype |u1 (uint8), found " + array.dtype());
     const auto* in = array.data<std::uint8_t>();
     const unsigned tail = bits % 8 == 0 ? 0U : (0xFFU << (bits % 8)) & 0xFFU;
     for (Index i = 0; i < n; ++i) {
       if (in[i * width + width - 1] & tail)
-        throw FormatError(where + "row " + std::to_string(i) + " has bits set beyond bit " + std::to_string(bits) +
-                          " (byte value " + std::to_string(in[i * width + width - 1]) + "); tail bits must be zero");
+        throw FormatError(where + "row " + std::to_string(i) + " has bits set beyond bit " +
+                          std::to_string(bits) + " (byte value " + std::to_string(in[i * width + width - 1]) +
+                          "); tail bits must be zero");
       std::memcpy(codes.row(i), in + i * width, static_cast<std::size_t>(width));
     }
     return codes;
@@ -105,7 +112,8 @@ inline BinaryCodes codes_from_array(const NdArray& array, int bits, CodeFormat f
     for (Index i = 0; i < n; ++i)
       for (int j = 0; j < bits; ++j) {
         const S value = in[i * bits + j];
-        if (value == one) codes.set(i, j, true);
+        if (value == one)
+          codes.set(i, j, true);
         else if (value != zero)
           throw FormatError(where + "value " + detail::value_text(value) + " at row " + std::to_string(i) +
                             ", column " + std::to_string(j) +

@@ -61,10 +61,14 @@ bool parse_field(const std::string& text, T& value) {
 
 template <class T>
 const char* field_type_name() {
-  if constexpr (std::is_same_v<T, bool>) return "a boolean (true/false)";
-  else if constexpr (std::is_same_v<T, std::string>) return "a string";
-  else if constexpr (std::is_integral_v<T>) return "an integer";
-  else return "a number";
+  if constexpr (std::is_same_v<T, bool>)
+    return "a boolean (true/false)";
+  else if constexpr (std::is_same_v<T, std::string>)
+    return "a string";
+  else if constexpr (std::is_integral_v<T>)
+    return "an integer";
+  else
+    return "a number";
 }
 
 }  // namespace detail

@@ -54,8 +54,7 @@ void shuffle(std::vector<T>& items, Rng& rng) {
 
 /// A uniformly random subset of `count` distinct values of [0, n), in draw order
 /// (partial Fisher-Yates over 0..n-1).
-inline std::vector<std::int64_t> sample_without_replacement(std::int64_t n, std::int64_t count,
-                                                            Rng& rng) {
+inline std::vector<std::int64_t> sample_without_replacement(std::int64_t n, std::int64_t count, Rng& rng) {
   std::vector<std::int64_t> pool(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) pool[static_cast<std::size_t>(i)] = i;
   for (std::int64_t i = 0; i < count; ++i) {

@@ -106,8 +106,8 @@ class ByteReader {
   }
   const char* take(std::size_t size, const char* what) {
     if (size > remaining())
-      fail(std::string(what) + " of " + std::to_string(size) + " bytes at offset " +
-           std::to_string(offset_) + ", but only " + std::to_string(remaining()) + " remain (truncated?)");
+      fail(std::string(what) + " of " + std::to_string(size) + " bytes at offset " + std::to_string(offset_) +
+           ", but only " + std::to_string(remaining()) + " remain (truncated?)");
     const char* start = data_ + offset_;
     offset_ += size;
     return start;
@@ -139,8 +139,8 @@ class ByteReader {
 
 /// The envelope around a payload: a magic of exactly 8 characters names the file kind.
 struct Envelope {
-  std::string magic;           // e.g. "RLHMODEL"
-  std::uint32_t version = 1;   // the format version of the payload
+  std::string magic;          // e.g. "RLHMODEL"
+  std::uint32_t version = 1;  // the format version of the payload
 };
 
 /// Wraps `payload` in the envelope and writes it atomically to `path`.

@@ -64,8 +64,8 @@ class DeviceMatrix {
   explicit DeviceMatrix(const Matrix<S>& host) { upload(host); }
 
   void resize(Index rows, Index cols) {
-    rlhash::detail::require(rows >= 0 && cols >= 0, "DeviceMatrix: negative shape " + std::to_string(rows) + " x " +
-                                                         std::to_string(cols));
+    rlhash::detail::require(rows >= 0 && cols >= 0, "DeviceMatrix: negative shape " + std::to_string(rows) +
+                                                        " x " + std::to_string(cols));
     buffer_.resize(static_cast<std::size_t>(rows * cols));
     rows_ = rows;
     cols_ = cols;
@@ -123,9 +123,9 @@ class Dense<float> {
   /// nn::save_module writes a checkpoint.
   void download(nn::Dense<float>& layer) const {
     rlhash::detail::require(layer.inputs() == inputs() && layer.outputs() == outputs(),
-                            "cuda::Dense::download: host layer is " + std::to_string(layer.outputs()) + " x " +
-                                std::to_string(layer.inputs()) + ", the device layer " + std::to_string(outputs()) +
-                                " x " + std::to_string(inputs()));
+                            "cuda::Dense::download: host layer is " + std::to_string(layer.outputs()) +
+                                " x " + std::to_string(layer.inputs()) + ", the device layer " +
+                                std::to_string(outputs()) + " x " + std::to_string(inputs()));
     handle_->synchronize();
     layer.weight() = weight_.download();
     layer.bias() = bias_.download();
@@ -141,7 +141,8 @@ class Dense<float> {
     const Index batch = x.cols();
     input_.resize(x.rows(), batch);
     if (batch > 0)
-      RLHASH_CUDA_CHECK(cudaMemcpyAsync(input_.data(), x.data(), sizeof(float) * static_cast<std::size_t>(x.rows() * batch),
+      RLHASH_CUDA_CHECK(cudaMemcpyAsync(input_.data(), x.data(),
+                                        sizeof(float) * static_cast<std::size_t>(x.rows() * batch),
                                         cudaMemcpyDeviceToDevice, handle_->stream()));
     has_input_ = true;
     output_.resize(outputs(), batch);
@@ -151,8 +152,8 @@ class Dense<float> {
     RLHASH_CUDA_CHECK(cublasSgemm(handle_->get(), CUBLAS_OP_N, CUBLAS_OP_N, as_int(outputs()), as_int(batch),
                                   as_int(inputs()), &one, weight_.data(), as_int(outputs()), input_.data(),
                                   as_int(inputs()), &zero, output_.data(), as_int(outputs())));
-    RLHASH_CUDA_CHECK(cublasSger(handle_->get(), as_int(outputs()), as_int(batch), &one, bias_.data(), 1, ones_.data(),
-                                 1, output_.data(), as_int(outputs())));
+    RLHASH_CUDA_CHECK(cublasSger(handle_->get(), as_int(outputs()), as_int(batch), &one, bias_.data(), 1,
+                                 ones_.data(), 1, output_.data(), as_int(outputs())));
     return output_;
   }
 
@@ -161,18 +162,19 @@ class Dense<float> {
     rlhash::detail::require<StateError>(has_input_, "cuda::Dense::backward called before forward");
     rlhash::detail::require(dy.rows() == outputs() && dy.cols() == input_.cols(),
                             "cuda::Dense::backward: dY is " + std::to_string(dy.rows()) + " x " +
-                                std::to_string(dy.cols()) + ", expected " + std::to_string(outputs()) + " x " +
-                                std::to_string(input_.cols()));
+                                std::to_string(dy.cols()) + ", expected " + std::to_string(outputs()) +
+                                " x " + std::to_string(input_.cols()));
     const Index batch = dy.cols();
     input_grad_.resize(inputs(), batch);
     if (batch == 0) return input_grad_;
     ensure_ones(batch);
     const float one = 1.0f, zero = 0.0f;
-    RLHASH_CUDA_CHECK(cublasSgemm(handle_->get(), CUBLAS_OP_N, CUBLAS_OP_T, as_int(outputs()), as_int(inputs()),
-                                  as_int(batch), &one, dy.data(), as_int(outputs()), input_.data(), as_int(inputs()),
-                                  &one, weight_grad_.data(), as_int(outputs())));
-    RLHASH_CUDA_CHECK(cublasSgemv(handle_->get(), CUBLAS_OP_N, as_int(outputs()), as_int(batch), &one, dy.data(),
-                                  as_int(outputs()), ones_.data(), 1, &one, bias_grad_.data(), 1));
+    RLHASH_CUDA_CHECK(cublasSgemm(handle_->get(), CUBLAS_OP_N, CUBLAS_OP_T, as_int(outputs()),
+                                  as_int(inputs()), as_int(batch), &one, dy.data(), as_int(outputs()),
+                                  input_.data(), as_int(inputs()), &one, weight_grad_.data(),
+                                  as_int(outputs())));
+    RLHASH_CUDA_CHECK(cublasSgemv(handle_->get(), CUBLAS_OP_N, as_int(outputs()), as_int(batch), &one,
+                                  dy.data(), as_int(outputs()), ones_.data(), 1, &one, bias_grad_.data(), 1));
     RLHASH_CUDA_CHECK(cublasSgemm(handle_->get(), CUBLAS_OP_T, CUBLAS_OP_N, as_int(inputs()), as_int(batch),
                                   as_int(outputs()), &one, weight_.data(), as_int(outputs()), dy.data(),
                                   as_int(outputs()), &zero, input_grad_.data(), as_int(inputs())));
@@ -191,12 +193,14 @@ class Dense<float> {
 
  private:
   static int as_int(Index v) {
-    if (v > 2147483647) throw InvalidArgument("cuda::Dense: dimension " + std::to_string(v) + " exceeds cuBLAS's int");
+    if (v > 2147483647)
+      throw InvalidArgument("cuda::Dense: dimension " + std::to_string(v) + " exceeds cuBLAS's int");
     return static_cast<int>(v);
   }
   void check_input(Index rows) const {
     rlhash::detail::require(rows == inputs(), "cuda::Dense: input has " + std::to_string(rows) +
-                                                  " rows (features), the layer expects " + std::to_string(inputs()));
+                                                  " rows (features), the layer expects " +
+                                                  std::to_string(inputs()));
   }
   void ensure_ones(Index batch) {
     if (ones_.rows() >= batch) return;

@@ -31,8 +31,9 @@ inline int histogram_replicas(int query_tile, int words, int bins) {
 }
 
 template <int W, int QT>
-void launch_histogram(const std::uint64_t* db, Index n, int words, std::uint64_t tail, const std::uint64_t* queries,
-                      int batch, const SearchPlan& plan, int* hist, cudaStream_t stream) {
+void launch_histogram(const std::uint64_t* db, Index n, int words, std::uint64_t tail,
+                      const std::uint64_t* queries, int batch, const SearchPlan& plan, int* hist,
+                      cudaStream_t stream) {
   const int replicas = histogram_replicas(QT, words, plan.bins);
   const std::size_t shared = static_cast<std::size_t>(QT) * words * sizeof(std::uint64_t) +
                              static_cast<std::size_t>(replicas) * QT * plan.bins * sizeof(int);
@@ -43,21 +44,30 @@ void launch_histogram(const std::uint64_t* db, Index n, int words, std::uint64_t
 }
 
 template <int QT>
-void dispatch_histogram(const std::uint64_t* db, Index n, int words, std::uint64_t tail, const std::uint64_t* queries,
-                        int batch, const SearchPlan& plan, int* hist, cudaStream_t stream) {
+void dispatch_histogram(const std::uint64_t* db, Index n, int words, std::uint64_t tail,
+                        const std::uint64_t* queries, int batch, const SearchPlan& plan, int* hist,
+                        cudaStream_t stream) {
   switch (words) {
-    case 1: launch_histogram<1, QT>(db, n, words, tail, queries, batch, plan, hist, stream); break;
-    case 2: launch_histogram<2, QT>(db, n, words, tail, queries, batch, plan, hist, stream); break;
-    case 4: launch_histogram<4, QT>(db, n, words, tail, queries, batch, plan, hist, stream); break;
-    default: launch_histogram<0, QT>(db, n, words, tail, queries, batch, plan, hist, stream); break;
+    case 1:
+      launch_histogram<1, QT>(db, n, words, tail, queries, batch, plan, hist, stream);
+      break;
+    case 2:
+      launch_histogram<2, QT>(db, n, words, tail, queries, batch, plan, hist, stream);
+      break;
+    case 4:
+      launch_histogram<4, QT>(db, n, words, tail, queries, batch, plan, hist, stream);
+      break;
+    default:
+      launch_histogram<0, QT>(db, n, words, tail, queries, batch, plan, hist, stream);
+      break;
   }
 }
 
 template <int W>
-void launch_gather(const std::uint64_t* db, Index n, int words, std::uint64_t tail, const std::uint64_t* queries,
-                   int batch, const SearchPlan& plan, const int* slots, const Threshold* thresholds,
-                   const ChunkInfo* info, const long long* out_base, long long* out_indices, int* out_distances,
-                   cudaStream_t stream) {
+void launch_gather(const std::uint64_t* db, Index n, int words, std::uint64_t tail,
+                   const std::uint64_t* queries, int batch, const SearchPlan& plan, const int* slots,
+                   const Threshold* thresholds, const ChunkInfo* info, const long long* out_base,
+                   long long* out_indices, int* out_distances, cudaStream_t stream) {
   const std::size_t shared = static_cast<std::size_t>(words) * sizeof(std::uint64_t) +
                              static_cast<std::size_t>(plan.bins) * sizeof(int);
   const dim3 grid(static_cast<unsigned>(plan.chunks), static_cast<unsigned>(batch));
@@ -98,11 +108,12 @@ void GpuHammingIndex::check_queries(const CodesView& queries, const char* what) 
   rlhash::detail::require_codes(queries, what);
   if (queries.bits != bits_)
     throw InvalidArgument(std::string(what) + ": queries have " + std::to_string(queries.bits) +
-                          " bits, the GPU index " + std::to_string(bits_) + " bits; expected equal code lengths");
+                          " bits, the GPU index " + std::to_string(bits_) +
+                          " bits; expected equal code lengths");
 }
 
-void GpuHammingIndex::histogram_and_select(const CodesView& queries, Index q0, Index count, const SearchPlan& plan,
-                                           int k, int radius) {
+void GpuHammingIndex::histogram_and_select(const CodesView& queries, Index q0, Index count,
+                                           const SearchPlan& plan, int k, int radius) {
   const cudaStream_t stream = stream_->get();
   const std::size_t query_words = static_cast<std::size_t>(count) * static_cast<std::size_t>(words_);
   scratch_.host_queries.resize(query_words);
@@ -116,14 +127,16 @@ void GpuHammingIndex::histogram_and_select(const CodesView& queries, Index q0, I
 
   const int batch = static_cast<int>(count);
   if (batch >= kernels::query_tile)
-    detail::dispatch_histogram<kernels::query_tile>(codes_.data(), size_, words_, tail_, scratch_.queries.data(),
-                                                    batch, plan, scratch_.hist.data(), stream);
+    detail::dispatch_histogram<kernels::query_tile>(codes_.data(), size_, words_, tail_,
+                                                    scratch_.queries.data(), batch, plan,
+                                                    scratch_.hist.data(), stream);
   else
     detail::dispatch_histogram<1>(codes_.data(), size_, words_, tail_, scratch_.queries.data(), batch, plan,
                                   scratch_.hist.data(), stream);
   kernels::select_kernel<<<static_cast<unsigned>(batch), kernels::block_threads,
                            static_cast<std::size_t>(plan.bins) * sizeof(int), stream>>>(
-      scratch_.hist.data(), plan.chunks, plan.bins, k, radius, scratch_.thresholds.data(), scratch_.chunk_info.data());
+      scratch_.hist.data(), plan.chunks, plan.bins, k, radius, scratch_.thresholds.data(),
+      scratch_.chunk_info.data());
   RLHASH_CUDA_CHECK_LAUNCH("rlhash::cuda::kernels::select_kernel");
 }
 
@@ -137,15 +150,23 @@ void GpuHammingIndex::gather(Index count, const SearchPlan& plan, std::size_t to
     scratch_.out_indices.resize(total_results);
     scratch_.out_distances.resize(total_results);
     const int batch = static_cast<int>(count);
-#define RLHASH_GATHER_ARGS                                                                                      \
-  codes_.data(), size_, words_, tail_, scratch_.queries.data(), batch, plan, scratch_.hist.data(),               \
-      scratch_.thresholds.data(), scratch_.chunk_info.data(), scratch_.out_base.data(), scratch_.out_indices.data(), \
-      scratch_.out_distances.data(), stream
+#define RLHASH_GATHER_ARGS                                                                         \
+  codes_.data(), size_, words_, tail_, scratch_.queries.data(), batch, plan, scratch_.hist.data(), \
+      scratch_.thresholds.data(), scratch_.chunk_info.data(), scratch_.out_base.data(),            \
+      scratch_.out_indices.data(), scratch_.out_distances.data(), stream
     switch (words_) {
-      case 1: detail::launch_gather<1>(RLHASH_GATHER_ARGS); break;
-      case 2: detail::launch_gather<2>(RLHASH_GATHER_ARGS); break;
-      case 4: detail::launch_gather<4>(RLHASH_GATHER_ARGS); break;
-      default: detail::launch_gather<0>(RLHASH_GATHER_ARGS); break;
+      case 1:
+        detail::launch_gather<1>(RLHASH_GATHER_ARGS);
+        break;
+      case 2:
+        detail::launch_gather<2>(RLHASH_GATHER_ARGS);
+        break;
+      case 4:
+        detail::launch_gather<4>(RLHASH_GATHER_ARGS);
+        break;
+      default:
+        detail::launch_gather<0>(RLHASH_GATHER_ARGS);
+        break;
     }
 #undef RLHASH_GATHER_ARGS
     scratch_.out_indices.copy_to_host_async(scratch_.host_indices.data(), total_results, stream);
@@ -201,8 +222,8 @@ RangeResult GpuHammingIndex::range(const CodesView& queries, int radius) {
     // The result sizes are known after the select pass: size the output, then gather.
     scratch_.host_thresholds.resize(static_cast<std::size_t>(count));
     RLHASH_CUDA_CHECK(cudaMemcpyAsync(scratch_.host_thresholds.data(), scratch_.thresholds.data(),
-                                      static_cast<std::size_t>(count) * sizeof(Threshold), cudaMemcpyDeviceToHost,
-                                      stream_->get()));
+                                      static_cast<std::size_t>(count) * sizeof(Threshold),
+                                      cudaMemcpyDeviceToHost, stream_->get()));
     stream_->synchronize();
     scratch_.host_base.resize(static_cast<std::size_t>(count));
     long long total = 0;

@@ -24,8 +24,8 @@ constexpr unsigned full_mask = 0xffffffffu;
 /// `tail` so garbage in unused tail bits (of either side) never counts. W > 0 fixes the words
 /// per code at compile time, W == 0 reads `words`.
 template <int W>
-__device__ __forceinline__ int code_distance(const std::uint64_t* __restrict__ code, const std::uint64_t* query,
-                                             int words, std::uint64_t tail) {
+__device__ __forceinline__ int code_distance(const std::uint64_t* __restrict__ code,
+                                             const std::uint64_t* query, int words, std::uint64_t tail) {
   const int nw = W > 0 ? W : words;
   int d = 0;
 #pragma unroll
@@ -44,8 +44,8 @@ __device__ __forceinline__ int code_distance(const std::uint64_t* __restrict__ c
 template <int W, int QT>
 __global__ void __launch_bounds__(block_threads)
     histogram_kernel(const std::uint64_t* __restrict__ db, long long n, int words, std::uint64_t tail,
-                     const std::uint64_t* __restrict__ queries, int batch, long long chunk_len, int chunks, int bins,
-                     int replicas, int* __restrict__ hist) {
+                     const std::uint64_t* __restrict__ queries, int batch, long long chunk_len, int chunks,
+                     int bins, int replicas, int* __restrict__ hist) {
   extern __shared__ std::uint64_t shared_words[];
   const int nw = W > 0 ? W : words;
   std::uint64_t* q_s = shared_words;
@@ -108,8 +108,8 @@ __global__ void __launch_bounds__(block_threads)
 /// (select.hpp steps 2). `k` >= 0: k-NN with k = min(k, N); else range search with `radius`.
 /// Shared memory: bins ints.
 __global__ void __launch_bounds__(block_threads)
-    select_kernel(int* __restrict__ hist, int chunks, int bins, int k, int radius, Threshold* __restrict__ thresholds,
-                  ChunkInfo* __restrict__ chunk_info) {
+    select_kernel(int* __restrict__ hist, int chunks, int bins, int k, int radius,
+                  Threshold* __restrict__ thresholds, ChunkInfo* __restrict__ chunk_info) {
   extern __shared__ int global_hist[];
   __shared__ Threshold th_s;
   const int q = blockIdx.x;
@@ -154,7 +154,8 @@ __global__ void __launch_bounds__(block_threads)
     }
   }
   // Columns d < t only (the plans above read the counts at t, which stay untouched).
-  for (int d = threadIdx.x; d < th.t; d += block_threads) detail::scan_chunk_column(hq + d, bins, chunks, global_hist[d]);
+  for (int d = threadIdx.x; d < th.t; d += block_threads)
+    detail::scan_chunk_column(hq + d, bins, chunks, global_hist[d]);
 }
 
 /// Pass 3: grid x = chunk, y = query. Walks the chunk in tiles of block_threads codes in index

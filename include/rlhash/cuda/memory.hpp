@@ -120,14 +120,16 @@ class DeviceBuffer {
   void copy_from_host(const T* host, std::size_t count, std::size_t offset = 0) {
     check_range(offset, count, "copy_from_host");
     if (count == 0) return;
-    RLHASH_CUDA_CHECK(cudaMemcpyAsync(data() + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, nullptr));
+    RLHASH_CUDA_CHECK(
+        cudaMemcpyAsync(data() + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, nullptr));
     RLHASH_CUDA_CHECK(cudaStreamSynchronize(nullptr));
   }
   /// Copies `count` elements to host memory, ordered on the legacy default stream: work queued
   /// on non-blocking streams must be synchronised by the caller first.
   void copy_to_host(T* host, std::size_t count, std::size_t offset = 0) const {
     check_range(offset, count, "copy_to_host");
-    if (count > 0) RLHASH_CUDA_CHECK(cudaMemcpy(host, data() + offset, count * sizeof(T), cudaMemcpyDeviceToHost));
+    if (count > 0)
+      RLHASH_CUDA_CHECK(cudaMemcpy(host, data() + offset, count * sizeof(T), cudaMemcpyDeviceToHost));
   }
   /// Asynchronous copies on `stream`; `host` must stay valid (and be pinned for true overlap).
   void copy_from_host_async(const T* host, std::size_t count, cudaStream_t stream, std::size_t offset = 0) {
@@ -146,8 +148,9 @@ class DeviceBuffer {
  private:
   void check_range(std::size_t offset, std::size_t count, const char* what) const {
     if (offset > size() || count > size() - offset)
-      throw InvalidArgument(std::string("DeviceBuffer::") + what + ": elements [" + std::to_string(offset) + ", " +
-                            std::to_string(offset + count) + ") outside a buffer of " + std::to_string(size()));
+      throw InvalidArgument(std::string("DeviceBuffer::") + what + ": elements [" + std::to_string(offset) +
+                            ", " + std::to_string(offset + count) + ") outside a buffer of " +
+                            std::to_string(size()));
   }
 
   detail::OwnedElements<T, detail::DeviceAllocation> elements_;

@@ -145,7 +145,8 @@ inline SearchPlan plan_search(Index n, int bits, Index queries, Index results_pe
                               const GpuSearchOptions& options) {
   rlhash::detail::require(options.max_chunks >= 1 && options.min_chunk_codes >= 1,
                           "GpuSearchOptions: max_chunks and min_chunk_codes must be >= 1, got " +
-                              std::to_string(options.max_chunks) + " and " + std::to_string(options.min_chunk_codes));
+                              std::to_string(options.max_chunks) + " and " +
+                              std::to_string(options.min_chunk_codes));
   rlhash::detail::require(options.batch_queries >= 0 && options.batch_queries <= 65535,
                           "GpuSearchOptions: batch_queries must be in 0..65535 (a grid dimension), got " +
                               std::to_string(options.batch_queries));
@@ -162,7 +163,8 @@ inline SearchPlan plan_search(Index n, int bits, Index queries, Index results_pe
     plan.batch = options.batch_queries;
   } else {
     const std::size_t per_query = scratch_bytes_per_query(plan.chunks, plan.bins, words, results_per_query);
-    plan.batch = static_cast<Index>(std::min<std::size_t>(65535, std::max<std::size_t>(1, options.scratch_bytes / per_query)));
+    plan.batch = static_cast<Index>(
+        std::min<std::size_t>(65535, std::max<std::size_t>(1, options.scratch_bytes / per_query)));
   }
   plan.batch = std::max<Index>(1, std::min(plan.batch, queries));
   return plan;
@@ -180,15 +182,17 @@ inline Threshold emulate_select(const int* distances, Index n, int bits, Index c
   const int chunks = n == 0 ? 0 : static_cast<int>(detail::ceil_div(n, chunk_len));
   std::vector<int> hist(static_cast<std::size_t>(chunks) * bins, 0);
   for (Index i = 0; i < n; ++i) {
-    rlhash::detail::require(distances[i] >= 0 && distances[i] <= bits, "emulate_select: distance out of 0..bits");
+    rlhash::detail::require(distances[i] >= 0 && distances[i] <= bits,
+                            "emulate_select: distance out of 0..bits");
     ++hist[static_cast<std::size_t>(i / chunk_len) * bins + distances[i]];
   }
   // Step 2: global histogram, threshold, chunk plans, slots.
   std::vector<int> global(bins, 0);
   for (int c = 0; c < chunks; ++c)
     for (int d = 0; d < bins; ++d) global[d] += hist[static_cast<std::size_t>(c) * bins + d];
-  const Threshold th = radius < 0 ? detail::knn_threshold(global.data(), bins, static_cast<int>(std::min(k, n)))
-                                  : detail::range_threshold(global.data(), bins, radius);
+  const Threshold th = radius < 0
+                           ? detail::knn_threshold(global.data(), bins, static_cast<int>(std::min(k, n)))
+                           : detail::range_threshold(global.data(), bins, radius);
   std::vector<ChunkInfo> info(chunks);
   int ties_before = 0;
   for (int c = 0; c < chunks; ++c) {

@@ -4,11 +4,11 @@
 /// 28 x 28 pixels in 10 clothing classes, as IDX files. Debian's `dataset-fashion-mnist`
 /// installs them under /usr/share/datasets/fashion-mnist; RLHASH_FASHION_MNIST_DIR or an
 /// explicit folder point elsewhere (plain or .gz files).
+#include <sys/stat.h>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <sys/stat.h>
 #include <type_traits>
 #include <vector>
 
@@ -21,8 +21,9 @@ namespace rlhash {
 
 /// The class names in id order.
 inline const std::array<const char*, 10>& fashion_mnist_class_names() {
-  static const std::array<const char*, 10> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  static const std::array<const char*, 10> names = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                    "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                                    "Bag",         "Ankle boot"};
   return names;
 }
 
@@ -52,9 +53,10 @@ inline std::string fashion_mnist_file(const std::string& dir, const std::string&
   struct stat info {};
   for (const std::string& path : {dir + "/" + stem + ".gz", dir + "/" + stem})
     if (::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode)) return path;
-  throw IoError("Fashion-MNIST not found: no '" + stem + "[.gz]' in '" + dir +
-                "'. Install it with `apt-get install dataset-fashion-mnist`, or point RLHASH_FASHION_MNIST_DIR "
-                "(or the dir argument) at a folder holding the four IDX files");
+  throw IoError(
+      "Fashion-MNIST not found: no '" + stem + "[.gz]' in '" + dir +
+      "'. Install it with `apt-get install dataset-fashion-mnist`, or point RLHASH_FASHION_MNIST_DIR "
+      "(or the dir argument) at a folder holding the four IDX files");
 }
 
 /// Reads one split; `Pixel` float scales to [0, 1] straight from the bytes (no uint8 copy).
@@ -67,8 +69,8 @@ void load_fashion_mnist_split(const std::string& dir, const std::string& prefix,
   const NdArray label_array = read_idx(label_path);
   const auto& shape = image_array.shape();
   if (image_array.dtype() != "|u1" || shape.size() != 3 || shape[1] != 28 || shape[2] != 28)
-    throw FormatError("'" + image_path + "': expected ubyte images of shape [N, 28, 28], found " + image_array.dtype() +
-                      " " + shape_text(shape));
+    throw FormatError("'" + image_path + "': expected ubyte images of shape [N, 28, 28], found " +
+                      image_array.dtype() + " " + shape_text(shape));
   if (label_array.dtype() != "|u1" || label_array.shape() != std::vector<Index>{shape[0]})
     throw FormatError("'" + label_path + "': expected " + std::to_string(shape[0]) + " ubyte labels, found " +
                       label_array.dtype() + " " + shape_text(label_array.shape()));
@@ -101,6 +103,8 @@ inline FashionMnistRaw load_fashion_mnist_raw(const std::string& dir = "") {
 /// Fashion-MNIST with pixels scaled to [0, 1] (value / 255). `dir` empty: the folder in
 /// RLHASH_FASHION_MNIST_DIR, else Debian's /usr/share/datasets/fashion-mnist. A missing file is an
 /// IoError that says how to install the data.
-inline FashionMnist load_fashion_mnist(const std::string& dir = "") { return detail::load_fashion_mnist_as<float>(dir); }
+inline FashionMnist load_fashion_mnist(const std::string& dir = "") {
+  return detail::load_fashion_mnist_as<float>(dir);
+}
 
 }  // namespace rlhash

@@ -25,10 +25,11 @@ class Labels {
       if (ids[i] < 0)
         throw InvalidArgument("labels: class id of item " + std::to_string(i) + " is " +
                               std::to_string(ids[i]) + ", expected >= 0");
-      if (num_classes <= 0) classes = std::max(classes, ids[i] + 1);
+      if (num_classes <= 0)
+        classes = std::max(classes, ids[i] + 1);
       else if (ids[i] >= num_classes)
-        throw InvalidArgument("labels: class id of item " + std::to_string(i) + " is " + std::to_string(ids[i]) +
-                              ", expected < " + std::to_string(num_classes));
+        throw InvalidArgument("labels: class id of item " + std::to_string(i) + " is " +
+                              std::to_string(ids[i]) + ", expected < " + std::to_string(num_classes));
     }
     Labels labels(static_cast<Index>(ids.size()), std::max(classes, 1));
     labels.single_ = true;
@@ -53,9 +54,7 @@ class Labels {
   /// True when built from class ids (each item has exactly one label).
   bool is_single_label() const { return single_; }
 
-  bool has(Index item, int label) const {
-    return (row(item)[label >> 6] >> (label & 63)) & 1U;
-  }
+  bool has(Index item, int label) const { return (row(item)[label >> 6] >> (label & 63)) & 1U; }
   /// The item's class id (single-label) or its smallest label (multi-label; -1 when none).
   int first_label(Index item) const {
     const std::uint64_t* bits = row(item);
@@ -96,7 +95,9 @@ class Labels {
 
  private:
   Labels(Index items, int classes)
-      : items_(items), classes_(classes), words_((classes + 63) / 64),
+      : items_(items),
+        classes_(classes),
+        words_((classes + 63) / 64),
         bits_(static_cast<std::size_t>(items * ((classes + 63) / 64)), 0) {}
   void set(Index item, int label) { bits_[item * words_ + (label >> 6)] |= std::uint64_t{1} << (label & 63); }
 

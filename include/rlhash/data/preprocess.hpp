@@ -15,9 +15,9 @@
 namespace rlhash {
 
 struct PreprocessConfig {
-  double scale = 1.0;      ///< every feature is multiplied by this first (1/255 for raw pixels)
-  bool center = false;     ///< subtract the training mean
-  int pca_dims = 0;        ///< project onto the top principal components (0 = off)
+  double scale = 1.0;         ///< every feature is multiplied by this first (1/255 for raw pixels)
+  bool center = false;        ///< subtract the training mean
+  int pca_dims = 0;           ///< project onto the top principal components (0 = off)
   bool l2_normalize = false;  ///< scale each item to unit Euclidean norm last
   template <class V>
   void visit(V&& field) {
@@ -84,7 +84,8 @@ class Preprocessor {
     projection_ = in.get_matrix<float>();
     mean_ = mean.size() > 0 ? VectorF(mean.col(0)) : VectorF();
     if (input_dims_ <= 0 || (mean_.size() != 0 && mean_.size() != input_dims_) ||
-        (config_.pca_dims > 0 && (projection_.rows() != input_dims_ || projection_.cols() != config_.pca_dims)))
+        (config_.pca_dims > 0 &&
+         (projection_.rows() != input_dims_ || projection_.cols() != config_.pca_dims)))
       in.fail("preprocessing parameters consistent with their config");
     fitted_ = true;
   }

@@ -21,7 +21,7 @@
 namespace rlhash {
 
 struct SplitConfig {
-  bool per_class = true;        ///< false: the random protocol (DRLIH)
+  bool per_class = true;  ///< false: the random protocol (DRLIH)
   Index queries_per_class = 100;
   Index train_per_class = 500;  ///< drawn from the database; includes the validation items
   Index val_per_class = 50;     ///< carved from the training items
@@ -53,8 +53,9 @@ inline std::vector<std::vector<Index>> draw_per_class(const Labels& labels, cons
     for (Index item : pool)
       if (!taken[static_cast<std::size_t>(item)] && labels.has(item, c)) candidates.push_back(item);
     if (static_cast<Index>(candidates.size()) < count)
-      throw InvalidArgument("split: class " + std::to_string(c) + " has " + std::to_string(candidates.size()) +
-                            " items left for the " + what + ", " + std::to_string(count) + " requested per class");
+      throw InvalidArgument("split: class " + std::to_string(c) + " has " +
+                            std::to_string(candidates.size()) + " items left for the " + what + ", " +
+                            std::to_string(count) + " requested per class");
     for (Index k : sample_without_replacement(static_cast<Index>(candidates.size()), count, rng)) {
       const Index item = candidates[static_cast<std::size_t>(k)];
       taken[static_cast<std::size_t>(item)] = 1;
@@ -64,10 +65,11 @@ inline std::vector<std::vector<Index>> draw_per_class(const Labels& labels, cons
   return groups;
 }
 
-inline std::vector<Index> draw_random(const std::vector<Index>& pool, Index count, Rng& rng, const char* what) {
+inline std::vector<Index> draw_random(const std::vector<Index>& pool, Index count, Rng& rng,
+                                      const char* what) {
   if (count > static_cast<Index>(pool.size()))
-    throw InvalidArgument(std::string("split: ") + what + " of " + std::to_string(count) + " items requested, only " +
-                          std::to_string(pool.size()) + " available");
+    throw InvalidArgument(std::string("split: ") + what + " of " + std::to_string(count) +
+                          " items requested, only " + std::to_string(pool.size()) + " available");
   std::vector<Index> drawn;
   for (Index k : sample_without_replacement(static_cast<Index>(pool.size()), count, rng))
     drawn.push_back(pool[static_cast<std::size_t>(k)]);
@@ -95,12 +97,14 @@ inline void draw_train_and_validation(const Labels& database_labels, Split& spli
       throw InvalidArgument("split: val_per_class (" + std::to_string(config.val_per_class) +
                             ") exceeds train_per_class (" + std::to_string(config.train_per_class) + ")");
     std::vector<char> taken(static_cast<std::size_t>(database_labels.size()), 0);
-    auto groups = draw_per_class(database_labels, split.database, config.train_per_class, taken, rng, "training set");
+    auto groups =
+        draw_per_class(database_labels, split.database, config.train_per_class, taken, rng, "training set");
     std::vector<std::vector<Index>> validation(groups.size());
     for (std::size_t c = 0; c < groups.size(); ++c) {
       // The first V drawn for a class become its validation items (multi-label groups may be
       // smaller than V only when T < V, which was rejected above).
-      const auto v = static_cast<std::ptrdiff_t>(std::min<std::size_t>(groups[c].size(), static_cast<std::size_t>(config.val_per_class)));
+      const auto v = static_cast<std::ptrdiff_t>(
+          std::min<std::size_t>(groups[c].size(), static_cast<std::size_t>(config.val_per_class)));
       validation[c].assign(groups[c].begin(), groups[c].begin() + v);
       groups[c].erase(groups[c].begin(), groups[c].begin() + v);
     }

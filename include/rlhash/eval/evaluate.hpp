@@ -29,24 +29,24 @@
 namespace rlhash {
 
 struct EvalOptions {
-  std::vector<int> map_at{1000};               ///< cutoffs k of mAP@k
+  std::vector<int> map_at{1000};  ///< cutoffs k of mAP@k
   std::vector<int> precision_at{100, 500, 1000};
   std::vector<int> ndcg_at{100};
-  int radius = 2;                              ///< Hamming radius of the precision-within-radius metric
-  int threads = 1;                             ///< worker threads over queries; 0 = all hardware threads
-  bool exclude_self = false;                   ///< query i is database item i: leave it out of its ranking
+  int radius = 2;             ///< Hamming radius of the precision-within-radius metric
+  int threads = 1;            ///< worker threads over queries; 0 = all hardware threads
+  bool exclude_self = false;  ///< query i is database item i: leave it out of its ranking
 };
 
 /// Means over queries; a query with no relevant item counts with 0 in every mean.
 struct EvalReport {
-  double map = 0.0;             ///< mean AP over the whole ranking, stable tie order
-  double map_tie_aware = 0.0;   ///< mean expected AP over random orders within ties
+  double map = 0.0;                    ///< mean AP over the whole ranking, stable tie order
+  double map_tie_aware = 0.0;          ///< mean expected AP over random orders within ties
   std::map<int, double> map_at;        ///< k -> mAP@k (normalised by relevant items in the top k)
   std::map<int, double> precision_at;  ///< k -> mean precision@k
   std::map<int, double> ndcg_at;       ///< k -> mean NDCG@k
   int radius = 2;
-  double precision_radius = 0.0;  ///< mean precision within `radius` (empty ball counts as 0)
-  Index empty_radius = 0;         ///< queries whose ball of `radius` was empty
+  double precision_radius = 0.0;         ///< mean precision within `radius` (empty ball counts as 0)
+  Index empty_radius = 0;                ///< queries whose ball of `radius` was empty
   std::vector<PrecisionRecallPoint> pr;  ///< radius 0..bits, precision and recall macro-averaged
   Index queries = 0;
   Index queries_without_relevant = 0;
@@ -63,7 +63,8 @@ struct SimdHammingDistances {
 
 inline void check_cutoffs(const std::vector<int>& cutoffs, const char* option) {
   for (int k : cutoffs)
-    require(k >= 1, std::string("evaluate: option ") + option + " holds k = " + std::to_string(k) + ", expected >= 1");
+    require(k >= 1, std::string("evaluate: option ") + option + " holds k = " + std::to_string(k) +
+                        ", expected >= 1");
 }
 
 }  // namespace detail
@@ -83,22 +84,25 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
   detail::require(queries.bits() == database.bits(),
                   "evaluate: query codes have " + std::to_string(queries.bits()) + " bits, database codes " +
                       std::to_string(database.bits()));
-  detail::require(query_labels.size() == num_queries,
-                  "evaluate: " + std::to_string(query_labels.size()) + " query labels for " +
-                      std::to_string(num_queries) + " query codes");
+  detail::require(query_labels.size() == num_queries, "evaluate: " + std::to_string(query_labels.size()) +
+                                                          " query labels for " + std::to_string(num_queries) +
+                                                          " query codes");
   detail::require(database_labels.size() == n, "evaluate: " + std::to_string(database_labels.size()) +
-                                                   " database labels for " + std::to_string(n) + " database codes");
+                                                   " database labels for " + std::to_string(n) +
+                                                   " database codes");
   detail::require(excluded.empty() || static_cast<Index>(excluded.size()) == num_queries,
                   "evaluate: " + std::to_string(excluded.size()) + " excluded indices for " +
                       std::to_string(num_queries) + " queries, expected one per query or none");
   for (std::size_t q = 0; q < excluded.size(); ++q)
     detail::require(excluded[q] >= -1 && excluded[q] < n,
-                    "evaluate: excluded index of query " + std::to_string(q) + " is " + std::to_string(excluded[q]) +
-                        ", expected -1 or a database index below " + std::to_string(n));
+                    "evaluate: excluded index of query " + std::to_string(q) + " is " +
+                        std::to_string(excluded[q]) + ", expected -1 or a database index below " +
+                        std::to_string(n));
   detail::check_cutoffs(options.map_at, "map_at");
   detail::check_cutoffs(options.precision_at, "precision_at");
   detail::check_cutoffs(options.ndcg_at, "ndcg_at");
-  detail::require(options.radius >= 0, "evaluate: option radius = " + std::to_string(options.radius) + ", expected >= 0");
+  detail::require(options.radius >= 0,
+                  "evaluate: option radius = " + std::to_string(options.radius) + ", expected >= 0");
   detail::require(options.threads >= 0, "evaluate: option threads = " + std::to_string(options.threads) +
                                             ", expected >= 0 (0 = all hardware threads)");
 
@@ -138,10 +142,12 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
             // Up to 64 classes: relevance is one AND of label words.
             const std::uint64_t query_word = query_labels.row(q)[0];
             const std::uint64_t* db_words = database_labels.row(0);
-            ranking.build(distances.data(), n, bits, [&](Index j) { return (query_word & db_words[j]) != 0; }, skip);
+            ranking.build(
+                distances.data(), n, bits, [&](Index j) { return (query_word & db_words[j]) != 0; }, skip);
           } else {
-            ranking.build(distances.data(), n, bits,
-                          [&](Index j) { return query_labels.relevant(q, database_labels, j); }, skip);
+            ranking.build(
+                distances.data(), n, bits,
+                [&](Index j) { return query_labels.relevant(q, database_labels, j); }, skip);
           }
           const DistanceHistogram& histogram = ranking.histogram();
           sums[0] += average_precision(ranking);
@@ -183,7 +189,8 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
 
   std::vector<double> total(stride, 0.0);
   for (Index block = 0; block < blocks; ++block)
-    for (std::size_t i = 0; i < stride; ++i) total[i] += block_sums[static_cast<std::size_t>(block) * stride + i];
+    for (std::size_t i = 0; i < stride; ++i)
+      total[i] += block_sums[static_cast<std::size_t>(block) * stride + i];
   const double scale = num_queries == 0 ? 0.0 : 1.0 / static_cast<double>(num_queries);
 
   EvalReport report;
@@ -208,7 +215,8 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
 /// options.exclude_self, query i is database item i and is left out of its own ranking.
 template <class DistanceFn = detail::SimdHammingDistances>
 EvalReport evaluate(const BinaryCodes& queries, const BinaryCodes& database, const Labels& query_labels,
-                    const Labels& database_labels, const EvalOptions& options = {}, DistanceFn distance = {}) {
+                    const Labels& database_labels, const EvalOptions& options = {},
+                    DistanceFn distance = {}) {
   std::vector<Index> excluded;
   if (options.exclude_self) {
     detail::require(queries.size() <= database.size(),

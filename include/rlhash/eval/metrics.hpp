@@ -169,7 +169,8 @@ struct RadiusRetrieval {
 
 /// The Hamming ball of `radius` (>= 0; radii beyond the code length retrieve everything).
 inline RadiusRetrieval retrieve_within_radius(const DistanceHistogram& histogram, int radius) {
-  detail::require(radius >= 0, "precision within radius: radius = " + std::to_string(radius) + ", expected >= 0");
+  detail::require(radius >= 0,
+                  "precision within radius: radius = " + std::to_string(radius) + ", expected >= 0");
   RadiusRetrieval ball;
   for (std::size_t d = 0; d < histogram.total.size(); ++d) {
     if (d <= static_cast<std::size_t>(radius)) {
@@ -213,44 +214,44 @@ inline std::vector<PrecisionRecallPoint> precision_recall_points(const DistanceH
 // `distances[j]` in 0..bits and `relevant[j]` (nonzero = relevant) for j < n; `excluded` (-1:
 // none) is a database index left out of the ranking.
 
-inline double average_precision(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
-                                 Index excluded = -1) {
+inline double average_precision(const std::int32_t* distances, const std::uint8_t* relevant, Index n,
+                                int bits, Index excluded = -1) {
   QueryRanking ranking;
   ranking.build(distances, relevant, n, bits, excluded);
   return average_precision(ranking);
 }
 
-inline double tie_aware_average_precision(const std::int32_t* distances, const std::uint8_t* relevant, Index n,
-                                          int bits, Index excluded = -1) {
+inline double tie_aware_average_precision(const std::int32_t* distances, const std::uint8_t* relevant,
+                                          Index n, int bits, Index excluded = -1) {
   return tie_aware_average_precision(distance_histogram(distances, relevant, n, bits, excluded));
 }
 
-inline double average_precision_at_k(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
-                                     Index k, Index excluded = -1) {
+inline double average_precision_at_k(const std::int32_t* distances, const std::uint8_t* relevant, Index n,
+                                     int bits, Index k, Index excluded = -1) {
   detail::require_cutoff(k, "AP@k");
   QueryRanking ranking;
   ranking.build(distances, relevant, n, bits, excluded);
   return average_precision_at_k(ranking, k);
 }
 
-inline double precision_at_k(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index k,
-                             Index excluded = -1) {
+inline double precision_at_k(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                             Index k, Index excluded = -1) {
   detail::require_cutoff(k, "precision@k");
   QueryRanking ranking;
   ranking.build(distances, relevant, n, bits, excluded);
   return precision_at_k(ranking, k);
 }
 
-inline double ndcg_at_k(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index k,
-                        Index excluded = -1) {
+inline double ndcg_at_k(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                        Index k, Index excluded = -1) {
   detail::require_cutoff(k, "NDCG@k");
   QueryRanking ranking;
   ranking.build(distances, relevant, n, bits, excluded);
   return ndcg_at_k(ranking, k);
 }
 
-inline double precision_within_radius(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
-                                      int radius, Index excluded = -1) {
+inline double precision_within_radius(const std::int32_t* distances, const std::uint8_t* relevant, Index n,
+                                      int bits, int radius, Index excluded = -1) {
   return precision_within_radius(distance_histogram(distances, relevant, n, bits, excluded), radius);
 }
 

@@ -42,7 +42,8 @@ class QueryRanking {
   void build(const std::int32_t* distances, Index n, int bits, Relevance&& relevant, Index excluded = -1) {
     detail::require(bits >= 1, "ranking: bits = " + std::to_string(bits) + ", expected >= 1");
     detail::require(n >= 0, "ranking: negative database size " + std::to_string(n));
-    detail::require(n == 0 || distances != nullptr, "ranking: distances is null for " + std::to_string(n) + " items");
+    detail::require(n == 0 || distances != nullptr,
+                    "ranking: distances is null for " + std::to_string(n) + " items");
     detail::require(excluded >= -1 && excluded < n, "ranking: excluded index " + std::to_string(excluded) +
                                                         " outside [-1, " + std::to_string(n) + ")");
     const auto buckets = static_cast<std::size_t>(bits) + 1;
@@ -94,9 +95,12 @@ class QueryRanking {
   }
 
   /// Same, with relevance as a 0/1 flag per database item (any nonzero byte is relevant).
-  void build(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded = -1) {
-    detail::require(n == 0 || relevant != nullptr, "ranking: relevance flags are null for " + std::to_string(n) + " items");
-    build(distances, n, bits, [relevant](Index j) { return relevant[j] != 0; }, excluded);
+  void build(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+             Index excluded = -1) {
+    detail::require(n == 0 || relevant != nullptr,
+                    "ranking: relevance flags are null for " + std::to_string(n) + " items");
+    build(
+        distances, n, bits, [relevant](Index j) { return relevant[j] != 0; }, excluded);
   }
 
   const DistanceHistogram& histogram() const { return histogram_; }
@@ -110,7 +114,7 @@ class QueryRanking {
 
  private:
   struct Pending {
-    Index rank_in_bucket;   ///< items of the same distance with a smaller database index
+    Index rank_in_bucket;  ///< items of the same distance with a smaller database index
     std::int32_t distance;
   };
   DistanceHistogram histogram_;
@@ -122,14 +126,15 @@ class QueryRanking {
 };
 
 /// Only the histogram of one query (enough for tie-aware AP and radius metrics): O(N + bits).
-inline DistanceHistogram distance_histogram(const std::int32_t* distances, const std::uint8_t* relevant, Index n,
-                                            int bits, Index excluded = -1) {
+inline DistanceHistogram distance_histogram(const std::int32_t* distances, const std::uint8_t* relevant,
+                                            Index n, int bits, Index excluded = -1) {
   detail::require(bits >= 1, "distance histogram: bits = " + std::to_string(bits) + ", expected >= 1");
   detail::require(n >= 0, "distance histogram: negative database size " + std::to_string(n));
   detail::require(n == 0 || (distances != nullptr && relevant != nullptr),
                   "distance histogram: null distances or relevance for " + std::to_string(n) + " items");
-  detail::require(excluded >= -1 && excluded < n, "distance histogram: excluded index " + std::to_string(excluded) +
-                                                      " outside [-1, " + std::to_string(n) + ")");
+  detail::require(excluded >= -1 && excluded < n, "distance histogram: excluded index " +
+                                                      std::to_string(excluded) + " outside [-1, " +
+                                                      std::to_string(n) + ")");
   DistanceHistogram histogram;
   histogram.relevant.assign(static_cast<std::size_t>(bits) + 1, 0);
   histogram.total.assign(static_cast<std::size_t>(bits) + 1, 0);

@@ -25,7 +25,8 @@ inline bool ends_with(const std::string& text, const char* suffix) {
 template <class T>
 NdArray vecs_array(const MappedFile& file) {
   const Matrix<T> vectors = parse_vecs<T>(file.data(), file.size(), file.path());
-  return NdArray::from_data(vectors.data(), {static_cast<Index>(vectors.cols()), static_cast<Index>(vectors.rows())});
+  return NdArray::from_data(vectors.data(),
+                            {static_cast<Index>(vectors.cols()), static_cast<Index>(vectors.rows())});
 }
 }  // namespace detail
 

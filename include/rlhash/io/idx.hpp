@@ -21,13 +21,20 @@ namespace detail {
 
 inline const char* idx_dtype(unsigned char type) {
   switch (type) {
-    case 0x08: return "|u1";
-    case 0x09: return "|i1";
-    case 0x0B: return "<i2";
-    case 0x0C: return "<i4";
-    case 0x0D: return "<f4";
-    case 0x0E: return "<f8";
-    default: return nullptr;
+    case 0x08:
+      return "|u1";
+    case 0x09:
+      return "|i1";
+    case 0x0B:
+      return "<i2";
+    case 0x0C:
+      return "<i4";
+    case 0x0D:
+      return "<f4";
+    case 0x0E:
+      return "<f8";
+    default:
+      return nullptr;
   }
 }
 
@@ -60,17 +67,20 @@ inline void copy_big_endian(const char* in, std::size_t count, std::size_t width
 /// Parses uncompressed IDX bytes.
 inline NdArray parse_idx_plain(const char* data, std::size_t size, const std::string& source) {
   const std::string where = "'" + source + "': ";
-  if (size < 4) throw FormatError(where + "expected an IDX header of at least 4 bytes, found " + std::to_string(size) + " (truncated?)");
+  if (size < 4)
+    throw FormatError(where + "expected an IDX header of at least 4 bytes, found " + std::to_string(size) +
+                      " (truncated?)");
   const auto type = static_cast<unsigned char>(data[2]);
   const char* dtype = idx_dtype(type);
   if (data[0] != 0 || data[1] != 0 || dtype == nullptr)
-    throw FormatError(where + "not an IDX file (expected magic 00 00 and a type code 08, 09, 0B, 0C, 0D or 0E; found " +
-                      hex_bytes(data, 3) + ")");
+    throw FormatError(
+        where + "not an IDX file (expected magic 00 00 and a type code 08, 09, 0B, 0C, 0D or 0E; found " +
+        hex_bytes(data, 3) + ")");
   const std::size_t rank = static_cast<unsigned char>(data[3]);
   if (rank == 0) throw FormatError(where + "expected an IDX rank of at least 1, found 0");
   if (size - 4 < 4 * rank)
-    throw FormatError(where + "header declares " + std::to_string(rank) + " dimensions, but the file ends after " +
-                      std::to_string(size) + " bytes (truncated)");
+    throw FormatError(where + "header declares " + std::to_string(rank) +
+                      " dimensions, but the file ends after " + std::to_string(size) + " bytes (truncated)");
   std::vector<Index> shape(rank);
   for (std::size_t k = 0; k < rank; ++k) {
     const auto* d = reinterpret_cast<const unsigned char*>(data + 4 + 4 * k);

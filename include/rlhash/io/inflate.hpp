@@ -19,7 +19,8 @@ namespace rlhash::detail {
 
 /// gzip's magic bytes 1f 8b.
 inline bool is_gzip(const char* data, std::size_t size) {
-  return size >= 2 && static_cast<unsigned char>(data[0]) == 0x1f && static_cast<unsigned char>(data[1]) == 0x8b;
+  return size >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
+         static_cast<unsigned char>(data[1]) == 0x8b;
 }
 
 #ifdef RLHASH_HAS_ZLIB
@@ -27,7 +28,8 @@ inline bool is_gzip(const char* data, std::size_t size) {
 class Inflater {
  public:
   Inflater(int window_bits, const std::string& source) {
-    if (inflateInit2(&stream_, window_bits) != Z_OK) throw Error("'" + source + "': zlib inflateInit2 failed");
+    if (inflateInit2(&stream_, window_bits) != Z_OK)
+      throw Error("'" + source + "': zlib inflateInit2 failed");
   }
   Inflater(const Inflater&) = delete;
   Inflater& operator=(const Inflater&) = delete;
@@ -67,7 +69,8 @@ inline std::vector<char> gunzip(const char* data, std::size_t size, const std::s
   std::size_t hint = 1 << 16;
   if (size >= 18) {
     std::uint32_t isize = 0;
-    for (int b = 3; b >= 0; --b) isize = (isize << 8) | static_cast<unsigned char>(data[size - 4 + static_cast<std::size_t>(b)]);
+    for (int b = 3; b >= 0; --b)
+      isize = (isize << 8) | static_cast<unsigned char>(data[size - 4 + static_cast<std::size_t>(b)]);
     hint = std::max<std::size_t>(std::min<std::size_t>(isize, size * 1032), 1);
   }
   std::vector<char> out(hint);
@@ -84,7 +87,8 @@ inline std::vector<char> gunzip(const char* data, std::size_t size, const std::s
     if (status == Z_STREAM_END) {
       if (in_left == 0) break;
       if (!is_gzip(in, in_left))
-        throw FormatError("'" + source + "': " + std::to_string(in_left) + " bytes of trailing garbage after the gzip data");
+        throw FormatError("'" + source + "': " + std::to_string(in_left) +
+                          " bytes of trailing garbage after the gzip data");
       inflater.reset();
     } else if (status == Z_BUF_ERROR && in_left == 0) {
       throw FormatError("'" + source + "': gzip data ends early (truncated file)");
@@ -97,7 +101,8 @@ inline std::vector<char> gunzip(const char* data, std::size_t size, const std::s
 #else
   (void)data;
   (void)size;
-  throw FormatError("'" + source + "' is gzip-compressed, but this rlhash build has no zlib (RLHASH_WITH_ZLIB=OFF); "
+  throw FormatError("'" + source +
+                    "' is gzip-compressed, but this rlhash build has no zlib (RLHASH_WITH_ZLIB=OFF); "
                     "gunzip it first");
 #endif
 }
@@ -127,10 +132,11 @@ inline void inflate_raw(const char* data, std::size_t size, char* out, std::size
     }
     if (status == Z_STREAM_END) {
       if (out_left == 0) return;
-      throw FormatError("'" + source + "': deflate data decompresses to " + std::to_string(out_size - out_left) +
-                        " bytes, expected " + std::to_string(out_size));
+      throw FormatError("'" + source + "': deflate data decompresses to " +
+                        std::to_string(out_size - out_left) + " bytes, expected " + std::to_string(out_size));
     }
-    if (status == Z_BUF_ERROR && in_left == 0) throw FormatError("'" + source + "': deflate data ends early (truncated)");
+    if (status == Z_BUF_ERROR && in_left == 0)
+      throw FormatError("'" + source + "': deflate data ends early (truncated)");
     if (status != Z_OK && status != Z_BUF_ERROR)
       throw FormatError("'" + source + "': corrupted deflate data (zlib: " + inflater.message() + ")");
   }
@@ -139,7 +145,8 @@ inline void inflate_raw(const char* data, std::size_t size, char* out, std::size
   (void)size;
   (void)out;
   (void)out_size;
-  throw FormatError("'" + source + "' holds deflate-compressed data, but this rlhash build has no zlib "
+  throw FormatError("'" + source +
+                    "' holds deflate-compressed data, but this rlhash build has no zlib "
                     "(RLHASH_WITH_ZLIB=OFF); save it with np.savez, not np.savez_compressed");
 #endif
 }

@@ -37,15 +37,24 @@ inline constexpr bool always_false = false;
 /// The numpy dtype string of `T` ("<f4" for float, "|u1" for std::uint8_t, ...).
 template <class T>
 constexpr const char* dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return "<f4";
-  else if constexpr (std::is_same_v<T, double>) return "<f8";
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return "|u1";
-  else if constexpr (std::is_same_v<T, std::int8_t>) return "|i1";
-  else if constexpr (std::is_same_v<T, std::int16_t>) return "<i2";
-  else if constexpr (std::is_same_v<T, std::int32_t>) return "<i4";
-  else if constexpr (std::is_same_v<T, std::int64_t>) return "<i8";
-  else if constexpr (std::is_same_v<T, bool>) return "|b1";
-  else static_assert(detail::always_false<T>, "rlhash arrays hold float, double, (u)int8, int16/32/64 or bool");
+  if constexpr (std::is_same_v<T, float>)
+    return "<f4";
+  else if constexpr (std::is_same_v<T, double>)
+    return "<f8";
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return "|u1";
+  else if constexpr (std::is_same_v<T, std::int8_t>)
+    return "|i1";
+  else if constexpr (std::is_same_v<T, std::int16_t>)
+    return "<i2";
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return "<i4";
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return "<i8";
+  else if constexpr (std::is_same_v<T, bool>)
+    return "|b1";
+  else
+    static_assert(detail::always_false<T>, "rlhash arrays hold float, double, (u)int8, int16/32/64 or bool");
 }
 
 /// The dtypes the readers and writers support, for error messages.
@@ -99,17 +108,21 @@ inline std::string hex_bytes(const char* data, std::size_t size) {
 /// Bytes of an array of `shape` and `itemsize`; FormatError naming `source` on a negative
 /// dimension or a size that overflows (zero dimensions included, so flattened products of any
 /// subset of the axes stay within Index).
-inline std::size_t array_bytes(const std::vector<Index>& shape, std::size_t itemsize, const std::string& source) {
+inline std::size_t array_bytes(const std::vector<Index>& shape, std::size_t itemsize,
+                               const std::string& source) {
   const auto limit = static_cast<std::uint64_t>(std::numeric_limits<Index>::max()) / itemsize;
   std::uint64_t nonzero = 1;
   bool empty = false;
   for (const Index dim : shape) {
     if (dim < 0)
-      throw FormatError("'" + source + "': expected non-negative dimensions, found shape " + shape_text(shape));
-    if (dim == 0) empty = true;
+      throw FormatError("'" + source + "': expected non-negative dimensions, found shape " +
+                        shape_text(shape));
+    if (dim == 0)
+      empty = true;
     else if (nonzero > limit / static_cast<std::uint64_t>(dim))
       throw FormatError("'" + source + "': shape " + shape_text(shape) + " is too large to address");
-    else nonzero *= static_cast<std::uint64_t>(dim);
+    else
+      nonzero *= static_cast<std::uint64_t>(dim);
   }
   return empty ? 0 : static_cast<std::size_t>(nonzero * itemsize);
 }
@@ -121,7 +134,8 @@ inline void check_payload(const std::vector<Index>& shape, const std::string& dt
   const std::size_t expected = array_bytes(shape, dtype_itemsize(dtype), source);
   if (expected == payload) return;
   throw FormatError("'" + source + "': header declares shape " + shape_text(shape) + " of " + dtype + " (" +
-                    std::to_string(expected) + " bytes of data), but the file holds " + std::to_string(payload) +
+                    std::to_string(expected) + " bytes of data), but the file holds " +
+                    std::to_string(payload) +
                     (payload < expected ? " (truncated file?)" : " (extra bytes after the array)"));
 }
 
@@ -147,7 +161,8 @@ bool fits(From value) {
     if constexpr (std::is_signed_v<From>) {
       if (value < 0) {
         if constexpr (std::is_signed_v<To>)
-          return static_cast<std::int64_t>(value) >= static_cast<std::int64_t>(std::numeric_limits<To>::min());
+          return static_cast<std::int64_t>(value) >=
+                 static_cast<std::int64_t>(std::numeric_limits<To>::min());
         else
           return false;
       }
@@ -158,9 +173,12 @@ bool fits(From value) {
 
 template <class T>
 std::string value_text(T value) {
-  if constexpr (std::is_floating_point_v<T>) return std::to_string(static_cast<double>(value));
-  else if constexpr (std::is_signed_v<T>) return std::to_string(static_cast<std::int64_t>(value));
-  else return std::to_string(static_cast<std::uint64_t>(value));
+  if constexpr (std::is_floating_point_v<T>)
+    return std::to_string(static_cast<double>(value));
+  else if constexpr (std::is_signed_v<T>)
+    return std::to_string(static_cast<std::int64_t>(value));
+  else
+    return std::to_string(static_cast<std::uint64_t>(value));
 }
 
 /// Converts `count` little-endian elements of `dtype` at `bytes` (any alignment) into `out`.
@@ -293,10 +311,12 @@ class NdArray {
   }
 
  private:
-  NdArray(std::string dtype, std::vector<Index> shape, bool zero) : dtype_(std::move(dtype)), shape_(std::move(shape)) {
+  NdArray(std::string dtype, std::vector<Index> shape, bool zero)
+      : dtype_(std::move(dtype)), shape_(std::move(shape)) {
     itemsize_ = dtype_itemsize(dtype_);
     for (const Index dim : shape_)
-      if (dim < 0) throw InvalidArgument("array shape " + detail::shape_text(shape_) + " has a negative dimension");
+      if (dim < 0)
+        throw InvalidArgument("array shape " + detail::shape_text(shape_) + " has a negative dimension");
     bytes_ = detail::AlignedBytes(detail::array_bytes(shape_, itemsize_, "array shape"), zero);
   }
   template <class T>

@@ -71,7 +71,8 @@ class NpyDictParser {
       expect(':');
       if (key == "descr" && !has_descr) {
         skip_space();
-        if (pos_ < size_ && text_[pos_] == '[') fail("a dtype string for 'descr' (structured dtypes are not supported)");
+        if (pos_ < size_ && text_[pos_] == '[')
+          fail("a dtype string for 'descr' (structured dtypes are not supported)");
         header.dtype = string_literal("a dtype string for 'descr'");
         has_descr = true;
       } else if (key == "fortran_order" && !has_order) {
@@ -100,7 +101,8 @@ class NpyDictParser {
                       std::to_string(pos_) + " of \"" + excerpt(text_, size_) + "\"");
   }
   void skip_space() {
-    while (pos_ < size_ && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+    while (pos_ < size_ &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
   bool consume(char c) {
@@ -156,7 +158,8 @@ class NpyDictParser {
     std::uint64_t value = 0;
     while (pos_ < size_ && text_[pos_] >= '0' && text_[pos_] <= '9') {
       value = value * 10 + static_cast<std::uint64_t>(text_[pos_++] - '0');
-      if (value > static_cast<std::uint64_t>(std::numeric_limits<Index>::max())) fail("a dimension that fits 63 bits");
+      if (value > static_cast<std::uint64_t>(std::numeric_limits<Index>::max()))
+        fail("a dimension that fits 63 bits");
     }
     return static_cast<Index>(value);
   }
@@ -180,15 +183,19 @@ inline std::uint32_t load_le32(const char* p) {
 /// violation is a FormatError naming `source`.
 inline NpyHeader parse_npy_header(const char* data, std::size_t size, const std::string& source) {
   const std::string where = "'" + source + "': ";
-  if (size < 10) throw FormatError(where + "expected a .npy file of at least 10 bytes, found " + std::to_string(size) + " (truncated?)");
+  if (size < 10)
+    throw FormatError(where + "expected a .npy file of at least 10 bytes, found " + std::to_string(size) +
+                      " (truncated?)");
   if (std::memcmp(data, "\x93NUMPY", 6) != 0)
-    throw FormatError(where + "not a .npy file (expected the magic \\x93NUMPY, found \"" + detail::excerpt(data, 6) + "\")");
+    throw FormatError(where + "not a .npy file (expected the magic \\x93NUMPY, found \"" +
+                      detail::excerpt(data, 6) + "\")");
   NpyHeader header;
   header.major_version = static_cast<unsigned char>(data[6]);
   const int minor = static_cast<unsigned char>(data[7]);
   std::size_t header_length = 0;
   if (header.major_version == 1 && minor == 0) {
-    header_length = static_cast<unsigned char>(data[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(data[9])) << 8);
+    header_length = static_cast<unsigned char>(data[8]) |
+                    (static_cast<std::size_t>(static_cast<unsigned char>(data[9])) << 8);
     header.data_offset = 10;
   } else if ((header.major_version == 2 || header.major_version == 3) && minor == 0 && size >= 12) {
     header_length = detail::load_le32(data + 8);
@@ -207,18 +214,21 @@ inline NpyHeader parse_npy_header(const char* data, std::size_t size, const std:
   header.data_offset += header_length;
 
   std::string dtype = dict.dtype;
-  if (dtype.size() == 3 && dtype[2] == '1' && (dtype[0] == '<' || dtype[0] == '>')) dtype[0] = '|';  // no byte order
+  if (dtype.size() == 3 && dtype[2] == '1' && (dtype[0] == '<' || dtype[0] == '>'))
+    dtype[0] = '|';  // no byte order
   if (!is_supported_dtype(dtype)) {
     if (!dtype.empty() && dtype[0] == '>')
-      throw FormatError(where + "big-endian dtype '" + dtype + "' is not supported (expected little-endian '<" +
-                        dtype.substr(1) + "'; convert with arr.astype('<" + dtype.substr(1) + "'))");
+      throw FormatError(where + "big-endian dtype '" + dtype +
+                        "' is not supported (expected little-endian '<" + dtype.substr(1) +
+                        "'; convert with arr.astype('<" + dtype.substr(1) + "'))");
     throw FormatError(where + "unsupported dtype '" + detail::excerpt(dtype.data(), dtype.size()) +
                       "' (expected one of " + supported_dtypes() + ")");
   }
   header.dtype = dtype;
   if (header.fortran_order)
-    throw FormatError(where + "Fortran-order arrays are not supported (expected fortran_order False; save "
-                              "np.ascontiguousarray(arr))");
+    throw FormatError(where +
+                      "Fortran-order arrays are not supported (expected fortran_order False; save "
+                      "np.ascontiguousarray(arr))");
   if (header.shape.empty() || header.shape.size() > 2)
     throw FormatError(where + "expected a 1-D or 2-D array, found " + std::to_string(header.shape.size()) +
                       "-D shape " + detail::shape_text(header.shape));
@@ -278,7 +288,8 @@ class NpyMap {
   template <class T>
   Matrix<T> to_matrix() const {
     Matrix<T> out(dims(), items());
-    detail::convert_elements(bytes(), header_.dtype, static_cast<std::size_t>(out.size()), out.data(), path());
+    detail::convert_elements(bytes(), header_.dtype, static_cast<std::size_t>(out.size()), out.data(),
+                             path());
     return out;
   }
 
@@ -325,7 +336,8 @@ inline std::string npy_header(const std::string& dtype, const std::vector<Index>
 }
 
 /// The bytes of a .npy file holding `data` (C order) of `dtype` and a 1-D or 2-D `shape`.
-inline std::vector<char> npy_bytes(const std::string& dtype, const std::vector<Index>& shape, const void* data) {
+inline std::vector<char> npy_bytes(const std::string& dtype, const std::vector<Index>& shape,
+                                   const void* data) {
   if (shape.empty() || shape.size() > 2)
     throw InvalidArgument("write_npy: expected a 1-D or 2-D shape, found " + detail::shape_text(shape));
   for (const Index dim : shape)

@@ -56,7 +56,8 @@ inline void read_zip64_extra(ByteReader extra, ZipEntry& entry) {
 
 /// Lists the members of a zip archive held in memory from its central directory; FormatError
 /// naming `source` for anything malformed, encrypted or split over several disks.
-inline std::vector<ZipEntry> parse_zip_directory(const char* data, std::size_t size, const std::string& source) {
+inline std::vector<ZipEntry> parse_zip_directory(const char* data, std::size_t size,
+                                                 const std::string& source) {
   const std::string where = "'" + source + "': ";
   // The end record (22 bytes + a comment of up to 64 KiB) is found by scanning back for its magic.
   std::size_t end = std::string::npos;
@@ -68,7 +69,8 @@ inline std::vector<ZipEntry> parse_zip_directory(const char* data, std::size_t s
       break;
     }
   }
-  if (end == std::string::npos) throw FormatError(where + "not a zip/.npz archive (expected an end-of-central-directory record)");
+  if (end == std::string::npos)
+    throw FormatError(where + "not a zip/.npz archive (expected an end-of-central-directory record)");
   ByteReader tail(data + end + 4, size - end - 4, source);
   const auto disk = tail.get<std::uint16_t>();
   const auto directory_disk = tail.get<std::uint16_t>();
@@ -76,15 +78,18 @@ inline std::vector<ZipEntry> parse_zip_directory(const char* data, std::size_t s
   std::uint64_t count = tail.get<std::uint16_t>();
   std::uint64_t directory_size = tail.get<std::uint32_t>();
   std::uint64_t directory_offset = tail.get<std::uint32_t>();
-  if (disk != 0 || directory_disk != 0) throw FormatError(where + "multi-disk zip archives are not supported");
+  if (disk != 0 || directory_disk != 0)
+    throw FormatError(where + "multi-disk zip archives are not supported");
   if ((count == 0xFFFF || directory_size == 0xFFFFFFFFU || directory_offset == 0xFFFFFFFFU) && end >= 20) {
     ByteReader locator(data + end - 20, 20, source);
     if (locator.get<std::uint32_t>() == detail::zip64_locator_magic) {
       locator.get<std::uint32_t>();
       const auto offset = locator.get<std::uint64_t>();
-      if (offset > size) throw FormatError(where + "zip64 end record offset " + std::to_string(offset) + " is past the end");
+      if (offset > size)
+        throw FormatError(where + "zip64 end record offset " + std::to_string(offset) + " is past the end");
       ByteReader record(data + offset, size - offset, source);
-      if (record.get<std::uint32_t>() != detail::zip64_end_magic) throw FormatError(where + "expected a zip64 end record");
+      if (record.get<std::uint32_t>() != detail::zip64_end_magic)
+        throw FormatError(where + "expected a zip64 end record");
       record.take(8 + 2 + 2 + 4 + 4 + 8, "a zip64 end record");
       count = record.get<std::uint64_t>();
       directory_size = record.get<std::uint64_t>();
@@ -99,7 +104,8 @@ inline std::vector<ZipEntry> parse_zip_directory(const char* data, std::size_t s
   std::vector<ZipEntry> entries;
   for (std::uint64_t k = 0; k < count; ++k) {
     if (directory.remaining() < 46 || directory.get<std::uint32_t>() != detail::zip_central_magic)
-      throw FormatError(where + "expected central directory entry " + std::to_string(k) + " of " + std::to_string(count));
+      throw FormatError(where + "expected central directory entry " + std::to_string(k) + " of " +
+                        std::to_string(count));
     directory.take(4, "zip version fields");
     const auto flags = directory.get<std::uint16_t>();
     ZipEntry entry;
@@ -114,7 +120,8 @@ inline std::vector<ZipEntry> parse_zip_directory(const char* data, std::size_t s
     directory.take(8, "zip attribute fields");
     entry.local_offset = directory.get<std::uint32_t>();
     entry.name.assign(directory.take(name_length, "a zip entry name"), name_length);
-    detail::read_zip64_extra(ByteReader(directory.take(extra_length, "zip extra fields"), extra_length, source), entry);
+    detail::read_zip64_extra(
+        ByteReader(directory.take(extra_length, "zip extra fields"), extra_length, source), entry);
     directory.take(comment_length, "a zip entry comment");
     if (flags & 1U) throw FormatError(where + "entry '" + entry.name + "' is encrypted");
     entries.push_back(std::move(entry));
@@ -128,7 +135,8 @@ inline std::vector<char> read_zip_entry(const char* data, std::size_t size, cons
   const std::string where = "'" + source + "' entry '" + entry.name + "': ";
   if (entry.local_offset > size) throw FormatError(where + "local header offset is past the end of the file");
   ByteReader local(data + entry.local_offset, size - entry.local_offset, source);
-  if (local.get<std::uint32_t>() != detail::zip_local_magic) throw FormatError(where + "expected a local file header");
+  if (local.get<std::uint32_t>() != detail::zip_local_magic)
+    throw FormatError(where + "expected a local file header");
   local.take(22, "a zip local header");
   const auto name_length = local.get<std::uint16_t>();
   const auto extra_length = local.get<std::uint16_t>();
@@ -152,7 +160,8 @@ inline std::vector<char> read_zip_entry(const char* data, std::size_t size, cons
     detail::inflate_raw(stored, static_cast<std::size_t>(entry.compressed_size), bytes.data(), bytes.size(),
                         source + ":" + entry.name);
   }
-  if (crc32(bytes.data(), bytes.size()) != entry.crc) throw FormatError(where + "CRC-32 mismatch (corrupted data)");
+  if (crc32(bytes.data(), bytes.size()) != entry.crc)
+    throw FormatError(where + "CRC-32 mismatch (corrupted data)");
   return bytes;
 }
 
@@ -161,7 +170,8 @@ class NpzArchive {
  public:
   explicit NpzArchive(const std::string& path) : NpzArchive(MappedFile(path)) {}
   /// An archive already in memory (`source` names it in errors).
-  NpzArchive(std::vector<char> bytes, std::string source) : NpzArchive(MappedFile(std::move(bytes), std::move(source))) {}
+  NpzArchive(std::vector<char> bytes, std::string source)
+      : NpzArchive(MappedFile(std::move(bytes), std::move(source))) {}
   explicit NpzArchive(MappedFile file)
       : file_(std::move(file)), entries_(parse_zip_directory(file_.data(), file_.size(), file_.path())) {}
 
@@ -187,7 +197,8 @@ class NpzArchive {
 
  private:
   static std::string strip(const std::string& name) {
-    return name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0 ? name.substr(0, name.size() - 4) : name;
+    return name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0 ? name.substr(0, name.size() - 4)
+                                                                            : name;
   }
   const ZipEntry* find(const std::string& name) const {
     for (const auto& entry : entries_)
@@ -199,7 +210,9 @@ class NpzArchive {
   std::vector<ZipEntry> entries_;
 };
 
-inline NdArray read_npz(const std::string& path, const std::string& name) { return NpzArchive(path).read(name); }
+inline NdArray read_npz(const std::string& path, const std::string& name) {
+  return NpzArchive(path).read(name);
+}
 
 /// The bytes of an .npz holding `arrays` as stored (uncompressed) `<name>.npy` entries.
 inline std::vector<char> npz_bytes(const std::vector<std::pair<std::string, NdArray>>& arrays) {
@@ -213,9 +226,11 @@ inline std::vector<char> npz_bytes(const std::vector<std::pair<std::string, NdAr
     const std::string file_name = name + ".npy";
     const std::vector<char> npy = npy_bytes(array.dtype(), array.shape(), array.bytes());
     const std::uint64_t offset = out.bytes().size();
-    if (file_name.size() > 0xFFFF || npy.size() >= 0xFFFFFFFFU || offset >= 0xFFFFFFFFU || arrays.size() >= 0xFFFF)
-      throw InvalidArgument("write_npz: archives over 4 GiB or 65535 arrays need zip64, which the writer "
-                            "does not produce; write .npy files instead");
+    if (file_name.size() > 0xFFFF || npy.size() >= 0xFFFFFFFFU || offset >= 0xFFFFFFFFU ||
+        arrays.size() >= 0xFFFF)
+      throw InvalidArgument(
+          "write_npz: archives over 4 GiB or 65535 arrays need zip64, which the writer "
+          "does not produce; write .npy files instead");
     const std::uint32_t crc = crc32(npy.data(), npy.size());
     // Shared fields of the local header and the central directory entry: version 2.0 needed,
     // no flags, stored, DOS time 00:00 of 1980-01-01 (deterministic output), crc, sizes, name length.
@@ -239,8 +254,9 @@ inline std::vector<char> npz_bytes(const std::vector<std::pair<std::string, NdAr
     directory.put<std::uint32_t>(detail::zip_central_magic);
     directory.put<std::uint16_t>(20);  // version made by
     common(directory);
-    for (int field = 0; field < 4; ++field) directory.put<std::uint16_t>(0);  // extra, comment, disk, internal attributes
-    directory.put<std::uint32_t>(0);                                         // external attributes
+    for (int field = 0; field < 4; ++field)
+      directory.put<std::uint16_t>(0);  // extra, comment, disk, internal attributes
+    directory.put<std::uint32_t>(0);    // external attributes
     directory.put<std::uint32_t>(static_cast<std::uint32_t>(offset));
     directory.append(file_name.data(), file_name.size());
   }

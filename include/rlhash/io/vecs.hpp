@@ -24,10 +24,15 @@ namespace rlhash {
 namespace detail {
 template <class T>
 constexpr const char* vecs_kind() {
-  if constexpr (std::is_same_v<T, float>) return ".fvecs";
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return ".bvecs";
-  else if constexpr (std::is_same_v<T, std::int32_t>) return ".ivecs";
-  else static_assert(always_false<T>, "vecs files hold float (.fvecs), std::uint8_t (.bvecs) or std::int32_t (.ivecs)");
+  if constexpr (std::is_same_v<T, float>)
+    return ".fvecs";
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return ".bvecs";
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return ".ivecs";
+  else
+    static_assert(always_false<T>,
+                  "vecs files hold float (.fvecs), std::uint8_t (.bvecs) or std::int32_t (.ivecs)");
 }
 }  // namespace detail
 
@@ -42,17 +47,20 @@ Matrix<T> parse_vecs(const char* data, std::size_t size, const std::string& sour
     std::memcpy(&dim, data + offset, 4);
     return dim;
   };
-  if (size < 4) throw FormatError(where + "expected a 4-byte dimension, found " + std::to_string(size) + " bytes (truncated)");
+  if (size < 4)
+    throw FormatError(where + "expected a 4-byte dimension, found " + std::to_string(size) +
+                      " bytes (truncated)");
   const std::int32_t dim = dim_at(0);
-  if (dim <= 0) throw FormatError(where + "expected a positive dimension in record 0, found " + std::to_string(dim));
+  if (dim <= 0)
+    throw FormatError(where + "expected a positive dimension in record 0, found " + std::to_string(dim));
   const std::size_t record = 4 + static_cast<std::size_t>(dim) * sizeof(T);
   const std::size_t total = size / record;
   const std::size_t count = max_items >= 0 ? std::min(total, static_cast<std::size_t>(max_items)) : total;
   auto check = [&](std::size_t k) {
     const std::int32_t d = dim_at(k * record);
     if (d != dim)
-      throw FormatError(where + "record " + std::to_string(k) + " has dimension " + std::to_string(d) + ", expected " +
-                        std::to_string(dim) + " like record 0");
+      throw FormatError(where + "record " + std::to_string(k) + " has dimension " + std::to_string(d) +
+                        ", expected " + std::to_string(dim) + " like record 0");
   };
   Matrix<T> out(dim, static_cast<Index>(count));
   for (std::size_t k = 0; k < count; ++k) {
@@ -61,8 +69,9 @@ Matrix<T> parse_vecs(const char* data, std::size_t size, const std::string& sour
   }
   if (size % record != 0) {
     if (size - total * record >= 4) check(total);
-    throw FormatError(where + "the last record is truncated (" + std::to_string(size) + " bytes is not a whole number of " +
-                      std::to_string(record) + "-byte records of dimension " + std::to_string(dim) + ")");
+    throw FormatError(where + "the last record is truncated (" + std::to_string(size) +
+                      " bytes is not a whole number of " + std::to_string(record) +
+                      "-byte records of dimension " + std::to_string(dim) + ")");
   }
   return out;
 }
@@ -86,7 +95,8 @@ template <class Derived>
 void write_vecs(const std::string& path, const Eigen::MatrixBase<Derived>& vectors) {
   using T = std::remove_const_t<typename Derived::Scalar>;
   (void)detail::vecs_kind<T>();
-  if (vectors.cols() > 0 && (vectors.rows() <= 0 || vectors.rows() > std::numeric_limits<std::int32_t>::max()))
+  if (vectors.cols() > 0 &&
+      (vectors.rows() <= 0 || vectors.rows() > std::numeric_limits<std::int32_t>::max()))
     throw InvalidArgument("write_vecs: '" + path + "': expected 1 to 2^31-1 rows per vector, found " +
                           std::to_string(vectors.rows()));
   const auto dim = static_cast<std::int32_t>(vectors.rows());
@@ -103,7 +113,8 @@ void write_vecs(const std::string& path, const Eigen::MatrixBase<Derived>& vecto
 
 template <class Derived>
 void write_fvecs(const std::string& path, const Eigen::MatrixBase<Derived>& vectors) {
-  static_assert(std::is_same_v<std::remove_const_t<typename Derived::Scalar>, float>, "write_fvecs takes a float matrix");
+  static_assert(std::is_same_v<std::remove_const_t<typename Derived::Scalar>, float>,
+                "write_fvecs takes a float matrix");
   write_vecs(path, vectors);
 }
 

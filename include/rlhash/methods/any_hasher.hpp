@@ -67,13 +67,17 @@ class AnyHasher {
     std::shared_ptr<Interface> clone() const override { return std::make_shared<Holder>(*this); }
     std::string method() const override { return Hasher::method_name; }
     int bits() const override { return hasher.config().bits; }
-    std::vector<std::pair<std::string, std::string>> config() const override { return field_values(hasher.config()); }
+    std::vector<std::pair<std::string, std::string>> config() const override {
+      return field_values(hasher.config());
+    }
     void set(const std::string& field, const std::string& value) override {
       auto config = hasher.config();
       set_field(config, field, value, "--set " + std::string(Hasher::method_name) + "." + field);
       hasher = Hasher(config);
     }
-    void fit(const Eigen::Ref<const MatrixF>& x, const Labels& y, const FitOptions& o) override { hasher.fit(x, y, o); }
+    void fit(const Eigen::Ref<const MatrixF>& x, const Labels& y, const FitOptions& o) override {
+      hasher.fit(x, y, o);
+    }
     BinaryCodes encode(const Eigen::Ref<const MatrixF>& x) const override { return hasher.encode(x); }
     void save_config(ByteWriter& out) const override { rlhash::save_config(out, hasher.config()); }
     void load_config(ByteReader& in) override { hasher = Hasher(rlhash::load_config(in, hasher.config())); }

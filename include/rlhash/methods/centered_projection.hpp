@@ -33,7 +33,8 @@ struct CenteredProjection {
   void load(ByteReader& in, int bits, const char* method) {
     const MatrixF loaded_mean = in.get_matrix<float>();
     MatrixF loaded_projection = in.get_matrix<float>();
-    if (loaded_mean.cols() != 1 || loaded_projection.rows() != bits || loaded_projection.cols() != loaded_mean.rows())
+    if (loaded_mean.cols() != 1 || loaded_projection.rows() != bits ||
+        loaded_projection.cols() != loaded_mean.rows())
       in.fail(std::string(method) + " parameters of " + std::to_string(bits) + " bits");
     mean = loaded_mean.col(0);
     projection = std::move(loaded_projection);

@@ -21,6 +21,7 @@
 /// encoding steps whole chunks of items at once. Threads: Eigen's GEMMs (Eigen::setNbThreads,
 /// set by the application); nothing else runs in parallel. docs/methods/drlh.md has the
 /// defaults and why.
+#include <sys/stat.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -28,7 +29,6 @@
 #include <limits>
 #include <optional>
 #include <string>
-#include <sys/stat.h>
 #include <utility>
 #include <vector>
 
@@ -72,7 +72,8 @@ namespace rlhash {
 template <class S>
 struct MlpQTrunk {
   using Scalar = S;
-  using Net = nn::Sequential<nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>, nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>>;
+  using Net =
+      nn::Sequential<nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>, nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>>;
   struct Config {
     int hidden2 = 256;
     double dropout = 0.1;
@@ -84,7 +85,8 @@ struct MlpQTrunk {
   };
   static Net make(Index hidden1, Index actions, const Config& c, Rng& rng) {
     detail::require(c.hidden2 > 0, "drlh: hidden2 must be > 0, got " + std::to_string(c.hidden2));
-    detail::require(c.dropout >= 0 && c.dropout < 1, "drlh: dropout must be in [0, 1), got " + std::to_string(c.dropout));
+    detail::require(c.dropout >= 0 && c.dropout < 1,
+                    "drlh: dropout must be in [0, 1), got " + std::to_string(c.dropout));
     nn::Dense<S> second(hidden1, c.hidden2, rng, nn::Init::he_uniform);
     nn::Dense<S> out(c.hidden2, actions, rng, nn::Init::he_uniform);
     const std::uint64_t seed1 = rng(), seed2 = rng();
@@ -143,7 +145,8 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
   const auto& ws = net.state_weight();  // hidden x b (1 + history): code columns, then history slots
   std::vector<std::uint64_t> code(static_cast<std::size_t>(n) * w);
   for (Index j = 0; j < n; ++j)
-    std::copy(initial_code.begin(), initial_code.end(), code.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(j) * w));
+    std::copy(initial_code.begin(), initial_code.end(),
+              code.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(j) * w));
   std::vector<std::int16_t> history(static_cast<std::size_t>(n) * h, -1);
   // W_f f + b + W_e e_0 for every column (e_0 is shared: one vector).
   Vector<S> initial_part = Vector<S>::Zero(ws.rows());
@@ -179,13 +182,15 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
       else
         code_part.col(j) += ws.col(a);
       word ^= mask;
-      if (history_len > 0) push_history(history.data() + static_cast<std::size_t>(j) * h, history_len, static_cast<int>(a));
+      if (history_len > 0)
+        push_history(history.data() + static_cast<std::size_t>(j) * h, history_len, static_cast<int>(a));
       still.push_back(j);
     }
     active.swap(still);
   }
   for (Index j = 0; j < n; ++j)
-    std::memcpy(codes.row(first + j), code.data() + static_cast<std::size_t>(j) * w, w * sizeof(std::uint64_t));
+    std::memcpy(codes.row(first + j), code.data() + static_cast<std::size_t>(j) * w,
+                w * sizeof(std::uint64_t));
 }
 
 /// Validation mAP over the whole ranking (ties in ascending item order, each query left out
@@ -210,7 +215,9 @@ inline double self_map(const BinaryCodes& codes, const Labels& labels) {
     }
     for (std::size_t b = 1; b < count.size(); ++b) count[b] += count[b - 1];
     for (Index i = 0; i < n; ++i)
-      if (i != q) ranked[static_cast<std::size_t>(count[static_cast<std::size_t>(dist[static_cast<std::size_t>(i)])]++)] = i;
+      if (i != q)
+        ranked[static_cast<std::size_t>(
+            count[static_cast<std::size_t>(dist[static_cast<std::size_t>(i)])]++)] = i;
     double ap = 0;
     Index hits = 0;
     for (Index r = 0; r + 1 < n; ++r)
@@ -228,14 +235,14 @@ inline double self_map(const BinaryCodes& codes, const Labels& labels) {
 /// What the last fit did.
 struct DrlhFitResult {
   int epochs_run = 0;
-  long long updates = 0;       ///< gradient steps
-  long long transitions = 0;   ///< environment steps (replay pushes)
-  int best_epoch = -1;         ///< 0-based epoch whose parameters were kept (-1: no validation)
+  long long updates = 0;      ///< gradient steps
+  long long transitions = 0;  ///< environment steps (replay pushes)
+  int best_epoch = -1;        ///< 0-based epoch whose parameters were kept (-1: no validation)
   double best_validation_map = 0.0;
-  std::vector<double> validation_map;     ///< per epoch (empty without validation)
-  std::vector<double> mean_return;        ///< per epoch: mean undiscounted episode return
-  std::vector<double> terminate_rate;     ///< per epoch: episodes ended by terminate (not by the step cap)
-  std::vector<double> mean_loss;          ///< per epoch: mean Huber loss of the updates
+  std::vector<double> validation_map;  ///< per epoch (empty without validation)
+  std::vector<double> mean_return;     ///< per epoch: mean undiscounted episode return
+  std::vector<double> terminate_rate;  ///< per epoch: episodes ended by terminate (not by the step cap)
+  std::vector<double> mean_loss;       ///< per epoch: mean Huber loss of the updates
   bool stopped_early = false;
 };
 
@@ -251,34 +258,34 @@ class DrlhHasher {
     int bits = 32;
     std::uint64_t seed = 0;
     // MDP (section 3)
-    int history = 10;              ///< actions kept in the state (h_t)
-    int max_steps = 0;             ///< M at encoding (test) time; 0: b
-    int train_steps = 0;           ///< episode length during training; 0: b
-    int eta = -1;                  ///< terminate threshold of eq. 2; -1: ceil(R_BCH / 2)
-    double sigma = 5.0;            ///< termination reward of eq. 2
+    int history = 10;     ///< actions kept in the state (h_t)
+    int max_steps = 0;    ///< M at encoding (test) time; 0: b
+    int train_steps = 0;  ///< episode length during training; 0: b
+    int eta = -1;         ///< terminate threshold of eq. 2; -1: ceil(R_BCH / 2)
+    double sigma = 5.0;   ///< termination reward of eq. 2
     // Q-network (section 4.1)
-    int hidden1 = 512;             ///< width of the split first layer
+    int hidden1 = 512;  ///< width of the split first layer
     typename Trunk::Config trunk;
     // Deep Q-learning (section 4.2)
     double gamma = 0.9;
-    int replay_size = 100000;      ///< transitions kept
-    int batch_size = 128;          ///< replay mini-batch
-    int episodes = 64;             ///< episodes stepped together (one per column)
-    int updates_per_step = 1;      ///< gradient steps per batched environment step
-    int learning_starts = 1000;    ///< transitions in memory before the first update
-    int target_period = 500;       ///< gradient steps between target-network copies
+    int replay_size = 100000;    ///< transitions kept
+    int batch_size = 128;        ///< replay mini-batch
+    int episodes = 64;           ///< episodes stepped together (one per column)
+    int updates_per_step = 1;    ///< gradient steps per batched environment step
+    int learning_starts = 1000;  ///< transitions in memory before the first update
+    int target_period = 500;     ///< gradient steps between target-network copies
     bool double_dqn = false;
     double huber_delta = 1.0;
-    double learning_rate = 3e-4;   ///< Adam (1e-3 measured worse: docs/results-drlh.md)
+    double learning_rate = 3e-4;  ///< Adam (1e-3 measured worse: docs/results-drlh.md)
     double weight_decay = 0.0;
-    double max_grad_norm = 10.0;   ///< 0: no clipping
+    double max_grad_norm = 10.0;  ///< 0: no clipping
     int epochs = 25;
     double epsilon_start = 1.0;
     double epsilon_end = 0.1;
     double epsilon_decay_fraction = 0.6;  ///< of the epochs (the paper: 15 of 25)
     bool guided_exploration = true;
-    int patience = 0;              ///< epochs without validation improvement before stopping; 0: never
-    int encode_batch = 2048;       ///< items per greedy rollout chunk
+    int patience = 0;         ///< epochs without validation improvement before stopping; 0: never
+    int encode_batch = 2048;  ///< items per greedy rollout chunk
 
     template <class V>
     void visit(V&& field) {
@@ -324,8 +331,8 @@ class DrlhHasher {
   /// Trains the Q-network on `features` (D x N, one item per column) with their labels.
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     check_training_data(features, labels);
-    const bool validate_now = options.validation_features != nullptr && options.validation_labels != nullptr &&
-                              options.validation_features->cols() > 1;
+    const bool validate_now = options.validation_features != nullptr &&
+                              options.validation_labels != nullptr && options.validation_features->cols() > 1;
     if (validate_now) {
       detail::require_dims(options.validation_features->rows(), features.rows(), method_name);
       detail::require(options.validation_labels->size() == options.validation_features->cols(),
@@ -343,19 +350,22 @@ class DrlhHasher {
   }
 
   /// Greedy codes, at most max_steps steps per item; deterministic.
-  BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const { return encode_with_steps(features, test_steps()); }
+  BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
+    return encode_with_steps(features, test_steps());
+  }
 
   /// encode() with an explicit step limit M (>= 0; 0 returns the initial code).
   BinaryCodes encode_with_steps(const Eigen::Ref<const MatrixF>& features, int max_steps) const {
     detail::require_fitted(net_.has_value(), method_name);
     detail::require_dims(features.rows(), net_->feature_dim(), method_name);
-    detail::require(max_steps >= 0, std::string(method_name) + ": max_steps must be >= 0, got " + std::to_string(max_steps));
+    detail::require(max_steps >= 0,
+                    std::string(method_name) + ": max_steps must be >= 0, got " + std::to_string(max_steps));
     BinaryCodes codes(features.cols(), config_.bits);
     for (Index begin = 0; begin < features.cols(); begin += config_.encode_batch) {
       const Index size = std::min<Index>(config_.encode_batch, features.cols() - begin);
       const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
-      drlh::greedy_codes(*net_, net_->feature_projection(x), initial_code_, config_.bits, config_.history, max_steps,
-                         codes, begin);
+      drlh::greedy_codes(*net_, net_->feature_projection(x), initial_code_, config_.bits, config_.history,
+                         max_steps, codes, begin);
     }
     return codes;
   }
@@ -376,7 +386,8 @@ class DrlhHasher {
       in.fail("an initial code of " + std::to_string(config_.bits) + " bits");
     LabelEmbedding embedding = LabelEmbedding::load(in);
     if (embedding.bits() != config_.bits)
-      in.fail("a label embedding of " + std::to_string(config_.bits) + " bits, found " + std::to_string(embedding.bits()));
+      in.fail("a label embedding of " + std::to_string(config_.bits) + " bits, found " +
+              std::to_string(embedding.bits()));
     QNetwork net = make_network(static_cast<Index>(inputs));
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
@@ -423,35 +434,41 @@ class DrlhHasher {
     const std::string m = method_name;
     detail::require_bits(c.bits, method_name);
     detail::require(c.history >= 0 && c.history <= drlh::max_history,
-                    m + ": history must be in [0, " + std::to_string(drlh::max_history) + "], got " + std::to_string(c.history));
+                    m + ": history must be in [0, " + std::to_string(drlh::max_history) + "], got " +
+                        std::to_string(c.history));
     detail::require(c.max_steps >= 0 && c.train_steps >= 0,
-                    m + ": max_steps and train_steps must be >= 0 (0: b), got " + std::to_string(c.max_steps) + " and " +
-                        std::to_string(c.train_steps));
-    detail::require(c.eta >= -1 && c.eta <= c.bits, m + ": eta must be -1 (default) or in [0, bits], got " + std::to_string(c.eta));
+                    m + ": max_steps and train_steps must be >= 0 (0: b), got " +
+                        std::to_string(c.max_steps) + " and " + std::to_string(c.train_steps));
+    detail::require(c.eta >= -1 && c.eta <= c.bits,
+                    m + ": eta must be -1 (default) or in [0, bits], got " + std::to_string(c.eta));
     detail::require(c.sigma >= 0, m + ": sigma must be >= 0, got " + std::to_string(c.sigma));
     detail::require(c.hidden1 > 0, m + ": hidden1 must be > 0, got " + std::to_string(c.hidden1));
-    detail::require(c.gamma >= 0 && c.gamma <= 1, m + ": gamma must be in [0, 1], got " + std::to_string(c.gamma));
-    detail::require(c.replay_size >= 1 && c.batch_size >= 1 && c.episodes >= 1 && c.updates_per_step >= 0 &&
-                        c.learning_starts >= 0 && c.target_period >= 1,
-                    m + ": replay_size, batch_size, episodes and target_period must be >= 1, updates_per_step and "
-                        "learning_starts >= 0");
+    detail::require(c.gamma >= 0 && c.gamma <= 1,
+                    m + ": gamma must be in [0, 1], got " + std::to_string(c.gamma));
+    detail::require(
+        c.replay_size >= 1 && c.batch_size >= 1 && c.episodes >= 1 && c.updates_per_step >= 0 &&
+            c.learning_starts >= 0 && c.target_period >= 1,
+        m + ": replay_size, batch_size, episodes and target_period must be >= 1, updates_per_step and "
+            "learning_starts >= 0");
     detail::require(c.huber_delta > 0 && c.learning_rate > 0 && c.weight_decay >= 0 && c.max_grad_norm >= 0,
                     m + ": huber_delta and learning_rate must be > 0, weight_decay and max_grad_norm >= 0");
     detail::require(c.epochs >= 0 && c.patience >= 0, m + ": epochs and patience must be >= 0");
     detail::require(c.epsilon_decay_fraction >= 0, m + ": epsilon_decay_fraction must be >= 0");
     rl::LinearEpsilon(c.epsilon_start, c.epsilon_end, 0.0);  // validates the range
-    detail::require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
+    detail::require(c.encode_batch > 0,
+                    m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
   }
 
   void check_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels) const {
     const std::string m = method_name;
     detail::require(features.cols() >= 1 && features.rows() > 0,
-                    m + ": needs at least 1 training item with > 0 dimensions, got " + std::to_string(features.cols()) +
-                        " x " + std::to_string(features.rows()));
-    detail::require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) + " labels for " +
-                                                          std::to_string(features.cols()) + " training items");
-    detail::require(labels.num_classes() >= 2, m + ": needs labels of >= 2 classes, got " +
-                                                   std::to_string(labels.num_classes()));
+                    m + ": needs at least 1 training item with > 0 dimensions, got " +
+                        std::to_string(features.cols()) + " x " + std::to_string(features.rows()));
+    detail::require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) +
+                                                          " labels for " + std::to_string(features.cols()) +
+                                                          " training items");
+    detail::require(labels.num_classes() >= 2,
+                    m + ": needs labels of >= 2 classes, got " + std::to_string(labels.num_classes()));
     detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
   }
 
@@ -472,21 +489,21 @@ class DrlhHasher {
     Rng rng;
     Matrix<S> target_projection;  // target network's W_f f + b of every training item
     int words, bits, history;
-    int epoch = 0;                // epochs completed
+    int epoch = 0;  // epochs completed
     int since_best = 0;
     std::vector<Matrix<S>> best;
     DrlhFitResult result;
 
-    Training(const DrlhHasher& hasher, const Eigen::Ref<const MatrixF>& x, const Labels& y, const FitOptions& o,
-             bool validate)
+    Training(const DrlhHasher& hasher, const Eigen::Ref<const MatrixF>& x, const Labels& y,
+             const FitOptions& o, bool validate)
         : h(hasher),
           c(hasher.config_),
           features(x),
           labels(y),
           options(o),
           validating(validate),
-          reward(LabelEmbedding(y.num_classes(), hasher.config_.bits, hasher.config_.seed), hasher.config_.sigma,
-                 hasher.config_.eta),
+          reward(LabelEmbedding(y.num_classes(), hasher.config_.bits, hasher.config_.seed),
+                 hasher.config_.sigma, hasher.config_.eta),
           initial(make_initial_code(hasher.config_.bits, hasher.config_.seed)),
           online(hasher.make_network(x.rows())),
           target(hasher.make_network(x.rows())),
@@ -570,14 +587,16 @@ class DrlhHasher {
           x.col(static_cast<Index>(k)) = features.col(item[j]).template cast<S>();
           std::copy(initial.begin(), initial.end(), code.begin() + static_cast<std::ptrdiff_t>(j * w));
           reward.distances(code.data() + j * w, dist.data() + j * static_cast<std::size_t>(classes));
-          std::fill(hist.begin() + static_cast<std::ptrdiff_t>(j * hl), hist.begin() + static_cast<std::ptrdiff_t>((j + 1) * hl), std::int16_t(-1));
+          std::fill(hist.begin() + static_cast<std::ptrdiff_t>(j * hl),
+                    hist.begin() + static_cast<std::ptrdiff_t>((j + 1) * hl), std::int16_t(-1));
           steps[j] = 0;
           returns[j] = 0;
         }
         // W_f f + b once per episode (the acting network lags the learner by at most one
         // episode's updates in this part; see docs/methods/drlh.md).
         const Matrix<S> p = online.feature_projection(x);
-        for (std::size_t k = 0; k < columns.size(); ++k) projection.col(columns[k]) = p.col(static_cast<Index>(k));
+        for (std::size_t k = 0; k < columns.size(); ++k)
+          projection.col(columns[k]) = p.col(static_cast<Index>(k));
       };
       for (Index j = 0; j < width; ++j) active.push_back(j);
       start(active);
@@ -619,7 +638,8 @@ class DrlhHasher {
           drlh::Transition tr;
           tr.item = item[j];
           tr.action = action;
-          std::copy(hist.begin() + static_cast<std::ptrdiff_t>(j * hl), hist.begin() + static_cast<std::ptrdiff_t>((j + 1) * hl), tr.history);
+          std::copy(hist.begin() + static_cast<std::ptrdiff_t>(j * hl),
+                    hist.begin() + static_cast<std::ptrdiff_t>((j + 1) * hl), tr.history);
           std::copy(e, e + w, before.begin());
           int pos0;
           double neg0;
@@ -662,7 +682,8 @@ class DrlhHasher {
           }
       }
       result.mean_return.push_back(episodes_done ? total_return / static_cast<double>(episodes_done) : 0.0);
-      result.terminate_rate.push_back(episodes_done ? static_cast<double>(terminated) / static_cast<double>(episodes_done) : 0.0);
+      result.terminate_rate.push_back(
+          episodes_done ? static_cast<double>(terminated) / static_cast<double>(episodes_done) : 0.0);
       result.mean_loss.push_back(losses ? total_loss / static_cast<double>(losses) : 0.0);
     }
 
@@ -735,7 +756,8 @@ class DrlhHasher {
       for (Index begin = 0; begin < vx.cols(); begin += c.encode_batch) {
         const Index size = std::min<Index>(c.encode_batch, vx.cols() - begin);
         const Matrix<S> x = vx.middleCols(begin, size).template cast<S>();
-        drlh::greedy_codes(online, online.feature_projection(x), initial, bits, history, h.test_steps(), codes, begin);
+        drlh::greedy_codes(online, online.feature_projection(x), initial, bits, history, h.test_steps(),
+                           codes, begin);
       }
       return drlh::self_map(codes, *options.validation_labels);
     }
@@ -791,8 +813,9 @@ class DrlhHasher {
       const auto cols = meta.get<std::int64_t>();
       if (name != method_name || b != bits || rows != features.rows() || cols != features.cols())
         meta.fail(std::string("a drlh checkpoint of ") + std::to_string(bits) + " bits over " +
-                  std::to_string(features.cols()) + " items of " + std::to_string(features.rows()) + " dimensions, found " +
-                  name + " with " + std::to_string(b) + " bits over " + std::to_string(cols) + " x " + std::to_string(rows));
+                  std::to_string(features.cols()) + " items of " + std::to_string(features.rows()) +
+                  " dimensions, found " + name + " with " + std::to_string(b) + " bits over " +
+                  std::to_string(cols) + " x " + std::to_string(rows));
       const auto e = meta.get<std::int32_t>();
       const auto sb = meta.get<std::int32_t>();
       const auto updates = meta.get<std::int64_t>();
@@ -804,7 +827,8 @@ class DrlhHasher {
       auto tr = meta.get_vector<double>();
       auto ml = meta.get_vector<double>();
       Rng r = nn::read_rng(meta);
-      if (e < 0 || e > c.epochs) meta.fail("an epoch count in [0, " + std::to_string(c.epochs) + "], found " + std::to_string(e));
+      if (e < 0 || e > c.epochs)
+        meta.fail("an epoch count in [0, " + std::to_string(c.epochs) + "], found " + std::to_string(e));
       auto params = ck.section("parameters");
       nn::read_parameters(params, online.parameters());
       auto state = ck.section("module_state");
@@ -819,7 +843,8 @@ class DrlhHasher {
       const auto count = bv.get<std::uint64_t>();
       std::vector<Matrix<S>> best_values;
       const auto plist = online.parameters();
-      if (count != 0 && count != plist.size()) bv.fail("best parameters for " + std::to_string(plist.size()) + " tensors");
+      if (count != 0 && count != plist.size())
+        bv.fail("best parameters for " + std::to_string(plist.size()) + " tensors");
       for (std::uint64_t i = 0; i < count; ++i) {
         best_values.push_back(bv.template get_matrix<S>());
         if (best_values.back().rows() != plist[i].rows || best_values.back().cols() != plist[i].cols)

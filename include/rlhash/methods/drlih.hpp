@@ -130,8 +130,8 @@ struct MlpRepresentation {
     nn::Dense<S> first(inputs, c.repr_hidden1, rng, nn::Init::he_uniform);
     nn::Dense<S> second(c.repr_hidden1, c.repr_hidden2, rng, nn::Init::he_uniform);
     const std::uint64_t dropout_seed = rng();
-    return Net(std::move(first), nn::ReLU<S>(), nn::Dropout<S>(c.repr_dropout, dropout_seed), std::move(second),
-               nn::ReLU<S>());
+    return Net(std::move(first), nn::ReLU<S>(), nn::Dropout<S>(c.repr_dropout, dropout_seed),
+               std::move(second), nn::ReLU<S>());
   }
   static Index outputs(Index, const Config& c) { return c.repr_hidden2; }
 };
@@ -258,12 +258,14 @@ class DrlihNetwork {
 /// network with forward / backward_logits. Returns J (0 and no gradient without triplets).
 template <class Net>
 double global_triplet_objective(Net& net, const Eigen::Ref<const Matrix<typename Net::Scalar>>& x,
-                                const std::vector<nn::Triplet>& triplets, double margin, bool backward = true) {
+                                const std::vector<nn::Triplet>& triplets, double margin,
+                                bool backward = true) {
   using S = typename Net::Scalar;
   const Matrix<S>& p = net.forward(x);
   if (triplets.empty()) return 0.0;
   Matrix<S> d_p;
-  const double loss = static_cast<double>(nn::triplet_margin_loss(p, triplets, margin, backward ? &d_p : nullptr));
+  const double loss =
+      static_cast<double>(nn::triplet_margin_loss(p, triplets, margin, backward ? &d_p : nullptr));
   if (backward) net.backward_logits((d_p.array() * p.array() * (S(1) - p.array())).matrix());
   return loss;
 }
@@ -276,15 +278,16 @@ void check_training_config(const Config& c, const char* method) {
   require_bits(c.bits, method);
   const std::string m = method;
   require(c.margin > 0, m + ": margin must be > 0, got " + std::to_string(c.margin));
-  require(c.triplets_per_anchor >= 0, m + ": triplets_per_anchor must be >= 0 (0: all), got " +
-                                          std::to_string(c.triplets_per_anchor));
+  require(c.triplets_per_anchor >= 0,
+          m + ": triplets_per_anchor must be >= 0 (0: all), got " + std::to_string(c.triplets_per_anchor));
   require(c.optimizer == "adam" || c.optimizer == "sgd",
           m + ": optimizer must be 'adam' or 'sgd', got '" + c.optimizer + "'");
   require(c.learning_rate > 0 && c.lr_decay > 0 && c.lr_decay_steps > 0 && c.weight_decay >= 0,
           m + ": expected learning_rate > 0, lr_decay > 0, lr_decay_steps > 0, weight_decay >= 0");
-  require(c.momentum >= 0 && c.momentum < 1, m + ": momentum must be in [0, 1), got " + std::to_string(c.momentum));
-  require(c.batch_size >= 3, m + ": batch_size must be >= 3 (a triplet needs three items), got " +
-                                 std::to_string(c.batch_size));
+  require(c.momentum >= 0 && c.momentum < 1,
+          m + ": momentum must be in [0, 1), got " + std::to_string(c.momentum));
+  require(c.batch_size >= 3,
+          m + ": batch_size must be >= 3 (a triplet needs three items), got " + std::to_string(c.batch_size));
   require(c.epochs >= 0 && c.patience >= 0 && c.max_grad_norm >= 0,
           m + ": epochs, patience and max_grad_norm must be >= 0");
   require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
@@ -347,7 +350,8 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
   tc.resume = options.resume;
   const nn::StepDecaySchedule schedule{c.learning_rate, c.lr_decay, c.lr_decay_steps};
   auto run = [&](auto& optimizer) {
-    nn::Trainer<Net, std::decay_t<decltype(optimizer)>, nn::StepDecaySchedule> trainer(net, optimizer, schedule, tc);
+    nn::Trainer<Net, std::decay_t<decltype(optimizer)>, nn::StepDecaySchedule> trainer(net, optimizer,
+                                                                                       schedule, tc);
     if (validate)
       trainer.hooks.validate = [&](int) {
         return validation_map(net, *options.validation_features, *options.validation_labels, c.encode_batch);
@@ -363,8 +367,8 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
       const std::string found = in.get_string();
       const auto bits = in.get<std::int32_t>();
       if (found != method || bits != c.bits)
-        in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(c.bits) + " bits, found " +
-                found + " with " + std::to_string(bits) + " bits");
+        in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(c.bits) +
+                " bits, found " + found + " with " + std::to_string(bits) + " bits");
     };
     return trainer.run(items, step);
   };
@@ -380,16 +384,19 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
 template <class S>
 Matrix<S> gather_columns(const Eigen::Ref<const MatrixF>& features, const std::vector<Index>& items) {
   Matrix<S> x(features.rows(), static_cast<Index>(items.size()));
-  for (std::size_t j = 0; j < items.size(); ++j) x.col(static_cast<Index>(j)) = features.col(items[j]).template cast<S>();
+  for (std::size_t j = 0; j < items.size(); ++j)
+    x.col(static_cast<Index>(j)) = features.col(items[j]).template cast<S>();
   return x;
 }
 
-inline void check_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const char* method) {
+inline void check_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels,
+                                const char* method) {
   require(features.cols() >= 3 && features.rows() > 0,
           std::string(method) + ": needs at least 3 training items with > 0 dimensions, got " +
               std::to_string(features.cols()) + " x " + std::to_string(features.rows()));
   require(labels.size() == features.cols(), std::string(method) + ": " + std::to_string(labels.size()) +
-                                                " labels for " + std::to_string(features.cols()) + " training items");
+                                                " labels for " + std::to_string(features.cols()) +
+                                                " training items");
   require(features.allFinite(), std::string(method) + ": training features contain NaN or infinity");
 }
 
@@ -470,28 +477,28 @@ class DrlihHasher {
     std::uint64_t seed = 0;
     // Agent (eq. 2, 5–7)
     int group_size = Variant::group_size;  ///< k; the last group is shorter when k does not divide bits
-    int rnn_hidden = 256;                  ///< the paper's 4096 is far too slow on 2 cores (docs/methods/drlih.md)
-    bool per_step_heads = false;           ///< false: one policy layer shared by all steps (the paper)
+    int rnn_hidden = 256;         ///< the paper's 4096 is far too slow on 2 cores (docs/methods/drlih.md)
+    bool per_step_heads = false;  ///< false: one policy layer shared by all steps (the paper)
     typename Repr::Config repr;
     // Rewards (eq. 3, 4, 8)
-    double margin = 1.0;                   ///< m_t
-    int triplets_per_anchor = 0;           ///< triplets drawn per anchor of a batch; 0: every valid one
-    double group_weight = 0.0;             ///< weight of the group-reward policy gradient; 0 (validated, see docs): off
+    double margin = 1.0;          ///< m_t
+    int triplets_per_anchor = 0;  ///< triplets drawn per anchor of a batch; 0: every valid one
+    double group_weight = 0.0;  ///< weight of the group-reward policy gradient; 0 (validated, see docs): off
     bool group_reward_on_probabilities = false;  ///< the paper's literal reading (zero-mean REINFORCE term)
     bool group_grad_to_representation = false;   ///< false: the policy gradient trains the agent only
-    std::string baseline = "batch_mean";   ///< none | batch_mean | greedy (see reward/triplet_reward.hpp)
+    std::string baseline = "batch_mean";  ///< none | batch_mean | greedy (see reward/triplet_reward.hpp)
     // Optimisation (section IV-B defaults)
-    std::string optimizer = "adam";        ///< adam | sgd
+    std::string optimizer = "adam";  ///< adam | sgd
     double learning_rate = 1e-3;
-    double lr_decay = 0.1;                 ///< x lr_decay every lr_decay_steps steps
+    double lr_decay = 0.1;  ///< x lr_decay every lr_decay_steps steps
     long long lr_decay_steps = 10000;
     double weight_decay = 5e-4;
-    double momentum = 0.9;                 ///< sgd only
-    int batch_size = 64;                   ///< paper: 16 (docs/methods/drlih.md: 64 validated better and faster)
+    double momentum = 0.9;  ///< sgd only
+    int batch_size = 64;    ///< paper: 16 (docs/methods/drlih.md: 64 validated better and faster)
     int epochs = 20;
-    int patience = 5;                      ///< epochs without validation improvement; 0: never stop early
-    double max_grad_norm = 1.0;            ///< global clipping (validated: the RNN trains better); 0: off
-    int encode_batch = 1024;               ///< items per forward pass when encoding
+    int patience = 5;            ///< epochs without validation improvement; 0: never stop early
+    double max_grad_norm = 1.0;  ///< global clipping (validated: the RNN trains better); 0: off
+    int encode_batch = 1024;     ///< items per forward pass when encoding
 
     template <class V>
     void visit(V&& field) {
@@ -528,7 +535,8 @@ class DrlihHasher {
                                                  std::to_string(config_.group_size));
     detail::require(config_.rnn_hidden >= 1, std::string(method_name) + ": rnn_hidden must be >= 1, got " +
                                                  std::to_string(config_.rnn_hidden));
-    detail::require(config_.group_weight >= 0, std::string(method_name) + ": group_weight must be >= 0, got " +
+    detail::require(config_.group_weight >= 0, std::string(method_name) +
+                                                   ": group_weight must be >= 0, got " +
                                                    std::to_string(config_.group_weight));
     parse_reward_baseline(config_.baseline);  // rejects unknown names now, not in fit
   }
@@ -549,7 +557,8 @@ class DrlihHasher {
       return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
                            config_.group_grad_to_representation);
     };
-    nn::TrainResult result = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
+    nn::TrainResult result =
+        detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
     trained_.assign(std::move(net), std::move(result));
   }
 
@@ -565,7 +574,8 @@ class DrlihHasher {
 
   void save(ByteWriter& out) const { trained_.save(out, method_name); }
   void load(ByteReader& in) {
-    trained_.load(in, [&](Index inputs) { return make_network(inputs); }, method_name);
+    trained_.load(
+        in, [&](Index inputs) { return make_network(inputs); }, method_name);
   }
 
   /// What the last fit's trainer reported (epochs, steps, best validation mAP, ...).
@@ -586,9 +596,9 @@ class DrlihHasher {
   /// `group_to_representation`, the policy-gradient term stops at the feature: it trains the
   /// agent (RNN + policy layer) only, while the global term trains the whole network.
   static double training_step(Network& net, const Eigen::Ref<const Matrix<S>>& x,
-                              const std::vector<nn::Triplet>& triplets, const std::vector<ActionGroup>& groups,
-                              const GroupRewardOptions& reward, double group_weight, Rng& rng,
-                              bool group_to_representation = false) {
+                              const std::vector<nn::Triplet>& triplets,
+                              const std::vector<ActionGroup>& groups, const GroupRewardOptions& reward,
+                              double group_weight, Rng& rng, bool group_to_representation = false) {
     const Matrix<S>& p = net.forward(x);
     if (triplets.empty()) return 0.0;
     Matrix<S> d_p;

@@ -21,7 +21,9 @@ class FcTripletNetwork {
   using S = Scalar;
 
   FcTripletNetwork(Index inputs, const typename Repr::Config& repr, Index bits, Rng& rng)
-      : inputs_(inputs), repr_(Repr::make(inputs, repr, rng)), layer_(Repr::outputs(inputs, repr), bits, rng) {}
+      : inputs_(inputs),
+        repr_(Repr::make(inputs, repr, rng)),
+        layer_(Repr::outputs(inputs, repr), bits, rng) {}
 
   Index inputs() const { return inputs_; }
   Index bits() const { return layer_.outputs(); }
@@ -31,7 +33,9 @@ class FcTripletNetwork {
     probabilities_ = (S(1) / (S(1) + (-z.array()).exp())).matrix();
     return probabilities_;
   }
-  void backward_logits(const Eigen::Ref<const Matrix<S>>& d_logits) { repr_.backward(layer_.backward(d_logits)); }
+  void backward_logits(const Eigen::Ref<const Matrix<S>>& d_logits) {
+    repr_.backward(layer_.backward(d_logits));
+  }
   Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const {
     const Matrix<S> z = layer_.infer(repr_.infer(x));
     return (S(1) / (S(1) + (-z.array()).exp())).matrix();
@@ -124,7 +128,8 @@ class FcTripletHasher {
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return global_triplet_objective(net, x, triplets, config_.margin);
     };
-    nn::TrainResult result = detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
+    nn::TrainResult result =
+        detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
     trained_.assign(std::move(net), std::move(result));
   }
 
@@ -137,7 +142,8 @@ class FcTripletHasher {
 
   void save(ByteWriter& out) const { trained_.save(out, method_name); }
   void load(ByteReader& in) {
-    trained_.load(in, [&](Index inputs) { return make_network(inputs); }, method_name);
+    trained_.load(
+        in, [&](Index inputs) { return make_network(inputs); }, method_name);
   }
 
   const nn::TrainResult& last_result() const { return trained_.result(); }

@@ -22,13 +22,13 @@
 namespace rlhash {
 
 struct FitOptions {
-  ProgressCallback progress;               ///< reports epochs/steps; return false to stop early
+  ProgressCallback progress;                     ///< reports epochs/steps; return false to stop early
   const MatrixF* validation_features = nullptr;  ///< for early stopping and model selection
   const Labels* validation_labels = nullptr;
-  std::string checkpoint_path;             ///< empty: no checkpoints
-  int checkpoint_every = 0;                ///< epochs between checkpoints (0: none)
-  bool resume = false;                     ///< continue from checkpoint_path when it exists
-  int threads = 0;                         ///< 0: all cores
+  std::string checkpoint_path;  ///< empty: no checkpoints
+  int checkpoint_every = 0;     ///< epochs between checkpoints (0: none)
+  bool resume = false;          ///< continue from checkpoint_path when it exists
+  int threads = 0;              ///< 0: all cores
 };
 
 namespace detail {

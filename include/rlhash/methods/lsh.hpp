@@ -30,13 +30,15 @@ class Lsh {
   explicit Lsh(Config config) : config_(config) { detail::require_bits(config.bits, method_name); }
   const Config& config() const { return config_; }
 
-  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {}, const FitOptions& /*options*/ = {}) {
+  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {},
+           const FitOptions& /*options*/ = {}) {
     if (features.cols() == 0) throw InvalidArgument("lsh: cannot fit on an empty training set");
     encoder_.mean = features.rowwise().mean();
     Rng rng(config_.seed);
     MatrixF& projection = encoder_.projection;
     projection.resize(config_.bits, features.rows());
-    for (Index i = 0; i < projection.size(); ++i) projection.data()[i] = static_cast<float>(standard_normal(rng));
+    for (Index i = 0; i < projection.size(); ++i)
+      projection.data()[i] = static_cast<float>(standard_normal(rng));
   }
 
   BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const {
@@ -44,9 +46,7 @@ class Lsh {
   }
 
   void save(ByteWriter& out) const { encoder_.save(out); }
-  void load(ByteReader& in) {
-    encoder_.load(in, config_.bits, method_name);
-  }
+  void load(ByteReader& in) { encoder_.load(in, config_.bits, method_name); }
 
  private:
   Config config_;

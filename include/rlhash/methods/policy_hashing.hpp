@@ -87,7 +87,8 @@ struct MlpPolicyNetwork {
   };
   static Net make(Index inputs, Index bits, const Config& c, Rng& rng) {
     detail::require(c.hidden1 > 0 && c.hidden2 > 0, "dph: hidden1 and hidden2 must be > 0, got " +
-                                                        std::to_string(c.hidden1) + " and " + std::to_string(c.hidden2));
+                                                        std::to_string(c.hidden1) + " and " +
+                                                        std::to_string(c.hidden2));
     nn::Dense<S> first(inputs, c.hidden1, rng, nn::Init::he_uniform);
     nn::Dense<S> second(c.hidden1, c.hidden2, rng, nn::Init::he_uniform);
     nn::Dense<S> out(c.hidden2, bits, rng, nn::Init::xavier_uniform);
@@ -107,10 +108,11 @@ template <class S>
 Vector<S> rloo_logit_gradient(const Eigen::Ref<const Vector<S>>& probabilities,
                               const Eigen::Ref<const Matrix<S>>& actions, const double* rewards) {
   const Index samples = actions.cols();
-  detail::require(samples >= 2, "rloo_logit_gradient: needs at least 2 samples, got " + std::to_string(samples));
+  detail::require(samples >= 2,
+                  "rloo_logit_gradient: needs at least 2 samples, got " + std::to_string(samples));
   detail::require(actions.rows() == probabilities.size(),
-                  "rloo_logit_gradient: actions have " + std::to_string(actions.rows()) + " bits, probabilities " +
-                      std::to_string(probabilities.size()));
+                  "rloo_logit_gradient: actions have " + std::to_string(actions.rows()) +
+                      " bits, probabilities " + std::to_string(probabilities.size()));
   double sum = 0.0;
   for (Index s = 0; s < samples; ++s) sum += rewards[s];
   Vector<S> grad = Vector<S>::Zero(probabilities.size());
@@ -125,10 +127,10 @@ Vector<S> rloo_logit_gradient(const Eigen::Ref<const Vector<S>>& probabilities,
 /// What one batch's listwise policy gradient produced.
 template <class S>
 struct ListwiseGradient {
-  Matrix<S> logit_grad;     ///< dLoss/dlogits (bits x B), loss = -mean over the batch of E[R]
-  Matrix<S> actions;        ///< the sampled codes, bits x (B S): sample s of query q in column q S + s
-  Matrix<double> rewards;   ///< S x B
-  double mean_reward = 0;   ///< over all samples of the batch
+  Matrix<S> logit_grad;    ///< dLoss/dlogits (bits x B), loss = -mean over the batch of E[R]
+  Matrix<S> actions;       ///< the sampled codes, bits x (B S): sample s of query q in column q S + s
+  Matrix<double> rewards;  ///< S x B
+  double mean_reward = 0;  ///< over all samples of the batch
 };
 
 /// The relevance flags of database item j (j < database_labels.size()) for query item `query`
@@ -149,18 +151,19 @@ inline void relevance_flags(const Labels& query_labels, Index query, const Label
 
 /// The listwise policy gradient of a batch (step 2 of the method). Query q of the batch has
 /// logits `logits.col(q)` and is database item `query_items[q]` (left out of its own ranking);
-/// relevance comes from `labels` (the database's labels, which are also the queries'). `samples` codes per query are drawn from `rng` in a fixed order
-/// (query by query, bit by bit), then the rewards are computed on `threads` threads (0: all
-/// cores) — the result does not depend on the thread count.
+/// relevance comes from `labels` (the database's labels, which are also the queries'). `samples` codes per
+/// query are drawn from `rng` in a fixed order (query by query, bit by bit), then the rewards are computed on
+/// `threads` threads (0: all cores) — the result does not depend on the thread count.
 template <class S, class Reward>
 ListwiseGradient<S> listwise_policy_gradient(const Eigen::Ref<const Matrix<S>>& logits,
-                                             const std::vector<Index>& query_items, const BinaryCodes& database,
-                                             const Labels& labels, int samples, const Reward& reward, Rng& rng,
-                                             int threads = 1) {
+                                             const std::vector<Index>& query_items,
+                                             const BinaryCodes& database, const Labels& labels, int samples,
+                                             const Reward& reward, Rng& rng, int threads = 1) {
   const Index batch = logits.cols();
   const Index bits = logits.rows();
   const Index n = database.size();
-  detail::require(samples >= 2, "listwise policy gradient: samples = " + std::to_string(samples) + ", expected >= 2");
+  detail::require(samples >= 2,
+                  "listwise policy gradient: samples = " + std::to_string(samples) + ", expected >= 2");
   detail::require(static_cast<Index>(query_items.size()) == batch,
                   "listwise policy gradient: " + std::to_string(query_items.size()) + " query items for " +
                       std::to_string(batch) + " logit columns");
@@ -188,12 +191,14 @@ ListwiseGradient<S> listwise_policy_gradient(const Eigen::Ref<const Matrix<S>>& 
       std::vector<std::int32_t> distances(static_cast<std::size_t>(n));
       std::vector<std::uint8_t> relevant;
       ListwiseRewardWorkspace workspace;
-      for (Index q = detail::share_begin(batch, workers, t); q < detail::share_begin(batch, workers, t + 1); ++q) {
+      for (Index q = detail::share_begin(batch, workers, t); q < detail::share_begin(batch, workers, t + 1);
+           ++q) {
         const Index item = query_items[static_cast<std::size_t>(q)];
         relevance_flags(labels, item, labels, relevant);
         for (Index s = 0; s < samples; ++s) {
           hamming_distances(sampled.row(q * samples + s), database, distances.data());
-          out.rewards(s, q) = reward(distances.data(), relevant.data(), n, static_cast<int>(bits), item, workspace);
+          out.rewards(s, q) =
+              reward(distances.data(), relevant.data(), n, static_cast<int>(bits), item, workspace);
         }
         out.logit_grad.col(q) = rloo_logit_gradient<S>(p.col(q), out.actions.middleCols(q * samples, samples),
                                                        out.rewards.col(q).data());
@@ -217,11 +222,13 @@ ListwiseGradient<S> listwise_policy_gradient(const Eigen::Ref<const Matrix<S>>& 
 /// network, flips the whole database at every update). ADDS dL/dlogits (bits x B) to
 /// `logit_grad`; returns L.
 template <class S>
-double asymmetric_pairwise_term(const Eigen::Ref<const Matrix<S>>& logits, const std::vector<Index>& query_items,
-                                const Matrix<S>& database_signs, const Labels& labels, Matrix<S>& logit_grad) {
+double asymmetric_pairwise_term(const Eigen::Ref<const Matrix<S>>& logits,
+                                const std::vector<Index>& query_items, const Matrix<S>& database_signs,
+                                const Labels& labels, Matrix<S>& logit_grad) {
   const Index batch = logits.cols(), bits = logits.rows(), n = database_signs.cols();
-  detail::require(database_signs.rows() == bits && labels.size() == n && static_cast<Index>(query_items.size()) == batch &&
-                      logit_grad.rows() == bits && logit_grad.cols() == batch,
+  detail::require(database_signs.rows() == bits && labels.size() == n &&
+                      static_cast<Index>(query_items.size()) == batch && logit_grad.rows() == bits &&
+                      logit_grad.cols() == batch,
                   "asymmetric pairwise term: inconsistent shapes");
   if (batch == 0 || n < 2) return 0.0;
   const Matrix<S> p = (S(1) / (S(1) + (-logits.array()).exp())).matrix();
@@ -270,12 +277,12 @@ double asymmetric_pairwise_term(const Eigen::Ref<const Matrix<S>>& logits, const
 /// applies them): for monitoring, and for tests of the database schedule.
 template <class Net>
 struct PolicyHashingStep {
-  long long step = 0;               ///< global step (optimizer updates before this one)
+  long long step = 0;  ///< global step (optimizer updates before this one)
   int epoch = 0;
-  double mean_reward = 0;           ///< mean listwise reward of the step's samples (0 when pg_weight = 0)
-  double aux_loss = 0;              ///< auxiliary term (0 when inactive)
-  bool database_updated = false;    ///< the database network was updated at the start of this step
-  long long database_updates = 0;   ///< updates so far in this fit (the initial copy not counted)
+  double mean_reward = 0;          ///< mean listwise reward of the step's samples (0 when pg_weight = 0)
+  double aux_loss = 0;             ///< auxiliary term (0 when inactive)
+  bool database_updated = false;   ///< the database network was updated at the start of this step
+  long long database_updates = 0;  ///< updates so far in this fit (the initial copy not counted)
   const Net* query_network = nullptr;
   const Net* database_network = nullptr;
   const BinaryCodes* database_codes = nullptr;
@@ -294,26 +301,26 @@ class PolicyHashingHasher {
     std::uint64_t seed = 0;
     typename Network::Config network;
     // The listwise policy
-    std::string reward = "tie_ap";         ///< tie_ap | ap | ap@K | ndcg@K | precision@K (MetricReward)
-    int samples = 8;                       ///< S codes sampled per query (>= 2: the baseline needs others)
-    double pg_weight = 1.0;                ///< weight of the listwise policy gradient (0: ablation only)
+    std::string reward = "tie_ap";  ///< tie_ap | ap | ap@K | ndcg@K | precision@K (MetricReward)
+    int samples = 8;                ///< S codes sampled per query (>= 2: the baseline needs others)
+    double pg_weight = 1.0;         ///< weight of the listwise policy gradient (0: ablation only)
     // The database network
     std::string database_update = "copy";  ///< copy | polyak
     int database_update_every = 70;        ///< steps between database-network updates (E)
     double polyak_tau = 0.5;               ///< polyak: phi <- tau theta + (1 - tau) phi
     // Auxiliary asymmetric pairwise term
-    double aux_weight = 0.0;               ///< 0: pure listwise policy gradient
-    int aux_epochs = 0;                    ///< epochs with the auxiliary term; 0: all (a warm start when > 0)
+    double aux_weight = 0.0;  ///< 0: pure listwise policy gradient
+    int aux_epochs = 0;       ///< epochs with the auxiliary term; 0: all (a warm start when > 0)
     // Optimisation
-    double learning_rate = 3e-4;           ///< Adam (chosen on validation mAP: docs/methods/policy-hashing.md)
-    double lr_decay = 0.1;                 ///< x lr_decay every lr_decay_steps steps
+    double learning_rate = 3e-4;  ///< Adam (chosen on validation mAP: docs/methods/policy-hashing.md)
+    double lr_decay = 0.1;        ///< x lr_decay every lr_decay_steps steps
     long long lr_decay_steps = 1000000;
     double weight_decay = 0.0;
     int batch_size = 64;
     int epochs = 60;
-    int patience = 15;                     ///< epochs without validation improvement; 0: never stop early
-    double max_grad_norm = 0.0;            ///< 0: no clipping
-    int encode_batch = 1024;               ///< items per forward pass when encoding
+    int patience = 15;           ///< epochs without validation improvement; 0: never stop early
+    double max_grad_norm = 0.0;  ///< 0: no clipping
+    int encode_batch = 1024;     ///< items per forward pass when encoding
 
     template <class V>
     void visit(V&& field) {
@@ -351,8 +358,8 @@ class PolicyHashingHasher {
     detail::require(c.samples >= 2, m + ": samples must be >= 2 (the leave-one-out baseline), got " +
                                         std::to_string(c.samples));
     detail::require(c.pg_weight >= 0 && c.aux_weight >= 0 && (c.pg_weight > 0 || c.aux_weight > 0),
-                    m + ": pg_weight and aux_weight must be >= 0 and not both 0, got " + std::to_string(c.pg_weight) +
-                        " and " + std::to_string(c.aux_weight));
+                    m + ": pg_weight and aux_weight must be >= 0 and not both 0, got " +
+                        std::to_string(c.pg_weight) + " and " + std::to_string(c.aux_weight));
     detail::require(c.aux_epochs >= 0, m + ": aux_epochs must be >= 0, got " + std::to_string(c.aux_epochs));
     detail::require(c.database_update == "copy" || c.database_update == "polyak",
                     m + ": database_update must be 'copy' or 'polyak', got '" + c.database_update + "'");
@@ -365,7 +372,8 @@ class PolicyHashingHasher {
     detail::require(c.batch_size >= 1, m + ": batch_size must be >= 1, got " + std::to_string(c.batch_size));
     detail::require(c.epochs >= 0 && c.patience >= 0 && c.max_grad_norm >= 0,
                     m + ": epochs, patience and max_grad_norm must be >= 0");
-    detail::require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
+    detail::require(c.encode_batch > 0,
+                    m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
   }
   const Config& config() const { return config_; }
 
@@ -374,18 +382,21 @@ class PolicyHashingHasher {
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     const std::string m = method_name;
     detail::require(features.cols() >= 2 && features.rows() > 0,
-                    m + ": needs at least 2 training items with > 0 dimensions, got " + std::to_string(features.cols()) +
-                        " items of " + std::to_string(features.rows()) + " dimensions");
-    detail::require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) + " labels for " +
-                                                          std::to_string(features.cols()) + " training items");
+                    m + ": needs at least 2 training items with > 0 dimensions, got " +
+                        std::to_string(features.cols()) + " items of " + std::to_string(features.rows()) +
+                        " dimensions");
+    detail::require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) +
+                                                          " labels for " + std::to_string(features.cols()) +
+                                                          " training items");
     detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
     const bool validate = options.validation_features != nullptr && options.validation_labels != nullptr &&
                           options.validation_features->cols() > 1;
     if (validate) {
       detail::require_dims(options.validation_features->rows(), features.rows(), method_name);
       detail::require(options.validation_labels->size() == options.validation_features->cols(),
-                      m + ": " + std::to_string(options.validation_labels->size()) + " validation labels for " +
-                          std::to_string(options.validation_features->cols()) + " validation items");
+                      m + ": " + std::to_string(options.validation_labels->size()) +
+                          " validation labels for " + std::to_string(options.validation_features->cols()) +
+                          " validation items");
     }
     const int threads = detail::resolve_threads(options.threads);
 
@@ -412,7 +423,8 @@ class PolicyHashingHasher {
     tc.checkpoint_every = options.checkpoint_path.empty() ? 0 : options.checkpoint_every;
     tc.resume = options.resume;
     const nn::StepDecaySchedule schedule{config_.learning_rate, config_.lr_decay, config_.lr_decay_steps};
-    nn::Adam<S> optimizer(nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
+    nn::Adam<S> optimizer(
+        nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
     nn::Trainer<Net, nn::Adam<S>, nn::StepDecaySchedule> trainer(net, optimizer, schedule, tc);
 
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
@@ -426,13 +438,14 @@ class PolicyHashingHasher {
         info.database_updated = true;
       }
       Matrix<S> x(features.rows(), static_cast<Index>(batch.size()));
-      for (std::size_t j = 0; j < batch.size(); ++j) x.col(static_cast<Index>(j)) = features.col(batch[j]).template cast<S>();
+      for (std::size_t j = 0; j < batch.size(); ++j)
+        x.col(static_cast<Index>(j)) = features.col(batch[j]).template cast<S>();
       const Matrix<S> logits = net.forward(x);
       Matrix<S> d_logits = Matrix<S>::Zero(logits.rows(), logits.cols());
       double loss = 0.0;
       if (config_.pg_weight > 0) {
-        const auto pg = listwise_policy_gradient<S>(logits, batch, database_codes, labels, config_.samples, reward_,
-                                                    *context.rng, threads);
+        const auto pg = listwise_policy_gradient<S>(logits, batch, database_codes, labels, config_.samples,
+                                                    reward_, *context.rng, threads);
         d_logits += static_cast<S>(config_.pg_weight) * pg.logit_grad;
         loss -= config_.pg_weight * pg.mean_reward;
         info.mean_reward = pg.mean_reward;
@@ -454,7 +467,8 @@ class PolicyHashingHasher {
 
     if (validate)
       trainer.hooks.validate = [&](int) {
-        return validation_map(net, *options.validation_features, *options.validation_labels, config_.encode_batch);
+        return validation_map(net, *options.validation_features, *options.validation_labels,
+                              config_.encode_batch);
       };
     trainer.hooks.progress = options.progress;
     // The method section: method, code length, database network and update count, so a resume
@@ -508,7 +522,8 @@ class PolicyHashingHasher {
   void load(ByteReader& in) {
     const auto inputs = in.get<std::int64_t>();
     if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
-      in.fail(std::string("the input dimension of a ") + method_name + " model, found " + std::to_string(inputs));
+      in.fail(std::string("the input dimension of a ") + method_name + " model, found " +
+              std::to_string(inputs));
     Net net = make_network(static_cast<Index>(inputs));
     nn::read_parameters(in, net.parameters());
     net_.emplace(std::move(net));

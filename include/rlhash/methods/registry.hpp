@@ -60,7 +60,8 @@ inline const std::vector<MethodEntry>& method_table() {
       {"ksh", "kernel-based supervised hashing", &make_default<Ksh>},
       {"drlih", "DRLIH: RNN policy agent emitting bits in action groups", &make_default<Drlih>},
       {"drlih-ng", "DRLIH ablation Baseline_ng: action groups of one bit", &make_default<DrlihNg>},
-      {"fc-triplet", "DRLIH ablation Baseline_noseq: one FC hashing layer, triplet loss", &make_default<FcTriplet>},
+      {"fc-triplet", "DRLIH ablation Baseline_noseq: one FC hashing layer, triplet loss",
+       &make_default<FcTriplet>},
       {"drlh", "DRLH: deep Q-network walking codes to BCH class targets", &make_default<Drlh>},
       {"dph", "listwise deep policy hashing (policy gradient on AP)", &make_default<PolicyHashing>},
   };

@@ -67,8 +67,8 @@ class Activation {
   }
   const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& dy) {
     rlhash::detail::require(dy.rows() == output_.rows() && dy.cols() == output_.cols(),
-                            std::string(Function::name) + " backward: dY is " + std::to_string(dy.rows()) + " x " +
-                                std::to_string(dy.cols()) + ", the last forward gave " +
+                            std::string(Function::name) + " backward: dY is " + std::to_string(dy.rows()) +
+                                " x " + std::to_string(dy.cols()) + ", the last forward gave " +
                                 std::to_string(output_.rows()) + " x " + std::to_string(output_.cols()));
     Function::template backward<S>(output_, dy, input_grad_);
     return input_grad_;

@@ -37,7 +37,8 @@ Matrix<typename D::Scalar> sample_bernoulli(const Eigen::MatrixBase<D>& probabil
 
 /// log P(a | z) element-wise, from logits z.
 template <class Dz, class Da>
-Matrix<typename Dz::Scalar> bernoulli_log_prob(const Eigen::MatrixBase<Dz>& logits, const Eigen::MatrixBase<Da>& actions) {
+Matrix<typename Dz::Scalar> bernoulli_log_prob(const Eigen::MatrixBase<Dz>& logits,
+                                               const Eigen::MatrixBase<Da>& actions) {
   using S = typename Dz::Scalar;
   detail::require_same_shape(logits, actions, "bernoulli_log_prob");
   const auto z = logits.array();
@@ -80,8 +81,8 @@ Matrix<typename Dp::Scalar> bernoulli_log_prob_grad_probabilities(const Eigen::M
 template <class D>
 Matrix<typename D::Scalar> group_log_prob(const Eigen::MatrixBase<D>& log_prob, Index group) {
   rlhash::detail::require(group > 0 && log_prob.rows() % group == 0,
-                          "group_log_prob: " + std::to_string(log_prob.rows()) + " steps cannot be split into groups of " +
-                              std::to_string(group));
+                          "group_log_prob: " + std::to_string(log_prob.rows()) +
+                              " steps cannot be split into groups of " + std::to_string(group));
   const Index groups = log_prob.rows() / group;
   Matrix<typename D::Scalar> out(groups, log_prob.cols());
   for (Index g = 0; g < groups; ++g) out.row(g) = log_prob.middleRows(g * group, group).colwise().sum();
@@ -92,7 +93,8 @@ Matrix<typename D::Scalar> group_log_prob(const Eigen::MatrixBase<D>& log_prob, 
 /// i.e. -(a - sigmoid(z)) * R element-wise; `returns` has the logits' shape (broadcast a
 /// group's or a sample's reward over its bits before calling).
 template <class Dz, class Da, class Dr>
-Matrix<typename Dz::Scalar> reinforce_logit_grad(const Eigen::MatrixBase<Dz>& logits, const Eigen::MatrixBase<Da>& actions,
+Matrix<typename Dz::Scalar> reinforce_logit_grad(const Eigen::MatrixBase<Dz>& logits,
+                                                 const Eigen::MatrixBase<Da>& actions,
                                                  const Eigen::MatrixBase<Dr>& returns) {
   detail::require_same_shape(logits, returns, "reinforce_logit_grad");
   return (-bernoulli_log_prob_grad_logits(logits, actions).array() * returns.array()).matrix();

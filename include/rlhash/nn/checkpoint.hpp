@@ -55,9 +55,12 @@ class CheckpointReader {
  public:
   /// Reads `path`; IoError when it cannot be read, FormatError when it is not an intact
   /// checkpoint of a supported version.
-  static CheckpointReader open(const std::string& path) { return CheckpointReader(read_file_bytes(path), path); }
+  static CheckpointReader open(const std::string& path) {
+    return CheckpointReader(read_file_bytes(path), path);
+  }
 
-  CheckpointReader(std::vector<char> bytes, std::string source) : bytes_(std::move(bytes)), source_(std::move(source)) {
+  CheckpointReader(std::vector<char> bytes, std::string source)
+      : bytes_(std::move(bytes)), source_(std::move(source)) {
     const auto view = open_envelope(bytes_, source_, checkpoint_magic, checkpoint_version);
     ByteReader in(bytes_.data() + view.payload_offset, view.payload_size, source_);
     const auto count = in.get<std::uint64_t>();
@@ -79,7 +82,8 @@ class CheckpointReader {
   /// when the file has no such section.
   ByteReader section(const std::string& name) const {
     const Section* s = find(name);
-    if (!s) throw FormatError("'" + source_ + "': expected a '" + name + "' section, the checkpoint has none");
+    if (!s)
+      throw FormatError("'" + source_ + "': expected a '" + name + "' section, the checkpoint has none");
     return ByteReader(bytes_.data() + s->offset, s->size, source_ + " [" + name + "]");
   }
 

@@ -21,7 +21,8 @@ class Dense {
   /// biases zero.
   Dense(Index inputs, Index outputs, Rng& rng, Init init = Init::xavier_uniform, double range = 0.05) {
     rlhash::detail::require(inputs > 0 && outputs > 0, "Dense: inputs and outputs must be > 0, got " +
-                                                           std::to_string(inputs) + " and " + std::to_string(outputs));
+                                                           std::to_string(inputs) + " and " +
+                                                           std::to_string(outputs));
     weight_.resize(outputs, inputs);
     initialize(weight_, init, rng, range);
     bias_ = Vector<S>::Zero(outputs);
@@ -53,8 +54,8 @@ class Dense {
     rlhash::detail::require<StateError>(has_input_, "Dense::backward called before forward");
     rlhash::detail::require(dy.rows() == outputs() && dy.cols() == input_.cols(),
                             "Dense::backward: dY is " + std::to_string(dy.rows()) + " x " +
-                                std::to_string(dy.cols()) + ", expected " + std::to_string(outputs()) + " x " +
-                                std::to_string(input_.cols()));
+                                std::to_string(dy.cols()) + ", expected " + std::to_string(outputs()) +
+                                " x " + std::to_string(input_.cols()));
     weight_grad_.noalias() += dy * input_.transpose();
     bias_grad_ += dy.rowwise().sum();
     input_grad_.noalias() = weight_.transpose() * dy;
@@ -80,7 +81,8 @@ class Dense {
  private:
   void check_input(Index rows) const {
     rlhash::detail::require(rows == inputs(), "Dense: input has " + std::to_string(rows) +
-                                                  " rows (features), the layer expects " + std::to_string(inputs()));
+                                                  " rows (features), the layer expects " +
+                                                  std::to_string(inputs()));
   }
 
   Matrix<S> weight_, weight_grad_;

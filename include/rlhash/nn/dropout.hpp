@@ -22,7 +22,8 @@ class Dropout {
 
   /// `rate` in [0, 1): the probability of dropping an element.
   Dropout(double rate, std::uint64_t seed) : rate_(rate), rng_(seed) {
-    rlhash::detail::require(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got " + std::to_string(rate));
+    rlhash::detail::require(rate >= 0 && rate < 1,
+                            "Dropout: rate must be in [0, 1), got " + std::to_string(rate));
   }
 
   double rate() const { return rate_; }

@@ -28,7 +28,8 @@ class ElmanRnn {
 
   ElmanRnn(Index inputs, Index hidden, Rng& rng, Init init = Init::xavier_uniform, double range = 0.05) {
     rlhash::detail::require(inputs > 0 && hidden > 0, "ElmanRnn: inputs and hidden must be > 0, got " +
-                                                          std::to_string(inputs) + " and " + std::to_string(hidden));
+                                                          std::to_string(inputs) + " and " +
+                                                          std::to_string(hidden));
     input_weight_.resize(hidden, inputs);
     hidden_weight_.resize(hidden, hidden);
     initialize(input_weight_, init, rng, range);
@@ -48,13 +49,14 @@ class ElmanRnn {
   /// states c_1..c_T as hidden x (T N), step-major.
   const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x, const Eigen::Ref<const Matrix<S>>& c0) {
     const Index n = c0.cols();
-    rlhash::detail::require(c0.rows() == hidden() && n > 0,
-                            "ElmanRnn: initial state is " + std::to_string(c0.rows()) + " x " + std::to_string(n) +
-                                ", expected " + std::to_string(hidden()) + " x N with N > 0");
+    rlhash::detail::require(c0.rows() == hidden() && n > 0, "ElmanRnn: initial state is " +
+                                                                std::to_string(c0.rows()) + " x " +
+                                                                std::to_string(n) + ", expected " +
+                                                                std::to_string(hidden()) + " x N with N > 0");
     rlhash::detail::require(x.rows() == inputs() && x.cols() % n == 0 && x.cols() > 0,
-                            "ElmanRnn: inputs are " + std::to_string(x.rows()) + " x " + std::to_string(x.cols()) +
-                                ", expected " + std::to_string(inputs()) + " x (T * " + std::to_string(n) +
-                                ") with T >= 1");
+                            "ElmanRnn: inputs are " + std::to_string(x.rows()) + " x " +
+                                std::to_string(x.cols()) + ", expected " + std::to_string(inputs()) +
+                                " x (T * " + std::to_string(n) + ") with T >= 1");
     steps_ = x.cols() / n;
     batch_ = n;
     input_ = x;
@@ -77,17 +79,18 @@ class ElmanRnn {
   /// `d_final`: an extra gradient on c_T (e.g. from whatever consumes the final state).
   /// Returns dL/dx (inputs x (T N)); initial_state_grad() holds dL/dc0. Parameter gradients are
   /// added to the gradient buffers.
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states, const Eigen::Ref<const Matrix<S>>& d_final) {
+  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states,
+                            const Eigen::Ref<const Matrix<S>>& d_final) {
     rlhash::detail::require<StateError>(steps_ > 0, "ElmanRnn::backward called before forward");
     rlhash::detail::require(d_states.rows() == hidden() && d_states.cols() == states_.cols(),
-                            "ElmanRnn::backward: state gradients are " + std::to_string(d_states.rows()) + " x " +
-                                std::to_string(d_states.cols()) + ", expected " + std::to_string(hidden()) + " x " +
-                                std::to_string(states_.cols()));
+                            "ElmanRnn::backward: state gradients are " + std::to_string(d_states.rows()) +
+                                " x " + std::to_string(d_states.cols()) + ", expected " +
+                                std::to_string(hidden()) + " x " + std::to_string(states_.cols()));
     const bool has_final = d_final.size() > 0;
     rlhash::detail::require(!has_final || (d_final.rows() == hidden() && d_final.cols() == batch_),
-                            "ElmanRnn::backward: final-state gradient is " + std::to_string(d_final.rows()) + " x " +
-                                std::to_string(d_final.cols()) + ", expected " + std::to_string(hidden()) + " x " +
-                                std::to_string(batch_));
+                            "ElmanRnn::backward: final-state gradient is " + std::to_string(d_final.rows()) +
+                                " x " + std::to_string(d_final.cols()) + ", expected " +
+                                std::to_string(hidden()) + " x " + std::to_string(batch_));
     const Index n = batch_;
     d_pre_.resize(hidden(), states_.cols());
     Matrix<S> carry = d_states.rightCols(n);  // dL/dc_t, total
@@ -108,7 +111,9 @@ class ElmanRnn {
     return input_grad_;
   }
 
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states) { return backward(d_states, Matrix<S>()); }
+  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states) {
+    return backward(d_states, Matrix<S>());
+  }
 
   /// dL/dc0 from the last backward.
   const Matrix<S>& initial_state_grad() const { return initial_grad_; }

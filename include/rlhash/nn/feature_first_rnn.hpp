@@ -31,9 +31,11 @@ class FeatureFirstRnn {
  public:
   using Scalar = S;
 
-  FeatureFirstRnn(Index features, Index hidden, Rng& rng, Init init = Init::xavier_uniform, double range = 0.05) {
-    rlhash::detail::require(features > 0 && hidden > 0, "FeatureFirstRnn: features and hidden must be > 0, got " +
-                                                            std::to_string(features) + " and " + std::to_string(hidden));
+  FeatureFirstRnn(Index features, Index hidden, Rng& rng, Init init = Init::xavier_uniform,
+                  double range = 0.05) {
+    rlhash::detail::require(features > 0 && hidden > 0,
+                            "FeatureFirstRnn: features and hidden must be > 0, got " +
+                                std::to_string(features) + " and " + std::to_string(hidden));
     feature_weight_.resize(hidden, features);
     input_weight_.resize(hidden, hidden);
     hidden_weight_.resize(hidden, hidden);
@@ -60,14 +62,16 @@ class FeatureFirstRnn {
     const Index n = feature.cols();
     rlhash::detail::require(feature.rows() == features() && n > 0,
                             "FeatureFirstRnn: feature batch is " + std::to_string(feature.rows()) + " x " +
-                                std::to_string(n) + ", expected " + std::to_string(features()) + " x N with N > 0");
+                                std::to_string(n) + ", expected " + std::to_string(features()) +
+                                " x N with N > 0");
     rlhash::detail::require(h0.rows() == hidden() && h0.cols() == n,
                             "FeatureFirstRnn: history is " + std::to_string(h0.rows()) + " x " +
                                 std::to_string(h0.cols()) + ", expected " + std::to_string(hidden()) + " x " +
                                 std::to_string(n));
     rlhash::detail::require(steps > 0, "FeatureFirstRnn: steps must be > 0, got " + std::to_string(steps));
     if (group_size == 0) group_size = steps;
-    rlhash::detail::require(group_size > 0, "FeatureFirstRnn: group_size must be >= 0, got " + std::to_string(group_size));
+    rlhash::detail::require(group_size > 0,
+                            "FeatureFirstRnn: group_size must be >= 0, got " + std::to_string(group_size));
     steps_ = steps;
     group_ = group_size;
     batch_ = n;
@@ -97,17 +101,19 @@ class FeatureFirstRnn {
   /// Backpropagation through time over all groups. `d_states`: dL/dc_t for every step
   /// (hidden x (steps N)); `d_final`: an extra gradient on the last state (the history handed
   /// to a later unroll). Returns dL/dfeature (features x N); history_grad() holds dL/dh0.
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states, const Eigen::Ref<const Matrix<S>>& d_final) {
+  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states,
+                            const Eigen::Ref<const Matrix<S>>& d_final) {
     rlhash::detail::require<StateError>(steps_ > 0, "FeatureFirstRnn::backward called before forward");
     rlhash::detail::require(d_states.rows() == hidden() && d_states.cols() == states_.cols(),
-                            "FeatureFirstRnn::backward: state gradients are " + std::to_string(d_states.rows()) +
-                                " x " + std::to_string(d_states.cols()) + ", expected " + std::to_string(hidden()) +
-                                " x " + std::to_string(states_.cols()));
+                            "FeatureFirstRnn::backward: state gradients are " +
+                                std::to_string(d_states.rows()) + " x " + std::to_string(d_states.cols()) +
+                                ", expected " + std::to_string(hidden()) + " x " +
+                                std::to_string(states_.cols()));
     const bool has_final = d_final.size() > 0;
     rlhash::detail::require(!has_final || (d_final.rows() == hidden() && d_final.cols() == batch_),
-                            "FeatureFirstRnn::backward: final-state gradient is " + std::to_string(d_final.rows()) +
-                                " x " + std::to_string(d_final.cols()) + ", expected " + std::to_string(hidden()) +
-                                " x " + std::to_string(batch_));
+                            "FeatureFirstRnn::backward: final-state gradient is " +
+                                std::to_string(d_final.rows()) + " x " + std::to_string(d_final.cols()) +
+                                ", expected " + std::to_string(hidden()) + " x " + std::to_string(batch_));
     const Index n = batch_;
     d_pre_.resize(hidden(), states_.cols());
     Matrix<S> carry = d_states.rightCols(n);
@@ -128,7 +134,8 @@ class FeatureFirstRnn {
     Matrix<S> d_start = Matrix<S>::Zero(hidden(), n);
     for (Index s = 0; s < steps_; s += group_) {
       d_start += d_pre_.middleCols(s * n, n);
-      hidden_weight_grad_.noalias() += d_pre_.middleCols(s * n, n) * previous_.middleCols(s * n, n).transpose();
+      hidden_weight_grad_.noalias() +=
+          d_pre_.middleCols(s * n, n) * previous_.middleCols(s * n, n).transpose();
       d_inner.middleCols(s * n, n).setZero();
     }
     Matrix<S> inner_grad(hidden(), hidden());
@@ -141,7 +148,9 @@ class FeatureFirstRnn {
     return feature_grad_;
   }
 
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states) { return backward(d_states, Matrix<S>()); }
+  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states) {
+    return backward(d_states, Matrix<S>());
+  }
 
   /// dL/dh0 from the last backward.
   const Matrix<S>& history_grad() const { return history_grad_; }
@@ -172,7 +181,8 @@ class FeatureFirstRnn {
   Matrix<S> feature_weight_, input_weight_, hidden_weight_;
   Matrix<S> feature_weight_grad_, input_weight_grad_, hidden_weight_grad_;
   Vector<S> bias_, bias_grad_;
-  Matrix<S> feature_, recurrent_, feature_projection_, previous_, states_, d_pre_, feature_grad_, history_grad_;
+  Matrix<S> feature_, recurrent_, feature_projection_, previous_, states_, d_pre_, feature_grad_,
+      history_grad_;
   Index steps_ = 0, group_ = 0, batch_ = 0;
 };
 

@@ -39,19 +39,31 @@ void initialize(Matrix<S>& weight, Init init, Rng& rng, double range = 0.05) {
   const double fan_out = static_cast<double>(weight.rows());
   double bound = 0, stddev = 0;
   switch (init) {
-    case Init::xavier_uniform: bound = std::sqrt(6.0 / (fan_in + fan_out)); break;
-    case Init::xavier_normal: stddev = std::sqrt(2.0 / (fan_in + fan_out)); break;
-    case Init::he_uniform: bound = std::sqrt(6.0 / fan_in); break;
-    case Init::he_normal: stddev = std::sqrt(2.0 / fan_in); break;
+    case Init::xavier_uniform:
+      bound = std::sqrt(6.0 / (fan_in + fan_out));
+      break;
+    case Init::xavier_normal:
+      stddev = std::sqrt(2.0 / (fan_in + fan_out));
+      break;
+    case Init::he_uniform:
+      bound = std::sqrt(6.0 / fan_in);
+      break;
+    case Init::he_normal:
+      stddev = std::sqrt(2.0 / fan_in);
+      break;
     case Init::uniform:
-      rlhash::detail::require(range > 0, "initialize: uniform range must be > 0, got " + std::to_string(range));
+      rlhash::detail::require(range > 0,
+                              "initialize: uniform range must be > 0, got " + std::to_string(range));
       bound = range;
       break;
-    case Init::zeros: weight.setZero(); return;
+    case Init::zeros:
+      weight.setZero();
+      return;
   }
   S* data = weight.data();
   for (Index i = 0; i < weight.size(); ++i)
-    data[i] = static_cast<S>(stddev > 0 ? stddev * standard_normal(rng) : bound * (2.0 * uniform_unit(rng) - 1.0));
+    data[i] =
+        static_cast<S>(stddev > 0 ? stddev * standard_normal(rng) : bound * (2.0 * uniform_unit(rng) - 1.0));
 }
 
 }  // namespace rlhash::nn

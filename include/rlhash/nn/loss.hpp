@@ -23,8 +23,8 @@ void require_same_loss_shape(const Eigen::MatrixBase<A>& a, const Eigen::MatrixB
                              const char* what) {
   rlhash::detail::require(a.rows() == b.rows() && a.cols() == b.cols(),
                           std::string(loss) + ": " + what + " is " + std::to_string(b.rows()) + " x " +
-                              std::to_string(b.cols()) + ", the predictions are " + std::to_string(a.rows()) + " x " +
-                              std::to_string(a.cols()));
+                              std::to_string(b.cols()) + ", the predictions are " + std::to_string(a.rows()) +
+                              " x " + std::to_string(a.cols()));
 }
 inline void require_nonempty(Index size, const char* loss) {
   rlhash::detail::require(size > 0, std::string(loss) + ": empty batch");
@@ -50,19 +50,21 @@ struct Triplet {
 /// times the indicator that the hinge is active (the tests check them by finite differences).
 /// A column that appears in several triplets accumulates all its contributions.
 template <class D>
-typename D::Scalar triplet_margin_loss(const Eigen::MatrixBase<D>& codes, const std::vector<Triplet>& triplets,
-                                       double margin, Matrix<typename D::Scalar>* grad = nullptr,
+typename D::Scalar triplet_margin_loss(const Eigen::MatrixBase<D>& codes,
+                                       const std::vector<Triplet>& triplets, double margin,
+                                       Matrix<typename D::Scalar>* grad = nullptr,
                                        Vector<typename D::Scalar>* per_triplet = nullptr) {
   using S = typename D::Scalar;
   detail::require_nonempty(static_cast<Index>(triplets.size()), "triplet_margin_loss");
   const Index n = codes.cols();
   for (std::size_t i = 0; i < triplets.size(); ++i) {
     const auto& t = triplets[i];
-    rlhash::detail::require(t.anchor >= 0 && t.anchor < n && t.positive >= 0 && t.positive < n && t.negative >= 0 &&
-                                t.negative < n,
-                            "triplet_margin_loss: triplet " + std::to_string(i) + " (" + std::to_string(t.anchor) +
-                                ", " + std::to_string(t.positive) + ", " + std::to_string(t.negative) +
-                                ") indexes outside the " + std::to_string(n) + " codes");
+    rlhash::detail::require(t.anchor >= 0 && t.anchor < n && t.positive >= 0 && t.positive < n &&
+                                t.negative >= 0 && t.negative < n,
+                            "triplet_margin_loss: triplet " + std::to_string(i) + " (" +
+                                std::to_string(t.anchor) + ", " + std::to_string(t.positive) + ", " +
+                                std::to_string(t.negative) + ") indexes outside the " + std::to_string(n) +
+                                " codes");
   }
   if (grad) grad->setZero(codes.rows(), n);
   if (per_triplet) per_triplet->resize(static_cast<Index>(triplets.size()));
@@ -104,8 +106,8 @@ typename Dy::Scalar mse_loss(const Eigen::MatrixBase<Dy>& y, const Eigen::Matrix
 /// Huber (smooth L1) with threshold delta, mean over all elements:
 /// r^2 / 2 for |r| <= delta, delta (|r| - delta / 2) beyond.
 template <class Dy, class Dt>
-typename Dy::Scalar huber_loss(const Eigen::MatrixBase<Dy>& y, const Eigen::MatrixBase<Dt>& target, double delta = 1.0,
-                               Matrix<typename Dy::Scalar>* grad = nullptr) {
+typename Dy::Scalar huber_loss(const Eigen::MatrixBase<Dy>& y, const Eigen::MatrixBase<Dt>& target,
+                               double delta = 1.0, Matrix<typename Dy::Scalar>* grad = nullptr) {
   using S = typename Dy::Scalar;
   detail::require_same_loss_shape(y, target, "huber_loss", "the target");
   detail::require_nonempty(y.size(), "huber_loss");
@@ -122,7 +124,8 @@ typename Dy::Scalar huber_loss(const Eigen::MatrixBase<Dy>& y, const Eigen::Matr
 /// other elements get zero gradient.
 template <class Dy, class Dt, class Dm>
 typename Dy::Scalar masked_mse_loss(const Eigen::MatrixBase<Dy>& y, const Eigen::MatrixBase<Dt>& target,
-                                    const Eigen::MatrixBase<Dm>& mask, Matrix<typename Dy::Scalar>* grad = nullptr) {
+                                    const Eigen::MatrixBase<Dm>& mask,
+                                    Matrix<typename Dy::Scalar>* grad = nullptr) {
   using S = typename Dy::Scalar;
   detail::require_same_loss_shape(y, target, "masked_mse_loss", "the target");
   detail::require_same_loss_shape(y, mask, "masked_mse_loss", "the mask");
@@ -159,13 +162,14 @@ Matrix<S> selection_mask(const Eigen::MatrixBase<Dq>& q, const std::vector<Index
                          const char* loss) {
   rlhash::detail::require(static_cast<Index>(actions.size()) == q.cols() && targets == q.cols(),
                           std::string(loss) + ": " + std::to_string(actions.size()) + " actions and " +
-                              std::to_string(targets) + " targets for " + std::to_string(q.cols()) + " samples");
+                              std::to_string(targets) + " targets for " + std::to_string(q.cols()) +
+                              " samples");
   Matrix<S> mask = Matrix<S>::Zero(q.rows(), q.cols());
   for (Index j = 0; j < q.cols(); ++j) {
     const Index a = actions[static_cast<std::size_t>(j)];
-    rlhash::detail::require(a >= 0 && a < q.rows(), std::string(loss) + ": action " + std::to_string(a) + " of sample " +
-                                                        std::to_string(j) + " is outside 0.." +
-                                                        std::to_string(q.rows() - 1));
+    rlhash::detail::require(a >= 0 && a < q.rows(), std::string(loss) + ": action " + std::to_string(a) +
+                                                        " of sample " + std::to_string(j) +
+                                                        " is outside 0.." + std::to_string(q.rows() - 1));
     mask(a, j) = S(1);
   }
   return mask;
@@ -174,7 +178,8 @@ template <class S, class Dq, class Dt>
 Matrix<S> selection_target(const Eigen::MatrixBase<Dq>& q, const std::vector<Index>& actions,
                            const Eigen::MatrixBase<Dt>& targets) {
   Matrix<S> full = q;  // unselected entries: target = prediction (masked out anyway)
-  for (Index j = 0; j < q.cols(); ++j) full(actions[static_cast<std::size_t>(j)], j) = static_cast<S>(targets(j));
+  for (Index j = 0; j < q.cols(); ++j)
+    full(actions[static_cast<std::size_t>(j)], j) = static_cast<S>(targets(j));
   return full;
 }
 }  // namespace detail
@@ -183,7 +188,8 @@ Matrix<S> selection_target(const Eigen::MatrixBase<Dq>& q, const std::vector<Ind
 /// mean over the N samples of (Q(s_j, a_j) - target_j)^2. `q` is actions x N.
 template <class Dq, class Dt>
 typename Dq::Scalar selected_mse_loss(const Eigen::MatrixBase<Dq>& q, const std::vector<Index>& actions,
-                                      const Eigen::MatrixBase<Dt>& targets, Matrix<typename Dq::Scalar>* grad = nullptr) {
+                                      const Eigen::MatrixBase<Dt>& targets,
+                                      Matrix<typename Dq::Scalar>* grad = nullptr) {
   using S = typename Dq::Scalar;
   const Matrix<S> mask = detail::selection_mask<S>(q, actions, targets.size(), "selected_mse_loss");
   return masked_mse_loss(q, detail::selection_target<S>(q, actions, targets), mask, grad);
@@ -221,7 +227,8 @@ typename Dp::Scalar binary_cross_entropy(const Eigen::MatrixBase<Dp>& p, const E
 /// Binary cross-entropy from logits z (p = sigmoid(z)), stable for any z:
 /// max(z, 0) - z t + log1p(exp(-|z|)); gradient (sigmoid(z) - t) / count.
 template <class Dz, class Dt>
-typename Dz::Scalar binary_cross_entropy_with_logits(const Eigen::MatrixBase<Dz>& z, const Eigen::MatrixBase<Dt>& target,
+typename Dz::Scalar binary_cross_entropy_with_logits(const Eigen::MatrixBase<Dz>& z,
+                                                     const Eigen::MatrixBase<Dt>& target,
                                                      Matrix<typename Dz::Scalar>* grad = nullptr) {
   using S = typename Dz::Scalar;
   detail::require_same_loss_shape(z, target, "binary_cross_entropy_with_logits", "the target");
@@ -259,9 +266,9 @@ typename D::Scalar softmax_cross_entropy(const Eigen::MatrixBase<D>& logits, con
   double total = 0;
   for (Index j = 0; j < logits.cols(); ++j) {
     const Index c = labels[static_cast<std::size_t>(j)];
-    rlhash::detail::require(c >= 0 && c < logits.rows(), "softmax_cross_entropy: label " + std::to_string(c) +
-                                                             " of sample " + std::to_string(j) + " is outside 0.." +
-                                                             std::to_string(logits.rows() - 1));
+    rlhash::detail::require(c >= 0 && c < logits.rows(),
+                            "softmax_cross_entropy: label " + std::to_string(c) + " of sample " +
+                                std::to_string(j) + " is outside 0.." + std::to_string(logits.rows() - 1));
     total += static_cast<double>(log_sum(j) - shifted(c, j));
   }
   const S count = static_cast<S>(logits.cols());

@@ -91,7 +91,8 @@ class Modules {
 
   ParameterList<Scalar> parameters() {
     ParameterList<Scalar> list;
-    for_each([&](auto& m, std::size_t i) { append_parameters(list, m.parameters(), std::to_string(i) + "."); });
+    for_each(
+        [&](auto& m, std::size_t i) { append_parameters(list, m.parameters(), std::to_string(i) + "."); });
     return list;
   }
   void zero_grad() {

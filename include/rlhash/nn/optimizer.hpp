@@ -27,15 +27,17 @@ namespace rlhash::nn {
 namespace detail {
 /// Checks that per-parameter state matches the list (or creates it on the first step).
 template <class State, class S, class Make>
-void ensure_state(std::vector<State>& state, const ParameterList<S>& params, const char* optimizer, Make make) {
+void ensure_state(std::vector<State>& state, const ParameterList<S>& params, const char* optimizer,
+                  Make make) {
   if (state.empty()) {
     state.reserve(params.size());
     for (const auto& p : params) state.push_back(make(p));
     return;
   }
   rlhash::detail::require<StateError>(state.size() == params.size(),
-                                      std::string(optimizer) + ": state was built for " + std::to_string(state.size()) +
-                                          " parameters, step() got " + std::to_string(params.size()));
+                                      std::string(optimizer) + ": state was built for " +
+                                          std::to_string(state.size()) + " parameters, step() got " +
+                                          std::to_string(params.size()));
 }
 
 template <class S>
@@ -43,13 +45,14 @@ void require_state_shape(const Matrix<S>& m, const ParamView<S>& p, const char* 
   rlhash::detail::require<StateError>(m.rows() == p.rows && m.cols() == p.cols,
                                       std::string(optimizer) + ": state of parameter '" + p.name + "' is " +
                                           std::to_string(m.rows()) + " x " + std::to_string(m.cols()) +
-                                          ", the parameter is " + std::to_string(p.rows) + " x " + std::to_string(p.cols));
+                                          ", the parameter is " + std::to_string(p.rows) + " x " +
+                                          std::to_string(p.cols));
 }
 
 /// Reads `count` matrices (one per parameter, the parameter's shape) into temporaries.
 template <class S>
-std::vector<Matrix<S>> read_state_matrices(ByteReader& in, const ParameterList<S>& params, std::uint64_t count,
-                                           const char* optimizer) {
+std::vector<Matrix<S>> read_state_matrices(ByteReader& in, const ParameterList<S>& params,
+                                           std::uint64_t count, const char* optimizer) {
   if (count != 0 && count != params.size())
     in.fail(std::string(optimizer) + " state for " + std::to_string(params.size()) + " parameters, found " +
             std::to_string(count));
@@ -102,9 +105,9 @@ class Sgd {
   };
 
   explicit Sgd(Config config = {}) : config_(config), learning_rate_(config.learning_rate) {
-    rlhash::detail::require(config.learning_rate >= 0 && config.momentum >= 0 && config.momentum < 1 &&
-                                config.weight_decay >= 0,
-                            "Sgd: expected learning_rate >= 0, 0 <= momentum < 1, weight_decay >= 0");
+    rlhash::detail::require(
+        config.learning_rate >= 0 && config.momentum >= 0 && config.momentum < 1 && config.weight_decay >= 0,
+        "Sgd: expected learning_rate >= 0, 0 <= momentum < 1, weight_decay >= 0");
   }
 
   const Config& config() const { return config_; }
@@ -117,9 +120,8 @@ class Sgd {
     const S lr = static_cast<S>(learning_rate_), mu = static_cast<S>(config_.momentum),
             wd = static_cast<S>(config_.weight_decay);
     if (config_.momentum > 0)
-      detail::ensure_state(state_, params, name, [](const ParamView<S>& p) {
-        return ParamState{Matrix<S>::Zero(p.rows, p.cols)};
-      });
+      detail::ensure_state(state_, params, name,
+                           [](const ParamView<S>& p) { return ParamState{Matrix<S>::Zero(p.rows, p.cols)}; });
     for (std::size_t i = 0; i < params.size(); ++i) {
       const auto& p = params[i];
       auto w = p.value();
@@ -197,10 +199,10 @@ class Adam {
   };
 
   explicit Adam(Config config = {}) : config_(config), learning_rate_(config.learning_rate) {
-    rlhash::detail::require(config.learning_rate >= 0 && config.beta1 >= 0 && config.beta1 < 1 &&
-                                config.beta2 >= 0 && config.beta2 < 1 && config.epsilon > 0 &&
-                                config.weight_decay >= 0,
-                            "Adam: expected learning_rate >= 0, betas in [0, 1), epsilon > 0, weight_decay >= 0");
+    rlhash::detail::require(
+        config.learning_rate >= 0 && config.beta1 >= 0 && config.beta1 < 1 && config.beta2 >= 0 &&
+            config.beta2 < 1 && config.epsilon > 0 && config.weight_decay >= 0,
+        "Adam: expected learning_rate >= 0, betas in [0, 1), epsilon > 0, weight_decay >= 0");
   }
 
   const Config& config() const { return config_; }
@@ -257,13 +259,15 @@ class Adam {
     if (steps < 0) in.fail("a non-negative Adam step count, found " + std::to_string(steps));
     const auto count = in.get<std::uint64_t>();
     if (count != 0 && count != params.size())
-      in.fail("adam state for " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
+      in.fail("adam state for " + std::to_string(params.size()) + " parameters, found " +
+              std::to_string(count));
     std::vector<ParamState> state;
     for (std::uint64_t i = 0; i < count; ++i) {
       ParamState s{in.template get_matrix<S>(), in.template get_matrix<S>()};
       const auto& p = params[i];
       if (s.m.rows() != p.rows || s.m.cols() != p.cols || s.v.rows() != p.rows || s.v.cols() != p.cols)
-        in.fail("adam state for '" + p.name + "' of " + std::to_string(p.rows) + " x " + std::to_string(p.cols));
+        in.fail("adam state for '" + p.name + "' of " + std::to_string(p.rows) + " x " +
+                std::to_string(p.cols));
       state.push_back(std::move(s));
     }
     state_ = std::move(state);

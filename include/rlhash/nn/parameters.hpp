@@ -39,7 +39,7 @@ using ParameterList = std::vector<ParamView<S>>;
 template <class Plain>
 ParamView<typename Plain::Scalar> make_param(Plain& value, Plain& grad, std::string name) {
   rlhash::detail::require(value.rows() == grad.rows() && value.cols() == grad.cols(),
-                  "make_param: '" + name + "' value and gradient shapes differ");
+                          "make_param: '" + name + "' value and gradient shapes differ");
   return {value.data(), grad.data(), value.rows(), value.cols(), std::move(name)};
 }
 
@@ -77,7 +77,8 @@ double grad_norm(const ParameterList<S>& params) {
 /// norm exceeds `max_norm`. Returns the norm before clipping.
 template <class S>
 double clip_grad_norm(const ParameterList<S>& params, double max_norm) {
-  rlhash::detail::require(max_norm > 0, "clip_grad_norm: max_norm must be > 0, got " + std::to_string(max_norm));
+  rlhash::detail::require(max_norm > 0,
+                          "clip_grad_norm: max_norm must be > 0, got " + std::to_string(max_norm));
   const double norm = grad_norm(params);
   if (norm > max_norm) {
     const S scale = static_cast<S>(max_norm / norm);
@@ -98,12 +99,12 @@ std::vector<Matrix<S>> copy_values(const ParameterList<S>& params) {
 /// Writes `values` back; the shapes must match the list exactly.
 template <class S>
 void assign_values(const ParameterList<S>& params, const std::vector<Matrix<S>>& values) {
-  rlhash::detail::require(values.size() == params.size(),
-                  "assign_values: " + std::to_string(values.size()) + " matrices for " +
-                      std::to_string(params.size()) + " parameters");
+  rlhash::detail::require(values.size() == params.size(), "assign_values: " + std::to_string(values.size()) +
+                                                              " matrices for " +
+                                                              std::to_string(params.size()) + " parameters");
   for (std::size_t i = 0; i < params.size(); ++i)
     rlhash::detail::require(values[i].rows() == params[i].rows && values[i].cols() == params[i].cols,
-                    "assign_values: shape mismatch for parameter '" + params[i].name + "'");
+                            "assign_values: shape mismatch for parameter '" + params[i].name + "'");
   for (std::size_t i = 0; i < params.size(); ++i) params[i].value() = values[i];
 }
 
@@ -141,7 +142,8 @@ std::vector<Matrix<S>> read_parameter_values(ByteReader& in, const ParameterList
   values.reserve(params.size());
   for (const auto& p : params) {
     const std::string name = in.get_string();
-    if (name != p.name) in.fail("parameter '" + p.name + "', found '" + name + "' (a different architecture?)");
+    if (name != p.name)
+      in.fail("parameter '" + p.name + "', found '" + name + "' (a different architecture?)");
     values.push_back(in.template get_matrix<S>());
     const auto& v = values.back();
     if (v.rows() != p.rows || v.cols() != p.cols)

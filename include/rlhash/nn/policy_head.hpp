@@ -28,7 +28,8 @@ class PolicyHead {
              Init init = Init::xavier_uniform, double range = 0.05)
       : steps_(steps), sharing_(sharing) {
     rlhash::detail::require(hidden > 0 && steps > 0, "PolicyHead: hidden and steps must be > 0, got " +
-                                                         std::to_string(hidden) + " and " + std::to_string(steps));
+                                                         std::to_string(hidden) + " and " +
+                                                         std::to_string(steps));
     const Index heads = sharing == HeadSharing::shared ? 1 : steps;
     weight_.resize(heads, hidden);
     initialize(weight_, init, rng, range);
@@ -62,7 +63,8 @@ class PolicyHead {
   /// Backward from dL/dp (steps x N); returns dL/dc (hidden x (steps N)).
   const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_prob) {
     check_grad_shape(d_prob, "probability");
-    const Matrix<S> d_logits = (d_prob.array() * probabilities_.array() * (S(1) - probabilities_.array())).matrix();
+    const Matrix<S> d_logits =
+        (d_prob.array() * probabilities_.array() * (S(1) - probabilities_.array())).matrix();
     return backward_logits(d_logits);
   }
 
@@ -104,8 +106,9 @@ class PolicyHead {
  private:
   void compute_logits(const Eigen::Ref<const Matrix<S>>& c, Matrix<S>& z) const {
     rlhash::detail::require(c.rows() == hidden() && c.cols() > 0 && c.cols() % steps_ == 0,
-                            "PolicyHead: states are " + std::to_string(c.rows()) + " x " + std::to_string(c.cols()) +
-                                ", expected " + std::to_string(hidden()) + " x (" + std::to_string(steps_) + " * N)");
+                            "PolicyHead: states are " + std::to_string(c.rows()) + " x " +
+                                std::to_string(c.cols()) + ", expected " + std::to_string(hidden()) + " x (" +
+                                std::to_string(steps_) + " * N)");
     const Index n = c.cols() / steps_;
     z.resize(steps_, n);
     if (sharing_ == HeadSharing::shared) {
@@ -123,9 +126,9 @@ class PolicyHead {
   void check_grad_shape(const Eigen::Ref<const Matrix<S>>& g, const char* what) const {
     rlhash::detail::require<StateError>(logits_.size() > 0, "PolicyHead::backward called before forward");
     rlhash::detail::require(g.rows() == logits_.rows() && g.cols() == logits_.cols(),
-                            std::string("PolicyHead::backward: ") + what + " gradient is " + std::to_string(g.rows()) +
-                                " x " + std::to_string(g.cols()) + ", expected " + std::to_string(logits_.rows()) +
-                                " x " + std::to_string(logits_.cols()));
+                            std::string("PolicyHead::backward: ") + what + " gradient is " +
+                                std::to_string(g.rows()) + " x " + std::to_string(g.cols()) + ", expected " +
+                                std::to_string(logits_.rows()) + " x " + std::to_string(logits_.cols()));
   }
 
   Index steps_;

@@ -27,7 +27,8 @@ struct StepDecaySchedule {
   long long step_size = 10000;
 
   double operator()(long long step) const {
-    rlhash::detail::require(step_size > 0, "StepDecaySchedule: step_size must be > 0, got " + std::to_string(step_size));
+    rlhash::detail::require(step_size > 0,
+                            "StepDecaySchedule: step_size must be > 0, got " + std::to_string(step_size));
     return base * std::pow(gamma, static_cast<double>(std::max(step, 0LL) / step_size));
   }
   template <class V>

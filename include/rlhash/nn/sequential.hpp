@@ -44,7 +44,9 @@ class Sequential {
 
   const Matrix<Scalar>& forward(const Eigen::Ref<const Matrix<Scalar>>& x) { return forward_from<0>(x); }
 
-  const Matrix<Scalar>& backward(const Eigen::Ref<const Matrix<Scalar>>& dy) { return backward_from<size - 1>(dy); }
+  const Matrix<Scalar>& backward(const Eigen::Ref<const Matrix<Scalar>>& dy) {
+    return backward_from<size - 1>(dy);
+  }
 
   Matrix<Scalar> infer(const Eigen::Ref<const Matrix<Scalar>>& x) const {
     Matrix<Scalar> y = std::get<0>(layers_).infer(x);
@@ -54,7 +56,9 @@ class Sequential {
 
   ParameterList<Scalar> parameters() {
     ParameterList<Scalar> list;
-    for_each([&](auto& layer, std::size_t i) { append_parameters(list, layer.parameters(), std::to_string(i) + "."); });
+    for_each([&](auto& layer, std::size_t i) {
+      append_parameters(list, layer.parameters(), std::to_string(i) + ".");
+    });
     return list;
   }
   void zero_grad() {

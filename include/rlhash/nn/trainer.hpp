@@ -14,6 +14,7 @@
 /// generators), optimizer state, step/epoch counters (the schedule is a function of the step),
 /// the trainer's generator (shuffling and the step's sampling), the early-stopping record with
 /// its best parameters, and the method's extra state.
+#include <sys/stat.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -22,7 +23,6 @@
 #include <numeric>
 #include <sstream>
 #include <string>
-#include <sys/stat.h>
 #include <utility>
 #include <vector>
 
@@ -43,15 +43,15 @@ struct TrainerConfig {
   Index batch_size = 64;
   std::uint64_t seed = 0;  ///< seeds the trainer's generator (shuffling, the step's sampling)
   bool shuffle = true;
-  bool drop_last = false;       ///< skip a last batch smaller than batch_size
-  double max_grad_norm = 0.0;   ///< global gradient-norm clipping; 0: off
-  int patience = 0;             ///< epochs without validation improvement before stopping; 0: never
-  bool higher_is_better = true; ///< direction of the validation metric (mAP: higher)
-  double min_delta = 0.0;       ///< an improvement must exceed this
-  bool restore_best = true;     ///< end with the best validated parameters
-  std::string checkpoint_path;  ///< empty: no checkpoints
-  int checkpoint_every = 0;     ///< epochs between checkpoints; 0: none
-  bool resume = false;          ///< continue from checkpoint_path when that file exists
+  bool drop_last = false;        ///< skip a last batch smaller than batch_size
+  double max_grad_norm = 0.0;    ///< global gradient-norm clipping; 0: off
+  int patience = 0;              ///< epochs without validation improvement before stopping; 0: never
+  bool higher_is_better = true;  ///< direction of the validation metric (mAP: higher)
+  double min_delta = 0.0;        ///< an improvement must exceed this
+  bool restore_best = true;      ///< end with the best validated parameters
+  std::string checkpoint_path;   ///< empty: no checkpoints
+  int checkpoint_every = 0;      ///< epochs between checkpoints; 0: none
+  bool resume = false;           ///< continue from checkpoint_path when that file exists
 
   template <class V>
   void visit(V&& field) {
@@ -80,10 +80,10 @@ struct StepContext {
 };
 
 struct TrainResult {
-  int epochs_done = 0;          ///< epochs completed, including those before a resume
-  long long steps = 0;          ///< optimizer updates, including those before a resume
+  int epochs_done = 0;  ///< epochs completed, including those before a resume
+  long long steps = 0;  ///< optimizer updates, including those before a resume
   double last_loss = std::numeric_limits<double>::quiet_NaN();  ///< mean step loss of the last epoch
-  bool has_best = false;        ///< a validation metric was recorded
+  bool has_best = false;                                        ///< a validation metric was recorded
   double best_metric = 0;
   int best_epoch = -1;          ///< 1-based epoch of the best metric
   bool stopped_early = false;   ///< patience ran out
@@ -110,11 +110,15 @@ class Trainer {
   Hooks hooks;
 
   Trainer(Model& model, Optimizer& optimizer, Schedule schedule, TrainerConfig config)
-      : model_(model), optimizer_(optimizer), schedule_(std::move(schedule)), config_(std::move(config)),
+      : model_(model),
+        optimizer_(optimizer),
+        schedule_(std::move(schedule)),
+        config_(std::move(config)),
         rng_(config_.seed) {
-    rlhash::detail::require(config_.epochs >= 0, "TrainerConfig.epochs must be >= 0, got " + std::to_string(config_.epochs));
-    rlhash::detail::require(config_.batch_size > 0,
-                            "TrainerConfig.batch_size must be > 0, got " + std::to_string(config_.batch_size));
+    rlhash::detail::require(config_.epochs >= 0,
+                            "TrainerConfig.epochs must be >= 0, got " + std::to_string(config_.epochs));
+    rlhash::detail::require(config_.batch_size > 0, "TrainerConfig.batch_size must be > 0, got " +
+                                                        std::to_string(config_.batch_size));
     rlhash::detail::require(config_.max_grad_norm >= 0, "TrainerConfig.max_grad_norm must be >= 0");
     rlhash::detail::require(config_.patience >= 0 && config_.checkpoint_every >= 0,
                             "TrainerConfig.patience and checkpoint_every must be >= 0");
@@ -237,7 +241,8 @@ class Trainer {
     Rng loaded_rng = read_rng(in);
     in.expect_end();
     if (hooks.load_extra && !reader.has("method"))
-      throw FormatError("'" + path + "': expected a 'method' section (the method's own state), the checkpoint has none");
+      throw FormatError("'" + path +
+                        "': expected a 'method' section (the method's own state), the checkpoint has none");
 
     // The remaining parts have no parse-only form: back them up and roll back on failure.
     ByteWriter optimizer_backup, module_backup, extra_backup;
@@ -324,9 +329,10 @@ class Trainer {
     // num_items is known once run() started; a direct load_checkpoint takes the file's.
     const bool items_differ = state_.num_items != 0 && s.num_items != state_.num_items;
     if (items_differ || batch_size != config_.batch_size || seed != config_.seed)
-      throw InvalidArgument("'" + in.source() + "': the checkpoint is of a run over " + std::to_string(s.num_items) +
-                            " items, batch size " + std::to_string(batch_size) + ", seed " + std::to_string(seed) +
-                            "; this run has " + std::to_string(state_.num_items) + " items, batch size " +
+      throw InvalidArgument("'" + in.source() + "': the checkpoint is of a run over " +
+                            std::to_string(s.num_items) + " items, batch size " + std::to_string(batch_size) +
+                            ", seed " + std::to_string(seed) + "; this run has " +
+                            std::to_string(state_.num_items) + " items, batch size " +
                             std::to_string(config_.batch_size) + ", seed " + std::to_string(config_.seed));
     s.epochs_done = in.get<std::int32_t>();
     s.step = in.get<std::int64_t>();
@@ -338,7 +344,8 @@ class Trainer {
     s.since_best = in.get<std::int32_t>();
     const auto count = in.get<std::uint64_t>();
     if (count != 0 && count != params.size())
-      in.fail("best parameters for " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
+      in.fail("best parameters for " + std::to_string(params.size()) + " parameters, found " +
+              std::to_string(count));
     for (std::uint64_t i = 0; i < count; ++i) {
       s.best_values.push_back(in.template get_matrix<Scalar>());
       if (s.best_values.back().rows() != params[i].rows || s.best_values.back().cols() != params[i].cols)

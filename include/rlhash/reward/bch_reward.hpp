@@ -90,7 +90,8 @@ class BchReward {
   }
 
   /// Eq. (1) for flipping `bit` of `code` (distances d), without changing anything.
-  double flip_reward(const std::uint64_t* code, const int* d, const Labels& labels, Index item, int bit) const {
+  double flip_reward(const std::uint64_t* code, const int* d, const Labels& labels, Index item,
+                     int bit) const {
     check_bit(bit);
     std::vector<int> next(d, d + num_classes());
     flip_distances(code, next.data(), bit);
@@ -152,7 +153,8 @@ class BchReward {
  private:
   void check_bit(int bit) const {
     if (bit < 0 || bit >= bits())
-      throw InvalidArgument("BchReward: bit " + std::to_string(bit) + " outside [0, " + std::to_string(bits()) + ")");
+      throw InvalidArgument("BchReward: bit " + std::to_string(bit) + " outside [0, " +
+                            std::to_string(bits()) + ")");
   }
   void check_item(const Labels& labels, Index item) const {
     if (labels.num_classes() > num_classes())

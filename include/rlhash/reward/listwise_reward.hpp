@@ -49,8 +49,8 @@ inline void require_reward_cutoff(Index k, const char* reward) {
 /// Tie-aware AP (eval::tie_aware_average_precision), from the distance histogram alone.
 struct TieAwareApReward {
   static constexpr const char* name = "tie_ap";
-  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded,
-                    ListwiseRewardWorkspace& /*workspace*/) const {
+  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                    Index excluded, ListwiseRewardWorkspace& /*workspace*/) const {
     return tie_aware_average_precision(distances, relevant, n, bits, excluded);
   }
 };
@@ -58,8 +58,8 @@ struct TieAwareApReward {
 /// AP over the whole ranking in stable order (ties by ascending database index).
 struct AveragePrecisionReward {
   static constexpr const char* name = "ap";
-  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded,
-                    ListwiseRewardWorkspace& workspace) const {
+  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                    Index excluded, ListwiseRewardWorkspace& workspace) const {
     workspace.ranking.build(distances, relevant, n, bits, excluded);
     return average_precision(workspace.ranking);
   }
@@ -71,8 +71,8 @@ struct ApAtKReward {
   Index k = 100;
   ApAtKReward() = default;
   explicit ApAtKReward(Index cutoff) : k(cutoff) { detail::require_reward_cutoff(cutoff, name); }
-  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded,
-                    ListwiseRewardWorkspace& workspace) const {
+  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                    Index excluded, ListwiseRewardWorkspace& workspace) const {
     workspace.ranking.build(distances, relevant, n, bits, excluded);
     return average_precision_at_k(workspace.ranking, k);
   }
@@ -84,8 +84,8 @@ struct NdcgAtKReward {
   Index k = 100;
   NdcgAtKReward() = default;
   explicit NdcgAtKReward(Index cutoff) : k(cutoff) { detail::require_reward_cutoff(cutoff, name); }
-  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded,
-                    ListwiseRewardWorkspace& workspace) const {
+  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                    Index excluded, ListwiseRewardWorkspace& workspace) const {
     workspace.ranking.build(distances, relevant, n, bits, excluded);
     return ndcg_at_k(workspace.ranking, k);
   }
@@ -97,8 +97,8 @@ struct PrecisionAtKReward {
   Index k = 100;
   PrecisionAtKReward() = default;
   explicit PrecisionAtKReward(Index cutoff) : k(cutoff) { detail::require_reward_cutoff(cutoff, name); }
-  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded,
-                    ListwiseRewardWorkspace& workspace) const {
+  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                    Index excluded, ListwiseRewardWorkspace& workspace) const {
     workspace.ranking.build(distances, relevant, n, bits, excluded);
     return precision_at_k(workspace.ranking, k);
   }
@@ -115,13 +115,15 @@ class MetricReward {
 
   const std::string& spec() const { return spec_; }
 
-  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits, Index excluded,
-                    ListwiseRewardWorkspace& workspace) const {
-    return std::visit([&](const auto& r) { return r(distances, relevant, n, bits, excluded, workspace); }, policy_);
+  double operator()(const std::int32_t* distances, const std::uint8_t* relevant, Index n, int bits,
+                    Index excluded, ListwiseRewardWorkspace& workspace) const {
+    return std::visit([&](const auto& r) { return r(distances, relevant, n, bits, excluded, workspace); },
+                      policy_);
   }
 
  private:
-  using Policy = std::variant<TieAwareApReward, AveragePrecisionReward, ApAtKReward, NdcgAtKReward, PrecisionAtKReward>;
+  using Policy =
+      std::variant<TieAwareApReward, AveragePrecisionReward, ApAtKReward, NdcgAtKReward, PrecisionAtKReward>;
 
   static Policy parse(const std::string& spec) {
     if (spec == "tie_ap") return TieAwareApReward{};

@@ -45,7 +45,8 @@ struct ActionGroup {
 /// (32 bits, k = 12: 12 + 12 + 8).
 inline std::vector<ActionGroup> action_groups(Index bits, Index group_size) {
   detail::require(bits > 0 && group_size > 0, "action_groups: bits and group size must be > 0, got " +
-                                                  std::to_string(bits) + " and " + std::to_string(group_size));
+                                                  std::to_string(bits) + " and " +
+                                                  std::to_string(group_size));
   std::vector<ActionGroup> groups;
   for (Index b = 0; b < bits; b += group_size) groups.push_back({b, std::min(group_size, bits - b)});
   return groups;
@@ -64,19 +65,21 @@ inline RewardBaseline parse_reward_baseline(const std::string& name) {
 /// R_{t,j} = -J(codes of group j) for every group j (rows) and triplet t (columns), over
 /// `codes` (bits x N, relaxed or binary, one sample per column).
 template <class D>
-Matrix<typename D::Scalar> group_triplet_rewards(const Eigen::MatrixBase<D>& codes, const std::vector<ActionGroup>& groups,
+Matrix<typename D::Scalar> group_triplet_rewards(const Eigen::MatrixBase<D>& codes,
+                                                 const std::vector<ActionGroup>& groups,
                                                  const std::vector<nn::Triplet>& triplets, double margin) {
   using S = typename D::Scalar;
   const Index n = codes.cols();
   Matrix<S> rewards(static_cast<Index>(groups.size()), static_cast<Index>(triplets.size()));
   for (std::size_t g = 0; g < groups.size(); ++g)
-    detail::require(groups[g].begin >= 0 && groups[g].size > 0 && groups[g].begin + groups[g].size <= codes.rows(),
-                    "group_triplet_rewards: group " + std::to_string(g) + " exceeds the " +
-                        std::to_string(codes.rows()) + " bits of the codes");
+    detail::require(
+        groups[g].begin >= 0 && groups[g].size > 0 && groups[g].begin + groups[g].size <= codes.rows(),
+        "group_triplet_rewards: group " + std::to_string(g) + " exceeds the " + std::to_string(codes.rows()) +
+            " bits of the codes");
   for (std::size_t t = 0; t < triplets.size(); ++t) {
     const auto& tr = triplets[t];
-    detail::require(tr.anchor >= 0 && tr.anchor < n && tr.positive >= 0 && tr.positive < n && tr.negative >= 0 &&
-                        tr.negative < n,
+    detail::require(tr.anchor >= 0 && tr.anchor < n && tr.positive >= 0 && tr.positive < n &&
+                        tr.negative >= 0 && tr.negative < n,
                     "group_triplet_rewards: triplet " + std::to_string(t) + " indexes outside the " +
                         std::to_string(n) + " codes");
     for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -115,21 +118,25 @@ GroupPolicyGradient<typename Dp::Scalar> group_policy_gradient(const Eigen::Matr
   using S = typename Dp::Scalar;
   detail::require(probabilities.rows() == actions.rows() && probabilities.cols() == actions.cols(),
                   "group_policy_gradient: probabilities are " + std::to_string(probabilities.rows()) + " x " +
-                      std::to_string(probabilities.cols()) + ", actions " + std::to_string(actions.rows()) + " x " +
-                      std::to_string(actions.cols()));
+                      std::to_string(probabilities.cols()) + ", actions " + std::to_string(actions.rows()) +
+                      " x " + std::to_string(actions.cols()));
   GroupPolicyGradient<S> out;
   out.logit_grad = Matrix<S>::Zero(probabilities.rows(), probabilities.cols());
   if (triplets.empty()) return out;
   const Matrix<S> p = probabilities;
   const Matrix<S> a = actions;
-  const Matrix<S> rewards = options.on_probabilities ? group_triplet_rewards(p, groups, triplets, options.margin)
-                                                     : group_triplet_rewards(a, groups, triplets, options.margin);
+  const Matrix<S> rewards = options.on_probabilities
+                                ? group_triplet_rewards(p, groups, triplets, options.margin)
+                                : group_triplet_rewards(a, groups, triplets, options.margin);
   const S count = static_cast<S>(triplets.size());
   out.mean_reward = static_cast<double>(rewards.sum() / count);
   Matrix<S> advantage = rewards;
   switch (options.baseline) {
-    case RewardBaseline::none: break;
-    case RewardBaseline::batch_mean: advantage.colwise() -= Vector<S>(rewards.rowwise().sum() / count); break;
+    case RewardBaseline::none:
+      break;
+    case RewardBaseline::batch_mean:
+      advantage.colwise() -= Vector<S>(rewards.rowwise().sum() / count);
+      break;
     case RewardBaseline::greedy: {
       const Matrix<S> greedy = (p.array() > S(0.5)).template cast<S>().matrix();
       advantage -= group_triplet_rewards(greedy, groups, triplets, options.margin);
@@ -148,7 +155,8 @@ GroupPolicyGradient<typename Dp::Scalar> group_policy_gradient(const Eigen::Matr
   for (std::size_t g = 0; g < groups.size(); ++g) {
     // Loss = -objective: dLoss/dz = -(a - p) * return.
     out.logit_grad.middleRows(groups[g].begin, groups[g].size) =
-        ((p.middleRows(groups[g].begin, groups[g].size) - a.middleRows(groups[g].begin, groups[g].size)).array()
+        ((p.middleRows(groups[g].begin, groups[g].size) - a.middleRows(groups[g].begin, groups[g].size))
+             .array()
              .rowwise() *
          returns.row(static_cast<Index>(g)).array())
             .matrix();

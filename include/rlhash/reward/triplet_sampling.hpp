@@ -24,19 +24,22 @@ namespace rlhash {
 /// or a negative are skipped, so a batch may yield no triplet at all.
 inline std::vector<nn::Triplet> sample_triplets(const Labels& labels, const std::vector<Index>& items,
                                                 Index per_anchor, Rng& rng) {
-  detail::require(per_anchor >= 0, "sample_triplets: per_anchor must be >= 0, got " + std::to_string(per_anchor));
+  detail::require(per_anchor >= 0,
+                  "sample_triplets: per_anchor must be >= 0, got " + std::to_string(per_anchor));
   const Index n = static_cast<Index>(items.size());
   for (Index i = 0; i < n; ++i)
-    detail::require(items[static_cast<std::size_t>(i)] >= 0 && items[static_cast<std::size_t>(i)] < labels.size(),
-                    "sample_triplets: batch item " + std::to_string(i) + " is " +
-                        std::to_string(items[static_cast<std::size_t>(i)]) + ", expected an index below " +
-                        std::to_string(labels.size()) + " (the number of labels)");
+    detail::require(
+        items[static_cast<std::size_t>(i)] >= 0 && items[static_cast<std::size_t>(i)] < labels.size(),
+        "sample_triplets: batch item " + std::to_string(i) + " is " +
+            std::to_string(items[static_cast<std::size_t>(i)]) + ", expected an index below " +
+            std::to_string(labels.size()) + " (the number of labels)");
   // Relevance of every pair of the batch, computed once (n is a mini-batch: n^2 is small).
   std::vector<char> relevant(static_cast<std::size_t>(n * n), 0);
   for (Index a = 0; a < n; ++a)
     for (Index b = 0; b < n; ++b)
       relevant[static_cast<std::size_t>(a * n + b)] =
-          labels.relevant(items[static_cast<std::size_t>(a)], labels, items[static_cast<std::size_t>(b)]) ? 1 : 0;
+          labels.relevant(items[static_cast<std::size_t>(a)], labels, items[static_cast<std::size_t>(b)]) ? 1
+                                                                                                          : 0;
   std::vector<nn::Triplet> triplets;
   std::vector<Index> positives, negatives;
   for (Index a = 0; a < n; ++a) {

@@ -16,7 +16,8 @@ namespace rlhash::rl {
 /// y_j = r_j + gamma * max_a Q_target(s'_j, a), or r_j when transition j ended the episode
 /// (terminal[j] != 0). `next_q` is actions x N.
 template <class D>
-Vector<typename D::Scalar> q_learning_targets(const Eigen::MatrixBase<D>& next_q, const std::vector<float>& rewards,
+Vector<typename D::Scalar> q_learning_targets(const Eigen::MatrixBase<D>& next_q,
+                                              const std::vector<float>& rewards,
                                               const std::vector<unsigned char>& terminal, double gamma) {
   using S = typename D::Scalar;
   const Index n = next_q.cols();
@@ -24,8 +25,8 @@ Vector<typename D::Scalar> q_learning_targets(const Eigen::MatrixBase<D>& next_q
                           "q_learning_targets: " + std::to_string(rewards.size()) + " rewards and " +
                               std::to_string(terminal.size()) + " terminal flags for " + std::to_string(n) +
                               " next states");
-  rlhash::detail::require(gamma >= 0 && gamma <= 1, "q_learning_targets: gamma must be in [0, 1], got " +
-                                                        std::to_string(gamma));
+  rlhash::detail::require(gamma >= 0 && gamma <= 1,
+                          "q_learning_targets: gamma must be in [0, 1], got " + std::to_string(gamma));
   Vector<S> y(n);
   for (Index j = 0; j < n; ++j) {
     const auto k = static_cast<std::size_t>(j);
@@ -41,10 +42,12 @@ template <class D1, class D2>
 Vector<typename D1::Scalar> double_q_learning_targets(const Eigen::MatrixBase<D1>& next_q_target,
                                                       const Eigen::MatrixBase<D2>& next_q_online,
                                                       const std::vector<float>& rewards,
-                                                      const std::vector<unsigned char>& terminal, double gamma) {
+                                                      const std::vector<unsigned char>& terminal,
+                                                      double gamma) {
   using S = typename D1::Scalar;
-  rlhash::detail::require(next_q_target.rows() == next_q_online.rows() && next_q_target.cols() == next_q_online.cols(),
-                          "double_q_learning_targets: target and online values differ in shape");
+  rlhash::detail::require(
+      next_q_target.rows() == next_q_online.rows() && next_q_target.cols() == next_q_online.cols(),
+      "double_q_learning_targets: target and online values differ in shape");
   Vector<S> y = q_learning_targets(next_q_target, rewards, terminal, gamma);  // validates sizes
   for (Index j = 0; j < next_q_target.cols(); ++j) {
     const auto k = static_cast<std::size_t>(j);
@@ -58,7 +61,8 @@ Vector<typename D1::Scalar> double_q_learning_targets(const Eigen::MatrixBase<D1
 
 namespace detail {
 template <class S>
-void require_same_parameters(const nn::ParameterList<S>& from, const nn::ParameterList<S>& to, const char* what) {
+void require_same_parameters(const nn::ParameterList<S>& from, const nn::ParameterList<S>& to,
+                             const char* what) {
   rlhash::detail::require(from.size() == to.size(), std::string(what) + ": the networks have " +
                                                         std::to_string(from.size()) + " and " +
                                                         std::to_string(to.size()) + " parameters");
@@ -80,13 +84,15 @@ void copy_parameters(Net& online, Net& target) {
 /// Soft (Polyak) target update: target := tau * online + (1 - tau) * target.
 template <class Net>
 void soft_update(Net& online, Net& target, double tau) {
-  rlhash::detail::require(tau >= 0 && tau <= 1, "soft_update: tau must be in [0, 1], got " + std::to_string(tau));
+  rlhash::detail::require(tau >= 0 && tau <= 1,
+                          "soft_update: tau must be in [0, 1], got " + std::to_string(tau));
   const auto from = online.parameters();
   const auto to = target.parameters();
   detail::require_same_parameters(from, to, "soft_update");
   using S = typename Net::Scalar;
   const S t = static_cast<S>(tau);
-  for (std::size_t i = 0; i < from.size(); ++i) to[i].value() = t * from[i].value() + (S(1) - t) * to[i].value();
+  for (std::size_t i = 0; i < from.size(); ++i)
+    to[i].value() = t * from[i].value() + (S(1) - t) * to[i].value();
 }
 
 }  // namespace rlhash::rl

@@ -24,9 +24,10 @@ struct LinearEpsilon {
 
   void validate() const {
     rlhash::detail::require(start >= 0 && start <= 1 && end >= 0 && end <= 1,
-                            "epsilon schedule: start and end must lie in [0, 1], got " + std::to_string(start) +
-                                " and " + std::to_string(end));
-    rlhash::detail::require(decay >= 0, "epsilon schedule: decay must be >= 0 epochs, got " + std::to_string(decay));
+                            "epsilon schedule: start and end must lie in [0, 1], got " +
+                                std::to_string(start) + " and " + std::to_string(end));
+    rlhash::detail::require(decay >= 0,
+                            "epsilon schedule: decay must be >= 0 epochs, got " + std::to_string(decay));
   }
 
   double value(double progress) const {

@@ -87,12 +87,14 @@ class SplitInputQNetwork {
 
   /// Evaluation-mode Q values from a feature projection (feature_projection's output, hidden x N)
   /// and states s (state_dim x N).
-  Matrix<S> infer_projected(const Eigen::Ref<const Matrix<S>>& projection, const Eigen::Ref<const Matrix<S>>& s) const {
-    rlhash::detail::require(projection.rows() == hidden() && s.rows() == state_dim() && s.cols() == projection.cols(),
-                            "SplitInputQNetwork::infer_projected: projection " + std::to_string(projection.rows()) +
-                                " x " + std::to_string(projection.cols()) + ", states " + std::to_string(s.rows()) +
-                                " x " + std::to_string(s.cols()) + "; expected " + std::to_string(hidden()) +
-                                " and " + std::to_string(state_dim()) + " rows, equal columns");
+  Matrix<S> infer_projected(const Eigen::Ref<const Matrix<S>>& projection,
+                            const Eigen::Ref<const Matrix<S>>& s) const {
+    rlhash::detail::require(
+        projection.rows() == hidden() && s.rows() == state_dim() && s.cols() == projection.cols(),
+        "SplitInputQNetwork::infer_projected: projection " + std::to_string(projection.rows()) + " x " +
+            std::to_string(projection.cols()) + ", states " + std::to_string(s.rows()) + " x " +
+            std::to_string(s.cols()) + "; expected " + std::to_string(hidden()) + " and " +
+            std::to_string(state_dim()) + " rows, equal columns");
     Matrix<S> z = projection;
     z.noalias() += state_weight_ * s;
     return trunk_.infer(z);
@@ -130,10 +132,10 @@ class SplitInputQNetwork {
  private:
   void check(Index x_rows, Index s_rows, Index x_cols, Index s_cols) const {
     rlhash::detail::require(x_rows == feature_dim() && s_rows == state_dim() && x_cols == s_cols,
-                            "SplitInputQNetwork: features " + std::to_string(x_rows) + " x " + std::to_string(x_cols) +
-                                ", states " + std::to_string(s_rows) + " x " + std::to_string(s_cols) +
-                                "; expected " + std::to_string(feature_dim()) + " and " +
-                                std::to_string(state_dim()) + " rows, equal columns");
+                            "SplitInputQNetwork: features " + std::to_string(x_rows) + " x " +
+                                std::to_string(x_cols) + ", states " + std::to_string(s_rows) + " x " +
+                                std::to_string(s_cols) + "; expected " + std::to_string(feature_dim()) +
+                                " and " + std::to_string(state_dim()) + " rows, equal columns");
   }
 
   Matrix<S> feature_weight_, state_weight_;

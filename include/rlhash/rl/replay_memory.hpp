@@ -26,8 +26,10 @@ class ReplayMemory {
   ReplayMemory() = default;
   /// Holds up to `capacity` (>= 1) entries of one Record and `words` payload words each.
   ReplayMemory(Index capacity, int words) : capacity_(capacity), words_(words) {
-    rlhash::detail::require(capacity >= 1, "replay memory: capacity must be >= 1, got " + std::to_string(capacity));
-    rlhash::detail::require(words >= 0, "replay memory: payload words must be >= 0, got " + std::to_string(words));
+    rlhash::detail::require(capacity >= 1,
+                            "replay memory: capacity must be >= 1, got " + std::to_string(capacity));
+    rlhash::detail::require(words >= 0,
+                            "replay memory: payload words must be >= 0, got " + std::to_string(words));
     records_.reserve(static_cast<std::size_t>(capacity));
   }
 
@@ -64,7 +66,8 @@ class ReplayMemory {
   std::vector<Index> sample(Index count, Rng& rng) const {
     rlhash::detail::require<StateError>(!records_.empty(), "replay memory: sample from an empty memory");
     std::vector<Index> out(static_cast<std::size_t>(count));
-    for (auto& i : out) i = static_cast<Index>(uniform_below(rng, static_cast<std::uint64_t>(records_.size())));
+    for (auto& i : out)
+      i = static_cast<Index>(uniform_below(rng, static_cast<std::uint64_t>(records_.size())));
     return out;
   }
 
@@ -93,12 +96,13 @@ class ReplayMemory {
     const auto record_size = in.get<std::uint64_t>();
     if (capacity != capacity_ || words != words_ || record_size != sizeof(Record))
       in.fail("a replay memory of capacity " + std::to_string(capacity_) + " with " + std::to_string(words_) +
-              " payload words, found capacity " + std::to_string(capacity) + " with " + std::to_string(words));
+              " payload words, found capacity " + std::to_string(capacity) + " with " +
+              std::to_string(words));
     auto records = in.get_vector<Record>();
     auto payload = in.get_vector<std::uint64_t>();
     if (static_cast<Index>(records.size()) > capacity_ ||
-        payload.size() != records.size() * static_cast<std::size_t>(words_) || next < 0 || next >= capacity_ ||
-        pushed < static_cast<std::int64_t>(records.size()))
+        payload.size() != records.size() * static_cast<std::size_t>(words_) || next < 0 ||
+        next >= capacity_ || pushed < static_cast<std::int64_t>(records.size()))
       in.fail("consistent replay memory contents (" + std::to_string(records.size()) + " records)");
     records_ = std::move(records);
     records_.reserve(static_cast<std::size_t>(capacity_));
@@ -110,8 +114,8 @@ class ReplayMemory {
  private:
   std::size_t checked(Index i) const {
     if (i < 0 || i >= size())
-      throw InvalidArgument("replay memory: entry " + std::to_string(i) + " outside [0, " + std::to_string(size()) +
-                            ")");
+      throw InvalidArgument("replay memory: entry " + std::to_string(i) + " outside [0, " +
+                            std::to_string(size()) + ")");
     return static_cast<std::size_t>(i);
   }
 

@@ -46,7 +46,8 @@ namespace detail {
 /// Checks that `view` holds codes (1..max_bits bits); `what` names the argument.
 inline void require_codes(const CodesView& view, const char* what) {
   if (view.bits < 1 || view.bits > BinaryCodes::max_bits || view.words != (view.bits + 63) / 64)
-    throw InvalidArgument(std::string(what) + ": expected codes of 1.." + std::to_string(BinaryCodes::max_bits) +
+    throw InvalidArgument(std::string(what) + ": expected codes of 1.." +
+                          std::to_string(BinaryCodes::max_bits) +
                           " bits, found bits = " + std::to_string(view.bits));
   if (view.size < 0 || (view.size > 0 && view.data == nullptr))
     throw InvalidArgument(std::string(what) + ": invalid view (negative size or null data)");
@@ -57,7 +58,8 @@ inline void require_same_bits(const CodesView& queries, const CodesView& databas
                           std::to_string(database.bits) + " bits; expected equal code lengths");
 }
 /// Both sides of a query-database operation (`what` names it): valid views of equal length.
-inline void require_query_database(const CodesView& queries, const CodesView& database, const std::string& what) {
+inline void require_query_database(const CodesView& queries, const CodesView& database,
+                                   const std::string& what) {
   require_codes(queries, (what + ": queries").c_str());
   require_codes(database, (what + ": database").c_str());
   require_same_bits(queries, database);

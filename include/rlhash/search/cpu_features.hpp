@@ -28,12 +28,12 @@ enum class SimdPath { scalar, avx2, avx512 };
 /// What the CPU offers and the OS has enabled; everything false off x86.
 struct CpuFeatures {
   bool popcnt = false;
-  bool avx2 = false;             // the instructions (cpuid leaf 7)
+  bool avx2 = false;  // the instructions (cpuid leaf 7)
   bool avx512f = false;
   bool avx512bw = false;
   bool avx512vpopcntdq = false;
-  bool os_avx = false;           // XCR0 saves XMM + YMM state
-  bool os_avx512 = false;        // XCR0 also saves opmask + ZMM state
+  bool os_avx = false;     // XCR0 saves XMM + YMM state
+  bool os_avx512 = false;  // XCR0 also saves opmask + ZMM state
 };
 
 namespace detail {
@@ -51,7 +51,7 @@ inline CpuFeatures detect_cpu_features() {
     // xgetbv(0) reads XCR0 (encoded as bytes so no -mxsave is needed).
     __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(lo), "=d"(hi) : "c"(0));
     const std::uint64_t xcr0 = (std::uint64_t{hi} << 32) | lo;
-    f.os_avx = (xcr0 & 0x6U) == 0x6U;             // SSE and AVX state
+    f.os_avx = (xcr0 & 0x6U) == 0x6U;                   // SSE and AVX state
     f.os_avx512 = f.os_avx && (xcr0 & 0xE0U) == 0xE0U;  // opmask, ZMM_Hi256, Hi16_ZMM
   }
   if (__get_cpuid_max(0, nullptr) >= 7) {
@@ -77,8 +77,10 @@ inline const CpuFeatures& cpu_features() {
 inline bool simd_path_supported(SimdPath path) {
   const CpuFeatures& f = cpu_features();
   switch (path) {
-    case SimdPath::scalar: return true;
-    case SimdPath::avx2: return f.os_avx && f.avx2 && f.popcnt;
+    case SimdPath::scalar:
+      return true;
+    case SimdPath::avx2:
+      return f.os_avx && f.avx2 && f.popcnt;
     case SimdPath::avx512:
       return f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vpopcntdq && f.popcnt;
   }
@@ -87,9 +89,12 @@ inline bool simd_path_supported(SimdPath path) {
 
 inline const char* to_string(SimdPath path) {
   switch (path) {
-    case SimdPath::scalar: return "scalar";
-    case SimdPath::avx2: return "avx2";
-    case SimdPath::avx512: return "avx512";
+    case SimdPath::scalar:
+      return "scalar";
+    case SimdPath::avx2:
+      return "avx2";
+    case SimdPath::avx512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -112,8 +117,8 @@ inline SimdPath best_simd_path() {
 /// Throws InvalidArgument naming `what` unless this machine supports `path`.
 inline void require_simd_path(SimdPath path, const std::string& what = "SIMD path") {
   if (!simd_path_supported(path))
-    throw InvalidArgument(what + " = " + to_string(path) + ": this CPU (or OS) does not support it; best is " +
-                          to_string(best_simd_path()));
+    throw InvalidArgument(what + " = " + to_string(path) +
+                          ": this CPU (or OS) does not support it; best is " + to_string(best_simd_path()));
 }
 
 /// RLHASH_SIMD when set and non-empty (validated), else best_simd_path(). Reads the environment

@@ -34,7 +34,8 @@ inline int hamming_distance(const CodesView& a, Index i, const CodesView& b, Ind
   detail::require_same_bits(a, b);
   if (i < 0 || i >= a.size || j < 0 || j >= b.size)
     throw InvalidArgument("hamming_distance: row " + std::to_string(i) + " / " + std::to_string(j) +
-                          " outside [0, " + std::to_string(a.size) + ") / [0, " + std::to_string(b.size) + ")");
+                          " outside [0, " + std::to_string(a.size) + ") / [0, " + std::to_string(b.size) +
+                          ")");
   return detail::scalar_distance(a.row(i), b.row(j), a.words, a.tail_mask());
 }
 
@@ -61,7 +62,8 @@ inline void hamming_distance_matrix(const CodesView& queries, const CodesView& d
   const Index blocks = (n + block - 1) / block;
   const int workers = static_cast<int>(std::min<Index>(detail::resolve_threads(threads), blocks));
   detail::run_parallel(workers, [&](int t) {
-    for (Index b = detail::share_begin(blocks, workers, t); b < detail::share_begin(blocks, workers, t + 1); ++b) {
+    for (Index b = detail::share_begin(blocks, workers, t); b < detail::share_begin(blocks, workers, t + 1);
+         ++b) {
       const Index begin = b * block, end = std::min(n, begin + block);
       for (Index q = 0; q < queries.size; ++q)
         detail::distances_range(path, database, begin, end, queries.row(q), out + q * n + begin);

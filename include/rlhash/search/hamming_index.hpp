@@ -84,7 +84,8 @@ class AlignedWords {
     if (count <= capacity_) return;
     const std::size_t capacity = std::max<std::size_t>({count, 2 * capacity_, 64});
     const std::size_t bytes = (capacity * sizeof(std::uint64_t) + 63) / 64 * 64;
-    std::unique_ptr<std::uint64_t[], FreeAligned> fresh(static_cast<std::uint64_t*>(std::aligned_alloc(64, bytes)));
+    std::unique_ptr<std::uint64_t[], FreeAligned> fresh(
+        static_cast<std::uint64_t*>(std::aligned_alloc(64, bytes)));
     if (!fresh) throw std::bad_alloc();
     if (size_ > 0) std::memcpy(fresh.get(), data_.get(), size_ * sizeof(std::uint64_t));
     data_ = std::move(fresh);
@@ -152,14 +153,16 @@ inline void encode_index_header(const IndexHeader& h, char* out) {
 }
 
 /// Parses and checks a header against the real file size; every inconsistency is a FormatError.
-inline IndexHeader decode_index_header(const char* bytes, std::uint64_t file_size, const std::string& source) {
+inline IndexHeader decode_index_header(const char* bytes, std::uint64_t file_size,
+                                       const std::string& source) {
   const auto fail = [&](const std::string& why) -> void { throw FormatError("'" + source + "': " + why); };
   if (file_size < 8 || std::memcmp(bytes, "RLHINDEX", 8) != 0)
     fail("not an rlhash Hamming index file (bad magic RLHINDEX)");
   if (file_size < index_header_size)
     fail("expected a " + std::to_string(index_header_size) + "-byte header, the file has " +
          std::to_string(file_size) + " bytes (truncated?)");
-  if (read_le<std::uint32_t>(bytes, 124) != crc32(bytes, 124)) fail("header checksum mismatch (the file is corrupted)");
+  if (read_le<std::uint32_t>(bytes, 124) != crc32(bytes, 124))
+    fail("header checksum mismatch (the file is corrupted)");
   const auto version = read_le<std::uint32_t>(bytes, 8);
   if (version == 0 || version > index_format_version)
     fail("format version " + std::to_string(version) + " is not supported (this build reads 1.." +
@@ -178,12 +181,13 @@ inline IndexHeader decode_index_header(const char* bytes, std::uint64_t file_siz
   h.file_size = read_le<std::uint64_t>(bytes, 64);
   h.codes_crc = read_le<std::uint32_t>(bytes, 72);
   h.ids_crc = read_le<std::uint32_t>(bytes, 76);
-  if (h.bits < 1 || h.bits > static_cast<std::uint32_t>(BinaryCodes::max_bits) || h.words != (h.bits + 63) / 64)
-    fail("code length " + std::to_string(h.bits) + " bits in " + std::to_string(h.words) + " words, expected 1.." +
-         std::to_string(BinaryCodes::max_bits) + " bits in ceil(bits/64) words");
+  if (h.bits < 1 || h.bits > static_cast<std::uint32_t>(BinaryCodes::max_bits) ||
+      h.words != (h.bits + 63) / 64)
+    fail("code length " + std::to_string(h.bits) + " bits in " + std::to_string(h.words) +
+         " words, expected 1.." + std::to_string(BinaryCodes::max_bits) + " bits in ceil(bits/64) words");
   if (h.file_size != file_size)
-    fail("header declares " + std::to_string(h.file_size) + " bytes, the file has " + std::to_string(file_size) +
-         " (truncated or padded)");
+    fail("header declares " + std::to_string(h.file_size) + " bytes, the file has " +
+         std::to_string(file_size) + " (truncated or padded)");
   if (h.count > file_size / (8 * h.words))
     fail(std::to_string(h.count) + " codes declared, more than the file can hold (corrupted header)");
   if (h.codes_offset != index_header_size || h.codes_bytes != h.count * h.words * 8 ||
@@ -245,7 +249,8 @@ class HammingIndex {
   }
   /// Whether `id` is in the index (a linear scan for a mapped index that was never modified).
   bool contains(std::int64_t id) const {
-    if (mapping_) return std::find(mapped_ids_, mapped_ids_ + mapped_count_, id) != mapped_ids_ + mapped_count_;
+    if (mapping_)
+      return std::find(mapped_ids_, mapped_ids_ + mapped_count_, id) != mapped_ids_ + mapped_count_;
     return positions_.count(id) != 0;
   }
 
@@ -254,8 +259,8 @@ class HammingIndex {
     require_ready("add");
     detail::require_codes(codes, "hamming index add: codes");
     if (codes.bits != bits_)
-      throw InvalidArgument("hamming index add: codes have " + std::to_string(codes.bits) + " bits, the index " +
-                            std::to_string(bits_));
+      throw InvalidArgument("hamming index add: codes have " + std::to_string(codes.bits) +
+                            " bits, the index " + std::to_string(bits_));
     if (static_cast<Index>(ids.size()) != codes.size)
       throw InvalidArgument("hamming index add: " + std::to_string(ids.size()) + " ids for " +
                             std::to_string(codes.size) + " codes");
@@ -263,7 +268,8 @@ class HammingIndex {
     std::unordered_set<std::int64_t> fresh;
     for (const std::int64_t id : ids)
       if (positions_.count(id) != 0 || !fresh.insert(id).second)
-        throw InvalidArgument("hamming index add: id " + std::to_string(id) + " is already in the index or repeated");
+        throw InvalidArgument("hamming index add: id " + std::to_string(id) +
+                              " is already in the index or repeated");
     for (Index i = 0; i < codes.size; ++i) {
       const std::size_t before = codes_.size();
       codes_.append(codes.row(i), static_cast<std::size_t>(words_));
@@ -299,7 +305,8 @@ class HammingIndex {
 
   /// Exact kNN of each query; `indices` hold ids (-1 past the index size), ties broken by
   /// position in the index.
-  KnnResult knn(const CodesView& queries, Index k, int threads = 0, SimdPath path = active_simd_path()) const {
+  KnnResult knn(const CodesView& queries, Index k, int threads = 0,
+                SimdPath path = active_simd_path()) const {
     require_ready("knn");
     KnnResult result = knn_search(queries, codes(), k, threads, path);
     to_ids(result.indices);
@@ -307,7 +314,8 @@ class HammingIndex {
   }
 
   /// Every code within `radius` of each query; `indices` hold ids, sorted by (distance, position).
-  RangeResult range(const CodesView& queries, int radius, int threads = 0, SimdPath path = active_simd_path()) const {
+  RangeResult range(const CodesView& queries, int radius, int threads = 0,
+                    SimdPath path = active_simd_path()) const {
     require_ready("range");
     RangeResult result = range_search(queries, codes(), radius, threads, path);
     to_ids(result.indices);
@@ -411,7 +419,8 @@ class HammingIndex {
 
  private:
   void require_ready(const char* what) const {
-    if (bits_ == 0) throw StateError(std::string("hamming index: ") + what + " on a default-constructed index");
+    if (bits_ == 0)
+      throw StateError(std::string("hamming index: ") + what + " on a default-constructed index");
   }
 
   /// Copies a mapped index into memory (before the first modification).

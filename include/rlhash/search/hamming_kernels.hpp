@@ -116,13 +116,16 @@ constexpr int scan_prefetch_bytes = 1024;
 /// pushes stay in increasing index order; the distance is recomputed (hits are rare) and the sink
 /// re-checks it against its current threshold. Inlined into each (target-specific) kernel.
 template <int G, int lanes, class Sink>
-__attribute__((always_inline)) inline void drain_hits(const std::uint64_t* data, int words, std::uint64_t tail,
-                                                      const Index* starts, const std::uint32_t* hits, int count,
-                                                      const std::uint64_t* const* queries, Sink* const* sinks) {
+__attribute__((always_inline)) inline void drain_hits(const std::uint64_t* data, int words,
+                                                      std::uint64_t tail, const Index* starts,
+                                                      const std::uint32_t* hits, int count,
+                                                      const std::uint64_t* const* queries,
+                                                      Sink* const* sinks) {
   constexpr std::uint64_t lane_mask = (std::uint64_t{1} << lanes) - 1;
   for (int p = 0; p < count; ++p)
     for (int g = 0; g < G; ++g)
-      for (std::uint64_t set = (std::uint64_t{hits[p]} >> (lanes * g)) & lane_mask; set != 0; set &= set - 1) {
+      for (std::uint64_t set = (std::uint64_t{hits[p]} >> (lanes * g)) & lane_mask; set != 0;
+           set &= set - 1) {
         const Index j = starts[p] + __builtin_ctzll(set);
         sinks[g]->push(j, scalar_distance(data + j * words, queries[g], words, tail));
       }
@@ -149,21 +152,26 @@ RLHASH_TARGET_AVX512 inline __m512i avx512_dist8(const std::uint64_t* p, __m512i
     for (int j = 0; j < 4; ++j)
       p4[j] = _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(_mm512_loadu_si512(p + 8 * j), q, m, 0x28));
     // Pairwise sums inside 128-bit blocks, then across blocks: lanes end as codes 0 2 1 3 4 6 5 7.
-    const __m512i s01 = _mm512_add_epi64(_mm512_unpacklo_epi64(p4[0], p4[1]), _mm512_unpackhi_epi64(p4[0], p4[1]));
-    const __m512i s23 = _mm512_add_epi64(_mm512_unpacklo_epi64(p4[2], p4[3]), _mm512_unpackhi_epi64(p4[2], p4[3]));
-    const __m512i v = _mm512_add_epi64(_mm512_shuffle_i64x2(s01, s23, 0x88), _mm512_shuffle_i64x2(s01, s23, 0xDD));
+    const __m512i s01 =
+        _mm512_add_epi64(_mm512_unpacklo_epi64(p4[0], p4[1]), _mm512_unpackhi_epi64(p4[0], p4[1]));
+    const __m512i s23 =
+        _mm512_add_epi64(_mm512_unpacklo_epi64(p4[2], p4[3]), _mm512_unpackhi_epi64(p4[2], p4[3]));
+    const __m512i v =
+        _mm512_add_epi64(_mm512_shuffle_i64x2(s01, s23, 0x88), _mm512_shuffle_i64x2(s01, s23, 0xDD));
     return _mm512_permutexvar_epi64(_mm512_set_epi64(7, 5, 6, 4, 3, 1, 2, 0), v);
   }
 }
 
 /// Distance of one code of `words` words (any width) from its chunked query/mask.
-RLHASH_TARGET_AVX512 inline int avx512_dist1(const std::uint64_t* p, const __m512i* q, const __m512i* m, int chunks,
-                                             __mmask8 last) {
+RLHASH_TARGET_AVX512 inline int avx512_dist1(const std::uint64_t* p, const __m512i* q, const __m512i* m,
+                                             int chunks, __mmask8 last) {
   __m512i acc = _mm512_setzero_si512();
   for (int c = 0; c + 1 < chunks; ++c)
-    acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(_mm512_loadu_si512(p + 8 * c), q[c], m[c], 0x28)));
+    acc = _mm512_add_epi64(
+        acc, _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(_mm512_loadu_si512(p + 8 * c), q[c], m[c], 0x28)));
   const __m512i x = _mm512_maskz_loadu_epi64(last, p + 8 * (chunks - 1));
-  acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(x, q[chunks - 1], m[chunks - 1], 0x28)));
+  acc = _mm512_add_epi64(
+      acc, _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(x, q[chunks - 1], m[chunks - 1], 0x28)));
   return static_cast<int>(_mm512_reduce_add_epi64(acc));
 }
 
@@ -199,10 +207,18 @@ RLHASH_TARGET_AVX512 inline void distances_avx512_generic(const CodesView& db, I
 inline void distances_avx512(const CodesView& db, Index begin, Index end, const std::uint64_t* query,
                              std::int32_t* out) {
   switch (db.words) {
-    case 1: distances_avx512_fixed<1>(db, begin, end, query, out); break;
-    case 2: distances_avx512_fixed<2>(db, begin, end, query, out); break;
-    case 4: distances_avx512_fixed<4>(db, begin, end, query, out); break;
-    default: distances_avx512_generic(db, begin, end, query, out); break;
+    case 1:
+      distances_avx512_fixed<1>(db, begin, end, query, out);
+      break;
+    case 2:
+      distances_avx512_fixed<2>(db, begin, end, query, out);
+      break;
+    case 4:
+      distances_avx512_fixed<4>(db, begin, end, query, out);
+      break;
+    default:
+      distances_avx512_generic(db, begin, end, query, out);
+      break;
   }
 }
 
@@ -233,7 +249,8 @@ RLHASH_TARGET_AVX512 void scan_avx512_fixed(const CodesView& db, Index begin, In
   std::uint32_t hits[pending_steps];
   Index i = begin;
   // Chunks start short and double: thresholds fall fastest at the start of a scan.
-  for (Index chunk_steps = 4; i + step <= end; chunk_steps = std::min<Index>(2 * chunk_steps, pending_steps)) {
+  for (Index chunk_steps = 4; i + step <= end;
+       chunk_steps = std::min<Index>(2 * chunk_steps, pending_steps)) {
     const Index chunk_end = i + std::min<Index>(chunk_steps, (end - i) / step) * step;
     int pending = 0;
     for (; i < chunk_end; i += step) {
@@ -242,14 +259,15 @@ RLHASH_TARGET_AVX512 void scan_avx512_fixed(const CodesView& db, Index begin, In
       if constexpr (G == 1) {
         for (int line = 0; line < W * U; ++line)
           _mm_prefetch(reinterpret_cast<const char*>(p) + scan_prefetch_bytes + 64 * line, _MM_HINT_T0);
-        for (int u = 0; u < 4; ++u) mask[u] = _mm512_cmplt_epi64_mask(avx512_dist8<W>(p + 8 * u * W, q[0], m), t[0]);
+        for (int u = 0; u < 4; ++u)
+          mask[u] = _mm512_cmplt_epi64_mask(avx512_dist8<W>(p + 8 * u * W, q[0], m), t[0]);
       } else {
         for (int g = 0; g < 4; ++g) mask[g] = _mm512_cmplt_epi64_mask(avx512_dist8<W>(p, q[g], m), t[g]);
       }
       // Plain shifts: on AMD cores kunpck* mask instructions measured slower.
-      const std::uint32_t packed = static_cast<std::uint32_t>(mask[0]) | (static_cast<std::uint32_t>(mask[1]) << 8) |
-                                   (static_cast<std::uint32_t>(mask[2]) << 16) |
-                                   (static_cast<std::uint32_t>(mask[3]) << 24);
+      const std::uint32_t packed =
+          static_cast<std::uint32_t>(mask[0]) | (static_cast<std::uint32_t>(mask[1]) << 8) |
+          (static_cast<std::uint32_t>(mask[2]) << 16) | (static_cast<std::uint32_t>(mask[3]) << 24);
       starts[pending] = i;
       hits[pending] = packed;
       pending += packed != 0;
@@ -268,7 +286,8 @@ RLHASH_TARGET_AVX512 void scan_avx512_fixed(const CodesView& db, Index begin, In
 
 template <class Sink>
 RLHASH_TARGET_AVX512 void scan_avx512_generic(const CodesView& db, Index begin, Index end,
-                                              const std::uint64_t* const* queries, int group, Sink* const* sinks) {
+                                              const std::uint64_t* const* queries, int group,
+                                              Sink* const* sinks) {
   const int chunks = (db.words + 7) / 8;
   alignas(64) std::uint64_t qp[16], mp[16];
   __m512i q[max_scan_group][2], m[2];
@@ -295,19 +314,29 @@ void scan_avx512(const CodesView& db, Index begin, Index end, const std::uint64_
                  Sink* const* sinks) {
   if (group == max_scan_group) {
     switch (db.words) {
-      case 1: return scan_avx512_fixed<1, max_scan_group>(db, begin, end, queries, sinks);
-      case 2: return scan_avx512_fixed<2, max_scan_group>(db, begin, end, queries, sinks);
-      case 4: return scan_avx512_fixed<4, max_scan_group>(db, begin, end, queries, sinks);
-      default: return scan_avx512_generic(db, begin, end, queries, group, sinks);
+      case 1:
+        return scan_avx512_fixed<1, max_scan_group>(db, begin, end, queries, sinks);
+      case 2:
+        return scan_avx512_fixed<2, max_scan_group>(db, begin, end, queries, sinks);
+      case 4:
+        return scan_avx512_fixed<4, max_scan_group>(db, begin, end, queries, sinks);
+      default:
+        return scan_avx512_generic(db, begin, end, queries, group, sinks);
     }
   }
   if (db.words != 1 && db.words != 2 && db.words != 4)
     return scan_avx512_generic(db, begin, end, queries, group, sinks);
   for (int g = 0; g < group; ++g) {
     switch (db.words) {
-      case 1: scan_avx512_fixed<1, 1>(db, begin, end, queries + g, sinks + g); break;
-      case 2: scan_avx512_fixed<2, 1>(db, begin, end, queries + g, sinks + g); break;
-      default: scan_avx512_fixed<4, 1>(db, begin, end, queries + g, sinks + g); break;
+      case 1:
+        scan_avx512_fixed<1, 1>(db, begin, end, queries + g, sinks + g);
+        break;
+      case 2:
+        scan_avx512_fixed<2, 1>(db, begin, end, queries + g, sinks + g);
+        break;
+      default:
+        scan_avx512_fixed<4, 1>(db, begin, end, queries + g, sinks + g);
+        break;
     }
   }
 }
@@ -316,8 +345,8 @@ void scan_avx512(const CodesView& db, Index begin, Index end, const std::uint64_
 // AVX2: byte popcounts from a 16-entry nibble table (vpshufb), summed per 64-bit lane (vpsadbw).
 
 RLHASH_TARGET_AVX2 inline __m256i avx2_popcount_bytes(__m256i v) {
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2,
+                                         3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0F);
   const __m256i lo = _mm256_and_si256(v, low);
   const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
@@ -341,21 +370,25 @@ RLHASH_TARGET_AVX2 inline __m256i avx2_dist4(const std::uint64_t* p, __m256i q, 
   } else if constexpr (W == 2) {
     const __m256i a = avx2_popcount_words(avx2_load(p), q, m);      // c0w0 c0w1 c1w0 c1w1
     const __m256i b = avx2_popcount_words(avx2_load(p + 4), q, m);  // c2w0 c2w1 c3w0 c3w1
-    const __m256i s = _mm256_add_epi64(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));  // c0 c2 c1 c3
+    const __m256i s =
+        _mm256_add_epi64(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));  // c0 c2 c1 c3
     return _mm256_permute4x64_epi64(s, 0xD8);
   } else {
     static_assert(W == 4, "avx2_dist4 handles 1, 2 or 4 words");
     __m256i s[4];
     for (int j = 0; j < 4; ++j) s[j] = avx2_popcount_words(avx2_load(p + 4 * j), q, m);
-    const __m256i s01 = _mm256_add_epi64(_mm256_unpacklo_epi64(s[0], s[1]), _mm256_unpackhi_epi64(s[0], s[1]));
-    const __m256i s23 = _mm256_add_epi64(_mm256_unpacklo_epi64(s[2], s[3]), _mm256_unpackhi_epi64(s[2], s[3]));
-    return _mm256_add_epi64(_mm256_permute2x128_si256(s01, s23, 0x20), _mm256_permute2x128_si256(s01, s23, 0x31));
+    const __m256i s01 =
+        _mm256_add_epi64(_mm256_unpacklo_epi64(s[0], s[1]), _mm256_unpackhi_epi64(s[0], s[1]));
+    const __m256i s23 =
+        _mm256_add_epi64(_mm256_unpacklo_epi64(s[2], s[3]), _mm256_unpackhi_epi64(s[2], s[3]));
+    return _mm256_add_epi64(_mm256_permute2x128_si256(s01, s23, 0x20),
+                            _mm256_permute2x128_si256(s01, s23, 0x31));
   }
 }
 
 /// Distance of one code of any width from its chunked (4-word) query/mask.
-RLHASH_TARGET_AVX2 inline int avx2_dist1(const std::uint64_t* p, const __m256i* q, const __m256i* m, int chunks,
-                                         __m256i last) {
+RLHASH_TARGET_AVX2 inline int avx2_dist1(const std::uint64_t* p, const __m256i* q, const __m256i* m,
+                                         int chunks, __m256i last) {
   // Byte counts are at most 8 per chunk, so up to 4 chunks (16 words) add without overflow.
   __m256i bytes = _mm256_setzero_si256();
   for (int c = 0; c + 1 < chunks; ++c) {
@@ -363,7 +396,8 @@ RLHASH_TARGET_AVX2 inline int avx2_dist1(const std::uint64_t* p, const __m256i* 
     bytes = _mm256_add_epi8(bytes, avx2_popcount_bytes(_mm256_and_si256(_mm256_xor_si256(x, q[c]), m[c])));
   }
   const __m256i x = _mm256_maskload_epi64(reinterpret_cast<const long long*>(p + 4 * (chunks - 1)), last);
-  bytes = _mm256_add_epi8(bytes, avx2_popcount_bytes(_mm256_and_si256(_mm256_xor_si256(x, q[chunks - 1]), m[chunks - 1])));
+  bytes = _mm256_add_epi8(
+      bytes, avx2_popcount_bytes(_mm256_and_si256(_mm256_xor_si256(x, q[chunks - 1]), m[chunks - 1])));
   const __m256i sums = _mm256_sad_epu8(bytes, _mm256_setzero_si256());
   const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
   return static_cast<int>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1));
@@ -375,8 +409,8 @@ RLHASH_TARGET_AVX2 inline __m256i avx2_last_chunk_mask(int words, int chunks) {
 }
 
 template <int W>
-RLHASH_TARGET_AVX2 void distances_avx2_fixed(const CodesView& db, Index begin, Index end, const std::uint64_t* query,
-                                             std::int32_t* out) {
+RLHASH_TARGET_AVX2 void distances_avx2_fixed(const CodesView& db, Index begin, Index end,
+                                             const std::uint64_t* query, std::int32_t* out) {
   alignas(32) std::uint64_t qp[4], mp[4];
   repeat_pattern(query, W, db.tail_mask(), 4, qp, mp);
   const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(qp));
@@ -408,10 +442,18 @@ RLHASH_TARGET_AVX2 inline void distances_avx2_generic(const CodesView& db, Index
 inline void distances_avx2(const CodesView& db, Index begin, Index end, const std::uint64_t* query,
                            std::int32_t* out) {
   switch (db.words) {
-    case 1: distances_avx2_fixed<1>(db, begin, end, query, out); break;
-    case 2: distances_avx2_fixed<2>(db, begin, end, query, out); break;
-    case 4: distances_avx2_fixed<4>(db, begin, end, query, out); break;
-    default: distances_avx2_generic(db, begin, end, query, out); break;
+    case 1:
+      distances_avx2_fixed<1>(db, begin, end, query, out);
+      break;
+    case 2:
+      distances_avx2_fixed<2>(db, begin, end, query, out);
+      break;
+    case 4:
+      distances_avx2_fixed<4>(db, begin, end, query, out);
+      break;
+    default:
+      distances_avx2_generic(db, begin, end, query, out);
+      break;
   }
 }
 
@@ -435,7 +477,8 @@ RLHASH_TARGET_AVX2 void scan_avx2_fixed(const CodesView& db, Index begin, Index 
   Index starts[pending_steps];
   std::uint32_t hits[pending_steps];
   Index i = begin;
-  for (Index chunk_steps = 4; i + step <= end; chunk_steps = std::min<Index>(2 * chunk_steps, pending_steps)) {
+  for (Index chunk_steps = 4; i + step <= end;
+       chunk_steps = std::min<Index>(2 * chunk_steps, pending_steps)) {
     const Index chunk_end = i + std::min<Index>(chunk_steps, (end - i) / step) * step;
     int pending = 0;
     for (; i < chunk_end; i += step) {
@@ -467,7 +510,8 @@ RLHASH_TARGET_AVX2 void scan_avx2_fixed(const CodesView& db, Index begin, Index 
 
 template <class Sink>
 RLHASH_TARGET_AVX2 void scan_avx2_generic(const CodesView& db, Index begin, Index end,
-                                          const std::uint64_t* const* queries, int group, Sink* const* sinks) {
+                                          const std::uint64_t* const* queries, int group,
+                                          Sink* const* sinks) {
   const int chunks = (db.words + 3) / 4;
   alignas(32) std::uint64_t qp[16], mp[16];
   __m256i q[max_scan_group][4], m[4];
@@ -493,19 +537,29 @@ void scan_avx2(const CodesView& db, Index begin, Index end, const std::uint64_t*
                Sink* const* sinks) {
   if (group == max_scan_group) {
     switch (db.words) {
-      case 1: return scan_avx2_fixed<1, max_scan_group>(db, begin, end, queries, sinks);
-      case 2: return scan_avx2_fixed<2, max_scan_group>(db, begin, end, queries, sinks);
-      case 4: return scan_avx2_fixed<4, max_scan_group>(db, begin, end, queries, sinks);
-      default: return scan_avx2_generic(db, begin, end, queries, group, sinks);
+      case 1:
+        return scan_avx2_fixed<1, max_scan_group>(db, begin, end, queries, sinks);
+      case 2:
+        return scan_avx2_fixed<2, max_scan_group>(db, begin, end, queries, sinks);
+      case 4:
+        return scan_avx2_fixed<4, max_scan_group>(db, begin, end, queries, sinks);
+      default:
+        return scan_avx2_generic(db, begin, end, queries, group, sinks);
     }
   }
   if (db.words != 1 && db.words != 2 && db.words != 4)
     return scan_avx2_generic(db, begin, end, queries, group, sinks);
   for (int g = 0; g < group; ++g) {
     switch (db.words) {
-      case 1: scan_avx2_fixed<1, 1>(db, begin, end, queries + g, sinks + g); break;
-      case 2: scan_avx2_fixed<2, 1>(db, begin, end, queries + g, sinks + g); break;
-      default: scan_avx2_fixed<4, 1>(db, begin, end, queries + g, sinks + g); break;
+      case 1:
+        scan_avx2_fixed<1, 1>(db, begin, end, queries + g, sinks + g);
+        break;
+      case 2:
+        scan_avx2_fixed<2, 1>(db, begin, end, queries + g, sinks + g);
+        break;
+      default:
+        scan_avx2_fixed<4, 1>(db, begin, end, queries + g, sinks + g);
+        break;
     }
   }
 }
@@ -515,8 +569,8 @@ void scan_avx2(const CodesView& db, Index begin, Index end, const std::uint64_t*
 // ---------------------------------------------------------------------------------------------
 // Dispatch (the caller has checked that `path` is supported).
 
-inline void distances_range(SimdPath path, const CodesView& db, Index begin, Index end, const std::uint64_t* query,
-                            std::int32_t* out) {
+inline void distances_range(SimdPath path, const CodesView& db, Index begin, Index end,
+                            const std::uint64_t* query, std::int32_t* out) {
 #if defined(RLHASH_SEARCH_X86)
   if (path == SimdPath::avx512) return distances_avx512(db, begin, end, query, out);
   if (path == SimdPath::avx2) return distances_avx2(db, begin, end, query, out);
@@ -528,8 +582,8 @@ inline void distances_range(SimdPath path, const CodesView& db, Index begin, Ind
 /// Scans codes [begin, end) for `group` (1..max_scan_group) queries, pushing to sinks[g] every
 /// code with distance < sinks[g]->threshold(), in increasing index order per query.
 template <class Sink>
-void scan_range(SimdPath path, const CodesView& db, Index begin, Index end, const std::uint64_t* const* queries,
-                int group, Sink* const* sinks) {
+void scan_range(SimdPath path, const CodesView& db, Index begin, Index end,
+                const std::uint64_t* const* queries, int group, Sink* const* sinks) {
   if (begin >= end || group <= 0) return;
 #if defined(RLHASH_SEARCH_X86)
   if (path == SimdPath::avx512) return scan_avx512(db, begin, end, queries, group, sinks);

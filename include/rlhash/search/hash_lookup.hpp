@@ -48,7 +48,8 @@ class SubstringTable {
     for (std::size_t i = 0; i < keys.size(); ++i) sorted[i] = {keys[i], static_cast<Index>(i)};
     std::sort(sorted.begin(), sorted.end());
     std::size_t distinct = 0;
-    for (std::size_t i = 0; i < sorted.size(); ++i) distinct += (i == 0 || sorted[i].first != sorted[i - 1].first);
+    for (std::size_t i = 0; i < sorted.size(); ++i)
+      distinct += (i == 0 || sorted[i].first != sorted[i - 1].first);
     int log2_slots = 4;
     while ((std::size_t{1} << log2_slots) < 2 * distinct) ++log2_slots;
     shift_ = 64 - log2_slots;
@@ -119,8 +120,7 @@ class HashLookupIndex {
       throw InvalidArgument("hash lookup: max_radius = " + std::to_string(max_radius) + ", expected 0.." +
                             std::to_string(max_supported_radius));
     const int bits = codes.bits();
-    if (substrings == 0)
-      substrings = bits <= 64 ? 1 : std::max(max_radius + 1, (bits + 63) / 64);
+    if (substrings == 0) substrings = bits <= 64 ? 1 : std::max(max_radius + 1, (bits + 63) / 64);
     if (substrings < 1 || substrings > bits || (bits + substrings - 1) / substrings > 64)
       throw InvalidArgument("hash lookup: substrings = " + std::to_string(substrings) + " for " +
                             std::to_string(bits) + "-bit codes, expected 1.." + std::to_string(bits) +
@@ -156,9 +156,11 @@ class HashLookupIndex {
       throw InvalidArgument("hash lookup: radius = " + std::to_string(radius) + ", expected 0.." +
                             std::to_string(max_radius_) + " (the index's max_radius)");
     std::vector<detail::LookupHits> hits(static_cast<std::size_t>(queries.size));
-    const int workers = static_cast<int>(std::clamp<Index>(queries.size, 1, detail::resolve_threads(threads)));
+    const int workers =
+        static_cast<int>(std::clamp<Index>(queries.size, 1, detail::resolve_threads(threads)));
     detail::run_parallel(workers, [&](int t) {
-      for (Index q = detail::share_begin(queries.size, workers, t); q < detail::share_begin(queries.size, workers, t + 1); ++q)
+      for (Index q = detail::share_begin(queries.size, workers, t);
+           q < detail::share_begin(queries.size, workers, t + 1); ++q)
         lookup(queries.row(q), radius, hits[static_cast<std::size_t>(q)]);
     });
     return detail::assemble_range(hits);
@@ -166,7 +168,8 @@ class HashLookupIndex {
 
  private:
   std::uint64_t substring(const std::uint64_t* code, int s) const {
-    return detail::extract_bits(code, starts_[static_cast<std::size_t>(s)], lengths_[static_cast<std::size_t>(s)]);
+    return detail::extract_bits(code, starts_[static_cast<std::size_t>(s)],
+                                lengths_[static_cast<std::size_t>(s)]);
   }
 
   void lookup(const std::uint64_t* query, int radius, detail::LookupHits& out) const {

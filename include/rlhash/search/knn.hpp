@@ -166,11 +166,13 @@ inline Index scan_block_codes(int words) { return std::max<Index>(1024, 16384 / 
 /// every code that later passes a still-high threshold costs tens of nanoseconds in a streaming
 /// scan (it breaks the branch-free loop), and about k ln(N / primed) codes pass, so about 8k
 /// primed codes balance the two.
-inline Index prime_codes(Index k, Index n) { return std::min(n, std::clamp<Index>(8 * k, 1024, Index{1} << 16)); }
+inline Index prime_codes(Index k, Index n) {
+  return std::min(n, std::clamp<Index>(8 * k, 1024, Index{1} << 16));
+}
 
 /// Primes top-k collectors for queries [q0, q1) with the first `count` database codes.
-inline void prime_collectors(SimdPath path, const CodesView& queries, Index q0, Index q1, const CodesView& database,
-                             Index count, TopKCollector* sinks) {
+inline void prime_collectors(SimdPath path, const CodesView& queries, Index q0, Index q1,
+                             const CodesView& database, Index count, TopKCollector* sinks) {
   std::vector<std::int32_t> distances(static_cast<std::size_t>(count));
   for (Index q = q0; q < q1; ++q) {
     distances_range(path, database, 0, count, queries.row(q), distances.data());
@@ -228,15 +230,16 @@ inline KnnResult knn_search(const CodesView& queries, const CodesView& database,
     detail::prime_collectors(path, queries, q0, q1, database, primed, sinks.data());
     detail::scan_queries(path, queries, q0, q1, database, sinks.data(), primed);
     for (Index q = q0; q < q1; ++q)
-      sinks[static_cast<std::size_t>(q - q0)].finish(result.indices.data() + q * k, result.distances.data() + q * k);
+      sinks[static_cast<std::size_t>(q - q0)].finish(result.indices.data() + q * k,
+                                                     result.distances.data() + q * k);
   });
   return result;
 }
 
 /// Exact kNN of one query (database.words words), the database split across threads and the
 /// partial top-k lists merged. Same result as knn_search on a one-query batch.
-inline KnnResult knn_search_one(const std::uint64_t* query, const CodesView& database, Index k, int threads = 0,
-                                SimdPath path = active_simd_path()) {
+inline KnnResult knn_search_one(const std::uint64_t* query, const CodesView& database, Index k,
+                                int threads = 0, SimdPath path = active_simd_path()) {
   detail::require_codes(database, "knn_search_one: database");
   detail::require_k(k);
   require_simd_path(path);

@@ -16,7 +16,8 @@ namespace detail {
 /// `threads` as given, or the hardware concurrency for 0; negative is an InvalidArgument.
 inline int resolve_threads(int threads) {
   if (threads < 0)
-    throw InvalidArgument("threads = " + std::to_string(threads) + ", expected >= 0 (0 = all hardware threads)");
+    throw InvalidArgument("threads = " + std::to_string(threads) +
+                          ", expected >= 0 (0 = all hardware threads)");
   if (threads > 0) return threads;
   const unsigned hardware = std::thread::hardware_concurrency();
   return hardware == 0 ? 1 : static_cast<int>(hardware);

@@ -81,10 +81,11 @@ RangeResult assemble_range(const std::vector<Collector>& per_query) {
 /// All database codes with distance <= radius from each query, sorted by (distance, index);
 /// multi-threaded over queries (`threads` 0 = hardware concurrency). radius >= bits returns the
 /// whole database for every query.
-inline RangeResult range_search(const CodesView& queries, const CodesView& database, int radius, int threads = 0,
-                                SimdPath path = active_simd_path()) {
+inline RangeResult range_search(const CodesView& queries, const CodesView& database, int radius,
+                                int threads = 0, SimdPath path = active_simd_path()) {
   detail::require_query_database(queries, database, "range_search");
-  if (radius < 0) throw InvalidArgument("range_search: radius = " + std::to_string(radius) + ", expected >= 0");
+  if (radius < 0)
+    throw InvalidArgument("range_search: radius = " + std::to_string(radius) + ", expected >= 0");
   require_simd_path(path);
   const int requested = detail::resolve_threads(threads);
   std::vector<detail::RangeCollector> sinks(static_cast<std::size_t>(queries.size),

@@ -28,7 +28,7 @@ namespace detail {
 /// Computed in double; the eigensolver is deterministic, so equal inputs give equal outputs.
 struct PrincipalComponents {
   Vector<double> mean;
-  MatrixD directions;     // D x k
+  MatrixD directions;        // D x k
   Vector<double> variances;  // k, decreasing
 };
 
@@ -40,7 +40,8 @@ inline PrincipalComponents principal_components(const Eigen::Ref<const MatrixF>&
   MatrixD centred = features.cast<double>();
   centred.colwise() -= pca.mean;
   MatrixD covariance = MatrixD::Zero(dims, dims);
-  covariance.selfadjointView<Eigen::Lower>().rankUpdate(centred, 1.0 / static_cast<double>(std::max<Index>(n - 1, 1)));
+  covariance.selfadjointView<Eigen::Lower>().rankUpdate(centred,
+                                                        1.0 / static_cast<double>(std::max<Index>(n - 1, 1)));
   covariance.triangularView<Eigen::StrictlyUpper>() = covariance.transpose();
   const Eigen::SelfAdjointEigenSolver<MatrixD> solver(covariance);
   if (solver.info() != Eigen::Success) throw Error("PCA: the covariance eigensolver did not converge");
@@ -87,12 +88,16 @@ class Itq {
   }
   const Config& config() const { return config_; }
 
-  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {}, const FitOptions& options = {}) {
+  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {},
+           const FitOptions& options = {}) {
     const Index bits = config_.bits;
-    if (features.cols() < 2) throw InvalidArgument("itq: fit needs at least 2 training items, found " + std::to_string(features.cols()));
+    if (features.cols() < 2)
+      throw InvalidArgument("itq: fit needs at least 2 training items, found " +
+                            std::to_string(features.cols()));
     if (features.rows() < bits)
-      throw InvalidArgument("itq: " + std::to_string(bits) + " bits need features of at least " + std::to_string(bits) +
-                            " dimensions (one PCA direction per bit), found " + std::to_string(features.rows()));
+      throw InvalidArgument("itq: " + std::to_string(bits) + " bits need features of at least " +
+                            std::to_string(bits) + " dimensions (one PCA direction per bit), found " +
+                            std::to_string(features.rows()));
     const auto pca = detail::principal_components(features, bits);
     MatrixD projected = pca.directions.transpose() * features.cast<double>();  // V, bits x N
     projected.colwise() -= pca.directions.transpose() * pca.mean;
@@ -107,7 +112,8 @@ class Itq {
       signs = rotated.unaryExpr([](double v) { return v >= 0.0 ? 1.0 : -1.0; });
       loss_.push_back((signs - rotated).squaredNorm());
       if (t == config_.iterations) break;
-      if (!report(options.progress, {"itq", t, config_.iterations, "quantization_loss=" + std::to_string(loss_.back())}))
+      if (!report(options.progress,
+                  {"itq", t, config_.iterations, "quantization_loss=" + std::to_string(loss_.back())}))
         break;
       // Orthogonal Procrustes: max tr(B^T R V) over orthogonal R; with V B^T = U S W^T, R = W U^T.
       const MatrixD cross = projected * signs.transpose();

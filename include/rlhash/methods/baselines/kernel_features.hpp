@@ -30,10 +30,12 @@ class RbfAnchorFeatures {
   /// Draws min(anchors, N) training items as anchors, sets the width, and (when `centre`) the
   /// training mean of the features. Returns the m x N features of the training items (what
   /// `transform(features)` would give), computed once.
-  MatrixF fit(const Eigen::Ref<const MatrixF>& features, Index anchors, Rng& rng, KernelWidth width, bool centre) {
+  MatrixF fit(const Eigen::Ref<const MatrixF>& features, Index anchors, Rng& rng, KernelWidth width,
+              bool centre) {
     const Index n = features.cols();
     if (n == 0) throw InvalidArgument("kernel features: cannot fit on an empty training set");
-    if (anchors < 1) throw InvalidArgument("kernel features: anchors = " + std::to_string(anchors) + ", expected >= 1");
+    if (anchors < 1)
+      throw InvalidArgument("kernel features: anchors = " + std::to_string(anchors) + ", expected >= 1");
     const Index m = std::min(anchors, n);
     const auto picked = sample_without_replacement(n, m, rng);
     anchors_.resize(features.rows(), m);
@@ -46,8 +48,9 @@ class RbfAnchorFeatures {
     const double mean = sum / (static_cast<double>(n) * static_cast<double>(m));
     const double sigma2 = width == KernelWidth::mean_distance ? mean * mean : mean;
     if (!(sigma2 > 0.0) || !std::isfinite(sigma2))
-      throw InvalidArgument("kernel features: the training items are all identical or not finite (kernel width " +
-                            std::to_string(sigma2) + ")");
+      throw InvalidArgument(
+          "kernel features: the training items are all identical or not finite (kernel width " +
+          std::to_string(sigma2) + ")");
     two_sigma2_ = 2.0 * sigma2;
     phi = (phi * static_cast<float>(-1.0 / two_sigma2_)).array().exp().matrix();
     mean_ = VectorF::Zero(m);

@@ -88,10 +88,10 @@ class Ksh {
   struct Config {
     int bits = 32;
     std::uint64_t seed = 0;
-    int anchors = 300;          ///< RBF anchors m (the paper's 300)
-    int labelled = 1000;        ///< size l of the labelled subset defining S (the paper: 1000-2000)
-    int gd_iterations = 500;    ///< cap on gradient steps per bit (the authors' 500)
-    double gd_tolerance = 1e-5; ///< stop when a step lowers the surrogate by less than this fraction
+    int anchors = 300;           ///< RBF anchors m (the paper's 300)
+    int labelled = 1000;         ///< size l of the labelled subset defining S (the paper: 1000-2000)
+    int gd_iterations = 500;     ///< cap on gradient steps per bit (the authors' 500)
+    double gd_tolerance = 1e-5;  ///< stop when a step lowers the surrogate by less than this fraction
     template <class V>
     void visit(V&& field) {
       field("bits", bits);
@@ -107,8 +107,8 @@ class Ksh {
   explicit Ksh(Config config) : config_(config) {
     detail::require_bits(config.bits, method_name);
     if (config.anchors < 1 || config.labelled < 2 || config.gd_iterations < 0)
-      throw InvalidArgument("ksh: anchors = " + std::to_string(config.anchors) + ", labelled = " +
-                            std::to_string(config.labelled) + ", gd_iterations = " +
+      throw InvalidArgument("ksh: anchors = " + std::to_string(config.anchors) +
+                            ", labelled = " + std::to_string(config.labelled) + ", gd_iterations = " +
                             std::to_string(config.gd_iterations) + "; expected >= 1, >= 2, >= 0");
     if (!(config.gd_tolerance >= 0.0))
       throw InvalidArgument("ksh: gd_tolerance = " + std::to_string(config.gd_tolerance) + ", expected >= 0");
@@ -126,7 +126,8 @@ class Ksh {
     const Index l = std::min<Index>(config_.labelled, n);
     std::vector<Index> subset = sample_without_replacement(n, l, rng);
     MatrixD kk(l, m);  // labelled items as rows
-    for (Index i = 0; i < l; ++i) kk.row(i) = phi.col(subset[static_cast<std::size_t>(i)]).transpose().cast<double>();
+    for (Index i = 0; i < l; ++i)
+      kk.row(i) = phi.col(subset[static_cast<std::size_t>(i)]).transpose().cast<double>();
     const Labels subset_labels = labels.subset(subset);
 
     detail::PairwiseResidue residue(subset_labels, static_cast<double>(bits));
@@ -145,7 +146,8 @@ class Ksh {
       if (refine && !report(options.progress, {"ksh", k, bits, ""})) refine = false;
       const MatrixD lm_sym = 0.5 * (lm + lm.transpose());
       const Eigen::GeneralizedSelfAdjointEigenSolver<MatrixD> solver(lm_sym, rm);
-      if (solver.info() != Eigen::Success) throw Error("ksh: the generalised eigensolver did not converge at bit " + std::to_string(k));
+      if (solver.info() != Eigen::Success)
+        throw Error("ksh: the generalised eigensolver did not converge at bit " + std::to_string(k));
       Vector<double> a = solver.eigenvectors().col(m - 1);
       a *= std::sqrt(static_cast<double>(l) / a.dot(rm * a));
       Vector<double> y = detail::sign_vector(kk * a);
@@ -177,7 +179,8 @@ class Ksh {
     constexpr Index block = 2048;  // bounds the m x block feature matrix
     for (Index start = 0; start < features.cols(); start += block) {
       const Index count = std::min(block, features.cols() - start);
-      values.middleCols(start, count).noalias() = projection_ * kernel_.transform(features.middleCols(start, count));
+      values.middleCols(start, count).noalias() =
+          projection_ * kernel_.transform(features.middleCols(start, count));
     }
     return BinaryCodes::from_signs(values);
   }
@@ -197,8 +200,8 @@ class Ksh {
     kernel.load(in);
     MatrixF projection = in.get_matrix<float>();
     if (projection.rows() != config_.bits || projection.cols() != kernel.size())
-      in.fail("KSH parameters of " + std::to_string(config_.bits) + " bits on " + std::to_string(kernel.size()) +
-              " anchors");
+      in.fail("KSH parameters of " + std::to_string(config_.bits) + " bits on " +
+              std::to_string(kernel.size()) + " anchors");
     kernel_ = std::move(kernel);
     projection_ = std::move(projection);
     scores_.clear();
@@ -208,7 +211,8 @@ class Ksh {
  private:
   // Minimises f(a) = -phi(K a)^T R phi(K a) from `a` by gradient descent with Armijo
   // backtracking and a step that grows after each accepted move.
-  Vector<double> gradient_descent(const MatrixD& kk, const detail::PairwiseResidue& residue, Vector<double> a) const {
+  Vector<double> gradient_descent(const MatrixD& kk, const detail::PairwiseResidue& residue,
+                                  Vector<double> a) const {
     Vector<double> y(kk.rows()), ry(kk.rows());
     auto evaluate = [&](const Vector<double>& at) {
       const Vector<double> z = kk * at;

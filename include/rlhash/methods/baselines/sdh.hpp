@@ -37,12 +37,14 @@ inline MatrixD label_matrix(const Labels& labels) {
 }
 inline void require_labels(const Labels& labels, Index items, const char* method) {
   if (labels.size() != items)
-    throw InvalidArgument(std::string(method) + ": a supervised method needs one label entry per training item; found " +
+    throw InvalidArgument(std::string(method) +
+                          ": a supervised method needs one label entry per training item; found " +
                           std::to_string(labels.size()) + " for " + std::to_string(items) + " items");
 }
 inline void require_positive(double value, const char* method, const char* field) {
   if (!(value > 0.0))
-    throw InvalidArgument(std::string(method) + ": " + field + " = " + std::to_string(value) + ", expected > 0");
+    throw InvalidArgument(std::string(method) + ": " + field + " = " + std::to_string(value) +
+                          ", expected > 0");
 }
 }  // namespace detail
 
@@ -52,11 +54,11 @@ class Sdh {
   struct Config {
     int bits = 32;
     std::uint64_t seed = 0;
-    int anchors = 1000;         ///< RBF anchors m (the paper's 1000)
-    int iterations = 5;         ///< outer (B, W, P) rounds (the authors' maxItr)
-    int dcc_iterations = 10;    ///< sweeps over the bits per B-step (the authors' solver)
-    double lambda = 1.0;        ///< ridge weight of the classifier W
-    double nu = 1e-5;           ///< weight of the hash-function fit ||B - Phi P||^2
+    int anchors = 1000;               ///< RBF anchors m (the paper's 1000)
+    int iterations = 5;               ///< outer (B, W, P) rounds (the authors' maxItr)
+    int dcc_iterations = 10;          ///< sweeps over the bits per B-step (the authors' solver)
+    double lambda = 1.0;              ///< ridge weight of the classifier W
+    double nu = 1e-5;                 ///< weight of the hash-function fit ||B - Phi P||^2
     double projection_lambda = 1e-2;  ///< ridge weight of the projection P (the F-step)
     template <class V>
     void visit(V&& field) {
@@ -74,7 +76,8 @@ class Sdh {
   Sdh() : Sdh(Config()) {}
   explicit Sdh(Config config) : config_(config) {
     detail::require_bits(config.bits, method_name);
-    if (config.anchors < 1) throw InvalidArgument("sdh: anchors = " + std::to_string(config.anchors) + ", expected >= 1");
+    if (config.anchors < 1)
+      throw InvalidArgument("sdh: anchors = " + std::to_string(config.anchors) + ", expected >= 1");
     if (config.iterations < 0 || config.dcc_iterations < 1)
       throw InvalidArgument("sdh: iterations = " + std::to_string(config.iterations) + ", dcc_iterations = " +
                             std::to_string(config.dcc_iterations) + ", expected >= 0 and >= 1");
@@ -108,14 +111,16 @@ class Sdh {
     gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
     gram.diagonal().array() += config_.projection_lambda;
     const Eigen::LDLT<MatrixD> projection_solver(gram.selfadjointView<Eigen::Lower>());
-    if (projection_solver.info() != Eigen::Success) throw Error("sdh: the projection normal equations are singular");
+    if (projection_solver.info() != Eigen::Success)
+      throw Error("sdh: the projection normal equations are singular");
 
     MatrixD w = classifier(b, y);
     MatrixD p = projection_solver.solve(x.transpose() * b);
     MatrixD fitted = x * p;  // Phi P
     objective_.assign(1, compute_objective(y, b, w, p, fitted));
     for (int t = 0; t < config_.iterations; ++t) {
-      if (!report(options.progress, {"sdh", t, config_.iterations, "objective=" + std::to_string(objective_.back())}))
+      if (!report(options.progress,
+                  {"sdh", t, config_.iterations, "objective=" + std::to_string(objective_.back())}))
         break;
       discrete_step(y, w, fitted, b);
       w = classifier(b, y);
@@ -156,10 +161,10 @@ class Sdh {
     kernel.load(in);
     MatrixF projection = in.get_matrix<float>();
     const MatrixF bias = in.get_matrix<float>();
-    if (projection.rows() != config_.bits || projection.cols() != kernel.size() || bias.rows() != config_.bits ||
-        bias.cols() != 1)
-      in.fail("SDH parameters of " + std::to_string(config_.bits) + " bits on " + std::to_string(kernel.size()) +
-              " anchors");
+    if (projection.rows() != config_.bits || projection.cols() != kernel.size() ||
+        bias.rows() != config_.bits || bias.cols() != 1)
+      in.fail("SDH parameters of " + std::to_string(config_.bits) + " bits on " +
+              std::to_string(kernel.size()) + " anchors");
     kernel_ = std::move(kernel);
     projection_ = std::move(projection);
     bias_ = bias.col(0);
@@ -174,7 +179,8 @@ class Sdh {
     return normal.ldlt().solve(b.transpose() * y);
   }
 
-  double compute_objective(const MatrixD& y, const MatrixD& b, const MatrixD& w, const MatrixD& p, const MatrixD& fitted) const {
+  double compute_objective(const MatrixD& y, const MatrixD& b, const MatrixD& w, const MatrixD& p,
+                           const MatrixD& fitted) const {
     return (y - b * w).squaredNorm() + config_.lambda * w.squaredNorm() +
            config_.nu * ((b - fitted).squaredNorm() + config_.projection_lambda * p.squaredNorm());
   }

@@ -39,8 +39,11 @@ class Sh {
   explicit Sh(Config config) : config_(config) { detail::require_bits(config.bits, method_name); }
   const Config& config() const { return config_; }
 
-  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {}, const FitOptions& /*options*/ = {}) {
-    if (features.cols() < 2) throw InvalidArgument("sh: fit needs at least 2 training items, found " + std::to_string(features.cols()));
+  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {},
+           const FitOptions& /*options*/ = {}) {
+    if (features.cols() < 2)
+      throw InvalidArgument("sh: fit needs at least 2 training items, found " +
+                            std::to_string(features.cols()));
     const Index bits = config_.bits;
     const Index p = std::min<Index>(bits, features.rows());
     const auto pca = detail::principal_components(features, p);
@@ -117,10 +120,11 @@ class Sh {
     const MatrixD frequency = in.get_matrix<double>();
     const Index bits = config_.bits;
     bool ok = directions.rows() >= 1 && directions.rows() <= bits && low.rows() == directions.rows() &&
-              low.cols() == 1 && static_cast<Index>(direction_of_bit.size()) == bits && frequency.rows() == bits &&
-              frequency.cols() == 1;
+              low.cols() == 1 && static_cast<Index>(direction_of_bit.size()) == bits &&
+              frequency.rows() == bits && frequency.cols() == 1;
     for (Index j = 0; ok && j < bits; ++j)
-      ok = direction_of_bit[j] >= 0 && direction_of_bit[j] < directions.rows() && std::isfinite(frequency(j, 0));
+      ok = direction_of_bit[j] >= 0 && direction_of_bit[j] < directions.rows() &&
+           std::isfinite(frequency(j, 0));
     if (!ok) in.fail("SH parameters of " + std::to_string(bits) + " bits");
     directions_ = std::move(directions);
     low_ = low.col(0);
