@@ -3,6 +3,8 @@
 #include <catch.hpp>
 #include <test_util.hpp>
 
+#include "hasher_test_util.hpp"
+
 #include <bitset>
 
 #include "rlhash/methods/any_hasher.hpp"
@@ -12,6 +14,8 @@
 #include "rlhash/methods/lsh.hpp"
 
 using namespace rlhash;
+using test::check_damaged_parameters_rejected;
+using test::round_trip;
 
 namespace {
 
@@ -76,31 +80,6 @@ Separation separation(const BinaryCodes& queries, const Labels& query_labels, co
   }
   return {same / static_cast<double>(n_same), different / static_cast<double>(n_different),
           static_cast<double>(correct) / static_cast<double>(queries.size())};
-}
-
-template <class H>
-H round_trip(const H& hasher) {
-  ByteWriter out;
-  hasher.save(out);
-  H back(hasher.config());
-  ByteReader in(out.bytes().data(), out.bytes().size(), "round trip");
-  back.load(in);
-  in.expect_end();
-  return back;
-}
-
-template <class H>
-void check_damaged_parameters_rejected(const H& hasher) {
-  ByteWriter out;
-  hasher.save(out);
-  ByteReader truncated(out.bytes().data(), out.bytes().size() - 3, "truncated");
-  H back(hasher.config());
-  CHECK_THROWS_AS(back.load(truncated), FormatError);
-  auto other = hasher.config();
-  other.bits += 1;
-  H wrong_bits(other);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "wrong bits");
-  CHECK_THROWS_AS(wrong_bits.load(in), FormatError);
 }
 
 template <class H>

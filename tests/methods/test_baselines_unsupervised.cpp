@@ -2,6 +2,8 @@
 #include <catch.hpp>
 #include <test_util.hpp>
 
+#include "hasher_test_util.hpp"
+
 #include <cmath>
 #include <map>
 
@@ -10,6 +12,8 @@
 #include "rlhash/methods/baselines/sh.hpp"
 
 using namespace rlhash;
+using test::check_damaged_parameters_rejected;
+using test::round_trip;
 
 namespace {
 
@@ -49,31 +53,6 @@ MatrixF anisotropic_gaussian(Index dims, Index n, std::uint64_t seed) {
     for (Index d = 0; d < dims; ++d)
       x(d, i) = static_cast<float>(2.0 + standard_normal(rng) * (1.0 + 0.3 * d));
   return x;
-}
-
-template <class H>
-H round_trip(const H& hasher) {
-  ByteWriter out;
-  hasher.save(out);
-  H back(hasher.config());
-  ByteReader in(out.bytes().data(), out.bytes().size(), "round trip");
-  back.load(in);
-  in.expect_end();
-  return back;
-}
-
-template <class H>
-void check_damaged_parameters_rejected(const H& hasher) {
-  ByteWriter out;
-  hasher.save(out);
-  ByteReader truncated(out.bytes().data(), out.bytes().size() - 3, "truncated");
-  H back(hasher.config());
-  CHECK_THROWS_AS(back.load(truncated), FormatError);
-  auto other = hasher.config();
-  other.bits += 1;
-  H wrong_bits(other);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "wrong bits");
-  CHECK_THROWS_AS(wrong_bits.load(in), FormatError);
 }
 
 }  // namespace
