@@ -58,8 +58,12 @@ std::vector<std::uint64_t> words_of(const BinaryCodes& codes) {
 }  // namespace
 
 TEST_CASE("drlh learns to move each item into its class codeword's ball", "[drlh][methods]") {
+  const int action_bits = GENERATE(1, 2);  // the paper's actions, and its 2-bit action set
+  INFO("action_bits = " << action_bits);
   const Toy train = make_toy(20, 1), test = make_toy(10, 2);
-  Drlh hasher(toy_config());
+  auto config = toy_config();
+  config.action_bits = action_bits;
+  Drlh hasher(config);
   hasher.fit(train.x, train.labels);
   const auto& result = hasher.last_result();
   REQUIRE(result.epochs_run == 12);
@@ -153,9 +157,12 @@ TEST_CASE("batched greedy rollout equals a one-item-at-a-time rollout over the f
   const Toy train = make_toy(5, 10), test = make_toy(6, 11);
   auto c = toy_config();
   c.epochs = 1;
+  c.action_bits = GENERATE(1, 2);
   Drlh hasher(c);
   hasher.fit(train.x, train.labels);
   const auto& net = hasher.network();
+  const rl::FlipActions actions = hasher.action_set();
+  REQUIRE(net.infer(test.x.col(0), Matrix<float>::Zero(hasher.state_dim(), 1)).rows() == actions.size());
   const BinaryCodes batched = hasher.encode(test.x);
   for (Index i = 0; i < test.x.cols(); ++i) {
     std::vector<std::uint64_t> code = hasher.initial_code();
@@ -163,11 +170,11 @@ TEST_CASE("batched greedy rollout equals a one-item-at-a-time rollout over the f
     std::fill(history, history + drlh::max_history, std::int16_t(-1));
     Matrix<float> s(hasher.state_dim(), 1);
     for (int step = 0; step < hasher.test_steps(); ++step) {
-      drlh::write_state(code.data(), history, c.bits, c.history, s.data());
+      drlh::write_state(code.data(), history, actions, c.history, s.data());
       Index a = 0;
       net.infer(test.x.col(i), s).col(0).maxCoeff(&a);
       if (a == c.bits) break;
-      code[0] ^= std::uint64_t{1} << a;
+      drlh::apply_action(code.data(), actions, static_cast<int>(a));
       drlh::push_history(history, c.history, static_cast<int>(a));
     }
     CHECK(batched.row(i)[0] == code[0]);
@@ -183,6 +190,12 @@ TEST_CASE("drlh rejects bad configs and data", "[drlh][methods]") {
   CHECK_THROWS_AS(Drlh(c), InvalidArgument);
   c = toy_config();
   c.eta = 9;
+  CHECK_THROWS_AS(Drlh(c), InvalidArgument);
+  c = toy_config();
+  c.action_bits = 3;
+  CHECK_THROWS_AS(Drlh(c), InvalidArgument);
+  c.action_bits = 2;
+  c.bits = 512;  // 1 + 512 + C(512, 2) actions do not fit the int16 action ids
   CHECK_THROWS_AS(Drlh(c), InvalidArgument);
   const Toy toy = make_toy(2, 1);
   Drlh h(toy_config());

@@ -15,6 +15,7 @@
 #include "rlhash/nn/sequential.hpp"
 #include "rlhash/rl/dqn.hpp"
 #include "rlhash/rl/epsilon_schedule.hpp"
+#include "rlhash/rl/flip_actions.hpp"
 #include "rlhash/rl/q_network.hpp"
 #include "rlhash/rl/replay_memory.hpp"
 
@@ -103,6 +104,43 @@ TEST_CASE("replay memory save/load round trip", "[rl][replay]") {
   rl::ReplayMemory<Rec> other(4, 1);
   ByteReader in2(out.bytes().data(), out.bytes().size(), "replay");
   CHECK_THROWS_AS(other.load(in2), FormatError);
+}
+
+TEST_CASE("flip actions: the paper's b + 1 and the 2-bit set's 1 + b + C(b, 2)", "[rl][actions]") {
+  const rl::FlipActions one(5, 1), two(5, 2);
+  CHECK(one.size() == 6);
+  CHECK(two.size() == 16);  // 1 + 5 + 10
+  CHECK(one.terminate() == 5);
+  CHECK(two.terminate() == 5);
+  int flipped[2];
+  for (int a = 0; a < 5; ++a) {  // one-bit actions are the same in both sets
+    REQUIRE(two.flipped(a, flipped) == 1);
+    CHECK(flipped[0] == a);
+  }
+  CHECK(two.flipped(5, flipped) == 0);
+  // Pairs in lexicographic order, and pair_action inverts flipped.
+  int expected = 6;
+  for (int i = 0; i < 5; ++i)
+    for (int j = i + 1; j < 5; ++j, ++expected) {
+      CHECK(two.pair_action(i, j) == expected);
+      CHECK(two.pair_action(j, i) == expected);
+      REQUIRE(two.flipped(expected, flipped) == 2);
+      CHECK(flipped[0] == i);
+      CHECK(flipped[1] == j);
+    }
+  // The expert's improving pairs are exactly the pairs of improving bits.
+  std::vector<int> out;
+  two.expert_actions({1, 3, 4}, true, out);
+  CHECK(out ==
+        std::vector<int>{1, 3, 4, two.pair_action(1, 3), two.pair_action(1, 4), two.pair_action(3, 4), 5});
+  one.expert_actions({1, 3, 4}, false, out);
+  CHECK(out == std::vector<int>{1, 3, 4});
+  CHECK_THROWS_AS(one.flipped(6, flipped), InvalidArgument);
+  CHECK_THROWS_AS(two.flipped(-1, flipped), InvalidArgument);
+  CHECK_THROWS_AS(one.pair_action(0, 1), InvalidArgument);
+  CHECK_THROWS_AS(two.pair_action(2, 2), InvalidArgument);
+  CHECK_THROWS_AS(rl::FlipActions(5, 3), InvalidArgument);
+  CHECK_THROWS_AS(rl::FlipActions(300, 2), InvalidArgument);  // 44,851 actions
 }
 
 TEST_CASE("epsilon falls linearly over the decay epochs, then stays", "[rl][epsilon]") {

@@ -53,6 +53,7 @@
 #include "rlhash/reward/bch_reward.hpp"
 #include "rlhash/rl/dqn.hpp"
 #include "rlhash/rl/epsilon_schedule.hpp"
+#include "rlhash/rl/flip_actions.hpp"
 #include "rlhash/rl/q_network.hpp"
 #include "rlhash/rl/replay_memory.hpp"
 
@@ -110,17 +111,43 @@ struct Transition {
   std::uint8_t terminal = 0;          ///< the action was terminate (no bootstrap)
 };
 
-/// The state vector part of the Q-network's input: [e_t bits (0/1); history slot 0 one-hot;
-/// ...; slot H-1 one-hot], b (1 + H) values, into out[0..).
+/// The state vector part of the Q-network's input: [e_t bits (0/1); history slot 0; ...;
+/// slot H-1], b (1 + H) values, into out[0..). A slot is the b-vector of the bits its action
+/// flipped: one-hot for the paper's actions, two-hot for the 2-bit action set's pairs.
 template <class S>
-void write_state(const std::uint64_t* code, const std::int16_t* history, int bits, int history_len, S* out) {
+void write_state(const std::uint64_t* code, const std::int16_t* history, const rl::FlipActions& actions,
+                 int history_len, S* out) {
+  const int bits = actions.bits();
   std::fill(out, out + static_cast<std::size_t>(bits) * static_cast<std::size_t>(1 + history_len), S(0));
   for (int k = 0; k < bits; ++k) out[k] = static_cast<S>((code[k / 64] >> (k % 64)) & 1U);
-  for (int slot = 0; slot < history_len; ++slot)
-    if (history[slot] >= 0) out[bits + slot * bits + history[slot]] = S(1);
+  int flipped[2];
+  for (int slot = 0; slot < history_len; ++slot) {
+    if (history[slot] < 0) continue;
+    const int count = actions.flipped(history[slot], flipped);
+    for (int f = 0; f < count; ++f) out[bits + slot * bits + flipped[f]] = S(1);
+  }
 }
 
-/// Records a flip of bit `action` as the latest history entry (the oldest falls off).
+/// Flips the bits of a (non-terminate) `action` in `code`.
+inline void apply_action(std::uint64_t* code, const rl::FlipActions& actions, int action) {
+  int flipped[2];
+  const int count = actions.flipped(action, flipped);
+  for (int f = 0; f < count; ++f) code[flipped[f] / 64] ^= std::uint64_t{1} << (flipped[f] % 64);
+}
+
+/// The expert's improving actions (guided exploration, section 4.2): the reward's improving
+/// one-bit flips and terminate, widened to the pairs of those flips for the 2-bit action set.
+inline void expert_actions(const BchReward& reward, const rl::FlipActions& actions, const std::uint64_t* code,
+                           const int* d, const Labels& labels, Index item, std::vector<int>& scratch,
+                           std::vector<int>& out) {
+  reward.expert_actions(code, d, labels, item, out);
+  if (actions.max_flips() == 1) return;
+  const bool may_terminate = !out.empty() && out.back() == reward.terminate_action();
+  scratch.assign(out.begin(), out.end() - (may_terminate ? 1 : 0));
+  actions.expert_actions(scratch, may_terminate, out);
+}
+
+/// Records `action` as the latest history entry (the oldest falls off).
 inline void push_history(std::int16_t* history, int history_len, int action) {
   for (int slot = history_len - 1; slot > 0; --slot) history[slot] = history[slot - 1];
   if (history_len > 0) history[0] = static_cast<std::int16_t>(action);
@@ -136,9 +163,11 @@ inline void push_history(std::int16_t* history, int history_len, int action) {
 /// O(history * hidden1) per item instead of O(b (1 + history) * hidden1).
 template <class Net>
 void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection,
-                  const std::vector<std::uint64_t>& initial_code, int bits, int history_len, int max_steps,
-                  BinaryCodes& codes, Index first) {
+                  const std::vector<std::uint64_t>& initial_code, const rl::FlipActions& actions,
+                  int history_len, int max_steps, BinaryCodes& codes, Index first) {
   using S = typename Net::Scalar;
+  const int bits = actions.bits();
+  int flipped[2];
   const Index n = projection.cols();
   const auto w = static_cast<std::size_t>((bits + 63) / 64);
   const auto h = static_cast<std::size_t>(std::max(history_len, 1));
@@ -165,23 +194,30 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
       auto col = z.col(k);
       col = code_part.col(j);
       const std::int16_t* hist = history.data() + static_cast<std::size_t>(j) * h;
-      for (int slot = 0; slot < history_len; ++slot)
-        if (hist[slot] >= 0) col += ws.col(bits + slot * bits + hist[slot]);
+      for (int slot = 0; slot < history_len; ++slot) {
+        if (hist[slot] < 0) continue;
+        const int count = actions.flipped(hist[slot], flipped);
+        for (int f = 0; f < count; ++f) col += ws.col(bits + slot * bits + flipped[f]);
+      }
     }
     const Matrix<S> q = net.trunk().infer(z);
     still.clear();
     for (Index k = 0; k < na; ++k) {
       Index a = 0;
       q.col(k).maxCoeff(&a);
-      if (a == bits) continue;  // terminate
+      if (a == actions.terminate()) continue;
       const Index j = active[static_cast<std::size_t>(k)];
-      std::uint64_t& word = code[static_cast<std::size_t>(j) * w + static_cast<std::size_t>(a / 64)];
-      const std::uint64_t mask = std::uint64_t{1} << (a % 64);
-      if (word & mask)
-        code_part.col(j) -= ws.col(a);
-      else
-        code_part.col(j) += ws.col(a);
-      word ^= mask;
+      const int count = actions.flipped(static_cast<int>(a), flipped);
+      for (int f = 0; f < count; ++f) {
+        const int bit = flipped[f];
+        std::uint64_t& word = code[static_cast<std::size_t>(j) * w + static_cast<std::size_t>(bit / 64)];
+        const std::uint64_t mask = std::uint64_t{1} << (bit % 64);
+        if (word & mask)
+          code_part.col(j) -= ws.col(bit);
+        else
+          code_part.col(j) += ws.col(bit);
+        word ^= mask;
+      }
       if (history_len > 0)
         push_history(history.data() + static_cast<std::size_t>(j) * h, history_len, static_cast<int>(a));
       still.push_back(j);
@@ -262,6 +298,7 @@ class DrlhHasher {
     int max_steps = 0;    ///< M at encoding (test) time; 0: b
     int train_steps = 0;  ///< episode length during training; 0: b
     int eta = -1;         ///< terminate threshold of eq. 2; -1: ceil(R_BCH / 2)
+    int action_bits = 1;  ///< bits one action may flip: 1 (the paper) or 2 (its 2-bit action set)
     double sigma = 5.0;   ///< termination reward of eq. 2
     // Q-network (section 4.1)
     int hidden1 = 512;  ///< width of the split first layer
@@ -295,6 +332,7 @@ class DrlhHasher {
       field("max_steps", max_steps);
       field("train_steps", train_steps);
       field("eta", eta);
+      field("action_bits", action_bits);
       field("sigma", sigma);
       field("hidden1", hidden1);
       trunk.visit(field);
@@ -361,10 +399,11 @@ class DrlhHasher {
     detail::require(max_steps >= 0,
                     std::string(method_name) + ": max_steps must be >= 0, got " + std::to_string(max_steps));
     BinaryCodes codes(features.cols(), config_.bits);
+    const rl::FlipActions actions = action_set();
     for (Index begin = 0; begin < features.cols(); begin += config_.encode_batch) {
       const Index size = std::min<Index>(config_.encode_batch, features.cols() - begin);
       const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
-      drlh::greedy_codes(*net_, net_->feature_projection(x), initial_code_, config_.bits, config_.history,
+      drlh::greedy_codes(*net_, net_->feature_projection(x), initial_code_, actions, config_.history,
                          max_steps, codes, begin);
     }
     return codes;
@@ -415,10 +454,12 @@ class DrlhHasher {
   QNetwork make_network(Index inputs) const {
     Rng rng(config_.seed);
     const Index hidden1 = config_.hidden1;
-    auto trunk = Trunk::make(hidden1, config_.bits + 1, config_.trunk, rng);
+    auto trunk = Trunk::make(hidden1, action_set().size(), config_.trunk, rng);
     return QNetwork(inputs, state_dim(), hidden1, std::move(trunk), rng);
   }
   Index state_dim() const { return static_cast<Index>(config_.bits) * (1 + config_.history); }
+  /// The MDP's actions: flip one bit (or, with action_bits = 2, two) or terminate.
+  rl::FlipActions action_set() const { return rl::FlipActions(config_.bits, config_.action_bits); }
 
   /// e_0: `bits` random bits from the seed (its own stream).
   static std::vector<std::uint64_t> make_initial_code(int bits, std::uint64_t seed) {
@@ -442,6 +483,9 @@ class DrlhHasher {
     detail::require(c.eta >= -1 && c.eta <= c.bits,
                     m + ": eta must be -1 (default) or in [0, bits], got " + std::to_string(c.eta));
     detail::require(c.sigma >= 0, m + ": sigma must be >= 0, got " + std::to_string(c.sigma));
+    detail::require(c.action_bits == 1 || c.action_bits == 2,
+                    m + ": action_bits must be 1 or 2, got " + std::to_string(c.action_bits));
+    rl::FlipActions(c.bits, c.action_bits);  // validates the number of actions
     detail::require(c.hidden1 > 0, m + ": hidden1 must be > 0, got " + std::to_string(c.hidden1));
     detail::require(c.gamma >= 0 && c.gamma <= 1,
                     m + ": gamma must be in [0, 1], got " + std::to_string(c.gamma));
@@ -481,6 +525,7 @@ class DrlhHasher {
     const FitOptions& options;
     bool validating;
     BchReward reward;
+    rl::FlipActions actions;
     std::vector<std::uint64_t> initial;
     QNetwork online, target;
     nn::Adam<S> optimizer;
@@ -504,6 +549,7 @@ class DrlhHasher {
           validating(validate),
           reward(LabelEmbedding(y.num_classes(), hasher.config_.bits, hasher.config_.seed),
                  hasher.config_.sigma, hasher.config_.eta),
+          actions(hasher.action_set()),
           initial(make_initial_code(hasher.config_.bits, hasher.config_.seed)),
           online(hasher.make_network(x.rows())),
           target(hasher.make_network(x.rows())),
@@ -602,7 +648,7 @@ class DrlhHasher {
       start(active);
       const Index sdim = h.state_dim();
       Matrix<S> p, s;
-      std::vector<int> expert;
+      std::vector<int> expert, disagreeing;
       std::vector<std::uint64_t> before(w);
       const int limit = h.training_steps();
       while (!active.empty()) {
@@ -612,7 +658,7 @@ class DrlhHasher {
         for (Index k = 0; k < na; ++k) {
           const auto j = static_cast<std::size_t>(active[static_cast<std::size_t>(k)]);
           p.col(k) = projection.col(static_cast<Index>(j));
-          drlh::write_state(code.data() + j * w, hist.data() + j * hl, bits, history, s.col(k).data());
+          drlh::write_state(code.data() + j * w, hist.data() + j * hl, actions, history, s.col(k).data());
         }
         const Matrix<S> q = online.infer_projected(p, s);
         const double eps = epsilon.value(epoch + static_cast<double>(next) / static_cast<double>(n));
@@ -625,10 +671,10 @@ class DrlhHasher {
           int action;
           if (uniform_unit(rng) < eps) {
             if (c.guided_exploration) {
-              reward.expert_actions(e, d, labels, item[j], expert);
+              drlh::expert_actions(reward, actions, e, d, labels, item[j], disagreeing, expert);
               action = expert[static_cast<std::size_t>(uniform_below(rng, expert.size()))];
             } else {
-              action = static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(bits + 1)));
+              action = static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(actions.size())));
             }
           } else {
             Index a = 0;
@@ -645,11 +691,13 @@ class DrlhHasher {
           double neg0;
           reward.pos_neg(d, labels, item[j], pos0, neg0);
           double r;
-          if (action == bits) {
+          if (action == actions.terminate()) {
             r = reward.terminate_reward(pos0);
             tr.terminal = 1;
           } else {
-            reward.apply_flip(e, d, action);
+            int flipped[2];
+            const int count = actions.flipped(action, flipped);
+            for (int f = 0; f < count; ++f) reward.apply_flip(e, d, flipped[f]);  // eq. 1 over the whole step
             int pos1;
             double neg1;
             reward.pos_neg(d, labels, item[j], pos1, neg1);
@@ -695,7 +743,7 @@ class DrlhHasher {
       Matrix<S> x(features.rows(), nb), s(sdim, nb), s_next(sdim, nb), tp(target.hidden(), nb);
       std::vector<float> rewards(batch.size());
       std::vector<unsigned char> terminal(batch.size());
-      std::vector<Index> actions(batch.size());
+      std::vector<Index> taken(batch.size());
       std::vector<std::uint64_t> next_code(static_cast<std::size_t>(words));
       std::int16_t next_hist[drlh::max_history];
       for (Index k = 0; k < nb; ++k) {
@@ -704,17 +752,17 @@ class DrlhHasher {
         const std::uint64_t* e = replay.payload(batch[kk]);
         x.col(k) = features.col(tr.item).template cast<S>();
         tp.col(k) = target_projection.col(tr.item);
-        drlh::write_state(e, tr.history, bits, history, s.col(k).data());
+        drlh::write_state(e, tr.history, actions, history, s.col(k).data());
         std::copy(e, e + words, next_code.begin());
         std::copy(tr.history, tr.history + drlh::max_history, next_hist);
         if (!tr.terminal) {
-          next_code[static_cast<std::size_t>(tr.action / 64)] ^= std::uint64_t{1} << (tr.action % 64);
+          drlh::apply_action(next_code.data(), actions, tr.action);
           drlh::push_history(next_hist, history, tr.action);
         }
-        drlh::write_state(next_code.data(), next_hist, bits, history, s_next.col(k).data());
+        drlh::write_state(next_code.data(), next_hist, actions, history, s_next.col(k).data());
         rewards[kk] = tr.reward;
         terminal[kk] = tr.terminal;
-        actions[kk] = tr.action;
+        taken[kk] = tr.action;
       }
       const Matrix<S> next_q = target.infer_projected(tp, s_next);
       Vector<S> y;
@@ -726,7 +774,7 @@ class DrlhHasher {
       online.zero_grad();
       const Matrix<S>& q = online.forward(x, s);
       Matrix<S> grad;
-      const double loss = static_cast<double>(nn::selected_huber_loss(q, actions, y, c.huber_delta, &grad));
+      const double loss = static_cast<double>(nn::selected_huber_loss(q, taken, y, c.huber_delta, &grad));
       online.backward(grad);
       const auto params = online.parameters();
       if (c.max_grad_norm > 0) nn::clip_grad_norm(params, c.max_grad_norm);
@@ -756,7 +804,7 @@ class DrlhHasher {
       for (Index begin = 0; begin < vx.cols(); begin += c.encode_batch) {
         const Index size = std::min<Index>(c.encode_batch, vx.cols() - begin);
         const Matrix<S> x = vx.middleCols(begin, size).template cast<S>();
-        drlh::greedy_codes(online, online.feature_projection(x), initial, bits, history, h.test_steps(),
+        drlh::greedy_codes(online, online.feature_projection(x), initial, actions, history, h.test_steps(),
                            codes, begin);
       }
       return drlh::self_map(codes, *options.validation_labels);
