@@ -681,3 +681,16 @@ TEST_CASE("evaluate speed: 1000 queries x 60000 items at 32 bits", "[.][perf]") 
     CHECK(report.map > 0.0);
   }
 }
+
+TEST_CASE("leave-one-out mAP: codes against themselves, each item out of its own ranking", "[eval]") {
+  // 2-bit codes: items 0 (00) and 1 (10 in bit order 0) of class A, 2 (11) and 3 (01) of class B.
+  BinaryCodes codes(4, 2);
+  codes.set(1, 0, true);
+  codes.set(2, 0, true);
+  codes.set(2, 1, true);
+  codes.set(3, 1, true);
+  const Labels labels = Labels::from_class_ids({0, 0, 1, 1}, 2);
+  // Item 0: 1 (d 1, relevant), 3 (d 1), 2 (d 2): AP 1. Item 1: 0 (d 1, relevant) first: AP 1.
+  // Item 2: 1 (d 1), 3 (d 1, relevant): AP 1/2. Item 3: 0 (d 1), 2 (d 1, relevant): AP 1/2.
+  CHECK(leave_one_out_map(codes, labels) == Approx(0.75));
+}

@@ -149,7 +149,7 @@ TEST_CASE("drlh validation picks an epoch and reports per-epoch figures", "[drlh
   REQUIRE(r.validation_map.size() == 3);
   CHECK(r.best_epoch >= 0);
   CHECK(r.best_validation_map == *std::max_element(r.validation_map.begin(), r.validation_map.end()));
-  CHECK(drlh::self_map(hasher.encode(val.x), val.labels) == Approx(r.best_validation_map));
+  CHECK(leave_one_out_map(hasher.encode(val.x), val.labels) == Approx(r.best_validation_map));
 }
 
 TEST_CASE("batched greedy rollout equals a one-item-at-a-time rollout over the full network",

@@ -230,4 +230,17 @@ EvalReport evaluate(const BinaryCodes& queries, const BinaryCodes& database, con
                                   std::move(distance));
 }
 
+/// mAP (stable ties) of `codes` against themselves, each item left out of its own ranking: the
+/// validation metric of the learned hashers (codes of unseen items on both sides, as in the
+/// retrieval protocol, where almost the whole database is unseen). One thread.
+inline double leave_one_out_map(const BinaryCodes& codes, const Labels& labels) {
+  EvalOptions options;
+  options.map_at.clear();
+  options.precision_at.clear();
+  options.ndcg_at.clear();
+  options.exclude_self = true;
+  options.threads = 1;
+  return evaluate(codes, codes, labels, labels, options).map;
+}
+
 }  // namespace rlhash

@@ -39,6 +39,7 @@
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/hasher.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/checkpoint.hpp"
@@ -227,43 +228,6 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
   for (Index j = 0; j < n; ++j)
     std::memcpy(codes.row(first + j), code.data() + static_cast<std::size_t>(j) * w,
                 w * sizeof(std::uint64_t));
-}
-
-/// Validation mAP over the whole ranking (ties in ascending item order, each query left out
-/// of its own ranking) of `codes` against themselves. Mirrors evaluate()'s `map` with
-/// exclude_self; local because eval/evaluate.hpp cannot be included together with the BCH
-/// headers yet (search/hamming.hpp and bch/code_families.hpp both define
-/// rlhash::hamming_distance(const uint64_t*, const uint64_t*, int)).
-inline double self_map(const BinaryCodes& codes, const Labels& labels) {
-  const Index n = codes.size();
-  const int bits = codes.bits(), words = codes.words();
-  std::vector<int> dist(static_cast<std::size_t>(n));
-  std::vector<Index> count(static_cast<std::size_t>(bits) + 2);
-  std::vector<Index> ranked(static_cast<std::size_t>(n));
-  double total = 0;
-  for (Index q = 0; q < n; ++q) {
-    std::fill(count.begin(), count.end(), 0);
-    for (Index i = 0; i < n; ++i) {
-      int d = 0;
-      for (int w = 0; w < words; ++w) d += __builtin_popcountll(codes.row(q)[w] ^ codes.row(i)[w]);
-      dist[static_cast<std::size_t>(i)] = d;
-      if (i != q) ++count[static_cast<std::size_t>(d) + 1];
-    }
-    for (std::size_t b = 1; b < count.size(); ++b) count[b] += count[b - 1];
-    for (Index i = 0; i < n; ++i)
-      if (i != q)
-        ranked[static_cast<std::size_t>(
-            count[static_cast<std::size_t>(dist[static_cast<std::size_t>(i)])]++)] = i;
-    double ap = 0;
-    Index hits = 0;
-    for (Index r = 0; r + 1 < n; ++r)
-      if (labels.relevant(q, labels, ranked[static_cast<std::size_t>(r)])) {
-        ++hits;
-        ap += static_cast<double>(hits) / static_cast<double>(r + 1);
-      }
-    if (hits > 0) total += ap / static_cast<double>(hits);
-  }
-  return n > 0 ? total / static_cast<double>(n) : 0.0;
 }
 
 }  // namespace drlh
@@ -807,7 +771,7 @@ class DrlhHasher {
         drlh::greedy_codes(online, online.feature_projection(x), initial, actions, history, h.test_steps(),
                            codes, begin);
       }
-      return drlh::self_map(codes, *options.validation_labels);
+      return leave_one_out_map(codes, *options.validation_labels);
     }
 
     // ----- checkpoints -----------------------------------------------------------------------

@@ -311,14 +311,7 @@ MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& feature
 /// where almost the whole database is unseen.
 template <class Net>
 double validation_map(const Net& net, const MatrixF& features, const Labels& labels, Index chunk) {
-  const BinaryCodes codes = BinaryCodes::from_probabilities(infer_in_chunks(net, features, chunk));
-  EvalOptions options;
-  options.map_at.clear();
-  options.precision_at.clear();
-  options.ndcg_at.clear();
-  options.exclude_self = true;
-  options.threads = 1;
-  return evaluate(codes, codes, labels, labels, options).map;
+  return leave_one_out_map(BinaryCodes::from_probabilities(infer_in_chunks(net, features, chunk)), labels);
 }
 
 /// Runs the toolkit's trainer over the training items with the Config's optimizer, step-decay

@@ -581,14 +581,7 @@ class PolicyHashingHasher {
   /// its own ranking: codes of unseen items on both sides, as in the retrieval protocol where
   /// almost the whole database is unseen. Never the test queries.
   static double validation_map(const Net& net, const MatrixF& features, const Labels& labels, Index chunk) {
-    const BinaryCodes codes = BinaryCodes::from_signs(infer_logits(net, features, chunk));
-    EvalOptions options;
-    options.map_at.clear();
-    options.precision_at.clear();
-    options.ndcg_at.clear();
-    options.exclude_self = true;
-    options.threads = 1;
-    return evaluate(codes, codes, labels, labels, options).map;
+    return leave_one_out_map(BinaryCodes::from_signs(infer_logits(net, features, chunk)), labels);
   }
 
   Config config_;
