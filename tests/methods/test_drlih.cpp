@@ -554,3 +554,14 @@ TEST_CASE("the group policy gradient trains the agent only unless routed into th
   CHECK(agent_changed);
   CHECK(repr_changed);
 }
+
+TEST_CASE("learning-rate decay points in epochs or in steps", "[drlih]") {
+  // 4,500 items in batches of 64: 71 steps an epoch (the last batch is partial).
+  CHECK(detail::decay_steps(10, 10000, 4500, 64) == 710);
+  CHECK(detail::decay_steps(0.5, 10000, 4500, 64) == 36);
+  CHECK(detail::decay_steps(0, 10000, 4500, 64) == 10000);  // the paper's steps
+  CHECK(detail::decay_steps(1e-9, 10000, 10, 64) == 1);     // never a zero period
+  Drlih::Config c;
+  c.lr_decay_epochs = -1;
+  CHECK_THROWS_AS(Drlih(c), InvalidArgument);
+}
