@@ -129,6 +129,11 @@ BENCHMARK(BM_rlhash_knn_one_path)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+/// The one-query scans' registration: code lengths 32, 64 and 128, wall time in microseconds.
+void per_code_length(benchmark::internal::Benchmark* b) {
+  b->ArgName("bits")->Arg(32)->Arg(64)->Arg(128)->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
 /// All N distances of one query stored to memory (no selection), 1 thread.
 void BM_rlhash_distances(benchmark::State& state) {
   const int bits = static_cast<int>(state.range(0));
@@ -144,13 +149,7 @@ void BM_rlhash_distances(benchmark::State& state) {
   report(state, static_cast<double>(kDatabase));
   state.SetLabel(rlhash::to_string(rlhash::active_simd_path()));
 }
-BENCHMARK(BM_rlhash_distances)
-    ->ArgName("bits")
-    ->Arg(32)
-    ->Arg(64)
-    ->Arg(128)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_rlhash_distances)->Apply(per_code_length);
 
 // ---- the machine's read bandwidth over the same buffer -----------------------------------------
 
@@ -194,13 +193,7 @@ void BM_read_bandwidth(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * state.iterations());
   report(state, static_cast<double>(kDatabase));
 }
-BENCHMARK(BM_read_bandwidth)
-    ->ArgName("bits")
-    ->Arg(32)
-    ->Arg(64)
-    ->Arg(128)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_read_bandwidth)->Apply(per_code_length);
 
 // ---- faiss IndexBinaryFlat on identical codes ---------------------------------------------------
 

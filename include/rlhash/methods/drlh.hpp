@@ -121,19 +121,14 @@ void write_state(const std::uint64_t* code, const std::int16_t* history, const r
   const int bits = actions.bits();
   std::fill(out, out + static_cast<std::size_t>(bits) * static_cast<std::size_t>(1 + history_len), S(0));
   for (int k = 0; k < bits; ++k) out[k] = static_cast<S>((code[k / 64] >> (k % 64)) & 1U);
-  int flipped[2];
-  for (int slot = 0; slot < history_len; ++slot) {
-    if (history[slot] < 0) continue;
-    const int count = actions.flipped(history[slot], flipped);
-    for (int f = 0; f < count; ++f) out[bits + slot * bits + flipped[f]] = S(1);
-  }
+  for (int slot = 0; slot < history_len; ++slot)
+    if (history[slot] >= 0)
+      actions.for_each_bit(history[slot], [&](int bit) { out[bits + slot * bits + bit] = S(1); });
 }
 
 /// Flips the bits of a (non-terminate) `action` in `code`.
 inline void apply_action(std::uint64_t* code, const rl::FlipActions& actions, int action) {
-  int flipped[2];
-  const int count = actions.flipped(action, flipped);
-  for (int f = 0; f < count; ++f) code[flipped[f] / 64] ^= std::uint64_t{1} << (flipped[f] % 64);
+  actions.for_each_bit(action, [&](int bit) { code[bit / 64] ^= std::uint64_t{1} << (bit % 64); });
 }
 
 /// The expert's improving actions (guided exploration, section 4.2): the reward's improving
@@ -168,7 +163,6 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
                   int history_len, int max_steps, BinaryCodes& codes, Index first) {
   using S = typename Net::Scalar;
   const int bits = actions.bits();
-  int flipped[2];
   const Index n = projection.cols();
   const auto w = static_cast<std::size_t>((bits + 63) / 64);
   const auto h = static_cast<std::size_t>(std::max(history_len, 1));
@@ -195,11 +189,9 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
       auto col = z.col(k);
       col = code_part.col(j);
       const std::int16_t* hist = history.data() + static_cast<std::size_t>(j) * h;
-      for (int slot = 0; slot < history_len; ++slot) {
-        if (hist[slot] < 0) continue;
-        const int count = actions.flipped(hist[slot], flipped);
-        for (int f = 0; f < count; ++f) col += ws.col(bits + slot * bits + flipped[f]);
-      }
+      for (int slot = 0; slot < history_len; ++slot)
+        if (hist[slot] >= 0)
+          actions.for_each_bit(hist[slot], [&](int bit) { col += ws.col(bits + slot * bits + bit); });
     }
     const Matrix<S> q = net.trunk().infer(z);
     still.clear();
@@ -208,9 +200,7 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
       q.col(k).maxCoeff(&a);
       if (a == actions.terminate()) continue;
       const Index j = active[static_cast<std::size_t>(k)];
-      const int count = actions.flipped(static_cast<int>(a), flipped);
-      for (int f = 0; f < count; ++f) {
-        const int bit = flipped[f];
+      actions.for_each_bit(static_cast<int>(a), [&](int bit) {
         std::uint64_t& word = code[static_cast<std::size_t>(j) * w + static_cast<std::size_t>(bit / 64)];
         const std::uint64_t mask = std::uint64_t{1} << (bit % 64);
         if (word & mask)
@@ -218,7 +208,7 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
         else
           code_part.col(j) += ws.col(bit);
         word ^= mask;
-      }
+      });
       if (history_len > 0)
         push_history(history.data() + static_cast<std::size_t>(j) * h, history_len, static_cast<int>(a));
       still.push_back(j);
@@ -659,9 +649,8 @@ class DrlhHasher {
             r = reward.terminate_reward(pos0);
             tr.terminal = 1;
           } else {
-            int flipped[2];
-            const int count = actions.flipped(action, flipped);
-            for (int f = 0; f < count; ++f) reward.apply_flip(e, d, flipped[f]);  // eq. 1 over the whole step
+            // eq. 1 over the whole step
+            actions.for_each_bit(action, [&](int bit) { reward.apply_flip(e, d, bit); });
             int pos1;
             double neg1;
             reward.pos_neg(d, labels, item[j], pos1, neg1);

@@ -56,6 +56,14 @@ class FlipActions {
     return 2;
   }
 
+  /// Calls f(bit) for every bit `action` flips (none for terminate).
+  template <class F>
+  void for_each_bit(int action, F&& f) const {
+    int bits[2];
+    const int count = flipped(action, bits);
+    for (int k = 0; k < count; ++k) f(bits[k]);
+  }
+
   /// The action flipping bits i and j (i != j); requires max_flips() == 2.
   int pair_action(int i, int j) const {
     rlhash::detail::require(max_flips_ == 2, "FlipActions: pair actions need max_flips = 2");
