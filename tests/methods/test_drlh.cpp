@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rlhash/methods/drlh.hpp"
+#include "rlhash/methods/fc_triplet.hpp"
 
 using namespace rlhash;
 
@@ -107,6 +108,66 @@ TEST_CASE("drlh is reproducible, and save/load keeps the codes", "[drlh][methods
   CHECK_THROWS_AS(a.encode(MatrixF::Zero(5, 3)), InvalidArgument);
 }
 
+TEST_CASE("drlh on a frozen representation uses the triplet model's network and saves it",
+          "[drlh][methods]") {
+  const std::string source = GENERATE(std::string("fc-triplet"), std::string("drlih"));
+  INFO("representation = " << source);
+  const Toy train = make_toy(6, 12), test = make_toy(5, 13);
+  auto c = toy_config();
+  c.epochs = 2;
+  c.representation = source;
+  c.repr.repr_hidden1 = 16;
+  c.repr.repr_hidden2 = 10;
+  Drlh a(c);
+  a.fit(train.x, train.labels);
+  REQUIRE_FALSE(a.representation().empty());
+  CHECK(a.input_dim() == 12);
+  CHECK(a.network().feature_dim() == 10);  // the Q-network sees f = the representation's output
+
+  // The same hasher trained on its own (its defaults, DRLH's bits, seed and widths) has the
+  // very same representation network.
+  MatrixF expected;
+  if (source == "fc-triplet") {
+    FcTriplet::Config t;
+    t.bits = c.bits;
+    t.seed = c.seed;
+    t.repr = c.repr;
+    FcTriplet triplet(t);
+    triplet.fit(train.x, train.labels);
+    expected = detail::infer_in_chunks(triplet.network().representation(), test.x, 20, 10);
+  } else {
+    Drlih::Config t;
+    t.bits = c.bits;
+    t.seed = c.seed;
+    t.repr = c.repr;
+    Drlih triplet(t);
+    triplet.fit(train.x, train.labels);
+    expected = detail::infer_in_chunks(triplet.network().representation(), test.x, 20, 10);
+  }
+  const MatrixF f = a.representation().apply(test.x, 20, "test");
+  CHECK(f.rows() == 10);
+  CHECK(f == expected);
+
+  ByteWriter out;
+  a.save(out);
+  Drlh loaded(c);
+  ByteReader in(out.bytes().data(), out.bytes().size(), "model");
+  loaded.load(in);
+  in.expect_end();
+  CHECK(loaded.representation().apply(test.x, 20, "test") == f);
+  CHECK(words_of(loaded.encode(test.x)) == words_of(a.encode(test.x)));
+  CHECK_THROWS_AS(a.encode(MatrixF::Zero(10, 3)), InvalidArgument);  // f itself is not the input
+  // A file without the representation (saved by a model on the raw input) is refused.
+  auto raw_config = toy_config();
+  raw_config.epochs = 1;
+  Drlh raw(raw_config);
+  raw.fit(train.x, train.labels);
+  ByteWriter raw_out;
+  raw.save(raw_out);
+  ByteReader raw_in(raw_out.bytes().data(), raw_out.bytes().size(), "model");
+  CHECK_THROWS_AS(Drlh(c).load(raw_in), FormatError);
+}
+
 TEST_CASE("drlh resumes from a checkpoint exactly", "[drlh][methods]") {
   const Toy train = make_toy(6, 6), test = make_toy(4, 7);
   auto c = toy_config();
@@ -196,6 +257,9 @@ TEST_CASE("drlh rejects bad configs and data", "[drlh][methods]") {
   CHECK_THROWS_AS(Drlh(c), InvalidArgument);
   c.action_bits = 2;
   c.bits = 512;  // 1 + 512 + C(512, 2) actions do not fit the int16 action ids
+  CHECK_THROWS_AS(Drlh(c), InvalidArgument);
+  c = toy_config();
+  c.representation = "pixels";
   CHECK_THROWS_AS(Drlh(c), InvalidArgument);
   const Toy toy = make_toy(2, 1);
   Drlh h(toy_config());

@@ -40,6 +40,7 @@
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/eval/evaluate.hpp"
+#include "rlhash/methods/frozen_representation.hpp"
 #include "rlhash/methods/hasher.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/checkpoint.hpp"
@@ -248,6 +249,11 @@ class DrlhHasher {
     int bits = 32;
     std::uint64_t seed = 0;
     // MDP (section 3)
+    /// The state's f: "input" (the features as given: raw pixels by default) or the frozen
+    /// representation network of a "fc-triplet" or "drlih" model trained first on the same data
+    /// (the paper's frozen pre-extracted features, section 5.2.1; frozen_representation.hpp).
+    std::string representation = "input";
+    typename MlpRepresentation<S>::Config repr;  ///< that network's widths
     int history = 10;     ///< actions kept in the state (h_t)
     int max_steps = 0;    ///< M at encoding (test) time; 0: b
     int train_steps = 0;  ///< episode length during training; 0: b
@@ -282,6 +288,8 @@ class DrlhHasher {
     void visit(V&& field) {
       field("bits", bits);
       field("seed", seed);
+      field("representation", representation);
+      repr.visit(field);
       field("history", history);
       field("max_steps", max_steps);
       field("train_steps", train_steps);
@@ -332,13 +340,21 @@ class DrlhHasher {
                           " validation labels for " + std::to_string(options.validation_features->cols()) +
                           " validation items");
     }
-    Training t(*this, features, labels, options, validate_now);
-    t.run();
-    result_ = t.result;
-    reward_.emplace(std::move(t.reward));
-    initial_code_ = t.initial;
-    net_.emplace(std::move(t.online));
-    net_->set_training(false);
+    FrozenRepresentation<S> representation = FrozenRepresentation<S>::train(
+        feature_source(), config_.repr, config_.bits, config_.seed, features, labels, options);
+    if (representation.empty()) {
+      train_q_network(features, labels, options, validate_now);
+    } else {
+      const MatrixF f = representation.apply(features, config_.encode_batch, method_name);
+      MatrixF validation_f;
+      FitOptions on_f = options;
+      if (validate_now) {
+        validation_f = representation.apply(*options.validation_features, config_.encode_batch, method_name);
+        on_f.validation_features = &validation_f;
+      }
+      train_q_network(f, labels, on_f, validate_now);
+    }
+    representation_ = std::move(representation);
   }
 
   /// Greedy codes, at most max_steps steps per item; deterministic.
@@ -349,14 +365,16 @@ class DrlhHasher {
   /// encode() with an explicit step limit M (>= 0; 0 returns the initial code).
   BinaryCodes encode_with_steps(const Eigen::Ref<const MatrixF>& features, int max_steps) const {
     detail::require_fitted(net_.has_value(), method_name);
-    detail::require_dims(features.rows(), net_->feature_dim(), method_name);
+    detail::require_dims(features.rows(), input_dim(), method_name);
     detail::require(max_steps >= 0,
                     std::string(method_name) + ": max_steps must be >= 0, got " + std::to_string(max_steps));
     BinaryCodes codes(features.cols(), config_.bits);
     const rl::FlipActions actions = action_set();
     for (Index begin = 0; begin < features.cols(); begin += config_.encode_batch) {
       const Index size = std::min<Index>(config_.encode_batch, features.cols() - begin);
-      const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
+      const Matrix<S> x =
+          representation_.apply(features.middleCols(begin, size), config_.encode_batch, method_name)
+              .template cast<S>();
       drlh::greedy_codes(*net_, net_->feature_projection(x), initial_code_, actions, config_.history,
                          max_steps, codes, begin);
     }
@@ -369,6 +387,7 @@ class DrlhHasher {
     out.put_vector(initial_code_);
     reward_->embedding().save(out);
     nn::write_parameters(out, const_cast<QNetwork&>(*net_).parameters());  // read only
+    representation_.save(out);
   }
   void load(ByteReader& in) {
     const auto inputs = in.get<std::int64_t>();
@@ -384,7 +403,12 @@ class DrlhHasher {
     QNetwork net = make_network(static_cast<Index>(inputs));
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
+    FrozenRepresentation<S> representation = FrozenRepresentation<S>::load(in, feature_source(), config_.repr);
+    if (!representation.empty() && representation.outputs() != inputs)
+      in.fail("a frozen representation with " + std::to_string(inputs) + " outputs, found " +
+              std::to_string(representation.outputs()));
     net_.emplace(std::move(net));
+    representation_ = std::move(representation);
     initial_code_ = std::move(initial);
     reward_.emplace(std::move(embedding), config_.sigma, config_.eta);
   }
@@ -403,6 +427,14 @@ class DrlhHasher {
   }
   /// e_0, the same for every item.
   const std::vector<std::uint64_t>& initial_code() const { return initial_code_; }
+  /// The frozen representation in front of the Q-network (empty: the features as given).
+  const FrozenRepresentation<S>& representation() const { return representation_; }
+  FeatureSource feature_source() const { return parse_feature_source(config_.representation, method_name); }
+  /// The dimension of the features encode() takes (after fit or load).
+  Index input_dim() const {
+    detail::require_fitted(net_.has_value(), method_name);
+    return representation_.empty() ? net_->feature_dim() : representation_.inputs();
+  }
 
   /// A network of this config for `inputs`-dimensional items, initialised from the seed.
   QNetwork make_network(Index inputs) const {
@@ -425,6 +457,18 @@ class DrlhHasher {
   }
 
  private:
+  /// Deep Q-learning on `features` (the state's f, one item per column).
+  void train_q_network(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options,
+                       bool validate_now) {
+    Training t(*this, features, labels, options, validate_now);
+    t.run();
+    result_ = t.result;
+    reward_.emplace(std::move(t.reward));
+    initial_code_ = t.initial;
+    net_.emplace(std::move(t.online));
+    net_->set_training(false);
+  }
+
   static void validate(const Config& c) {
     const std::string m = method_name;
     detail::require_bits(c.bits, method_name);
@@ -437,6 +481,7 @@ class DrlhHasher {
     detail::require(c.eta >= -1 && c.eta <= c.bits,
                     m + ": eta must be -1 (default) or in [0, bits], got " + std::to_string(c.eta));
     detail::require(c.sigma >= 0, m + ": sigma must be >= 0, got " + std::to_string(c.sigma));
+    parse_feature_source(c.representation, method_name);
     detail::require(c.action_bits == 1 || c.action_bits == 2,
                     m + ": action_bits must be 1 or 2, got " + std::to_string(c.action_bits));
     rl::FlipActions(c.bits, c.action_bits);  // validates the number of actions
@@ -871,6 +916,7 @@ class DrlhHasher {
   std::optional<QNetwork> net_;
   std::optional<BchReward> reward_;
   std::vector<std::uint64_t> initial_code_;
+  FrozenRepresentation<S> representation_;
   DrlhFitResult result_;
 };
 

@@ -44,6 +44,7 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/methods/training.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/bernoulli.hpp"
 #include "rlhash/nn/dense.hpp"
@@ -238,6 +239,7 @@ class DrlihNetwork {
   void load_state(ByteReader& in) { nn::load_module_state(in, repr_); }
 
   typename Repr::Net& representation() { return repr_; }
+  const typename Repr::Net& representation() const { return repr_; }
   nn::FeatureFirstRnn<S>& rnn() { return rnn_; }
   nn::PolicyHead<S>& head() { return head_; }
 
@@ -295,17 +297,22 @@ void check_training_config(const Config& c, const char* method) {
   require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
 }
 
-/// Probabilities of every column of `features`, in chunks of `chunk` columns.
+/// `net.infer` (`outputs` rows) of every column of `features`, in chunks of `chunk` columns.
 template <class Net>
-MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk) {
+MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk, Index outputs) {
   using S = typename Net::Scalar;
-  MatrixF out(net.bits(), features.cols());
+  MatrixF out(outputs, features.cols());
   for (Index begin = 0; begin < features.cols(); begin += chunk) {
     const Index size = std::min(chunk, features.cols() - begin);
     const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
     out.middleCols(begin, size) = net.infer(x).template cast<float>();
   }
   return out;
+}
+/// The probabilities (net.bits() rows) of every column of `features`.
+template <class Net>
+MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk) {
+  return infer_in_chunks(net, features, chunk, net.bits());
 }
 
 /// Validation mAP (stable ties) of the validation items against each other, each query left
@@ -340,17 +347,8 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
                 " validation labels for " + std::to_string(options.validation_features->cols()) +
                 " validation items");
   }
-  nn::TrainerConfig tc;
-  tc.epochs = c.epochs;
-  tc.batch_size = c.batch_size;
-  tc.seed = c.seed ^ 0x5DEECE66DULL;  // the trainer's stream differs from the initialisation's
-  tc.max_grad_norm = c.max_grad_norm;
-  tc.patience = validate ? c.patience : 0;
-  tc.higher_is_better = true;
-  tc.restore_best = true;
-  tc.checkpoint_path = options.checkpoint_path;
-  tc.checkpoint_every = options.checkpoint_path.empty() ? 0 : options.checkpoint_every;
-  tc.resume = options.resume;
+  const nn::TrainerConfig tc = trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL, c.max_grad_norm,
+                                              c.patience, validate, options);
   const nn::StepDecaySchedule schedule{c.learning_rate, c.lr_decay,
                                        decay_steps(c.lr_decay_epochs, c.lr_decay_steps, items, c.batch_size)};
   auto run = [&](auto& optimizer) {
@@ -361,19 +359,8 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
         return validation_map(net, *options.validation_features, *options.validation_labels, c.encode_batch);
       };
     trainer.hooks.progress = options.progress;
-    // The method's section names the method and code length, so another method's checkpoint
-    // of the same parameter shapes is refused.
-    trainer.hooks.save_extra = [&](ByteWriter& out) {
-      out.put_string(method);
-      out.put<std::int32_t>(c.bits);
-    };
-    trainer.hooks.load_extra = [&](ByteReader& in) {
-      const std::string found = in.get_string();
-      const auto bits = in.get<std::int32_t>();
-      if (found != method || bits != c.bits)
-        in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(c.bits) +
-                " bits, found " + found + " with " + std::to_string(bits) + " bits");
-    };
+    trainer.hooks.save_extra = [&](ByteWriter& out) { write_checkpoint_owner(out, method, c.bits); };
+    trainer.hooks.load_extra = [&](ByteReader& in) { read_checkpoint_owner(in, method, c.bits); };
     return trainer.run(items, step);
   };
   if (c.optimizer == "adam") {
@@ -446,6 +433,10 @@ class TrainedNetwork {
 
   bool fitted() const { return net_.has_value(); }
   const nn::TrainResult& result() const { return result_; }
+  const Net& network(const char* method) const {
+    require_fitted(net_.has_value(), method);
+    return *net_;
+  }
 
  private:
   std::optional<Net> net_;
@@ -591,6 +582,8 @@ class DrlihHasher {
   /// What the last fit's trainer reported (epochs, steps, best validation mAP, ...).
   const nn::TrainResult& last_result() const { return trained_.result(); }
   bool fitted() const { return trained_.fitted(); }
+  /// The trained network (after fit or load), e.g. for its representation.
+  const Network& network() const { return trained_.network(method_name); }
 
   /// A network of this config for `inputs`-dimensional items, initialised from the seed.
   Network make_network(Index inputs) const {

@@ -59,6 +59,8 @@ class FcTripletNetwork {
   void save_state(ByteWriter& out) const { nn::save_module_state(out, repr_); }
   void load_state(ByteReader& in) { nn::load_module_state(in, repr_); }
 
+  const typename Repr::Net& representation() const { return repr_; }
+
  private:
   Index inputs_;
   typename Repr::Net repr_;
@@ -154,6 +156,8 @@ class FcTripletHasher {
 
   const nn::TrainResult& last_result() const { return trained_.result(); }
   bool fitted() const { return trained_.fitted(); }
+  /// The trained network (after fit or load), e.g. for its representation.
+  const Network& network() const { return trained_.network(method_name); }
 
   Network make_network(Index inputs) const {
     Rng rng(config_.seed);

@@ -47,6 +47,7 @@
 #include "rlhash/data/labels.hpp"
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/methods/training.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/dense.hpp"
 #include "rlhash/nn/module.hpp"
@@ -411,17 +412,10 @@ class PolicyHashingHasher {
     encode_database();
     long long updates = 0;
 
-    nn::TrainerConfig tc;
-    tc.epochs = config_.epochs;
-    tc.batch_size = config_.batch_size;
-    tc.seed = config_.seed ^ 0x9E3779B97F4A7C15ULL;  // the trainer's stream differs from the initialisation's
-    tc.max_grad_norm = config_.max_grad_norm;
-    tc.patience = validate ? config_.patience : 0;
-    tc.higher_is_better = true;
-    tc.restore_best = true;
-    tc.checkpoint_path = options.checkpoint_path;
-    tc.checkpoint_every = options.checkpoint_path.empty() ? 0 : options.checkpoint_every;
-    tc.resume = options.resume;
+    // The trainer's stream differs from the initialisation's.
+    const nn::TrainerConfig tc = detail::trainer_config(config_.epochs, config_.batch_size,
+                                                        config_.seed ^ 0x9E3779B97F4A7C15ULL, config_.max_grad_norm,
+                                                        config_.patience, validate, options);
     const nn::StepDecaySchedule schedule{config_.learning_rate, config_.lr_decay, config_.lr_decay_steps};
     nn::Adam<S> optimizer(
         nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
@@ -474,17 +468,12 @@ class PolicyHashingHasher {
     // The method section: method, code length, database network and update count, so a resume
     // continues with the same database (its codes are re-encoded from the network: deterministic).
     trainer.hooks.save_extra = [&](ByteWriter& out) {
-      out.put_string(method_name);
-      out.put<std::int32_t>(config_.bits);
+      detail::write_checkpoint_owner(out, method_name, config_.bits);
       out.put<std::int64_t>(updates);
       nn::write_parameters(out, database_net.parameters());
     };
     trainer.hooks.load_extra = [&](ByteReader& in) {
-      const std::string found = in.get_string();
-      const auto bits = in.get<std::int32_t>();
-      if (found != method_name || bits != config_.bits)
-        in.fail(m + " checkpoint with " + std::to_string(config_.bits) + " bits, found " + found + " with " +
-                std::to_string(bits) + " bits");
+      detail::read_checkpoint_owner(in, method_name, config_.bits);
       const auto loaded_updates = in.get<std::int64_t>();
       if (loaded_updates < 0) in.fail("a non-negative database update count");
       nn::read_parameters(in, database_net.parameters());

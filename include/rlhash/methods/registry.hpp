@@ -17,6 +17,7 @@
 #if defined(RLHASH_REGISTRY_IMPLEMENTATION) || !defined(RLHASH_REGISTRY_EXTERN)
 #define RLHASH_REGISTRY_DEFINE_TABLE 1
 #include "rlhash/methods/baselines/itq.hpp"
+#include "rlhash/methods/bch_classifier.hpp"
 #include "rlhash/methods/baselines/ksh.hpp"
 #include "rlhash/methods/baselines/sdh.hpp"
 #include "rlhash/methods/baselines/sh.hpp"
@@ -63,6 +64,8 @@ inline const std::vector<MethodEntry>& method_table() {
       {"fc-triplet", "DRLIH ablation Baseline_noseq: one FC hashing layer, triplet loss",
        &make_default<FcTriplet>},
       {"drlh", "DRLH: deep Q-network walking codes to BCH class targets", &make_default<Drlh>},
+      {"bch-classifier", "DRLH's baseline: an MLP classifier, each item its class's BCH codeword",
+       &make_default<BchClassifier>},
       {"dph", "listwise deep policy hashing (policy gradient on AP)", &make_default<PolicyHashing>},
   };
   return table;
