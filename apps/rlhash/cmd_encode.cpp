@@ -15,8 +15,8 @@ struct EncodeOptions {
   bool no_scale = false;
 };
 
-void run(const EncodeOptions& o) {
-  const Model model = Model::load(o.model);
+void run(const EncodeOptions& o, const CommonOptions& common) {
+  const Model model = Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets));
   const MatrixF features = read_features(o.features, o.no_scale);
   const auto start = std::chrono::steady_clock::now();
   const BinaryCodes codes = model.encode(features);
@@ -35,8 +35,8 @@ const RegisterCommand encode_command{
        app.add_option("--codes", o->codes, "Code file to write (.npy)")->required();
        app.add_flag("--no-scale", o->no_scale, "Keep uint8 features as 0..255 (as at training)");
        add_code_format_option(app, o->format);
-       add_common_options(app, common, false);
-       return [o] { run(*o); };
+       add_common_options(app, common);
+       return [o, &common] { run(*o, common); };
      }}};
 
 }  // namespace

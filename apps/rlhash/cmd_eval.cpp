@@ -8,6 +8,7 @@
 #include "progress_bar.hpp"
 #include "report.hpp"
 #include "rlhash/core/file.hpp"
+#include "rlhash/methods/model.hpp"
 
 namespace rlhash::cli {
 namespace {
@@ -19,7 +20,19 @@ struct EvalCommandOptions {
   std::vector<int> bits{32};
   std::vector<int> map_at{1000};
   std::vector<int> precision_at{100, 500, 1000};
+  std::string model;  // evaluate this trained model instead of training
+  std::vector<const CLI::Option*> training_options;  // options --model excludes
 };
+
+/// Encodes queries and database with `encode` and scores the codes into `row`.
+template <class Encode>
+void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, Encode&& encode) {
+  const auto start = std::chrono::steady_clock::now();
+  const BinaryCodes query_codes = encode(d.queries);
+  const BinaryCodes database_codes = encode(d.database);
+  row.encode_seconds = seconds_since(start);
+  row.report = evaluate(query_codes, database_codes, d.query_labels, d.database_labels, eval_options);
+}
 
 ResultRow run_one(const std::string& method, int bits, const DataSets& d, const CommonOptions& common,
                   const EvalOptions& eval_options) {
@@ -35,24 +48,37 @@ ResultRow run_one(const std::string& method, int bits, const DataSets& d, const 
   hasher.fit(d.train, d.train_labels, fit);
   row.train_seconds = seconds_since(start);
   bar.finish();
-  start = std::chrono::steady_clock::now();
-  const BinaryCodes query_codes = hasher.encode(d.queries);
-  const BinaryCodes database_codes = hasher.encode(d.database);
-  row.encode_seconds = seconds_since(start);
-  row.report = evaluate(query_codes, database_codes, d.query_labels, d.database_labels, eval_options);
+  score(row, d, eval_options, [&](const MatrixF& x) { return hasher.encode(x); });
+  return row;
+}
+
+/// A trained model on the raw (not yet preprocessed) data sets: its own preprocessing, no
+/// training; --set changes its encoding-time settings.
+ResultRow run_model(const std::string& path, const DataSets& raw, const CommonOptions& common,
+                    const EvalOptions& eval_options) {
+  const Model model = Model::load(path, model_overrides(Model::method_of(path), common.sets));
+  ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0};
+  score(row, raw, eval_options, [&](const MatrixF& x) { return model.encode(x); });
   return row;
 }
 
 void run(const EvalCommandOptions& o, const CommonOptions& common) {
-  const auto methods = parse_methods(o.methods);
+  if (!o.model.empty())
+    for (const CLI::Option* option : o.training_options)
+      if (option->count() > 0)
+        throw InvalidArgument("--model: the model fixes the method, code length and preprocessing; drop " +
+                              option->get_name());
+  const auto methods = o.model.empty() ? parse_methods(o.methods) : std::vector<std::string>{};
   for (const auto& text : common.sets) parse_set(text);
   DataSets d = load_data(o.data, common.seed);
-  Preprocessor preprocessor(o.preprocess);
-  preprocessor.fit(d.train);
-  d.train = preprocessor.apply(d.train);
-  d.validation = preprocessor.apply(d.validation);
-  d.queries = preprocessor.apply(d.queries);
-  d.database = preprocessor.apply(d.database);
+  if (o.model.empty()) {
+    Preprocessor preprocessor(o.preprocess);
+    preprocessor.fit(d.train);
+    d.train = preprocessor.apply(d.train);
+    d.validation = preprocessor.apply(d.validation);
+    d.queries = preprocessor.apply(d.queries);
+    d.database = preprocessor.apply(d.database);
+  }
 
   EvalOptions eval_options;
   eval_options.map_at = o.map_at;
@@ -64,7 +90,11 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
               static_cast<long long>(d.database.cols()), static_cast<long long>(d.train.rows()));
   print_table_header(eval_options);
   std::vector<ResultRow> rows;
-  for (int bits : o.bits)
+  if (!o.model.empty()) {
+    rows.push_back(run_model(o.model, d, common, eval_options));
+    print_table_row(rows.back());
+  }
+  for (int bits : o.model.empty() ? o.bits : std::vector<int>{})
     for (const auto& method : methods) {
       rows.push_back(run_one(method, bits, d, common, eval_options));
       print_table_row(rows.back());
@@ -81,16 +111,21 @@ const RegisterCommand eval_command{
     {"eval", "Train hashers, encode, and report retrieval metrics",
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<EvalCommandOptions>();
-       app.add_option("--method", o->methods, "Methods, comma-separated, or 'all'")
-           ->delimiter(',')
-           ->default_str("lsh");
-       app.add_option("--bits", o->bits, "Code lengths, comma-separated")->delimiter(',')->default_str("32");
+       o->training_options.push_back(app.add_option("--method", o->methods, "Methods, comma-separated, or 'all'")
+                                         ->delimiter(',')
+                                         ->default_str("lsh"));
+       o->training_options.push_back(
+           app.add_option("--bits", o->bits, "Code lengths, comma-separated")->delimiter(',')->default_str("32"));
+       app.add_option("--model", o->model,
+                      "Evaluate this trained model (.rlh) instead of training; --set changes its "
+                      "encoding-time settings (e.g. drlh.max_steps)");
        app.add_option("--map-at", o->map_at, "Cutoffs k of mAP@k")->delimiter(',')->default_str("1000");
        app.add_option("--precision-at", o->precision_at, "Cutoffs k of precision@k")
            ->delimiter(',')
            ->default_str("100,500,1000");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
+       for (const char* name : {"--center", "--pca", "--l2"}) o->training_options.push_back(app.get_option(name));
        add_common_options(app, common);
        return [o, &common] { run(*o, common); };
      }}};

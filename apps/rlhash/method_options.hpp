@@ -9,6 +9,7 @@
 
 #include "command.hpp"
 #include "rlhash/data/preprocess.hpp"
+#include "rlhash/methods/model.hpp"
 #include "rlhash/methods/registry.hpp"
 
 namespace rlhash::cli {
@@ -52,6 +53,20 @@ inline AnyHasher configured_hasher(const std::string& method, int bits, std::uin
     if (o.method == method) hasher.set(o.field, o.value);
   }
   return hasher;
+}
+
+/// The --set overrides (field, value) for a trained model of `method`; a --set naming another
+/// method is an InvalidArgument (it would silently do nothing).
+inline std::vector<std::pair<std::string, std::string>> model_overrides(const std::string& method,
+                                                                        const std::vector<std::string>& sets) {
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& text : sets) {
+    const SetOverride o = parse_set(text);
+    if (o.method != method)
+      throw InvalidArgument("--set '" + text + "': the model is a " + method + " model");
+    overrides.emplace_back(o.field, o.value);
+  }
+  return overrides;
 }
 
 inline void add_preprocess_options(CLI::App& app, PreprocessConfig& p) {

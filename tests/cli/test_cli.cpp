@@ -88,6 +88,24 @@ TEST_CASE("train, encode, search and metrics round-trip and agree with eval", "[
   const Run train = run_cli("train --method lsh --bits 24 " + data + " --out " + dir.file("m.rlh"));
   INFO(train.output);
   REQUIRE(train.exit_code == 0);
+  // A trained model evaluated on the same split scores exactly what eval's own training did.
+  const Run model_eval = run_cli("eval --model " + dir.file("m.rlh") + " " + data + " --json " + dir.file("me.json"));
+  INFO(model_eval.output);
+  REQUIRE(model_eval.exit_code == 0);
+  const std::string model_json = read_text(dir.file("me.json"));
+  const auto map_of = [](const std::string& text, const std::string& row) {
+    const auto at = text.find(row);
+    return at == std::string::npos ? std::string() : text.substr(text.find("\"map\"", at), 24);
+  };
+  CHECK(map_of(model_json, "\"bits\": 24") == map_of(json, "\"bits\": 24"));
+  CHECK_FALSE(map_of(json, "\"bits\": 24").empty());
+  const Run model_with_bits = run_cli("eval --model " + dir.file("m.rlh") + " --bits 16 " + data);
+  CHECK(model_with_bits.exit_code != 0);
+  CHECK_THAT(model_with_bits.output, Catch::Contains("--bits"));
+  const Run other_method = run_cli("eval --model " + dir.file("m.rlh") + " " + data + " --set itq.seed=1");
+  CHECK(other_method.exit_code != 0);
+  CHECK_THAT(other_method.output, Catch::Contains("lsh model"));
+
   const Run encode = run_cli("encode --model " + dir.file("m.rlh") + " --features " + dir.file("x.npy") +
                              " --codes " + dir.file("codes.npy"));
   INFO(encode.output);

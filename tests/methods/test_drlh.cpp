@@ -8,6 +8,7 @@
 
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
+#include "rlhash/methods/model.hpp"
 
 using namespace rlhash;
 
@@ -166,6 +167,25 @@ TEST_CASE("drlh on a frozen representation uses the triplet model's network and 
   raw.save(raw_out);
   ByteReader raw_in(raw_out.bytes().data(), raw_out.bytes().size(), "model");
   CHECK_THROWS_AS(Drlh(c).load(raw_in), FormatError);
+}
+
+TEST_CASE("a drlh model file takes an encoding-time max_steps, and refuses shape changes", "[drlh][methods]") {
+  test::TempDir dir;
+  const Toy train = make_toy(5, 14), test = make_toy(3, 15);
+  auto c = toy_config();
+  c.epochs = 1;
+  Drlh trained(c);
+  trained.fit(train.x, train.labels);
+  Model model;
+  model.preprocessor.fit(train.x);  // the identity (no centring, PCA or scaling), fitted
+  model.hasher = AnyHasher(trained);
+  const auto path = dir.file("drlh.rlh");
+  model.save(path);
+  CHECK(Model::load(path, {{"max_steps", "3"}}).encode(test.x) == trained.encode_with_steps(test.x, 3));
+  CHECK(Model::load(path, {{"max_steps", "1"}}).encode(test.x) == trained.encode_with_steps(test.x, 1));
+  CHECK(Model::load(path, {{"max_steps", "0"}}).encode(test.x) == trained.encode(test.x));  // 0: b
+  CHECK_THROWS_AS(Model::load(path, {{"history", "3"}}), FormatError);  // the Q-network's input shape
+  CHECK_THROWS_AS(Model::load(path, {{"representation", "fc-triplet"}}), FormatError);
 }
 
 TEST_CASE("drlh resumes from a checkpoint exactly", "[drlh][methods]") {

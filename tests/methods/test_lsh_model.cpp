@@ -72,6 +72,12 @@ TEST_CASE("a model file round-trips and rejects damage", "[methods][model]") {
     CHECK_THROWS_WITH(Model::load(path), Catch::Contains("m.rlh"));
   }
   SECTION("missing file") { CHECK_THROWS_AS(Model::load(dir.file("none.rlh")), IoError); }
+  SECTION("overrides") {
+    CHECK(Model::method_of(path) == "lsh");
+    CHECK(Model::load(path, {{"seed", "9"}}).encode(x) == model.encode(x));  // parameters come from the file
+    CHECK_THROWS_AS(Model::load(path, {{"bits", "16"}}), InvalidArgument);
+    CHECK_THROWS_AS(Model::load(path, {{"no_such_field", "1"}}), InvalidArgument);
+  }
 }
 
 TEST_CASE("the registry names methods and --set reaches config fields", "[methods]") {
