@@ -2,10 +2,43 @@
 // Save/load checks shared by the hashers' tests.
 #include <catch.hpp>
 
+#include <cstdint>
+#include <vector>
+
+#include "rlhash/codes/binary_codes.hpp"
 #include "rlhash/core/error.hpp"
+#include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
+#include "rlhash/core/types.hpp"
+#include "rlhash/data/labels.hpp"
 
 namespace rlhash::test {
+
+/// A tiny separable supervised set: 4 classes in 12 dimensions, item i of class c = i mod 4
+/// lights up dimensions 3c..3c+2, plus uniform noise of width `noise`.
+struct FourBlobs {
+  MatrixF x;
+  Labels labels;
+};
+inline FourBlobs four_blobs(Index per_class, std::uint64_t seed, double noise = 0.15) {
+  Rng rng(seed);
+  FourBlobs t;
+  t.x.resize(12, 4 * per_class);
+  std::vector<std::int32_t> ids;
+  for (Index i = 0; i < 4 * per_class; ++i) {
+    const int c = static_cast<int>(i % 4);
+    ids.push_back(c);
+    for (Index r = 0; r < 12; ++r)
+      t.x(r, i) = static_cast<float>((r / 3 == c ? 1.0 : 0.0) + noise * (uniform_unit(rng) - 0.5));
+  }
+  t.labels = Labels::from_class_ids(ids, 4);
+  return t;
+}
+
+/// The words of every code, in order (for comparing two encodings).
+inline std::vector<std::uint64_t> words_of(const BinaryCodes& codes) {
+  return std::vector<std::uint64_t>(codes.data(), codes.data() + codes.size() * codes.words());
+}
 
 /// The hasher saved and loaded into a fresh one of the same config; the whole payload is read.
 template <class H>

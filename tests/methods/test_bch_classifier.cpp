@@ -1,5 +1,6 @@
 // The classifier baseline of DRLH: predicted class -> that class's BCH codeword.
 #include <catch.hpp>
+#include "hasher_test_util.hpp"
 
 #include <limits>
 #include <string>
@@ -12,25 +13,8 @@ using namespace rlhash;
 
 namespace {
 
-/// 4 classes in 12 dimensions: class c lights up dimensions 3c..3c+2 (plus noise).
-struct Toy {
-  MatrixF x;
-  Labels labels;
-};
-Toy make_toy(Index per_class, std::uint64_t seed) {
-  Rng rng(seed);
-  Toy t;
-  t.x.resize(12, 4 * per_class);
-  std::vector<std::int32_t> ids;
-  for (Index i = 0; i < 4 * per_class; ++i) {
-    const int c = static_cast<int>((i * 3) % 4);
-    ids.push_back(c);
-    for (Index r = 0; r < 12; ++r)
-      t.x(r, i) = static_cast<float>((r / 3 == c ? 1.0 : 0.0) + 0.3 * (uniform_unit(rng) - 0.5));
-  }
-  t.labels = Labels::from_class_ids(ids, 4);
-  return t;
-}
+using Toy = test::FourBlobs;
+Toy make_toy(Index per_class, std::uint64_t seed) { return test::four_blobs(per_class, seed, 0.3); }
 
 BchClassifier::Config toy_config() {
   BchClassifier::Config c;
@@ -44,9 +28,7 @@ BchClassifier::Config toy_config() {
   return c;
 }
 
-std::vector<std::uint64_t> words_of(const BinaryCodes& codes) {
-  return std::vector<std::uint64_t>(codes.data(), codes.data() + codes.size() * codes.words());
-}
+using test::words_of;
 
 }  // namespace
 

@@ -82,15 +82,11 @@ class BchClassifierHasher {
   const Config& config() const { return config_; }
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
-    check_training_data(features, labels);
-    const bool validating = options.validation_features != nullptr && options.validation_labels != nullptr &&
-                            options.validation_features->cols() > 0;
-    if (validating) {
-      detail::require_dims(options.validation_features->rows(), features.rows(), method_name);
-      detail::require(options.validation_labels->size() == options.validation_features->cols() &&
-                          options.validation_labels->is_single_label(),
-                      std::string(method_name) + ": needs one single-label validation label per validation item");
-    }
+    detail::check_labelled_training_data(features, labels, method_name);
+    detail::require(labels.is_single_label(), std::string(method_name) + ": needs single-label data (one class per item)");
+    const bool validating = detail::validation_requested(options, features.rows(), method_name);
+    detail::require(!validating || options.validation_labels->is_single_label(),
+                    std::string(method_name) + ": needs single-label validation data (one class per item)");
     FrozenRepresentation<S> representation = FrozenRepresentation<S>::train(
         parse_feature_source(config_.representation, method_name), config_.repr, config_.bits, config_.seed,
         features, labels, options);
@@ -176,10 +172,7 @@ class BchClassifierHasher {
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
     FrozenRepresentation<S> representation = FrozenRepresentation<S>::load(
-        in, parse_feature_source(config_.representation, method_name), config_.repr);
-    if (!representation.empty() && representation.outputs() != inputs)
-      in.fail("a frozen representation with " + std::to_string(inputs) + " outputs, found " +
-              std::to_string(representation.outputs()));
+        in, parse_feature_source(config_.representation, method_name), config_.repr, static_cast<Index>(inputs));
     embedding_.emplace(std::move(embedding));
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
@@ -220,20 +213,6 @@ class BchClassifierHasher {
                     m + ": learning_rate must be > 0, weight_decay and max_grad_norm >= 0");
     detail::require(c.batch_size >= 1 && c.epochs >= 0 && c.patience >= 0 && c.encode_batch >= 1,
                     m + ": batch_size and encode_batch must be >= 1, epochs and patience >= 0");
-  }
-
-  static void check_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels) {
-    const std::string m = method_name;
-    detail::require(features.cols() >= 1 && features.rows() > 0,
-                    m + ": needs at least 1 training item with > 0 dimensions, got " +
-                        std::to_string(features.cols()) + " x " + std::to_string(features.rows()));
-    detail::require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) +
-                                                          " labels for " + std::to_string(features.cols()) +
-                                                          " training items");
-    detail::require(labels.num_classes() >= 2,
-                    m + ": needs labels of >= 2 classes, got " + std::to_string(labels.num_classes()));
-    detail::require(labels.is_single_label(), m + ": needs single-label data (one class per item)");
-    detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
   }
 
   static std::vector<Index> class_ids(const Labels& labels) {

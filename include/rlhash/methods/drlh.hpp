@@ -42,6 +42,7 @@
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/frozen_representation.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/methods/training.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/checkpoint.hpp"
 #include "rlhash/nn/dense.hpp"
@@ -330,16 +331,8 @@ class DrlhHasher {
 
   /// Trains the Q-network on `features` (D x N, one item per column) with their labels.
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
-    check_training_data(features, labels);
-    const bool validate_now = options.validation_features != nullptr &&
-                              options.validation_labels != nullptr && options.validation_features->cols() > 1;
-    if (validate_now) {
-      detail::require_dims(options.validation_features->rows(), features.rows(), method_name);
-      detail::require(options.validation_labels->size() == options.validation_features->cols(),
-                      std::string(method_name) + ": " + std::to_string(options.validation_labels->size()) +
-                          " validation labels for " + std::to_string(options.validation_features->cols()) +
-                          " validation items");
-    }
+    detail::check_labelled_training_data(features, labels, method_name);
+    const bool validate_now = detail::validation_requested(options, features.rows(), method_name);
     FrozenRepresentation<S> representation = FrozenRepresentation<S>::train(
         feature_source(), config_.repr, config_.bits, config_.seed, features, labels, options);
     if (representation.empty()) {
@@ -403,10 +396,8 @@ class DrlhHasher {
     QNetwork net = make_network(static_cast<Index>(inputs));
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
-    FrozenRepresentation<S> representation = FrozenRepresentation<S>::load(in, feature_source(), config_.repr);
-    if (!representation.empty() && representation.outputs() != inputs)
-      in.fail("a frozen representation with " + std::to_string(inputs) + " outputs, found " +
-              std::to_string(representation.outputs()));
+    FrozenRepresentation<S> representation =
+        FrozenRepresentation<S>::load(in, feature_source(), config_.repr, static_cast<Index>(inputs));
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
     initial_code_ = std::move(initial);
@@ -500,19 +491,6 @@ class DrlhHasher {
     rl::LinearEpsilon(c.epsilon_start, c.epsilon_end, 0.0);  // validates the range
     detail::require(c.encode_batch > 0,
                     m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
-  }
-
-  void check_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels) const {
-    const std::string m = method_name;
-    detail::require(features.cols() >= 1 && features.rows() > 0,
-                    m + ": needs at least 1 training item with > 0 dimensions, got " +
-                        std::to_string(features.cols()) + " x " + std::to_string(features.rows()));
-    detail::require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) +
-                                                          " labels for " + std::to_string(features.cols()) +
-                                                          " training items");
-    detail::require(labels.num_classes() >= 2,
-                    m + ": needs labels of >= 2 classes, got " + std::to_string(labels.num_classes()));
-    detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
   }
 
   /// One fit: the networks, the replay memory, the counters and the epoch loop.

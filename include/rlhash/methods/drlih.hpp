@@ -338,15 +338,7 @@ template <class Net, class Config, class Step>
 nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* method, Index items,
                                       const FitOptions& options, Step&& step) {
   using S = typename Net::Scalar;
-  const bool validate = options.validation_features != nullptr && options.validation_labels != nullptr &&
-                        options.validation_features->cols() > 1;
-  if (validate) {
-    require_dims(options.validation_features->rows(), net.inputs(), method);
-    require(options.validation_labels->size() == options.validation_features->cols(),
-            std::string(method) + ": " + std::to_string(options.validation_labels->size()) +
-                " validation labels for " + std::to_string(options.validation_features->cols()) +
-                " validation items");
-  }
+  const bool validate = validation_requested(options, net.inputs(), method);
   const nn::TrainerConfig tc = trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL, c.max_grad_norm,
                                               c.patience, validate, options);
   const nn::StepDecaySchedule schedule{c.learning_rate, c.lr_decay,

@@ -95,8 +95,9 @@ class FrozenRepresentation {
     nn::write_parameters(out, const_cast<Net&>(*net_).parameters());  // read only
   }
   /// Reads what save() wrote for a representation of `widths` from `source` (nothing for
-  /// "input"); a FormatError names what did not match.
-  static FrozenRepresentation load(ByteReader& in, FeatureSource source, const Widths& widths) {
+  /// "input") in front of a network with `outputs` inputs; a FormatError names what did not
+  /// match.
+  static FrozenRepresentation load(ByteReader& in, FeatureSource source, const Widths& widths, Index outputs) {
     if (source == FeatureSource::input) return FrozenRepresentation();
     const auto inputs = in.get<std::int64_t>();
     if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
@@ -104,7 +105,10 @@ class FrozenRepresentation {
     Rng unused(0);
     Net net = MlpRepresentation<S>::make(static_cast<Index>(inputs), widths, unused);
     nn::read_parameters(in, net.parameters());
-    return FrozenRepresentation(std::move(net), static_cast<Index>(inputs), widths.repr_hidden2);
+    const Index found = MlpRepresentation<S>::outputs(static_cast<Index>(inputs), widths);
+    if (found != outputs)
+      in.fail("a frozen representation with " + std::to_string(outputs) + " outputs, found " + std::to_string(found));
+    return FrozenRepresentation(std::move(net), static_cast<Index>(inputs), found);
   }
 
  private:

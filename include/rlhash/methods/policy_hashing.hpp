@@ -390,15 +390,7 @@ class PolicyHashingHasher {
                                                           " labels for " + std::to_string(features.cols()) +
                                                           " training items");
     detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
-    const bool validate = options.validation_features != nullptr && options.validation_labels != nullptr &&
-                          options.validation_features->cols() > 1;
-    if (validate) {
-      detail::require_dims(options.validation_features->rows(), features.rows(), method_name);
-      detail::require(options.validation_labels->size() == options.validation_features->cols(),
-                      m + ": " + std::to_string(options.validation_labels->size()) +
-                          " validation labels for " + std::to_string(options.validation_features->cols()) +
-                          " validation items");
-    }
+    const bool validate = detail::validation_requested(options, features.rows(), method_name);
     const int threads = detail::resolve_threads(options.threads);
 
     Net net = make_network(features.rows());

@@ -5,11 +5,41 @@
 #include <cstdint>
 #include <string>
 
+#include "rlhash/core/error.hpp"
 #include "rlhash/core/serialize.hpp"
+#include "rlhash/core/types.hpp"
+#include "rlhash/data/labels.hpp"
 #include "rlhash/methods/hasher.hpp"
 #include "rlhash/nn/trainer.hpp"
 
 namespace rlhash::detail {
+
+/// True when `options` carries a validation set of more than one item (one item has no
+/// neighbour to rank); then its dimension must be `dims` and it needs one label per item.
+inline bool validation_requested(const FitOptions& options, Index dims, const char* method) {
+  if (options.validation_features == nullptr || options.validation_labels == nullptr ||
+      options.validation_features->cols() <= 1)
+    return false;
+  require_dims(options.validation_features->rows(), dims, method);
+  require(options.validation_labels->size() == options.validation_features->cols(),
+          std::string(method) + ": " + std::to_string(options.validation_labels->size()) + " validation labels for " +
+              std::to_string(options.validation_features->cols()) + " validation items");
+  return true;
+}
+
+/// A supervised method's training data: at least one item with > 0 dimensions, one label each
+/// from >= 2 classes, finite features.
+inline void check_labelled_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels,
+                                         const char* method) {
+  const std::string m = method;
+  require(features.cols() >= 1 && features.rows() > 0, m + ": needs at least 1 training item with > 0 dimensions, got " +
+                                                           std::to_string(features.cols()) + " x " +
+                                                           std::to_string(features.rows()));
+  require(labels.size() == features.cols(),
+          m + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(features.cols()) + " training items");
+  require(labels.num_classes() >= 2, m + ": needs labels of >= 2 classes, got " + std::to_string(labels.num_classes()));
+  require(features.allFinite(), m + ": training features contain NaN or infinity");
+}
 
 /// Epochs, batch size, the trainer's generator seed (a stream of its own, not the
 /// initialisation's), gradient clipping, early stopping on a higher-is-better metric (only when
