@@ -77,17 +77,9 @@ TEST_CASE("bch-classifier keeps the best validation epoch, is reproducible, and 
   const auto codes = words_of(a.encode(test.x));
   CHECK(codes == words_of(b.encode(test.x)));
 
-  ByteWriter out;
-  a.save(out);
-  BchClassifier loaded(c);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "model");
-  loaded.load(in);
-  in.expect_end();
-  CHECK(codes == words_of(loaded.encode(test.x)));
-  ByteReader cut(out.bytes().data(), out.bytes().size() - 5, "model");
-  BchClassifier broken(c);
-  CHECK_THROWS_AS(broken.load(cut), FormatError);
-  CHECK_THROWS_AS(broken.encode(test.x), StateError);
+  CHECK(codes == words_of(test::round_trip(a).encode(test.x)));
+  test::check_damaged_parameters_rejected(a);
+  CHECK_THROWS_AS(BchClassifier(c).encode(test.x), StateError);
   CHECK_THROWS_AS(a.encode(MatrixF::Zero(8, 2)), InvalidArgument);
 }
 

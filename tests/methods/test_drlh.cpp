@@ -129,12 +129,7 @@ TEST_CASE("drlh on a frozen representation uses the triplet model's network and 
   CHECK(f.rows() == 10);
   CHECK(f == expected);
 
-  ByteWriter out;
-  a.save(out);
-  Drlh loaded(c);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "model");
-  loaded.load(in);
-  in.expect_end();
+  const Drlh loaded = test::round_trip(a);
   CHECK(loaded.representation().apply(test.x, 20, "test") == f);
   CHECK(words_of(loaded.encode(test.x)) == words_of(a.encode(test.x)));
   CHECK_THROWS_AS(a.encode(MatrixF::Zero(10, 3)), InvalidArgument);  // f itself is not the input
