@@ -1,14 +1,19 @@
-// Host-side checks of the CUDA backend: every shape error is an InvalidArgument thrown before
-// any device call (the views below point nowhere, and no device is needed), and without a
-// device, creating a device layer fails with CudaError instead of crashing.
+// Host-side checks of the CUDA backend: the cuBLAS arguments of every product form and the
+// kernels' per-element formulas (elementwise.hpp) against the host backend, shape errors thrown
+// as InvalidArgument before any device call (the views below point nowhere, and no device is
+// needed), and CudaError instead of a crash when there is no device.
 #include <catch.hpp>
 
+#include <cmath>
 #include <limits>
+#include <vector>
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/cuda/backend.hpp"
+#include "rlhash/cuda/elementwise.hpp"
 #include "rlhash/cuda/memory.hpp"
+#include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/dense.hpp"
 #include "rlhash/nn/optimizer.hpp"
 #include "rlhash/nn/parameters.hpp"
@@ -24,7 +29,123 @@ namespace {
 // that the shape test comes first.
 DeviceView<float> view(Index rows, Index cols) { return {nullptr, rows, cols}; }
 ConstDeviceView<float> cview(Index rows, Index cols) { return {nullptr, rows, cols}; }
+
+Matrix<double> random_matrix(Rng& rng, Index rows, Index cols) {
+  Matrix<double> m(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = standard_normal(rng);
+  return m;
+}
+
+// What cuBLAS's dgemm does with `call` (column-major, the reference BLAS definition):
+// C = op(A) op(B), op(X)(i, l) = X[i + l ld] without transpose, X[l + i ld] with.
+Matrix<double> emulate_gemm(const cuda::detail::GemmCall& call, const double* a, const double* b) {
+  auto element = [](const double* x, cublasOperation_t op, int ld, int i, int l) {
+    return op == CUBLAS_OP_N ? x[i + static_cast<Index>(l) * ld] : x[l + static_cast<Index>(i) * ld];
+  };
+  Matrix<double> c = Matrix<double>::Zero(call.m, call.n);
+  for (int j = 0; j < call.n; ++j)
+    for (int i = 0; i < call.m; ++i)
+      for (int l = 0; l < call.k; ++l)
+        c(i, j) += element(a, call.transa, call.lda, i, l) * element(b, call.transb, call.ldb, l, j);
+  REQUIRE(call.ldc == call.m);
+  return c;
+}
+
+// The product the backend would request for operands `a`, `b` (host memory posing as device
+// memory: only pointers and shapes are read), run by the emulation above.
+template <class A, class B>
+Matrix<double> backend_product(const A& a, const B& b) {
+  const auto x = cuda::detail::operand(a);
+  const auto y = cuda::detail::operand(b);
+  return emulate_gemm(cuda::detail::plan_gemm(x, y), x.data, y.data);
+}
+
+ConstDeviceView<double> host_view(const Matrix<double>& m) { return {m.data(), m.rows(), m.cols()}; }
 }  // namespace
+
+TEST_CASE("CudaBackend's cuBLAS arguments compute every product form the layers use", "[cuda][backend]") {
+  Rng rng(31);
+  const Matrix<double> a = random_matrix(rng, 5, 7), b = random_matrix(rng, 7, 3),
+                       bt = random_matrix(rng, 3, 7), at = random_matrix(rng, 7, 5),
+                       wide = random_matrix(rng, 7, 12);
+  auto close = [](const Matrix<double>& got, const Matrix<double>& expected) {
+    REQUIRE(got.rows() == expected.rows());
+    REQUIRE(got.cols() == expected.cols());
+    CHECK((got - expected).cwiseAbs().maxCoeff() < 1e-12);
+  };
+  close(backend_product(host_view(a), host_view(b)), a * b);
+  close(backend_product(host_view(a), CudaBackend::transpose(host_view(bt))), a * bt.transpose());
+  close(backend_product(CudaBackend::transpose(host_view(at)), host_view(b)), at.transpose() * b);
+  close(backend_product(CudaBackend::transpose(host_view(at)), CudaBackend::transpose(host_view(bt))),
+        at.transpose() * bt.transpose());
+  // Column ranges, as the RNNs take them (step s of a step-major matrix).
+  close(backend_product(host_view(a), CudaBackend::cols(host_view(wide), 4, 3)), a * wide.middleCols(4, 3));
+  close(backend_product(CudaBackend::cols(host_view(wide), 2, 5),
+                        CudaBackend::transpose(CudaBackend::cols(host_view(wide), 7, 5))),
+        wide.middleCols(2, 5) * wide.middleCols(7, 5).transpose());
+}
+
+TEMPLATE_TEST_CASE("the kernels' activation formulas equal the host activations", "[cuda][backend]", float,
+                   double) {
+  using S = TestType;
+  Rng rng(32);
+  Matrix<S> x = (S(6) * random_matrix(rng, 9, 11)).template cast<S>();
+  x(0, 0) = S(0);
+  x(1, 0) = S(-200);  // exp(200) overflows float: the sigmoid must give 0, not NaN
+  const Matrix<S> dy = random_matrix(rng, 9, 11).template cast<S>();
+  auto check = [&](auto layer, nn::ActivationKind kind) {
+    const Matrix<S> y = layer.forward(x);
+    const Matrix<S> dx = layer.backward(dy);
+    Matrix<S> y_formula(x.rows(), x.cols()), dx_formula(x.rows(), x.cols());
+    for (Index i = 0; i < x.size(); ++i) {
+      y_formula(i) = cuda::elementwise::activation(kind, x(i));
+      dx_formula(i) = cuda::elementwise::activation_grad(kind, y(i), dy(i));
+    }
+    // Eigen's vectorised tanh/exp are not the C library's: a few ulps apart.
+    const S tolerance = std::is_same_v<S, float> ? S(1e-6) : S(1e-14);
+    CHECK((y_formula - y).cwiseAbs().maxCoeff() <= tolerance);
+    CHECK((dx_formula - dx).cwiseAbs().maxCoeff() <= tolerance * std::max(S(1), dy.cwiseAbs().maxCoeff()));
+    CHECK(std::isfinite(y_formula(1, 0)));
+  };
+  check(nn::Tanh<S>(), nn::ActivationKind::tanh);
+  check(nn::Sigmoid<S>(), nn::ActivationKind::sigmoid);
+  check(nn::ReLU<S>(), nn::ActivationKind::relu);
+}
+
+TEST_CASE("the kernels' SGD and Adam formulas equal the host optimizers", "[cuda][backend]") {
+  Rng rng(33);
+  const Index rows = 6, cols = 4;
+  auto run = [&](auto optimizer, auto formula) {
+    Matrix<double> host_w = random_matrix(rng, rows, cols), grad(rows, cols);
+    Matrix<double> w = host_w;
+    const nn::ParameterList<double> params = {nn::make_param(host_w, grad, "w")};
+    for (int step = 1; step <= 3; ++step) {
+      params[0].grad() = random_matrix(rng, rows, cols);  // into the viewed buffer (no move)
+      optimizer.step(params);
+      for (Index i = 0; i < w.size(); ++i) formula(step, i, w(i), grad(i));
+      CHECK((w - host_w).cwiseAbs().maxCoeff() < 1e-14);
+    }
+  };
+  for (const nn::SgdConfig& c : {nn::SgdConfig{0.1, 0.0, 0.0, false}, nn::SgdConfig{0.1, 0.9, 0.01, false},
+                                 nn::SgdConfig{0.05, 0.8, 0.0, true}}) {
+    std::vector<double> velocity(static_cast<std::size_t>(rows * cols), 0.0);
+    run(nn::Sgd<double>(c), [&](int, Index i, double& w, double g) {
+      cuda::elementwise::sgd(w, g, c.momentum > 0 ? &velocity[static_cast<std::size_t>(i)] : nullptr,
+                             c.learning_rate, c.momentum, c.weight_decay, c.nesterov);
+    });
+  }
+  for (const nn::AdamConfig& c : {nn::AdamConfig{0.01, 0.9, 0.999, 1e-8, 0.0, false},
+                                  nn::AdamConfig{0.01, 0.9, 0.999, 1e-8, 0.05, false},
+                                  nn::AdamConfig{0.02, 0.8, 0.99, 1e-6, 0.1, true}}) {
+    std::vector<double> m(static_cast<std::size_t>(rows * cols), 0.0), v(m);
+    run(nn::Adam<double>(c), [&](int step, Index i, double& w, double g) {
+      const auto k = static_cast<std::size_t>(i);
+      cuda::elementwise::adam(w, g, m[k], v[k], c.learning_rate, c.beta1, c.beta2,
+                              1.0 - std::pow(c.beta1, step), 1.0 - std::pow(c.beta2, step), c.epsilon,
+                              c.weight_decay, c.decoupled_weight_decay);
+    });
+  }
+}
 
 TEST_CASE("CudaBackend checks shapes on the host, naming the operation", "[cuda][backend]") {
   CHECK_THROWS_WITH(CudaBackend::product(view(3, 5), cview(3, 4), cview(3, 5)),

@@ -123,6 +123,27 @@ auto operand(const M& m) {
   return Operand<S>{v.data(), v.rows(), v.rows(), v.cols(), CUBLAS_OP_N};
 }
 
+/// The arguments of the cuBLAS GEMM for c = op(a) op(b), c being op(a).rows x op(b).cols
+/// column-major with leading dimension = rows (every view is contiguous). Throws
+/// InvalidArgument for dimensions beyond cuBLAS's int.
+struct GemmCall {
+  cublasOperation_t transa, transb;
+  int m, n, k, lda, ldb, ldc;
+};
+template <class S>
+GemmCall plan_gemm(const Operand<S>& a, const Operand<S>& b) {
+  GemmCall call{a.op,
+                b.op,
+                blas_int(a.rows, "gemm"),
+                blas_int(b.cols, "gemm"),
+                blas_int(a.cols, "gemm"),
+                blas_int(a.stored_rows, "gemm"),
+                blas_int(b.stored_rows, "gemm"),
+                0};
+  call.ldc = call.m;
+  return call;
+}
+
 inline cublasStatus_t gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                            const float* alpha, const float* a, int lda, const float* b, int ldb,
                            const float* beta, float* c, int ldc) {
@@ -374,12 +395,10 @@ struct CudaBackend {
       if (!accumulate) set_zero(c);
       return;
     }
-    const int m = detail::blas_int(c.rows(), "gemm"), n = detail::blas_int(c.cols(), "gemm"),
-              k = detail::blas_int(a.cols, "gemm");
+    const detail::GemmCall call = detail::plan_gemm(a, b);
     const S one = 1, beta = accumulate ? S(1) : S(0);
-    RLHASH_CUDA_CHECK(detail::gemm(handle().get(), a.op, b.op, m, n, k, &one, a.data,
-                                   detail::blas_int(a.stored_rows, "gemm"), b.data,
-                                   detail::blas_int(b.stored_rows, "gemm"), &beta, c.data(), m));
+    RLHASH_CUDA_CHECK(detail::gemm(handle().get(), call.transa, call.transb, call.m, call.n, call.k, &one,
+                                   a.data, call.lda, b.data, call.ldb, &beta, c.data(), call.ldc));
   }
 };
 

@@ -8,14 +8,15 @@
 ///     // rlhash_cuda.cu
 ///     #include <rlhash/cuda/backend_kernels.cuh>
 ///
-/// Each kernel evaluates, per element, the same formula in the same order as the host backend's
-/// Eigen expression (nn/activation.hpp, nn/optimizer.hpp); the results differ from the host's
-/// only by the device's rounding of tanh/exp/sqrt.
+/// The element-wise kernels apply the formulas of elementwise.hpp (the host backend's Eigen
+/// expressions for one element, checked on the host by test_cuda_host); the results differ from
+/// the host's only by the device's rounding of tanh/exp/sqrt.
 #include <cuda_runtime.h>
 
 #include <cstddef>
 
 #include "rlhash/cuda/backend.hpp"
+#include "rlhash/cuda/elementwise.hpp"
 #include "rlhash/cuda/error.hpp"
 
 namespace rlhash::cuda::kernels {
@@ -30,51 +31,19 @@ inline unsigned blocks_for(std::size_t count) {
   return static_cast<unsigned>(blocks < 65535 * 16 ? blocks : 65535 * 16);
 }
 
-__device__ inline float tanh_of(float x) { return tanhf(x); }
-__device__ inline double tanh_of(double x) { return tanh(x); }
-__device__ inline float exp_of(float x) { return expf(x); }
-__device__ inline double exp_of(double x) { return exp(x); }
-__device__ inline float sqrt_of(float x) { return sqrtf(x); }
-__device__ inline double sqrt_of(double x) { return sqrt(x); }
-
 template <class S>
 __global__ void activation_forward_kernel(nn::ActivationKind kind, const S* x, S* y, std::size_t count) {
   for (std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x; i < count;
-       i += std::size_t{gridDim.x} * blockDim.x) {
-    const S v = x[i];
-    switch (kind) {
-      case nn::ActivationKind::tanh:
-        y[i] = tanh_of(v);
-        break;
-      case nn::ActivationKind::sigmoid:
-        y[i] = S(1) / (S(1) + exp_of(-v));  // exp overflow -> inf -> 0, as on the host
-        break;
-      case nn::ActivationKind::relu:
-        y[i] = v > S(0) ? v : S(0);
-        break;
-    }
-  }
+       i += std::size_t{gridDim.x} * blockDim.x)
+    y[i] = elementwise::activation(kind, x[i]);
 }
 
-/// dx from the activation's OUTPUT y, as the host policies do.
 template <class S>
 __global__ void activation_backward_kernel(nn::ActivationKind kind, const S* y, const S* dy, S* dx,
                                            std::size_t count) {
   for (std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x; i < count;
-       i += std::size_t{gridDim.x} * blockDim.x) {
-    const S out = y[i];
-    switch (kind) {
-      case nn::ActivationKind::tanh:
-        dx[i] = dy[i] * (S(1) - out * out);
-        break;
-      case nn::ActivationKind::sigmoid:
-        dx[i] = dy[i] * out * (S(1) - out);
-        break;
-      case nn::ActivationKind::relu:
-        dx[i] = out > S(0) ? dy[i] : S(0);
-        break;
-    }
-  }
+       i += std::size_t{gridDim.x} * blockDim.x)
+    dx[i] = elementwise::activation_grad(kind, y[i], dy[i]);
 }
 
 template <class S>
@@ -96,39 +65,20 @@ __global__ void add_row_sums_kernel(S* v, const S* m, std::size_t rows, std::siz
   }
 }
 
-/// nn::Sgd: g = grad + wd w;  v = mu v + g;  w -= lr (nesterov ? g + mu v : v)  (or lr g).
 template <class S>
 __global__ void sgd_kernel(S* w, const S* grad, S* velocity, std::size_t count, S lr, S mu, S wd,
                            bool nesterov) {
   for (std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x; i < count;
-       i += std::size_t{gridDim.x} * blockDim.x) {
-    const S g = wd > S(0) ? grad[i] + wd * w[i] : grad[i];
-    if (velocity != nullptr) {
-      const S v = mu * velocity[i] + g;
-      velocity[i] = v;
-      w[i] -= nesterov ? lr * (g + mu * v) : lr * v;
-    } else {
-      w[i] -= lr * g;
-    }
-  }
+       i += std::size_t{gridDim.x} * blockDim.x)
+    elementwise::sgd(w[i], grad[i], velocity != nullptr ? velocity + i : nullptr, lr, mu, wd, nesterov);
 }
 
-/// nn::Adam with bias correction (c1 = 1 - b1^t, c2 = 1 - b2^t), coupled or decoupled decay.
 template <class S>
 __global__ void adam_kernel(S* w, const S* grad, S* m, S* v, std::size_t count, S lr, S b1, S b2, S c1, S c2,
                             S eps, S wd, bool decoupled) {
   for (std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x; i < count;
-       i += std::size_t{gridDim.x} * blockDim.x) {
-    const bool coupled = wd > S(0) && !decoupled;
-    const S g = coupled ? grad[i] + wd * w[i] : grad[i];
-    const S mi = b1 * m[i] + (S(1) - b1) * g;
-    const S vi = b2 * v[i] + (S(1) - b2) * (g * g);
-    m[i] = mi;
-    v[i] = vi;
-    S wi = w[i];
-    if (wd > S(0) && decoupled) wi *= S(1) - lr * wd;
-    w[i] = wi - lr * (mi / c1) / (sqrt_of(vi / c2) + eps);
-  }
+       i += std::size_t{gridDim.x} * blockDim.x)
+    elementwise::adam(w[i], grad[i], m[i], v[i], lr, b1, b2, c1, c2, eps, wd, decoupled);
 }
 
 }  // namespace device
