@@ -17,6 +17,7 @@
 #include "rlhash/nn/feature_first_rnn.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/optimizer.hpp"
+#include "rlhash/nn/sequential.hpp"
 
 using namespace rlhash;
 using rlhash::cuda::CudaBackend;
@@ -133,6 +134,22 @@ TEMPLATE_TEST_CASE("FeatureFirstRnn on the device matches the host layer", "[cud
     require_close<S>(device.history_grad().download(), host.history_grad());
   }
   require_same_parameters<S>(host, device);
+}
+
+TEST_CASE("a Sequential of device layers matches the host chain", "[cuda][backend]") {
+  Rng init_host(41), init_device(41), rng(42);
+  using Host = nn::Sequential<nn::Dense<float>, nn::ReLU<float>, nn::Dense<float>, nn::Sigmoid<float>>;
+  using Device = nn::Sequential<nn::Dense<float, CudaBackend>, nn::ReLU<float, CudaBackend>,
+                                nn::Dense<float, CudaBackend>, nn::Sigmoid<float, CudaBackend>>;
+  Host host(nn::Dense<float>(20, 16, init_host), nn::ReLU<float>(), nn::Dense<float>(16, 8, init_host),
+            nn::Sigmoid<float>());
+  Device device(nn::Dense<float, CudaBackend>(20, 16, init_device), nn::ReLU<float, CudaBackend>(),
+                nn::Dense<float, CudaBackend>(16, 8, init_device), nn::Sigmoid<float, CudaBackend>());
+  const Matrix<float> x = random_matrix<float>(rng, 20, 9), dy = random_matrix<float>(rng, 8, 9);
+  require_close<float>(device.forward(to_device(x)).download(), host.forward(x));
+  require_close<float>(device.backward(to_device(dy)).download(), host.backward(dy));
+  require_close<float>(device.infer(to_device(x)).download(), host.infer(x));
+  require_same_parameters<float>(host, device);
 }
 
 TEST_CASE("parameters round-trip host -> device -> host exactly, and through a checkpoint",
