@@ -1,24 +1,30 @@
 #pragma once
 /// \file
 /// Element-wise activations as stateless policies plugged into one layer template. Each
-/// policy's derivative is written in terms of its OUTPUT, so the layer caches only y.
+/// policy's derivative is written in terms of its OUTPUT, so the layer caches only y. `kind`
+/// names the function for backends that cannot run the Eigen expression (CUDA's kernels).
 #include <string>
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 namespace rlhash::nn {
 
+enum class ActivationKind { tanh, sigmoid, relu };
+
 /// tanh; dy/dx = 1 - y^2. The RNN of DRLIH eq. (5) uses it.
 struct TanhFunction {
   static constexpr const char* name = "tanh";
-  template <class S, class D>
-  static void forward(const Eigen::MatrixBase<D>& x, Matrix<S>& y) {
+  static constexpr ActivationKind kind = ActivationKind::tanh;
+  template <class X, class Y>
+  static void forward(const Eigen::MatrixBase<X>& x, Y&& y) {
     y = x.array().tanh().matrix();
   }
-  template <class S, class D>
-  static void backward(const Matrix<S>& y, const Eigen::MatrixBase<D>& dy, Matrix<S>& dx) {
+  template <class Y, class DY, class DX>
+  static void backward(const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<DY>& dy, DX&& dx) {
+    using S = typename Y::Scalar;
     dx = (dy.array() * (S(1) - y.array().square())).matrix();
   }
 };
@@ -27,12 +33,15 @@ struct TanhFunction {
 /// and y becomes 0, never NaN.
 struct SigmoidFunction {
   static constexpr const char* name = "sigmoid";
-  template <class S, class D>
-  static void forward(const Eigen::MatrixBase<D>& x, Matrix<S>& y) {
+  static constexpr ActivationKind kind = ActivationKind::sigmoid;
+  template <class X, class Y>
+  static void forward(const Eigen::MatrixBase<X>& x, Y&& y) {
+    using S = typename X::Scalar;
     y = (S(1) / (S(1) + (-x.array()).exp())).matrix();
   }
-  template <class S, class D>
-  static void backward(const Matrix<S>& y, const Eigen::MatrixBase<D>& dy, Matrix<S>& dx) {
+  template <class Y, class DY, class DX>
+  static void backward(const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<DY>& dy, DX&& dx) {
+    using S = typename Y::Scalar;
     dx = (dy.array() * y.array() * (S(1) - y.array())).matrix();
   }
 };
@@ -40,52 +49,58 @@ struct SigmoidFunction {
 /// max(0, x); the derivative at 0 is taken as 0.
 struct ReluFunction {
   static constexpr const char* name = "relu";
-  template <class S, class D>
-  static void forward(const Eigen::MatrixBase<D>& x, Matrix<S>& y) {
+  static constexpr ActivationKind kind = ActivationKind::relu;
+  template <class X, class Y>
+  static void forward(const Eigen::MatrixBase<X>& x, Y&& y) {
+    using S = typename X::Scalar;
     y = x.array().max(S(0)).matrix();
   }
-  template <class S, class D>
-  static void backward(const Matrix<S>& y, const Eigen::MatrixBase<D>& dy, Matrix<S>& dx) {
+  template <class Y, class DY, class DX>
+  static void backward(const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<DY>& dy, DX&& dx) {
+    using S = typename Y::Scalar;
     dx = (y.array() > S(0)).select(dy.array(), S(0)).matrix();
   }
 };
 
-/// A parameter-free layer applying `Function` element-wise.
-template <class S, class Function>
+/// A parameter-free layer applying `Function` element-wise, on backend `B` (backend.hpp).
+template <class S, class Function, class B = CpuBackend>
 class Activation {
  public:
   using Scalar = S;
+  using Backend = B;
+  using Matrix = typename B::template Matrix<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
-    Function::template forward<S>(x, output_);
+  const Matrix& forward(const ConstRef& x) {
+    B::template activation_forward<Function>(x, output_);
     return output_;
   }
-  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const {
-    Matrix<S> y;
-    Function::template forward<S>(x, y);
+  Matrix infer(const ConstRef& x) const {
+    Matrix y;
+    B::template activation_forward<Function>(x, y);
     return y;
   }
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& dy) {
+  const Matrix& backward(const ConstRef& dy) {
     rlhash::detail::require(dy.rows() == output_.rows() && dy.cols() == output_.cols(),
                             std::string(Function::name) + " backward: dY is " + std::to_string(dy.rows()) +
                                 " x " + std::to_string(dy.cols()) + ", the last forward gave " +
                                 std::to_string(output_.rows()) + " x " + std::to_string(output_.cols()));
-    Function::template backward<S>(output_, dy, input_grad_);
+    B::template activation_backward<Function>(output_, dy, input_grad_);
     return input_grad_;
   }
-  ParameterList<S> parameters() { return {}; }
+  ParameterList<S, B> parameters() { return {}; }
   void zero_grad() {}
   void set_training(bool) {}
 
  private:
-  Matrix<S> output_, input_grad_;
+  Matrix output_, input_grad_;
 };
 
-template <class S>
-using Tanh = Activation<S, TanhFunction>;
-template <class S>
-using Sigmoid = Activation<S, SigmoidFunction>;
-template <class S>
-using ReLU = Activation<S, ReluFunction>;
+template <class S, class B = CpuBackend>
+using Tanh = Activation<S, TanhFunction, B>;
+template <class S, class B = CpuBackend>
+using Sigmoid = Activation<S, SigmoidFunction, B>;
+template <class S, class B = CpuBackend>
+using ReLU = Activation<S, ReluFunction, B>;
 
 }  // namespace rlhash::nn

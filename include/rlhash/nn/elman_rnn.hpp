@@ -10,34 +10,43 @@
 /// only the recurrence W_h c_{t-1} (and W_h^T dA_t backward) runs step by step.
 /// Backward is full backpropagation through time (DRLIH eq. (10)).
 /// For DRLIH's "feature-first" unroll (the feature enters only at step 1) see
-/// feature_first_rnn.hpp.
+/// feature_first_rnn.hpp. `B` is the backend (backend.hpp): the host by default, CUDA with
+/// rlhash/cuda/backend.hpp.
 #include <string>
+#include <utility>
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/activation.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/init.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 namespace rlhash::nn {
 
-template <class S>
+template <class S, class B = CpuBackend>
 class ElmanRnn {
  public:
   using Scalar = S;
+  using Backend = B;
+  using Matrix = typename B::template Matrix<S>;
+  using Vector = typename B::template Vector<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
   ElmanRnn(Index inputs, Index hidden, Rng& rng, Init init = Init::xavier_uniform, double range = 0.05) {
     rlhash::detail::require(inputs > 0 && hidden > 0, "ElmanRnn: inputs and hidden must be > 0, got " +
                                                           std::to_string(inputs) + " and " +
                                                           std::to_string(hidden));
-    input_weight_.resize(hidden, inputs);
-    hidden_weight_.resize(hidden, hidden);
-    initialize(input_weight_, init, rng, range);
-    initialize(hidden_weight_, init, rng, range);
-    bias_ = Vector<S>::Zero(hidden);
-    input_weight_grad_ = Matrix<S>::Zero(hidden, inputs);
-    hidden_weight_grad_ = Matrix<S>::Zero(hidden, hidden);
-    bias_grad_ = Vector<S>::Zero(hidden);
+    rlhash::Matrix<S> input_weight(hidden, inputs), hidden_weight(hidden, hidden);
+    initialize(input_weight, init, rng, range);
+    initialize(hidden_weight, init, rng, range);
+    input_weight_ = B::from_host(std::move(input_weight));
+    hidden_weight_ = B::from_host(std::move(hidden_weight));
+    bias_ = B::from_host(rlhash::Vector<S>(rlhash::Vector<S>::Zero(hidden)));
+    input_weight_grad_ = B::template zeros<S>(hidden, inputs);
+    hidden_weight_grad_ = B::template zeros<S>(hidden, hidden);
+    bias_grad_ = B::from_host(rlhash::Vector<S>(rlhash::Vector<S>::Zero(hidden)));
   }
 
   Index inputs() const { return input_weight_.cols(); }
@@ -47,7 +56,7 @@ class ElmanRnn {
 
   /// `x`: inputs x (T N), step-major; `c0`: hidden x N, the initial state. Returns all hidden
   /// states c_1..c_T as hidden x (T N), step-major.
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x, const Eigen::Ref<const Matrix<S>>& c0) {
+  const Matrix& forward(const ConstRef& x, const ConstRef& c0) {
     const Index n = c0.cols();
     rlhash::detail::require(c0.rows() == hidden() && n > 0, "ElmanRnn: initial state is " +
                                                                 std::to_string(c0.rows()) + " x " +
@@ -59,18 +68,18 @@ class ElmanRnn {
                                 " x (T * " + std::to_string(n) + ") with T >= 1");
     steps_ = x.cols() / n;
     batch_ = n;
-    input_ = x;
+    B::copy(input_, x);
     // previous_ holds c_{t-1} for every step: [c0, c_1, ..., c_{T-1}] (backward's dW_h GEMM).
-    previous_.resize(hidden(), x.cols());
-    previous_.leftCols(n) = c0;
-    states_.resize(hidden(), x.cols());
-    states_.noalias() = input_weight_ * x;
-    states_.colwise() += bias_;
+    B::resize(previous_, hidden(), x.cols());
+    B::copy(B::cols(previous_, 0, n), c0);
+    B::resize(states_, hidden(), x.cols());
+    B::product(states_, input_weight_, x);
+    B::add_bias(states_, bias_);
     for (Index t = 0; t < steps_; ++t) {
-      auto a = states_.middleCols(t * n, n);
-      a.noalias() += hidden_weight_ * previous_.middleCols(t * n, n);
-      a = a.array().tanh().matrix();
-      if (t + 1 < steps_) previous_.middleCols((t + 1) * n, n) = a;
+      auto a = B::cols(states_, t * n, n);
+      B::add_product(a, hidden_weight_, B::cols(previous_, t * n, n));
+      B::template activation_forward<TanhFunction>(a, a);
+      if (t + 1 < steps_) B::copy(B::cols(previous_, (t + 1) * n, n), a);
     }
     return states_;
   }
@@ -79,8 +88,7 @@ class ElmanRnn {
   /// `d_final`: an extra gradient on c_T (e.g. from whatever consumes the final state).
   /// Returns dL/dx (inputs x (T N)); initial_state_grad() holds dL/dc0. Parameter gradients are
   /// added to the gradient buffers.
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states,
-                            const Eigen::Ref<const Matrix<S>>& d_final) {
+  const Matrix& backward(const ConstRef& d_states, const ConstRef& d_final) {
     rlhash::detail::require<StateError>(steps_ > 0, "ElmanRnn::backward called before forward");
     rlhash::detail::require(d_states.rows() == hidden() && d_states.cols() == states_.cols(),
                             "ElmanRnn::backward: state gradients are " + std::to_string(d_states.rows()) +
@@ -92,53 +100,52 @@ class ElmanRnn {
                                 " x " + std::to_string(d_final.cols()) + ", expected " +
                                 std::to_string(hidden()) + " x " + std::to_string(batch_));
     const Index n = batch_;
-    d_pre_.resize(hidden(), states_.cols());
-    Matrix<S> carry = d_states.rightCols(n);  // dL/dc_t, total
-    if (has_final) carry += d_final;
+    B::resize(d_pre_, hidden(), states_.cols());
+    Matrix carry;  // dL/dc_t, total
+    B::copy(carry, B::cols(d_states, (steps_ - 1) * n, n));
+    if (has_final) B::add(carry, d_final);
     for (Index t = steps_ - 1; t >= 0; --t) {
-      auto da = d_pre_.middleCols(t * n, n);
-      da = (carry.array() * (S(1) - states_.middleCols(t * n, n).array().square())).matrix();
+      auto da = B::cols(d_pre_, t * n, n);
+      B::template activation_backward<TanhFunction>(B::cols(states_, t * n, n), carry, da);
       if (t > 0) {
-        carry = d_states.middleCols((t - 1) * n, n);
-        carry.noalias() += hidden_weight_.transpose() * da;
+        B::copy(carry, B::cols(d_states, (t - 1) * n, n));
+        B::add_product(carry, B::transpose(hidden_weight_), da);
       }
     }
-    initial_grad_.noalias() = hidden_weight_.transpose() * d_pre_.leftCols(n);
-    hidden_weight_grad_.noalias() += d_pre_ * previous_.transpose();
-    input_weight_grad_.noalias() += d_pre_ * input_.transpose();
-    bias_grad_ += d_pre_.rowwise().sum();
-    input_grad_.noalias() = input_weight_.transpose() * d_pre_;
+    B::product(initial_grad_, B::transpose(hidden_weight_), B::cols(d_pre_, 0, n));
+    B::add_product(hidden_weight_grad_, d_pre_, B::transpose(previous_));
+    B::add_product(input_weight_grad_, d_pre_, B::transpose(input_));
+    B::add_row_sums(bias_grad_, d_pre_);
+    B::product(input_grad_, B::transpose(input_weight_), d_pre_);
     return input_grad_;
   }
 
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states) {
-    return backward(d_states, Matrix<S>());
-  }
+  const Matrix& backward(const ConstRef& d_states) { return backward(d_states, Matrix()); }
 
   /// dL/dc0 from the last backward.
-  const Matrix<S>& initial_state_grad() const { return initial_grad_; }
+  const Matrix& initial_state_grad() const { return initial_grad_; }
 
   /// Names: "input_weight" (W_x, the paper's W_xi), "hidden_weight" (W_h, W_hi), "bias".
-  ParameterList<S> parameters() {
-    return {make_param(input_weight_, input_weight_grad_, "input_weight"),
-            make_param(hidden_weight_, hidden_weight_grad_, "hidden_weight"),
-            make_param(bias_, bias_grad_, "bias")};
+  ParameterList<S, B> parameters() {
+    return {make_param<B>(input_weight_, input_weight_grad_, "input_weight"),
+            make_param<B>(hidden_weight_, hidden_weight_grad_, "hidden_weight"),
+            make_param<B>(bias_, bias_grad_, "bias")};
   }
   void zero_grad() {
-    input_weight_grad_.setZero();
-    hidden_weight_grad_.setZero();
-    bias_grad_.setZero();
+    B::set_zero(input_weight_grad_);
+    B::set_zero(hidden_weight_grad_);
+    B::set_zero(bias_grad_);
   }
   void set_training(bool) {}
 
-  Matrix<S>& input_weight() { return input_weight_; }
-  Matrix<S>& hidden_weight() { return hidden_weight_; }
-  Vector<S>& bias() { return bias_; }
+  Matrix& input_weight() { return input_weight_; }
+  Matrix& hidden_weight() { return hidden_weight_; }
+  Vector& bias() { return bias_; }
 
  private:
-  Matrix<S> input_weight_, hidden_weight_, input_weight_grad_, hidden_weight_grad_;
-  Vector<S> bias_, bias_grad_;
-  Matrix<S> input_, previous_, states_, d_pre_, input_grad_, initial_grad_;
+  Matrix input_weight_, hidden_weight_, input_weight_grad_, hidden_weight_grad_;
+  Vector bias_, bias_grad_;
+  Matrix input_, previous_, states_, d_pre_, input_grad_, initial_grad_;
   Index steps_ = 0, batch_ = 0;
 };
 

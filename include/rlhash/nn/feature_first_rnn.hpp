@@ -15,38 +15,48 @@
 /// and the same feature i. `forward(feature, h0, steps, group_size)` unrolls all groups in one
 /// call (a step s, counted from 0, starts a group when s % group_size == 0), so one backward
 /// sees the whole chain. States are step-major: step s occupies columns [s N, (s + 1) N).
+/// `B` is the backend (backend.hpp): the host by default, CUDA with rlhash/cuda/backend.hpp.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/activation.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/init.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 namespace rlhash::nn {
 
-template <class S>
+template <class S, class B = CpuBackend>
 class FeatureFirstRnn {
  public:
   using Scalar = S;
+  using Backend = B;
+  using Matrix = typename B::template Matrix<S>;
+  using Vector = typename B::template Vector<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
   FeatureFirstRnn(Index features, Index hidden, Rng& rng, Init init = Init::xavier_uniform,
                   double range = 0.05) {
     rlhash::detail::require(features > 0 && hidden > 0,
                             "FeatureFirstRnn: features and hidden must be > 0, got " +
                                 std::to_string(features) + " and " + std::to_string(hidden));
-    feature_weight_.resize(hidden, features);
-    input_weight_.resize(hidden, hidden);
-    hidden_weight_.resize(hidden, hidden);
-    initialize(feature_weight_, init, rng, range);
-    initialize(input_weight_, init, rng, range);
-    initialize(hidden_weight_, init, rng, range);
-    bias_ = Vector<S>::Zero(hidden);
-    feature_weight_grad_ = Matrix<S>::Zero(hidden, features);
-    input_weight_grad_ = Matrix<S>::Zero(hidden, hidden);
-    hidden_weight_grad_ = Matrix<S>::Zero(hidden, hidden);
-    bias_grad_ = Vector<S>::Zero(hidden);
+    rlhash::Matrix<S> feature_weight(hidden, features), input_weight(hidden, hidden),
+        hidden_weight(hidden, hidden);
+    initialize(feature_weight, init, rng, range);
+    initialize(input_weight, init, rng, range);
+    initialize(hidden_weight, init, rng, range);
+    feature_weight_ = B::from_host(std::move(feature_weight));
+    input_weight_ = B::from_host(std::move(input_weight));
+    hidden_weight_ = B::from_host(std::move(hidden_weight));
+    bias_ = B::from_host(rlhash::Vector<S>(rlhash::Vector<S>::Zero(hidden)));
+    feature_weight_grad_ = B::template zeros<S>(hidden, features);
+    input_weight_grad_ = B::template zeros<S>(hidden, hidden);
+    hidden_weight_grad_ = B::template zeros<S>(hidden, hidden);
+    bias_grad_ = B::from_host(rlhash::Vector<S>(rlhash::Vector<S>::Zero(hidden)));
   }
 
   Index features() const { return feature_weight_.cols(); }
@@ -57,8 +67,7 @@ class FeatureFirstRnn {
   /// `feature`: features x N; `h0`: hidden x N, the history entering the first group (zeros
   /// for the first group of a code). Runs `steps` steps, re-injecting the feature every
   /// `group_size` steps (0: one group of `steps`). Returns c_1..c_steps, hidden x (steps N).
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& feature, const Eigen::Ref<const Matrix<S>>& h0,
-                           Index steps, Index group_size = 0) {
+  const Matrix& forward(const ConstRef& feature, const ConstRef& h0, Index steps, Index group_size = 0) {
     const Index n = feature.cols();
     rlhash::detail::require(feature.rows() == features() && n > 0,
                             "FeatureFirstRnn: feature batch is " + std::to_string(feature.rows()) + " x " +
@@ -75,25 +84,25 @@ class FeatureFirstRnn {
     steps_ = steps;
     group_ = group_size;
     batch_ = n;
-    feature_ = feature;
-    recurrent_ = input_weight_ + hidden_weight_;  // after a group's first step only the sum acts
-    feature_projection_.noalias() = feature_weight_ * feature;
-    feature_projection_.colwise() += bias_;
-    previous_.resize(hidden(), steps * n);
-    previous_.leftCols(n) = h0;
-    states_.resize(hidden(), steps * n);
+    B::copy(feature_, feature);
+    B::sum(recurrent_, input_weight_, hidden_weight_);  // after a group's first step only the sum acts
+    B::product(feature_projection_, feature_weight_, feature);
+    B::add_bias(feature_projection_, bias_);
+    B::resize(previous_, hidden(), steps * n);
+    B::copy(B::cols(previous_, 0, n), h0);
+    B::resize(states_, hidden(), steps * n);
     for (Index s = 0; s < steps; ++s) {
-      auto a = states_.middleCols(s * n, n);
-      const auto prev = previous_.middleCols(s * n, n);
+      auto a = B::cols(states_, s * n, n);
+      const auto prev = B::cols(previous_, s * n, n);
       if (starts_group(s)) {
-        a = feature_projection_;
-        a.noalias() += hidden_weight_ * prev;
+        B::copy(a, feature_projection_);
+        B::add_product(a, hidden_weight_, prev);
       } else {
-        a.noalias() = recurrent_ * prev;
-        a.colwise() += bias_;
+        B::product(a, recurrent_, prev);
+        B::add_bias(a, bias_);
       }
-      a = a.array().tanh().matrix();
-      if (s + 1 < steps) previous_.middleCols((s + 1) * n, n) = a;
+      B::template activation_forward<TanhFunction>(a, a);
+      if (s + 1 < steps) B::copy(B::cols(previous_, (s + 1) * n, n), a);
     }
     return states_;
   }
@@ -101,8 +110,7 @@ class FeatureFirstRnn {
   /// Backpropagation through time over all groups. `d_states`: dL/dc_t for every step
   /// (hidden x (steps N)); `d_final`: an extra gradient on the last state (the history handed
   /// to a later unroll). Returns dL/dfeature (features x N); history_grad() holds dL/dh0.
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states,
-                            const Eigen::Ref<const Matrix<S>>& d_final) {
+  const Matrix& backward(const ConstRef& d_states, const ConstRef& d_final) {
     rlhash::detail::require<StateError>(steps_ > 0, "FeatureFirstRnn::backward called before forward");
     rlhash::detail::require(d_states.rows() == hidden() && d_states.cols() == states_.cols(),
                             "FeatureFirstRnn::backward: state gradients are " +
@@ -115,74 +123,72 @@ class FeatureFirstRnn {
                                 std::to_string(d_final.rows()) + " x " + std::to_string(d_final.cols()) +
                                 ", expected " + std::to_string(hidden()) + " x " + std::to_string(batch_));
     const Index n = batch_;
-    d_pre_.resize(hidden(), states_.cols());
-    Matrix<S> carry = d_states.rightCols(n);
-    if (has_final) carry += d_final;
-    Matrix<S> back(hidden(), n);
+    B::resize(d_pre_, hidden(), states_.cols());
+    Matrix carry, back;
+    B::copy(carry, B::cols(d_states, (steps_ - 1) * n, n));
+    if (has_final) B::add(carry, d_final);
+    B::resize(back, hidden(), n);
     for (Index s = steps_ - 1; s >= 0; --s) {
-      auto da = d_pre_.middleCols(s * n, n);
-      da = (carry.array() * (S(1) - states_.middleCols(s * n, n).array().square())).matrix();
+      auto da = B::cols(d_pre_, s * n, n);
+      B::template activation_backward<TanhFunction>(B::cols(states_, s * n, n), carry, da);
       if (starts_group(s))
-        back.noalias() = hidden_weight_.transpose() * da;
+        B::product(back, B::transpose(hidden_weight_), da);
       else
-        back.noalias() = recurrent_.transpose() * da;
-      if (s > 0) carry = d_states.middleCols((s - 1) * n, n) + back;
+        B::product(back, B::transpose(recurrent_), da);
+      if (s > 0) B::sum(carry, B::cols(d_states, (s - 1) * n, n), back);
     }
-    history_grad_ = back;
+    B::copy(history_grad_, back);
     // Steps that do not start a group feed both W_x and W_h; group starts feed W_h and W_f.
-    Matrix<S> d_inner = d_pre_;
-    Matrix<S> d_start = Matrix<S>::Zero(hidden(), n);
+    Matrix d_inner, d_start = B::template zeros<S>(hidden(), n), inner_grad;
+    B::copy(d_inner, d_pre_);
     for (Index s = 0; s < steps_; s += group_) {
-      d_start += d_pre_.middleCols(s * n, n);
-      hidden_weight_grad_.noalias() +=
-          d_pre_.middleCols(s * n, n) * previous_.middleCols(s * n, n).transpose();
-      d_inner.middleCols(s * n, n).setZero();
+      B::add(d_start, B::cols(d_pre_, s * n, n));
+      B::add_product(hidden_weight_grad_, B::cols(d_pre_, s * n, n),
+                     B::transpose(B::cols(previous_, s * n, n)));
+      B::set_zero(B::cols(d_inner, s * n, n));
     }
-    Matrix<S> inner_grad(hidden(), hidden());
-    inner_grad.noalias() = d_inner * previous_.transpose();
-    input_weight_grad_ += inner_grad;
-    hidden_weight_grad_ += inner_grad;
-    feature_weight_grad_.noalias() += d_start * feature_.transpose();
-    bias_grad_ += d_pre_.rowwise().sum();
-    feature_grad_.noalias() = feature_weight_.transpose() * d_start;
+    B::resize(inner_grad, hidden(), hidden());
+    B::product(inner_grad, d_inner, B::transpose(previous_));
+    B::add(input_weight_grad_, inner_grad);
+    B::add(hidden_weight_grad_, inner_grad);
+    B::add_product(feature_weight_grad_, d_start, B::transpose(feature_));
+    B::add_row_sums(bias_grad_, d_pre_);
+    B::product(feature_grad_, B::transpose(feature_weight_), d_start);
     return feature_grad_;
   }
 
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_states) {
-    return backward(d_states, Matrix<S>());
-  }
+  const Matrix& backward(const ConstRef& d_states) { return backward(d_states, Matrix()); }
 
   /// dL/dh0 from the last backward.
-  const Matrix<S>& history_grad() const { return history_grad_; }
+  const Matrix& history_grad() const { return history_grad_; }
 
   /// Names: "feature_weight" (W_f), "input_weight" (W_x = W_xi), "hidden_weight" (W_h = W_hi), "bias".
-  ParameterList<S> parameters() {
-    return {make_param(feature_weight_, feature_weight_grad_, "feature_weight"),
-            make_param(input_weight_, input_weight_grad_, "input_weight"),
-            make_param(hidden_weight_, hidden_weight_grad_, "hidden_weight"),
-            make_param(bias_, bias_grad_, "bias")};
+  ParameterList<S, B> parameters() {
+    return {make_param<B>(feature_weight_, feature_weight_grad_, "feature_weight"),
+            make_param<B>(input_weight_, input_weight_grad_, "input_weight"),
+            make_param<B>(hidden_weight_, hidden_weight_grad_, "hidden_weight"),
+            make_param<B>(bias_, bias_grad_, "bias")};
   }
   void zero_grad() {
-    feature_weight_grad_.setZero();
-    input_weight_grad_.setZero();
-    hidden_weight_grad_.setZero();
-    bias_grad_.setZero();
+    B::set_zero(feature_weight_grad_);
+    B::set_zero(input_weight_grad_);
+    B::set_zero(hidden_weight_grad_);
+    B::set_zero(bias_grad_);
   }
   void set_training(bool) {}
 
-  Matrix<S>& feature_weight() { return feature_weight_; }
-  Matrix<S>& input_weight() { return input_weight_; }
-  Matrix<S>& hidden_weight() { return hidden_weight_; }
-  Vector<S>& bias() { return bias_; }
+  Matrix& feature_weight() { return feature_weight_; }
+  Matrix& input_weight() { return input_weight_; }
+  Matrix& hidden_weight() { return hidden_weight_; }
+  Vector& bias() { return bias_; }
 
  private:
   bool starts_group(Index s) const { return s % group_ == 0; }
 
-  Matrix<S> feature_weight_, input_weight_, hidden_weight_;
-  Matrix<S> feature_weight_grad_, input_weight_grad_, hidden_weight_grad_;
-  Vector<S> bias_, bias_grad_;
-  Matrix<S> feature_, recurrent_, feature_projection_, previous_, states_, d_pre_, feature_grad_,
-      history_grad_;
+  Matrix feature_weight_, input_weight_, hidden_weight_;
+  Matrix feature_weight_grad_, input_weight_grad_, hidden_weight_grad_;
+  Vector bias_, bias_grad_;
+  Matrix feature_, recurrent_, feature_projection_, previous_, states_, d_pre_, feature_grad_, history_grad_;
   Index steps_ = 0, group_ = 0, batch_ = 0;
 };
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rlhash/core/serialize.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 namespace rlhash::nn {
@@ -32,6 +33,27 @@ template <class M>
 struct has_state<M, std::void_t<decltype(std::declval<const M&>().save_state(std::declval<ByteWriter&>())),
                                 decltype(std::declval<M&>().load_state(std::declval<ByteReader&>()))>>
     : std::true_type {};
+
+template <class M, class = void>
+struct backend_of {
+  using type = CpuBackend;
+};
+template <class M>
+struct backend_of<M, std::void_t<typename M::Backend>> {
+  using type = typename M::Backend;
+};
+}  // namespace detail
+
+/// The backend a module runs on (nn/backend.hpp): its `Backend` member, else the host.
+template <class M>
+using backend_of_t = typename detail::backend_of<M>::type;
+
+namespace detail {
+template <class... Ms>
+struct same_backend {
+  using type = backend_of_t<std::tuple_element_t<0, std::tuple<Ms...>>>;
+  static constexpr bool value = (std::is_same_v<backend_of_t<Ms>, type> && ...);
+};
 }  // namespace detail
 
 /// True when `M` carries non-parameter state (save_state/load_state).
@@ -79,18 +101,21 @@ void load_module(ByteReader& in, M& m) {
 }
 
 /// Several modules trained together that are not one chain (DRLIH's RNN and policy head):
-/// parameters are concatenated with prefixes "0.", "1.", ...; the modules are held by reference.
+/// parameters are concatenated with prefixes "0.", "1.", ...; the modules are held by reference
+/// and run on one backend.
 template <class... Ms>
 class Modules {
   static_assert(sizeof...(Ms) > 0, "Modules needs at least one module");
+  static_assert(detail::same_backend<Ms...>::value, "all modules of a Modules must use the same backend");
 
  public:
   using Scalar = typename std::tuple_element_t<0, std::tuple<Ms...>>::Scalar;
+  using Backend = typename detail::same_backend<Ms...>::type;
 
   explicit Modules(Ms&... modules) : modules_(modules...) {}
 
-  ParameterList<Scalar> parameters() {
-    ParameterList<Scalar> list;
+  ParameterList<Scalar, Backend> parameters() {
+    ParameterList<Scalar, Backend> list;
     for_each(
         [&](auto& m, std::size_t i) { append_parameters(list, m.parameters(), std::to_string(i) + "."); });
     return list;

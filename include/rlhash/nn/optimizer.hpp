@@ -12,6 +12,11 @@
 ///   void reset()                            forget the per-parameter state
 /// Weight decay is L2 added to the gradient (g + wd w), as in Caffe, which DRLIH used;
 /// Adam can instead decay decoupled from the gradient (AdamW).
+///
+/// `B` is the backend holding the parameters and the state (backend.hpp): on the host the
+/// update is the Eigen expressions below; another backend runs the same formulas in its own
+/// element-wise update (`B::sgd_update`, `B::adam_update`: CUDA's kernels). Saved state is
+/// always host matrices, so a device optimizer's checkpoint is the host optimizer's.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -20,14 +25,15 @@
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 namespace rlhash::nn {
 
 namespace detail {
 /// Checks that per-parameter state matches the list (or creates it on the first step).
-template <class State, class S, class Make>
-void ensure_state(std::vector<State>& state, const ParameterList<S>& params, const char* optimizer,
+template <class State, class S, class B, class Make>
+void ensure_state(std::vector<State>& state, const ParameterList<S, B>& params, const char* optimizer,
                   Make make) {
   if (state.empty()) {
     state.reserve(params.size());
@@ -40,8 +46,8 @@ void ensure_state(std::vector<State>& state, const ParameterList<S>& params, con
                                           std::to_string(params.size()));
 }
 
-template <class S>
-void require_state_shape(const Matrix<S>& m, const ParamView<S>& p, const char* optimizer) {
+template <class M, class S, class B>
+void require_state_shape(const M& m, const ParamView<S, B>& p, const char* optimizer) {
   rlhash::detail::require<StateError>(m.rows() == p.rows && m.cols() == p.cols,
                                       std::string(optimizer) + ": state of parameter '" + p.name + "' is " +
                                           std::to_string(m.rows()) + " x " + std::to_string(m.cols()) +
@@ -50,8 +56,8 @@ void require_state_shape(const Matrix<S>& m, const ParamView<S>& p, const char* 
 }
 
 /// Reads `count` matrices (one per parameter, the parameter's shape) into temporaries.
-template <class S>
-std::vector<Matrix<S>> read_state_matrices(ByteReader& in, const ParameterList<S>& params,
+template <class S, class B>
+std::vector<Matrix<S>> read_state_matrices(ByteReader& in, const ParameterList<S, B>& params,
                                            std::uint64_t count, const char* optimizer) {
   if (count != 0 && count != params.size())
     in.fail(std::string(optimizer) + " state for " + std::to_string(params.size()) + " parameters, found " +
@@ -93,15 +99,16 @@ struct SgdConfig {
 
 /// SGD with optional (Nesterov) momentum, PyTorch's form:
 ///   g = grad + wd w;  v = mu v + g;  w -= lr (nesterov ? g + mu v : v).
-template <class S>
+template <class S, class B = CpuBackend>
 class Sgd {
  public:
   using Config = SgdConfig;
+  using Backend = B;
   static constexpr const char* name = "sgd";
 
   /// The per-parameter state: the velocity.
   struct ParamState {
-    Matrix<S> velocity;
+    typename B::template Matrix<S> velocity;
   };
 
   explicit Sgd(Config config = {}) : config_(config), learning_rate_(config.learning_rate) {
@@ -116,26 +123,33 @@ class Sgd {
   const std::vector<ParamState>& state() const { return state_; }
   void reset() { state_.clear(); }
 
-  void step(const ParameterList<S>& params) {
+  void step(const ParameterList<S, B>& params) {
     const S lr = static_cast<S>(learning_rate_), mu = static_cast<S>(config_.momentum),
             wd = static_cast<S>(config_.weight_decay);
     if (config_.momentum > 0)
-      detail::ensure_state(state_, params, name,
-                           [](const ParamView<S>& p) { return ParamState{Matrix<S>::Zero(p.rows, p.cols)}; });
+      detail::ensure_state(state_, params, name, [](const ParamView<S, B>& p) {
+        return ParamState{B::template zeros<S>(p.rows, p.cols)};
+      });
     for (std::size_t i = 0; i < params.size(); ++i) {
       const auto& p = params[i];
-      auto w = p.value();
-      const Matrix<S> g = wd > 0 ? Matrix<S>(p.grad() + wd * w) : Matrix<S>(p.grad());
-      if (config_.momentum > 0) {
-        auto& v = state_[i].velocity;
-        detail::require_state_shape(v, p, name);
-        v = mu * v + g;
-        if (config_.nesterov)
-          w -= lr * (g + mu * v);
-        else
-          w -= lr * v;
+      if constexpr (!is_cpu_backend_v<B>) {
+        if (config_.momentum > 0) detail::require_state_shape(state_[i].velocity, p, name);
+        B::sgd_update(p.value(), p.grad(), config_.momentum > 0 ? &state_[i].velocity : nullptr, lr, mu, wd,
+                      config_.nesterov);
       } else {
-        w -= lr * g;
+        auto w = p.value();
+        const Matrix<S> g = wd > 0 ? Matrix<S>(p.grad() + wd * w) : Matrix<S>(p.grad());
+        if (config_.momentum > 0) {
+          auto& v = state_[i].velocity;
+          detail::require_state_shape(v, p, name);
+          v = mu * v + g;
+          if (config_.nesterov)
+            w -= lr * (g + mu * v);
+          else
+            w -= lr * v;
+        } else {
+          w -= lr * g;
+        }
       }
     }
   }
@@ -144,16 +158,16 @@ class Sgd {
     out.put_string(name);
     out.put<double>(learning_rate_);
     out.put<std::uint64_t>(state_.size());
-    for (const auto& s : state_) out.put_matrix(s.velocity);
+    for (const auto& s : state_) out.put_matrix(B::to_host(s.velocity));
   }
 
   /// All or nothing: a FormatError leaves the optimizer as it was.
-  void load_state(ByteReader& in, const ParameterList<S>& params) {
+  void load_state(ByteReader& in, const ParameterList<S, B>& params) {
     detail::expect_optimizer_name(in, name);
     const double lr = in.get<double>();
     auto velocities = detail::read_state_matrices(in, params, in.get<std::uint64_t>(), name);
     std::vector<ParamState> state;
-    for (auto& v : velocities) state.push_back(ParamState{std::move(v)});
+    for (auto& v : velocities) state.push_back(ParamState{B::from_host(std::move(v))});
     state_ = std::move(state);
     learning_rate_ = lr;
   }
@@ -187,15 +201,16 @@ struct AdamConfig {
 
 /// Adam (Kingma & Ba 2015) with bias correction:
 ///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr m^ / (sqrt(v^) + eps).
-template <class S>
+template <class S, class B = CpuBackend>
 class Adam {
  public:
   using Config = AdamConfig;
+  using Backend = B;
   static constexpr const char* name = "adam";
 
   /// The per-parameter state: first and second moment estimates.
   struct ParamState {
-    Matrix<S> m, v;
+    typename B::template Matrix<S> m, v;
   };
 
   explicit Adam(Config config = {}) : config_(config), learning_rate_(config.learning_rate) {
@@ -215,9 +230,9 @@ class Adam {
     steps_ = 0;
   }
 
-  void step(const ParameterList<S>& params) {
-    detail::ensure_state(state_, params, name, [](const ParamView<S>& p) {
-      return ParamState{Matrix<S>::Zero(p.rows, p.cols), Matrix<S>::Zero(p.rows, p.cols)};
+  void step(const ParameterList<S, B>& params) {
+    detail::ensure_state(state_, params, name, [](const ParamView<S, B>& p) {
+      return ParamState{B::template zeros<S>(p.rows, p.cols), B::template zeros<S>(p.rows, p.cols)};
     });
     ++steps_;
     const double t = static_cast<double>(steps_);
@@ -230,13 +245,18 @@ class Adam {
       const auto& p = params[i];
       auto& s = state_[i];
       detail::require_state_shape(s.m, p, name);
-      auto w = p.value();
-      const bool coupled = wd > 0 && !config_.decoupled_weight_decay;
-      const Matrix<S> g = coupled ? Matrix<S>(p.grad() + wd * w) : Matrix<S>(p.grad());
-      s.m = b1 * s.m + (S(1) - b1) * g;
-      s.v = b2 * s.v + (S(1) - b2) * g.cwiseProduct(g);
-      if (wd > 0 && config_.decoupled_weight_decay) w *= S(1) - lr * wd;
-      w.array() -= lr * (s.m.array() / correction1) / ((s.v.array() / correction2).sqrt() + eps);
+      if constexpr (!is_cpu_backend_v<B>) {
+        B::adam_update(p.value(), p.grad(), s.m, s.v, lr, b1, b2, correction1, correction2, eps, wd,
+                       config_.decoupled_weight_decay);
+      } else {
+        auto w = p.value();
+        const bool coupled = wd > 0 && !config_.decoupled_weight_decay;
+        const Matrix<S> g = coupled ? Matrix<S>(p.grad() + wd * w) : Matrix<S>(p.grad());
+        s.m = b1 * s.m + (S(1) - b1) * g;
+        s.v = b2 * s.v + (S(1) - b2) * g.cwiseProduct(g);
+        if (wd > 0 && config_.decoupled_weight_decay) w *= S(1) - lr * wd;
+        w.array() -= lr * (s.m.array() / correction1) / ((s.v.array() / correction2).sqrt() + eps);
+      }
     }
   }
 
@@ -246,13 +266,13 @@ class Adam {
     out.put<std::int64_t>(steps_);
     out.put<std::uint64_t>(state_.size());
     for (const auto& s : state_) {
-      out.put_matrix(s.m);
-      out.put_matrix(s.v);
+      out.put_matrix(B::to_host(s.m));
+      out.put_matrix(B::to_host(s.v));
     }
   }
 
   /// All or nothing: a FormatError leaves the optimizer as it was.
-  void load_state(ByteReader& in, const ParameterList<S>& params) {
+  void load_state(ByteReader& in, const ParameterList<S, B>& params) {
     detail::expect_optimizer_name(in, name);
     const double lr = in.get<double>();
     const auto steps = in.get<std::int64_t>();
@@ -263,7 +283,8 @@ class Adam {
               std::to_string(count));
     std::vector<ParamState> state;
     for (std::uint64_t i = 0; i < count; ++i) {
-      ParamState s{in.template get_matrix<S>(), in.template get_matrix<S>()};
+      // Braced initialisation reads m before v.
+      ParamState s{B::from_host(in.template get_matrix<S>()), B::from_host(in.template get_matrix<S>())};
       const auto& p = params[i];
       if (s.m.rows() != p.rows || s.m.cols() != p.cols || s.v.rows() != p.rows || s.v.cols() != p.cols)
         in.fail("adam state for '" + p.name + "' of " + std::to_string(p.rows) + " x " +

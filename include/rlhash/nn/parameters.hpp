@@ -8,44 +8,83 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/backend.hpp"
 
 namespace rlhash::nn {
 
 /// One trainable tensor: its values and the gradient accumulated by `backward`, both
-/// `rows x cols` column-major, and a name ("0.weight") for error messages and checkpoints.
-template <class S>
+/// `rows x cols` column-major in backend `B`'s memory (backend.hpp; host memory for the
+/// default CpuBackend), and a name ("0.weight") for error messages and checkpoints.
+template <class S, class B = CpuBackend>
 struct ParamView {
+  using Backend = B;
   S* value_data = nullptr;
   S* grad_data = nullptr;
   Index rows = 0;
   Index cols = 0;
   std::string name;
 
-  Eigen::Map<Matrix<S>> value() const { return {value_data, rows, cols}; }
-  Eigen::Map<Matrix<S>> grad() const { return {grad_data, rows, cols}; }
+  typename B::template Map<S> value() const { return B::map(value_data, rows, cols); }
+  typename B::template Map<S> grad() const { return B::map(grad_data, rows, cols); }
   Index size() const { return rows * cols; }
 };
 
-template <class S>
-using ParameterList = std::vector<ParamView<S>>;
+template <class S, class B = CpuBackend>
+using ParameterList = std::vector<ParamView<S, B>>;
 
-/// A view of `value` and its gradient `grad` (same shape; both Eigen plain objects).
-template <class Plain>
-ParamView<typename Plain::Scalar> make_param(Plain& value, Plain& grad, std::string name) {
+/// A view of `value` and its gradient `grad` (same shape; both plain matrices of backend `B`).
+template <class B = CpuBackend, class Plain>
+ParamView<typename Plain::Scalar, B> make_param(Plain& value, Plain& grad, std::string name) {
   rlhash::detail::require(value.rows() == grad.rows() && value.cols() == grad.cols(),
                           "make_param: '" + name + "' value and gradient shapes differ");
   return {value.data(), grad.data(), value.rows(), value.cols(), std::move(name)};
 }
 
+/// Copies every value and gradient of `from` into `to`, which must list the same names and
+/// shapes: host -> device before training on a GPU, device -> host for a checkpoint. One side
+/// must be the host (CpuBackend). Nothing is copied unless the whole list matches.
+template <class S, class From, class To>
+void copy_parameters(const ParameterList<S, From>& from, const ParameterList<S, To>& to) {
+  static_assert(std::is_same_v<From, CpuBackend> || std::is_same_v<To, CpuBackend>,
+                "copy_parameters: one side must be the host (CpuBackend)");
+  rlhash::detail::require(from.size() == to.size(), "copy_parameters: " + std::to_string(from.size()) +
+                                                        " parameters to copy into " +
+                                                        std::to_string(to.size()));
+  for (std::size_t i = 0; i < from.size(); ++i)
+    rlhash::detail::require(
+        from[i].name == to[i].name && from[i].rows == to[i].rows && from[i].cols == to[i].cols,
+        "copy_parameters: parameter " + std::to_string(i) + " is '" + from[i].name + "' " +
+            std::to_string(from[i].rows) + "x" + std::to_string(from[i].cols) + ", the destination has '" +
+            to[i].name + "' " + std::to_string(to[i].rows) + "x" + std::to_string(to[i].cols));
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    const auto count = static_cast<std::size_t>(from[i].size());
+    if constexpr (std::is_same_v<From, CpuBackend>) {
+      To::upload(to[i].value_data, from[i].value_data, count);
+      To::upload(to[i].grad_data, from[i].grad_data, count);
+    } else {
+      From::download(to[i].value_data, from[i].value_data, count);
+      From::download(to[i].grad_data, from[i].grad_data, count);
+    }
+  }
+}
+
+/// copy_parameters between two modules of the same architecture on different backends, e.g.
+/// `nn::copy_module(host_rnn, device_rnn)`.
+template <class From, class To>
+void copy_module(From& from, To& to) {
+  copy_parameters(from.parameters(), to.parameters());
+}
+
 /// Appends `from` to `to`, prefixing each name with `prefix` (e.g. "2.").
-template <class S>
-void append_parameters(ParameterList<S>& to, ParameterList<S> from, const std::string& prefix) {
+template <class S, class B>
+void append_parameters(ParameterList<S, B>& to, ParameterList<S, B> from, const std::string& prefix) {
   for (auto& p : from) {
     p.name = prefix + p.name;
     to.push_back(std::move(p));

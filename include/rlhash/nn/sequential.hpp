@@ -7,7 +7,8 @@
 ///              Dense<float>(512, 10, rng));
 ///
 /// Each layer's output matrix is handed to the next by reference (no copies between layers);
-/// there is no virtual dispatch. Parameters are named "<layer index>.<name>".
+/// there is no virtual dispatch. Parameters are named "<layer index>.<name>". All layers run on
+/// one backend (nn/backend.hpp; layers without a `Backend` member are host layers).
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -16,6 +17,7 @@
 
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/parameters.hpp"
 
@@ -29,6 +31,11 @@ class Sequential {
   using Scalar = typename std::tuple_element_t<0, std::tuple<Layers...>>::Scalar;
   static_assert((std::is_same_v<typename Layers::Scalar, Scalar> && ...),
                 "all layers of a Sequential must use the same scalar type");
+  static_assert(detail::same_backend<Layers...>::value,
+                "all layers of a Sequential must use the same backend");
+  using Backend = typename detail::same_backend<Layers...>::type;
+  using Matrix = typename Backend::template Matrix<Scalar>;
+  using ConstRef = typename Backend::template ConstRef<Scalar>;
   static constexpr std::size_t size = sizeof...(Layers);
 
   explicit Sequential(Layers... layers) : layers_(std::move(layers)...) {}
@@ -42,20 +49,18 @@ class Sequential {
     return std::get<I>(layers_);
   }
 
-  const Matrix<Scalar>& forward(const Eigen::Ref<const Matrix<Scalar>>& x) { return forward_from<0>(x); }
+  const Matrix& forward(const ConstRef& x) { return forward_from<0>(x); }
 
-  const Matrix<Scalar>& backward(const Eigen::Ref<const Matrix<Scalar>>& dy) {
-    return backward_from<size - 1>(dy);
-  }
+  const Matrix& backward(const ConstRef& dy) { return backward_from<size - 1>(dy); }
 
-  Matrix<Scalar> infer(const Eigen::Ref<const Matrix<Scalar>>& x) const {
-    Matrix<Scalar> y = std::get<0>(layers_).infer(x);
+  Matrix infer(const ConstRef& x) const {
+    Matrix y = std::get<0>(layers_).infer(x);
     infer_from<1>(y);
     return y;
   }
 
-  ParameterList<Scalar> parameters() {
-    ParameterList<Scalar> list;
+  ParameterList<Scalar, Backend> parameters() {
+    ParameterList<Scalar, Backend> list;
     for_each([&](auto& layer, std::size_t i) {
       append_parameters(list, layer.parameters(), std::to_string(i) + ".");
     });
@@ -78,23 +83,23 @@ class Sequential {
 
  private:
   template <std::size_t I>
-  const Matrix<Scalar>& forward_from(const Eigen::Ref<const Matrix<Scalar>>& x) {
-    const Matrix<Scalar>& y = std::get<I>(layers_).forward(x);
+  const Matrix& forward_from(const ConstRef& x) {
+    const Matrix& y = std::get<I>(layers_).forward(x);
     if constexpr (I + 1 < size)
       return forward_from<I + 1>(y);
     else
       return y;
   }
   template <std::size_t I>
-  const Matrix<Scalar>& backward_from(const Eigen::Ref<const Matrix<Scalar>>& dy) {
-    const Matrix<Scalar>& dx = std::get<I>(layers_).backward(dy);
+  const Matrix& backward_from(const ConstRef& dy) {
+    const Matrix& dx = std::get<I>(layers_).backward(dy);
     if constexpr (I > 0)
       return backward_from<I - 1>(dx);
     else
       return dx;
   }
   template <std::size_t I>
-  void infer_from(Matrix<Scalar>& y) const {
+  void infer_from(Matrix& y) const {
     if constexpr (I < size) {
       y = std::get<I>(layers_).infer(y);
       infer_from<I + 1>(y);
