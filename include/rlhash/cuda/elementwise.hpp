@@ -8,13 +8,8 @@
 /// any machine.
 #include <cmath>
 
+#include "rlhash/cuda/host_device.hpp"
 #include "rlhash/nn/activation.hpp"
-
-#if defined(__CUDACC__)
-#define RLHASH_HD __host__ __device__
-#else
-#define RLHASH_HD
-#endif
 
 namespace rlhash::cuda::elementwise {
 

@@ -26,11 +26,7 @@
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/types.hpp"
 
-#if defined(__CUDACC__)
-#define RLHASH_HD __host__ __device__
-#else
-#define RLHASH_HD
-#endif
+#include "rlhash/cuda/host_device.hpp"
 
 namespace rlhash::cuda {
 
