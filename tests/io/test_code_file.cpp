@@ -103,6 +103,13 @@ TEST_CASE("code files: wrong widths, tail bits and values are FormatErrors", "[i
   CHECK(read_codes(path, 16, CodeFormat::packed).get(1, 12));
   require_error([&] { read_codes(path, 12, CodeFormat::packed); },
                 {"codes.npy", "row 1", "beyond bit 12", "16"});
+
+  // An empty array may declare any width: an inferred code length is checked without overflow.
+  const NdArray empty_wide = NdArray::uninitialized("|u1", {0, Index{5555555555555555554}});
+  require_error([&] { codes_from_array(empty_wide, 0, CodeFormat::packed, "wide.npy"); },
+                {"wide.npy", "5555555555555555554", "1..1024"});
+  require_error([&] { codes_from_array(empty_wide, 0, CodeFormat::bits01, "wide.npy"); }, {"wide.npy"});
+  CHECK(codes_from_array(NdArray::uninitialized("|u1", {0, 128}), 0, CodeFormat::packed).bits() == 1024);
 }
 
 TEST_CASE("code files: values other than 0/1 or ±1 and wrong dtypes are FormatErrors", "[io][codes]") {

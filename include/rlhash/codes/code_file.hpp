@@ -7,6 +7,7 @@
 /// - sign:   float32 [N, bits] of -1/+1, bit 1 <-> +1 (read: any signed dtype holding exactly ±1).
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -76,11 +77,16 @@ inline BinaryCodes codes_from_array(const NdArray& array, int bits, CodeFormat f
   const Index width = array.shape()[1];
   const bool packed = format == CodeFormat::packed;
   if (bits <= 0) {
-    const Index inferred = packed ? 8 * width : width;
-    if (inferred < 1 || inferred > BinaryCodes::max_bits)
-      throw FormatError(where + "a width of " + std::to_string(width) + " gives " + std::to_string(inferred) +
-                        " bits, expected 1.." + std::to_string(BinaryCodes::max_bits));
-    bits = static_cast<int>(inferred);
+    // Checked before multiplying: an empty array may declare any width.
+    const Index max_width = packed ? BinaryCodes::max_bits / 8 : BinaryCodes::max_bits;
+    if (width < 1 || width > max_width) {
+      const bool representable = width <= std::numeric_limits<Index>::max() / 8;
+      throw FormatError(where + "a width of " + std::to_string(width) +
+                        (representable ? " gives " + std::to_string(packed ? 8 * width : width) + " bits"
+                                       : " is too wide") +
+                        ", expected 1.." + std::to_string(BinaryCodes::max_bits));
+    }
+    bits = static_cast<int>(packed ? 8 * width : width);
   }
   const Index expected = packed ? (bits + 7) / 8 : bits;
   if (width != expected)
