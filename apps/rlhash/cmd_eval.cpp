@@ -20,7 +20,7 @@ struct EvalCommandOptions {
   std::vector<int> bits{32};
   std::vector<int> map_at{1000};
   std::vector<int> precision_at{100, 500, 1000};
-  std::string model;  // evaluate this trained model instead of training
+  std::string model;                                 // evaluate this trained model instead of training
   std::vector<const CLI::Option*> training_options;  // options --model excludes
 };
 
@@ -111,11 +111,13 @@ const RegisterCommand eval_command{
     {"eval", "Train hashers, encode, and report retrieval metrics",
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<EvalCommandOptions>();
-       o->training_options.push_back(app.add_option("--method", o->methods, "Methods, comma-separated, or 'all'")
-                                         ->delimiter(',')
-                                         ->default_str("lsh"));
        o->training_options.push_back(
-           app.add_option("--bits", o->bits, "Code lengths, comma-separated")->delimiter(',')->default_str("32"));
+           app.add_option("--method", o->methods, "Methods, comma-separated, or 'all'")
+               ->delimiter(',')
+               ->default_str("lsh"));
+       o->training_options.push_back(app.add_option("--bits", o->bits, "Code lengths, comma-separated")
+                                         ->delimiter(',')
+                                         ->default_str("32"));
        app.add_option("--model", o->model,
                       "Evaluate this trained model (.rlh) instead of training; --set changes its "
                       "encoding-time settings (e.g. drlh.max_steps)");
@@ -125,7 +127,8 @@ const RegisterCommand eval_command{
            ->default_str("100,500,1000");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
-       for (const char* name : {"--center", "--pca", "--l2"}) o->training_options.push_back(app.get_option(name));
+       for (const char* name : {"--center", "--pca", "--l2"})
+         o->training_options.push_back(app.get_option(name));
        add_common_options(app, common);
        return [o, &common] { run(*o, common); };
      }}};

@@ -57,8 +57,8 @@ inline AnyHasher configured_hasher(const std::string& method, int bits, std::uin
 
 /// The --set overrides (field, value) for a trained model of `method`; a --set naming another
 /// method is an InvalidArgument (it would silently do nothing).
-inline std::vector<std::pair<std::string, std::string>> model_overrides(const std::string& method,
-                                                                        const std::vector<std::string>& sets) {
+inline std::vector<std::pair<std::string, std::string>> model_overrides(
+    const std::string& method, const std::vector<std::string>& sets) {
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const auto& text : sets) {
     const SetOverride o = parse_set(text);

@@ -89,7 +89,8 @@ TEST_CASE("train, encode, search and metrics round-trip and agree with eval", "[
   INFO(train.output);
   REQUIRE(train.exit_code == 0);
   // A trained model evaluated on the same split scores exactly what eval's own training did.
-  const Run model_eval = run_cli("eval --model " + dir.file("m.rlh") + " " + data + " --json " + dir.file("me.json"));
+  const Run model_eval =
+      run_cli("eval --model " + dir.file("m.rlh") + " " + data + " --json " + dir.file("me.json"));
   INFO(model_eval.output);
   REQUIRE(model_eval.exit_code == 0);
   const std::string model_json = read_text(dir.file("me.json"));

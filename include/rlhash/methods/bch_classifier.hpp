@@ -47,7 +47,7 @@ class BchClassifierHasher {
   struct Config {
     int bits = 32;
     std::uint64_t seed = 0;
-    std::string representation = "input";  ///< the features: as given, or frozen "fc-triplet" / "drlih"
+    std::string representation = "input";        ///< the features: as given, or frozen "fc-triplet" / "drlih"
     typename MlpRepresentation<S>::Config repr;  ///< that representation's widths
     int hidden = 512;
     double dropout = 0.2;
@@ -83,13 +83,14 @@ class BchClassifierHasher {
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_labelled_training_data(features, labels, method_name);
-    detail::require(labels.is_single_label(), std::string(method_name) + ": needs single-label data (one class per item)");
+    detail::require(labels.is_single_label(),
+                    std::string(method_name) + ": needs single-label data (one class per item)");
     const bool validating = detail::validation_requested(options, features.rows(), method_name);
     detail::require(!validating || options.validation_labels->is_single_label(),
                     std::string(method_name) + ": needs single-label validation data (one class per item)");
-    FrozenRepresentation<S> representation = FrozenRepresentation<S>::train(
-        parse_feature_source(config_.representation, method_name), config_.repr, config_.bits, config_.seed,
-        features, labels, options);
+    FrozenRepresentation<S> representation =
+        FrozenRepresentation<S>::train(parse_feature_source(config_.representation, method_name),
+                                       config_.repr, config_.bits, config_.seed, features, labels, options);
     const MatrixF f = representation.apply(features, config_.encode_batch, method_name);
     const std::vector<Index> classes = class_ids(labels);
     MatrixF validation_f;
@@ -100,7 +101,8 @@ class BchClassifierHasher {
     }
 
     Net net = make_network(f.rows(), labels.num_classes());
-    nn::Adam<S> optimizer(nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
+    nn::Adam<S> optimizer(
+        nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
     nn::Trainer<Net, nn::Adam<S>, nn::ConstantSchedule> trainer(
         net, optimizer, nn::ConstantSchedule{config_.learning_rate},
         detail::trainer_config(config_.epochs, config_.batch_size, config_.seed ^ 0xA24BAED4963EE407ULL,
@@ -108,8 +110,12 @@ class BchClassifierHasher {
     if (validating)
       trainer.hooks.validate = [&](int) { return accuracy(net, validation_f, validation_classes); };
     trainer.hooks.progress = options.progress;
-    trainer.hooks.save_extra = [&](ByteWriter& out) { detail::write_checkpoint_owner(out, method_name, config_.bits); };
-    trainer.hooks.load_extra = [&](ByteReader& in) { detail::read_checkpoint_owner(in, method_name, config_.bits); };
+    trainer.hooks.save_extra = [&](ByteWriter& out) {
+      detail::write_checkpoint_owner(out, method_name, config_.bits);
+    };
+    trainer.hooks.load_extra = [&](ByteReader& in) {
+      detail::read_checkpoint_owner(in, method_name, config_.bits);
+    };
     Matrix<S> d_logits;
     std::vector<Index> batch_classes;
     result_ = trainer.run(f.cols(), [&](const std::vector<Index>& batch, nn::StepContext&) -> double {
@@ -167,12 +173,14 @@ class BchClassifierHasher {
               std::to_string(embedding.bits()));
     const auto inputs = in.get<std::int64_t>();
     if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
-      in.fail(std::string("the input dimension of a ") + method_name + " model, found " + std::to_string(inputs));
+      in.fail(std::string("the input dimension of a ") + method_name + " model, found " +
+              std::to_string(inputs));
     Net net = make_network(static_cast<Index>(inputs), embedding.num_classes());
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
-    FrozenRepresentation<S> representation = FrozenRepresentation<S>::load(
-        in, parse_feature_source(config_.representation, method_name), config_.repr, static_cast<Index>(inputs));
+    FrozenRepresentation<S> representation =
+        FrozenRepresentation<S>::load(in, parse_feature_source(config_.representation, method_name),
+                                      config_.repr, static_cast<Index>(inputs));
     embedding_.emplace(std::move(embedding));
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
@@ -208,7 +216,8 @@ class BchClassifierHasher {
     detail::require_bits(c.bits, method_name);
     parse_feature_source(c.representation, method_name);
     detail::require(c.hidden > 0, m + ": hidden must be > 0, got " + std::to_string(c.hidden));
-    detail::require(c.dropout >= 0 && c.dropout < 1, m + ": dropout must be in [0, 1), got " + std::to_string(c.dropout));
+    detail::require(c.dropout >= 0 && c.dropout < 1,
+                    m + ": dropout must be in [0, 1), got " + std::to_string(c.dropout));
     detail::require(c.learning_rate > 0 && c.weight_decay >= 0 && c.max_grad_norm >= 0,
                     m + ": learning_rate must be > 0, weight_decay and max_grad_norm >= 0");
     detail::require(c.batch_size >= 1 && c.epochs >= 0 && c.patience >= 0 && c.encode_batch >= 1,

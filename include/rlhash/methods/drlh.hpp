@@ -255,10 +255,10 @@ class DrlhHasher {
     /// (the paper's frozen pre-extracted features, section 5.2.1; frozen_representation.hpp).
     std::string representation = "input";
     typename MlpRepresentation<S>::Config repr;  ///< that network's widths
-    int history = 10;     ///< actions kept in the state (h_t)
-    int max_steps = 0;    ///< M at encoding (test) time; 0: b
-    int train_steps = 0;  ///< episode length during training; 0: b
-    int eta = -1;         ///< terminate threshold of eq. 2; -1: ceil(R_BCH / 2)
+    int history = 10;                            ///< actions kept in the state (h_t)
+    int max_steps = 0;                           ///< M at encoding (test) time; 0: b
+    int train_steps = 0;                         ///< episode length during training; 0: b
+    int eta = -1;                                ///< terminate threshold of eq. 2; -1: ceil(R_BCH / 2)
     int action_bits = 1;  ///< bits one action may flip: 1 (the paper) or 2 (its 2-bit action set)
     double sigma = 5.0;   ///< termination reward of eq. 2
     // Q-network (section 4.1)
@@ -449,8 +449,8 @@ class DrlhHasher {
 
  private:
   /// Deep Q-learning on `features` (the state's f, one item per column).
-  void train_q_network(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options,
-                       bool validate_now) {
+  void train_q_network(const Eigen::Ref<const MatrixF>& features, const Labels& labels,
+                       const FitOptions& options, bool validate_now) {
     Training t(*this, features, labels, options, validate_now);
     t.run();
     result_ = t.result;

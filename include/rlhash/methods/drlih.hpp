@@ -299,7 +299,8 @@ void check_training_config(const Config& c, const char* method) {
 
 /// `net.infer` (`outputs` rows) of every column of `features`, in chunks of `chunk` columns.
 template <class Net>
-MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk, Index outputs) {
+MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk,
+                        Index outputs) {
   using S = typename Net::Scalar;
   MatrixF out(outputs, features.cols());
   for (Index begin = 0; begin < features.cols(); begin += chunk) {
@@ -339,8 +340,8 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
                                       const FitOptions& options, Step&& step) {
   using S = typename Net::Scalar;
   const bool validate = validation_requested(options, net.inputs(), method);
-  const nn::TrainerConfig tc = trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL, c.max_grad_norm,
-                                              c.patience, validate, options);
+  const nn::TrainerConfig tc = trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL,
+                                              c.max_grad_norm, c.patience, validate, options);
   const nn::StepDecaySchedule schedule{c.learning_rate, c.lr_decay,
                                        decay_steps(c.lr_decay_epochs, c.lr_decay_steps, items, c.batch_size)};
   auto run = [&](auto& optimizer) {

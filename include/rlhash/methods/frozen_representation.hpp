@@ -66,9 +66,11 @@ class FrozenRepresentation {
       case FeatureSource::input:
         return FrozenRepresentation();
       case FeatureSource::fc_triplet:
-        return from_hasher<FcTripletHasher<MlpRepresentation<S>>>(widths, bits, seed, features, labels, pretraining);
+        return from_hasher<FcTripletHasher<MlpRepresentation<S>>>(widths, bits, seed, features, labels,
+                                                                  pretraining);
       case FeatureSource::drlih:
-        return from_hasher<DrlihHasher<MlpRepresentation<S>>>(widths, bits, seed, features, labels, pretraining);
+        return from_hasher<DrlihHasher<MlpRepresentation<S>>>(widths, bits, seed, features, labels,
+                                                              pretraining);
     }
     throw InvalidArgument("FrozenRepresentation: unknown feature source");
   }
@@ -97,7 +99,8 @@ class FrozenRepresentation {
   /// Reads what save() wrote for a representation of `widths` from `source` (nothing for
   /// "input") in front of a network with `outputs` inputs; a FormatError names what did not
   /// match.
-  static FrozenRepresentation load(ByteReader& in, FeatureSource source, const Widths& widths, Index outputs) {
+  static FrozenRepresentation load(ByteReader& in, FeatureSource source, const Widths& widths,
+                                   Index outputs) {
     if (source == FeatureSource::input) return FrozenRepresentation();
     const auto inputs = in.get<std::int64_t>();
     if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
@@ -107,7 +110,8 @@ class FrozenRepresentation {
     nn::read_parameters(in, net.parameters());
     const Index found = MlpRepresentation<S>::outputs(static_cast<Index>(inputs), widths);
     if (found != outputs)
-      in.fail("a frozen representation with " + std::to_string(outputs) + " outputs, found " + std::to_string(found));
+      in.fail("a frozen representation with " + std::to_string(outputs) + " outputs, found " +
+              std::to_string(found));
     return FrozenRepresentation(std::move(net), static_cast<Index>(inputs), found);
   }
 

@@ -405,9 +405,9 @@ class PolicyHashingHasher {
     long long updates = 0;
 
     // The trainer's stream differs from the initialisation's.
-    const nn::TrainerConfig tc = detail::trainer_config(config_.epochs, config_.batch_size,
-                                                        config_.seed ^ 0x9E3779B97F4A7C15ULL, config_.max_grad_norm,
-                                                        config_.patience, validate, options);
+    const nn::TrainerConfig tc =
+        detail::trainer_config(config_.epochs, config_.batch_size, config_.seed ^ 0x9E3779B97F4A7C15ULL,
+                               config_.max_grad_norm, config_.patience, validate, options);
     const nn::StepDecaySchedule schedule{config_.learning_rate, config_.lr_decay, config_.lr_decay_steps};
     nn::Adam<S> optimizer(
         nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});

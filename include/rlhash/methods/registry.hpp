@@ -17,10 +17,10 @@
 #if defined(RLHASH_REGISTRY_IMPLEMENTATION) || !defined(RLHASH_REGISTRY_EXTERN)
 #define RLHASH_REGISTRY_DEFINE_TABLE 1
 #include "rlhash/methods/baselines/itq.hpp"
-#include "rlhash/methods/bch_classifier.hpp"
 #include "rlhash/methods/baselines/ksh.hpp"
 #include "rlhash/methods/baselines/sdh.hpp"
 #include "rlhash/methods/baselines/sh.hpp"
+#include "rlhash/methods/bch_classifier.hpp"
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"

@@ -22,8 +22,9 @@ inline bool validation_requested(const FitOptions& options, Index dims, const ch
     return false;
   require_dims(options.validation_features->rows(), dims, method);
   require(options.validation_labels->size() == options.validation_features->cols(),
-          std::string(method) + ": " + std::to_string(options.validation_labels->size()) + " validation labels for " +
-              std::to_string(options.validation_features->cols()) + " validation items");
+          std::string(method) + ": " + std::to_string(options.validation_labels->size()) +
+              " validation labels for " + std::to_string(options.validation_features->cols()) +
+              " validation items");
   return true;
 }
 
@@ -32,12 +33,13 @@ inline bool validation_requested(const FitOptions& options, Index dims, const ch
 inline void check_labelled_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels,
                                          const char* method) {
   const std::string m = method;
-  require(features.cols() >= 1 && features.rows() > 0, m + ": needs at least 1 training item with > 0 dimensions, got " +
-                                                           std::to_string(features.cols()) + " x " +
-                                                           std::to_string(features.rows()));
-  require(labels.size() == features.cols(),
-          m + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(features.cols()) + " training items");
-  require(labels.num_classes() >= 2, m + ": needs labels of >= 2 classes, got " + std::to_string(labels.num_classes()));
+  require(features.cols() >= 1 && features.rows() > 0,
+          m + ": needs at least 1 training item with > 0 dimensions, got " + std::to_string(features.cols()) +
+              " x " + std::to_string(features.rows()));
+  require(labels.size() == features.cols(), m + ": " + std::to_string(labels.size()) + " labels for " +
+                                                std::to_string(features.cols()) + " training items");
+  require(labels.num_classes() >= 2,
+          m + ": needs labels of >= 2 classes, got " + std::to_string(labels.num_classes()));
   require(features.allFinite(), m + ": training features contain NaN or infinity");
 }
 
@@ -72,8 +74,8 @@ inline void read_checkpoint_owner(ByteReader& in, const char* method, int bits) 
   const std::string found = in.get_string();
   const auto found_bits = in.get<std::int32_t>();
   if (found != method || found_bits != bits)
-    in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(bits) + " bits, found " + found +
-            " with " + std::to_string(found_bits) + " bits");
+    in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(bits) + " bits, found " +
+            found + " with " + std::to_string(found_bits) + " bits");
 }
 
 }  // namespace rlhash::detail
