@@ -32,7 +32,8 @@ using test::words_of;
 
 }  // namespace
 
-TEST_CASE("bch-classifier codes each item as its predicted class's DRLH codeword", "[bch-classifier][methods]") {
+TEST_CASE("bch-classifier codes each item as its predicted class's DRLH codeword",
+          "[bch-classifier][methods]") {
   const Toy train = make_toy(10, 1), test = make_toy(8, 2);
   BchClassifier h(toy_config());
   h.fit(train.x, train.labels);

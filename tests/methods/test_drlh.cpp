@@ -1,8 +1,8 @@
 // DRLH end to end on a tiny separable data set, plus determinism, save/load, checkpoint resume
 // and the batched greedy rollout.
 #include <catch.hpp>
-#include "hasher_test_util.hpp"
 #include <test_util.hpp>
+#include "hasher_test_util.hpp"
 
 #include <string>
 #include <vector>
@@ -124,7 +124,7 @@ TEST_CASE("drlh on a frozen representation uses the triplet model's network and 
   // The same hasher trained on its own (its defaults, DRLH's bits, seed and widths) has the
   // very same representation network.
   const MatrixF expected = source == "fc-triplet" ? triplet_representation<FcTriplet>(c, train, test.x)
-                                                 : triplet_representation<Drlih>(c, train, test.x);
+                                                  : triplet_representation<Drlih>(c, train, test.x);
   const MatrixF f = a.representation().apply(test.x, 20, "test");
   CHECK(f.rows() == 10);
   CHECK(f == expected);
@@ -144,7 +144,8 @@ TEST_CASE("drlh on a frozen representation uses the triplet model's network and 
   CHECK_THROWS_AS(Drlh(c).load(raw_in), FormatError);
 }
 
-TEST_CASE("a drlh model file takes an encoding-time max_steps, and refuses shape changes", "[drlh][methods]") {
+TEST_CASE("a drlh model file takes an encoding-time max_steps, and refuses shape changes",
+          "[drlh][methods]") {
   test::TempDir dir;
   const Toy train = make_toy(5, 14), test = make_toy(3, 15);
   auto c = toy_config();

@@ -137,14 +137,7 @@ class BchClassifierHasher {
     detail::require_fitted(net_.has_value(), method_name);
     detail::require_dims(features.rows(), input_dim(), method_name);
     const MatrixF f = representation_.apply(features, config_.encode_batch, method_name);
-    const MatrixF logits = detail::infer_in_chunks(*net_, f, config_.encode_batch, embedding_->num_classes());
-    std::vector<int> classes(static_cast<std::size_t>(logits.cols()));
-    for (Index j = 0; j < logits.cols(); ++j) {
-      Index c = 0;
-      logits.col(j).maxCoeff(&c);
-      classes[static_cast<std::size_t>(j)] = static_cast<int>(c);
-    }
-    return classes;
+    return argmax_classes(detail::infer_in_chunks(*net_, f, config_.encode_batch, embedding_->num_classes()));
   }
 
   /// Each item's predicted class's codeword.
@@ -224,6 +217,18 @@ class BchClassifierHasher {
                     m + ": batch_size and encode_batch must be >= 1, epochs and patience >= 0");
   }
 
+  /// The row of the largest logit of every column.
+  template <class D>
+  static std::vector<int> argmax_classes(const Eigen::MatrixBase<D>& logits) {
+    std::vector<int> classes(static_cast<std::size_t>(logits.cols()));
+    for (Index j = 0; j < logits.cols(); ++j) {
+      Index c = 0;
+      logits.col(j).maxCoeff(&c);
+      classes[static_cast<std::size_t>(j)] = static_cast<int>(c);
+    }
+    return classes;
+  }
+
   static std::vector<Index> class_ids(const Labels& labels) {
     std::vector<Index> ids(static_cast<std::size_t>(labels.size()));
     for (Index i = 0; i < labels.size(); ++i) ids[static_cast<std::size_t>(i)] = labels.first_label(i);
@@ -231,14 +236,10 @@ class BchClassifierHasher {
   }
 
   static double accuracy(const Net& net, const MatrixF& features, const std::vector<Index>& classes) {
-    const Matrix<S> logits = net.infer(features.template cast<S>());
+    const std::vector<int> predicted = argmax_classes(net.infer(features.template cast<S>()));
     Index correct = 0;
-    for (Index j = 0; j < logits.cols(); ++j) {
-      Index c = 0;
-      logits.col(j).maxCoeff(&c);
-      correct += c == classes[static_cast<std::size_t>(j)];
-    }
-    return static_cast<double>(correct) / static_cast<double>(std::max<Index>(logits.cols(), 1));
+    for (std::size_t j = 0; j < predicted.size(); ++j) correct += predicted[j] == classes[j];
+    return static_cast<double>(correct) / static_cast<double>(std::max<std::size_t>(predicted.size(), 1));
   }
 
   Config config_;
