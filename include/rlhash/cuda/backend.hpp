@@ -304,7 +304,7 @@ struct CudaBackend {
   }
   /// v += m 1 (the row sums of m).
   template <class V, class M>
-  static void add_row_sums(V& v_in, const M& m_in) {
+  static void add_row_sums(V&& v_in, const M& m_in) {
     auto v = detail::existing(v_in);
     const auto m = detail::as_const_view(m_in);
     require_same_shape(v.rows(), v.cols(), m.rows(), 1, "add_row_sums");

@@ -71,32 +71,41 @@ namespace rlhash {
 // `static Index outputs(Index inputs, const Config&)`.
 
 /// The identity module: for features that are already good (e.g. CNN activations).
-template <class S>
+template <class S, class B = nn::CpuBackend>
 class IdentityModule {
  public:
   using Scalar = S;
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
-    output_ = x;
+  using Backend = B;
+  using Matrix = typename B::template Matrix<S>;
+  using ConstRef = typename B::template ConstRef<S>;
+
+  const Matrix& forward(const ConstRef& x) {
+    B::copy(output_, x);
     return output_;
   }
-  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const { return x; }
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& dy) {
-    grad_ = dy;
+  Matrix infer(const ConstRef& x) const {
+    Matrix y;
+    B::copy(y, x);
+    return y;
+  }
+  const Matrix& backward(const ConstRef& dy) {
+    B::copy(grad_, dy);
     return grad_;
   }
-  nn::ParameterList<S> parameters() { return {}; }
+  nn::ParameterList<S, B> parameters() { return {}; }
   void zero_grad() {}
   void set_training(bool) {}
 
  private:
-  Matrix<S> output_, grad_;
+  Matrix output_, grad_;
 };
 
 /// Features used as they are; the policy network sees the input directly.
-template <class S>
+template <class S, class B = nn::CpuBackend>
 struct IdentityRepresentation {
   using Scalar = S;
-  using Net = IdentityModule<S>;
+  using Backend = B;
+  using Net = IdentityModule<S, B>;
   struct Config {
     template <class V>
     void visit(V&&) {}
@@ -107,10 +116,13 @@ struct IdentityRepresentation {
 
 /// A two-hidden-layer ReLU MLP, inputs -> repr_hidden1 -> repr_hidden2 (default
 /// 784 -> 1024 -> 512), with dropout after the first layer (rate 0: off), He initialisation.
-template <class S>
+/// `B`: the backend the whole DRLIH network runs on (nn/backend.hpp; cuda::CudaBackend for a GPU).
+template <class S, class B = nn::CpuBackend>
 struct MlpRepresentation {
   using Scalar = S;
-  using Net = nn::Sequential<nn::Dense<S>, nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>, nn::ReLU<S>>;
+  using Backend = B;
+  using Net =
+      nn::Sequential<nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dropout<S, B>, nn::Dense<S, B>, nn::ReLU<S, B>>;
   struct Config {
     int repr_hidden1 = 1024;
     int repr_hidden2 = 512;
@@ -128,11 +140,11 @@ struct MlpRepresentation {
                         std::to_string(c.repr_hidden1) + " and " + std::to_string(c.repr_hidden2));
     detail::require(c.repr_dropout >= 0 && c.repr_dropout < 1,
                     "representation: repr_dropout must be in [0, 1), got " + std::to_string(c.repr_dropout));
-    nn::Dense<S> first(inputs, c.repr_hidden1, rng, nn::Init::he_uniform);
-    nn::Dense<S> second(c.repr_hidden1, c.repr_hidden2, rng, nn::Init::he_uniform);
+    nn::Dense<S, B> first(inputs, c.repr_hidden1, rng, nn::Init::he_uniform);
+    nn::Dense<S, B> second(c.repr_hidden1, c.repr_hidden2, rng, nn::Init::he_uniform);
     const std::uint64_t dropout_seed = rng();
-    return Net(std::move(first), nn::ReLU<S>(), nn::Dropout<S>(c.repr_dropout, dropout_seed),
-               std::move(second), nn::ReLU<S>());
+    return Net(std::move(first), nn::ReLU<S, B>(), nn::Dropout<S, B>(c.repr_dropout, dropout_seed),
+               std::move(second), nn::ReLU<S, B>());
   }
   static Index outputs(Index, const Config& c) { return c.repr_hidden2; }
 };
@@ -140,11 +152,17 @@ struct MlpRepresentation {
 // ---------------------------------------------------------------------------------------------
 // The DRLIH network: representation -> feature-first RNN agent -> policy layer
 
+/// Runs on the backend of the representation's network (nn/backend.hpp): host matrices for
+/// CpuBackend, device matrices for cuda::CudaBackend; the same definition either way.
 template <class Repr>
 class DrlihNetwork {
  public:
   using Scalar = typename Repr::Scalar;
   using S = Scalar;
+  using Backend = nn::backend_of_t<typename Repr::Net>;
+  using B = Backend;
+  using Matrix = typename B::template Matrix<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
   /// `inputs`-dimensional items to `bits` probabilities, groups of `group_size` bits, an RNN of
   /// `hidden` units; every weight drawn from `rng`.
@@ -163,63 +181,59 @@ class DrlihNetwork {
   Index hidden() const { return rnn_.hidden(); }
 
   /// Training-mode forward: probabilities p (bits x N) of x (inputs x N); caches for backward.
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
-    const Matrix<S>& feature = repr_.forward(x);
-    history_.setZero(rnn_.hidden(), x.cols());  // the first group starts from h = 0
-    const Matrix<S>& states = rnn_.forward(feature, history_, bits_, group_);
+  const Matrix& forward(const ConstRef& x) {
+    const Matrix& feature = repr_.forward(x);
+    B::resize(history_, rnn_.hidden(), x.cols());  // the first group starts from h = 0
+    B::set_zero(history_);
+    const Matrix& states = rnn_.forward(feature, history_, bits_, group_);
     return head_.forward(states);
   }
-  const Matrix<S>& logits() const { return head_.logits(); }
+  const Matrix& logits() const { return head_.logits(); }
 
   /// Back-propagates dLoss/dlogits (bits x N) of the last forward through the policy layer,
   /// the RNN (through time, across groups) and the representation, adding parameter gradients.
-  void backward_logits(const Eigen::Ref<const Matrix<S>>& d_logits) {
-    const Matrix<S>& d_states = head_.backward_logits(d_logits);
-    const Matrix<S>& d_feature = rnn_.backward(d_states);
+  void backward_logits(const ConstRef& d_logits) {
+    const Matrix& d_states = head_.backward_logits(d_logits);
+    const Matrix& d_feature = rnn_.backward(d_states);
     repr_.backward(d_feature);
   }
 
   /// As backward_logits, but the gradient stops at the feature i: only the agent (policy layer
   /// and RNN) receives it. Call before or after backward_logits for the same forward.
-  void backward_logits_agent_only(const Eigen::Ref<const Matrix<S>>& d_logits) {
+  void backward_logits_agent_only(const ConstRef& d_logits) {
     rnn_.backward(head_.backward_logits(d_logits));
   }
 
-  /// Evaluation-mode probabilities (bits x N), without touching the training caches.
-  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const {
-    const Matrix<S> feature = repr_.infer(x);
+  /// Evaluation-mode probabilities (bits x N), without touching the training caches: the
+  /// recurrence of eq. (5) one step at a time, so only two states are held at once.
+  Matrix infer(const ConstRef& x) const {
+    const Matrix feature = repr_.infer(x);
     const Index n = x.cols();
-    // The toolkit's RNN and head have no const inference; read their weights (never write).
-    auto& rnn = const_cast<nn::FeatureFirstRnn<S>&>(rnn_);
-    auto& head = const_cast<nn::PolicyHead<S>&>(head_);
-    const Matrix<S> recurrent = rnn.input_weight() + rnn.hidden_weight();
-    Matrix<S> projection(rnn.hidden(), n);
-    projection.noalias() = rnn.feature_weight() * feature;
-    projection.colwise() += rnn.bias();
-    Matrix<S> previous = Matrix<S>::Zero(rnn.hidden(), n), state(rnn.hidden(), n);
-    Matrix<S> logits(bits_, n);
-    const bool shared = head.sharing() == nn::HeadSharing::shared;
+    Matrix recurrent, projection, state, flat;
+    Matrix previous = B::template zeros<S>(rnn_.hidden(), n);
+    B::sum(recurrent, rnn_.input_weight(), rnn_.hidden_weight());
+    B::product(projection, rnn_.feature_weight(), feature);
+    B::add_bias(projection, rnn_.bias());
+    B::resize(flat, 1, bits_ * n);
     for (Index s = 0; s < bits_; ++s) {
       if (s % group_ == 0) {
-        state = projection;
-        state.noalias() += rnn.hidden_weight() * previous;
+        B::copy(state, projection);
+        B::add_product(state, rnn_.hidden_weight(), previous);
       } else {
-        state.noalias() = recurrent * previous;
-        state.colwise() += rnn.bias();
+        B::product(state, recurrent, previous);
+        B::add_bias(state, rnn_.bias());
       }
-      state = state.array().tanh().matrix();
-      const Index h = shared ? 0 : s;
-      logits.row(s).noalias() = head.weight().row(h) * state;
-      logits.row(s).array() += head.bias()(h);
-      previous.swap(state);
+      B::template activation_forward<nn::TanhFunction>(state, state);
+      head_.logits_of_step(state, s, flat);
+      std::swap(previous, state);
     }
-    return (S(1) / (S(1) + (-logits.array()).exp())).matrix();
+    return head_.probabilities_of(flat);
   }
 
   /// Parameters: "repr.*", "rnn.*" (feature_weight, input_weight, hidden_weight, bias),
   /// "head.*" (weight, bias).
-  nn::ParameterList<S> parameters() {
-    nn::ParameterList<S> list;
+  nn::ParameterList<S, B> parameters() {
+    nn::ParameterList<S, B> list;
     nn::append_parameters(list, repr_.parameters(), "repr.");
     nn::append_parameters(list, rnn_.parameters(), "rnn.");
     nn::append_parameters(list, head_.parameters(), "head.");
@@ -240,15 +254,15 @@ class DrlihNetwork {
 
   typename Repr::Net& representation() { return repr_; }
   const typename Repr::Net& representation() const { return repr_; }
-  nn::FeatureFirstRnn<S>& rnn() { return rnn_; }
-  nn::PolicyHead<S>& head() { return head_; }
+  nn::FeatureFirstRnn<S, B>& rnn() { return rnn_; }
+  nn::PolicyHead<S, B>& head() { return head_; }
 
  private:
   Index inputs_, bits_, group_;
   typename Repr::Net repr_;
-  nn::FeatureFirstRnn<S> rnn_;
-  nn::PolicyHead<S> head_;
-  Matrix<S> history_;
+  nn::FeatureFirstRnn<S, B> rnn_;
+  nn::PolicyHead<S, B> head_;
+  Matrix history_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -257,18 +271,20 @@ class DrlihNetwork {
 /// The global term (eq. 3, 4, 9): J = mean over triplets of the triplet loss of the relaxed
 /// codes `net.forward(x)`. With `backward`, dJ/dparameters is ADDED to the network's gradients
 /// (through the sigmoid, the agent and the representation). `Net` is DrlihNetwork or any
-/// network with forward / backward_logits. Returns J (0 and no gradient without triplets).
+/// network with forward / backward_logits, on any backend: the loss is computed on the host
+/// (bits x N values down, their gradient up). Returns J (0 and no gradient without triplets).
 template <class Net>
-double global_triplet_objective(Net& net, const Eigen::Ref<const Matrix<typename Net::Scalar>>& x,
-                                const std::vector<nn::Triplet>& triplets, double margin,
-                                bool backward = true) {
+double global_triplet_objective(
+    Net& net, const typename nn::backend_of_t<Net>::template ConstRef<typename Net::Scalar>& x,
+    const std::vector<nn::Triplet>& triplets, double margin, bool backward = true) {
   using S = typename Net::Scalar;
-  const Matrix<S>& p = net.forward(x);
+  using B = nn::backend_of_t<Net>;
+  const auto& p = B::to_host(net.forward(x));
   if (triplets.empty()) return 0.0;
   Matrix<S> d_p;
   const double loss =
       static_cast<double>(nn::triplet_margin_loss(p, triplets, margin, backward ? &d_p : nullptr));
-  if (backward) net.backward_logits((d_p.array() * p.array() * (S(1) - p.array())).matrix());
+  if (backward) net.backward_logits(B::from_host(Matrix<S>(d_p.array() * p.array() * (S(1) - p.array()))));
   return loss;
 }
 
@@ -297,16 +313,18 @@ void check_training_config(const Config& c, const char* method) {
   require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
 }
 
-/// `net.infer` (`outputs` rows) of every column of `features`, in chunks of `chunk` columns.
+/// `net.infer` (`outputs` rows) of every column of `features`, in chunks of `chunk` columns
+/// (each chunk moved to the network's backend and the result back).
 template <class Net>
 MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk,
                         Index outputs) {
   using S = typename Net::Scalar;
+  using B = nn::backend_of_t<Net>;
   MatrixF out(outputs, features.cols());
   for (Index begin = 0; begin < features.cols(); begin += chunk) {
     const Index size = std::min(chunk, features.cols() - begin);
-    const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
-    out.middleCols(begin, size) = net.infer(x).template cast<float>();
+    Matrix<S> x = features.middleCols(begin, size).template cast<S>();
+    out.middleCols(begin, size) = B::to_host(net.infer(B::from_host(std::move(x)))).template cast<float>();
   }
   return out;
 }
@@ -339,6 +357,7 @@ template <class Net, class Config, class Step>
 nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* method, Index items,
                                       const FitOptions& options, Step&& step) {
   using S = typename Net::Scalar;
+  using B = nn::backend_of_t<Net>;
   const bool validate = validation_requested(options, net.inputs(), method);
   const nn::TrainerConfig tc = trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL,
                                               c.max_grad_norm, c.patience, validate, options);
@@ -357,10 +376,10 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
     return trainer.run(items, step);
   };
   if (c.optimizer == "adam") {
-    nn::Adam<S> optimizer(nn::AdamConfig{c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay, false});
+    nn::Adam<S, B> optimizer(nn::AdamConfig{c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay, false});
     return run(optimizer);
   }
-  nn::Sgd<S> optimizer(nn::SgdConfig{c.learning_rate, c.momentum, c.weight_decay, false});
+  nn::Sgd<S, B> optimizer(nn::SgdConfig{c.learning_rate, c.momentum, c.weight_decay, false});
   return run(optimizer);
 }
 
@@ -452,12 +471,16 @@ struct DrlihNgVariant {
   static constexpr int group_size = 1;
 };
 
+/// `Repr` carries the backend (MlpRepresentation<float, cuda::CudaBackend>: the network
+/// trains and encodes on a GPU; the rewards, triplet sampling and the trainer's bookkeeping
+/// stay on the host, and model files are the same bytes on either backend).
 template <class Repr = MlpRepresentation<float>, class Variant = DrlihVariant>
 class DrlihHasher {
  public:
   using Scalar = typename Repr::Scalar;
   using S = Scalar;
   using Network = DrlihNetwork<Repr>;
+  using Backend = typename Network::Backend;
   static constexpr const char* method_name = Variant::method_name;
 
   struct Config {
@@ -546,7 +569,7 @@ class DrlihHasher {
     reward.baseline = parse_reward_baseline(config_.baseline);
     reward.on_probabilities = config_.group_reward_on_probabilities;
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
-      const Matrix<S> x = detail::gather_columns<S>(features, batch);
+      const auto x = Backend::from_host(detail::gather_columns<S>(features, batch));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
                            config_.group_grad_to_representation);
@@ -591,11 +614,13 @@ class DrlihHasher {
   /// returns the loss J_global + group_weight * (-mean group reward). Unless
   /// `group_to_representation`, the policy-gradient term stops at the feature: it trains the
   /// agent (RNN + policy layer) only, while the global term trains the whole network.
-  static double training_step(Network& net, const Eigen::Ref<const Matrix<S>>& x,
+  /// The network runs on its backend; the loss, the rewards and the sampled actions are
+  /// computed on the host from the downloaded probabilities (bits x N).
+  static double training_step(Network& net, const typename Network::ConstRef& x,
                               const std::vector<nn::Triplet>& triplets,
                               const std::vector<ActionGroup>& groups, const GroupRewardOptions& reward,
                               double group_weight, Rng& rng, bool group_to_representation = false) {
-    const Matrix<S>& p = net.forward(x);
+    const auto& p = Backend::to_host(net.forward(x));
     if (triplets.empty()) return 0.0;
     Matrix<S> d_p;
     double loss = static_cast<double>(nn::triplet_margin_loss(p, triplets, reward.margin, &d_p));
@@ -604,13 +629,14 @@ class DrlihHasher {
       const Matrix<S> actions = nn::sample_bernoulli(p, rng);
       const auto group = group_policy_gradient(p, actions, groups, triplets, reward);
       loss -= group_weight * group.mean_reward;
+      const Matrix<S> weighted = static_cast<S>(group_weight) * group.logit_grad;
       if (group_to_representation) {
-        d_logits += static_cast<S>(group_weight) * group.logit_grad;
+        d_logits += weighted;
       } else {
-        net.backward_logits_agent_only(static_cast<S>(group_weight) * group.logit_grad);
+        net.backward_logits_agent_only(Backend::from_host(weighted));
       }
     }
-    net.backward_logits(d_logits);
+    net.backward_logits(Backend::from_host(std::move(d_logits)));
     return loss;
   }
 
@@ -623,5 +649,9 @@ class DrlihHasher {
 using Drlih = DrlihHasher<MlpRepresentation<float>, DrlihVariant>;
 /// The k = 1 ablation (CLI name "drlih-ng").
 using DrlihNg = DrlihHasher<MlpRepresentation<float>, DrlihNgVariant>;
+/// DRLIH (or, with DrlihNgVariant, its ablation) trained and run on backend `B`, e.g.
+/// `DrlihOn<cuda::CudaBackend>`: the same definition and defaults as Drlih.
+template <class B, class Variant = DrlihVariant>
+using DrlihOn = DrlihHasher<MlpRepresentation<float, B>, Variant>;
 
 }  // namespace rlhash

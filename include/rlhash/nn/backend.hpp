@@ -8,6 +8,7 @@
 /// A backend B provides
 ///   - types: `B::Matrix<S>`, `B::Vector<S>` (owning, column-major), `B::ConstRef<S>` (what a
 ///     layer's forward/backward accepts), `B::Map<S>` (a view of raw storage: ParamView);
+///     `map(data, rows, cols)` views raw storage (read-only for a const pointer);
 ///   - host transfers: `from_host(host matrix)`, `to_host(m)`, `upload(dst, host, n)`,
 ///     `download(host, src, n)` (raw element copies, for parameter lists);
 ///   - shape: `zeros<S>(rows, cols)`, `resize(m, rows, cols)`, `cols(m, start, count)` (a
@@ -16,7 +17,9 @@
 ///     `product(c, a, b)` (c = a b), `add_product(c, a, b)` (c += a b) where a and b may be
 ///     `transpose(m)`, `add_bias(m, v)` (v added to every column), `add_row_sums(v, m)`
 ///     (v += m 1), `activation_forward<F>(x, y)`, `activation_backward<F>(y, dy, dx)` for the
-///     activation policies of activation.hpp.
+///     activation policies of activation.hpp (y may be x), `multiply(d, a, b)` (element-wise
+///     d = a .* b), `transpose_into(d, a)` (d = a^T; d must not alias a), `scale(d, s)` (d *= s),
+///     `squared_norm(a)` (the sum of squares, returned to the host as a double).
 /// Destinations that are owning matrices are resized as Eigen's assignment would; views are not.
 ///
 /// CpuBackend is exactly the Eigen expressions the layers were written with before backends
@@ -44,6 +47,10 @@ struct CpuBackend {
 
   template <class S>
   static Map<S> map(S* data, Index rows, Index cols) {
+    return {data, rows, cols};
+  }
+  template <class S>
+  static Eigen::Map<const rlhash::Matrix<S>> map(const S* data, Index rows, Index cols) {
     return {data, rows, cols};
   }
 
@@ -107,10 +114,10 @@ struct CpuBackend {
   }
   template <class M, class V>
   static void add_bias(M&& m, const V& bias) {
-    m.colwise() += bias;
+    m.colwise() += bias.col(0);
   }
   template <class V, class M>
-  static void add_row_sums(V& v, const M& m) {
+  static void add_row_sums(V&& v, const M& m) {
     v += m.rowwise().sum();
   }
   template <class Function, class X, class Y>
@@ -120,6 +127,22 @@ struct CpuBackend {
   template <class Function, class Y, class DY, class DX>
   static void activation_backward(const Y& y, const DY& dy, DX&& dx) {
     Function::backward(y, dy, dx);
+  }
+  template <class D, class A, class B>
+  static void multiply(D&& dst, const A& a, const B& b) {
+    dst = a.cwiseProduct(b);
+  }
+  template <class D, class A>
+  static void transpose_into(D&& dst, const A& a) {
+    dst = a.transpose();
+  }
+  template <class D, class S>
+  static void scale(D&& dst, S factor) {
+    dst *= factor;
+  }
+  template <class A>
+  static double squared_norm(const A& a) {
+    return static_cast<double>(a.squaredNorm());
   }
 };
 

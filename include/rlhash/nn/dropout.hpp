@@ -3,6 +3,9 @@
 /// Inverted dropout: in training mode each element is kept with probability 1 - rate and
 /// scaled by 1 / (1 - rate), so evaluation mode is the identity. The layer owns its generator
 /// (seeded), saves it with the checkpoint, and backward reuses the forward's mask.
+///
+/// On a device backend (nn/backend.hpp) the mask is drawn on the host from the same generator
+/// and uploaded, so the host and device layers drop the same elements.
 #include <cstdint>
 #include <string>
 
@@ -10,15 +13,19 @@
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/parameters.hpp"
 #include "rlhash/nn/rng_state.hpp"
 
 namespace rlhash::nn {
 
-template <class S>
+template <class S, class B = CpuBackend>
 class Dropout {
  public:
   using Scalar = S;
+  using Backend = B;
+  using Matrix = typename B::template Matrix<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
   /// `rate` in [0, 1): the probability of dropping an element.
   Dropout(double rate, std::uint64_t seed) : rate_(rate), rng_(seed) {
@@ -33,34 +40,40 @@ class Dropout {
   /// With the mask frozen, forward reuses the last mask while the batch shape stays the same
   /// (finite-difference gradient checks need a fixed mask); no new draws are made.
   void freeze_mask(bool frozen) { frozen_ = frozen; }
-  const Matrix<S>& mask() const { return mask_; }
+  /// The last mask (a host matrix on every backend).
+  const rlhash::Matrix<S>& mask() const { return host_mask_; }
 
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
+  const Matrix& forward(const ConstRef& x) {
     active_ = training_ && rate_ > 0;
     if (!active_) {
-      output_ = x;
+      B::copy(output_, x);
       return output_;
     }
-    if (!(frozen_ && mask_.rows() == x.rows() && mask_.cols() == x.cols())) draw_mask(x.rows(), x.cols());
-    output_ = x.cwiseProduct(mask_);
+    if (!(frozen_ && host_mask_.rows() == x.rows() && host_mask_.cols() == x.cols()))
+      draw_mask(x.rows(), x.cols());
+    B::multiply(output_, x, mask_);
     return output_;
   }
 
-  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const { return x; }
+  Matrix infer(const ConstRef& x) const {
+    Matrix y;
+    B::copy(y, x);
+    return y;
+  }
 
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& dy) {
+  const Matrix& backward(const ConstRef& dy) {
     rlhash::detail::require(dy.rows() == output_.rows() && dy.cols() == output_.cols(),
                             "Dropout::backward: dY is " + std::to_string(dy.rows()) + " x " +
                                 std::to_string(dy.cols()) + ", the last forward gave " +
                                 std::to_string(output_.rows()) + " x " + std::to_string(output_.cols()));
     if (active_)
-      input_grad_ = dy.cwiseProduct(mask_);
+      B::multiply(input_grad_, dy, mask_);
     else
-      input_grad_ = dy;
+      B::copy(input_grad_, dy);
     return input_grad_;
   }
 
-  ParameterList<S> parameters() { return {}; }
+  ParameterList<S, B> parameters() { return {}; }
   void zero_grad() {}
 
   /// The generator's state: a resumed run draws the same masks as an uninterrupted one.
@@ -69,10 +82,11 @@ class Dropout {
 
  private:
   void draw_mask(Index rows, Index cols) {
-    mask_.resize(rows, cols);
+    host_mask_.resize(rows, cols);
     const S keep_scale = static_cast<S>(1.0 / (1.0 - rate_));
-    S* m = mask_.data();
-    for (Index i = 0; i < mask_.size(); ++i) m[i] = uniform_unit(rng_) >= rate_ ? keep_scale : S(0);
+    S* m = host_mask_.data();
+    for (Index i = 0; i < host_mask_.size(); ++i) m[i] = uniform_unit(rng_) >= rate_ ? keep_scale : S(0);
+    mask_ = B::from_host(host_mask_);
   }
 
   double rate_;
@@ -80,7 +94,8 @@ class Dropout {
   bool training_ = true;
   bool frozen_ = false;
   bool active_ = false;
-  Matrix<S> mask_, output_, input_grad_;
+  rlhash::Matrix<S> host_mask_;
+  Matrix mask_, output_, input_grad_;
 };
 
 }  // namespace rlhash::nn

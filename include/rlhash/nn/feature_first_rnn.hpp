@@ -178,9 +178,13 @@ class FeatureFirstRnn {
   void set_training(bool) {}
 
   Matrix& feature_weight() { return feature_weight_; }
+  const Matrix& feature_weight() const { return feature_weight_; }
   Matrix& input_weight() { return input_weight_; }
+  const Matrix& input_weight() const { return input_weight_; }
   Matrix& hidden_weight() { return hidden_weight_; }
+  const Matrix& hidden_weight() const { return hidden_weight_; }
   Vector& bias() { return bias_; }
+  const Vector& bias() const { return bias_; }
 
  private:
   bool starts_group(Index s) const { return s % group_ == 0; }

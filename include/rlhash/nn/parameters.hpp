@@ -92,64 +92,73 @@ void append_parameters(ParameterList<S, B>& to, ParameterList<S, B> from, const 
 }
 
 /// Total number of scalars in the list.
-template <class S>
-Index parameter_count(const ParameterList<S>& params) {
+template <class S, class B>
+Index parameter_count(const ParameterList<S, B>& params) {
   Index n = 0;
   for (const auto& p : params) n += p.size();
   return n;
 }
 
-template <class S>
-void zero_grad(const ParameterList<S>& params) {
-  for (const auto& p : params) p.grad().setZero();
+template <class S, class B>
+void zero_grad(const ParameterList<S, B>& params) {
+  for (const auto& p : params) B::set_zero(p.grad());
 }
 
 /// Euclidean norm of all gradients taken together (accumulated in double).
-template <class S>
-double grad_norm(const ParameterList<S>& params) {
+template <class S, class B>
+double grad_norm(const ParameterList<S, B>& params) {
   double sum = 0;
-  for (const auto& p : params) sum += static_cast<double>(p.grad().squaredNorm());
+  for (const auto& p : params) sum += B::squared_norm(p.grad());
   return std::sqrt(sum);
 }
 
 /// Global gradient-norm clipping: scales every gradient by max_norm / norm when the global
 /// norm exceeds `max_norm`. Returns the norm before clipping.
-template <class S>
-double clip_grad_norm(const ParameterList<S>& params, double max_norm) {
+template <class S, class B>
+double clip_grad_norm(const ParameterList<S, B>& params, double max_norm) {
   rlhash::detail::require(max_norm > 0,
                           "clip_grad_norm: max_norm must be > 0, got " + std::to_string(max_norm));
   const double norm = grad_norm(params);
   if (norm > max_norm) {
     const S scale = static_cast<S>(max_norm / norm);
-    for (const auto& p : params) p.grad() *= scale;
+    for (const auto& p : params) B::scale(p.grad(), scale);
   }
   return norm;
 }
 
-/// A copy of every value (for early stopping's "best parameters").
-template <class S>
-std::vector<Matrix<S>> copy_values(const ParameterList<S>& params) {
+/// A host copy of one parameter's value (a download on a device backend).
+template <class S, class B>
+Matrix<S> host_value(const ParamView<S, B>& p) {
+  Matrix<S> value(p.rows, p.cols);
+  B::download(value.data(), p.value_data, static_cast<std::size_t>(p.size()));
+  return value;
+}
+
+/// A host copy of every value (for early stopping's "best parameters").
+template <class S, class B>
+std::vector<Matrix<S>> copy_values(const ParameterList<S, B>& params) {
   std::vector<Matrix<S>> values;
   values.reserve(params.size());
-  for (const auto& p : params) values.emplace_back(p.value());
+  for (const auto& p : params) values.push_back(host_value(p));
   return values;
 }
 
-/// Writes `values` back; the shapes must match the list exactly.
-template <class S>
-void assign_values(const ParameterList<S>& params, const std::vector<Matrix<S>>& values) {
+/// Writes host `values` back; the shapes must match the list exactly.
+template <class S, class B>
+void assign_values(const ParameterList<S, B>& params, const std::vector<Matrix<S>>& values) {
   rlhash::detail::require(values.size() == params.size(), "assign_values: " + std::to_string(values.size()) +
                                                               " matrices for " +
                                                               std::to_string(params.size()) + " parameters");
   for (std::size_t i = 0; i < params.size(); ++i)
     rlhash::detail::require(values[i].rows() == params[i].rows && values[i].cols() == params[i].cols,
                             "assign_values: shape mismatch for parameter '" + params[i].name + "'");
-  for (std::size_t i = 0; i < params.size(); ++i) params[i].value() = values[i];
+  for (std::size_t i = 0; i < params.size(); ++i)
+    B::upload(params[i].value_data, values[i].data(), static_cast<std::size_t>(values[i].size()));
 }
 
 /// "name rows x cols" for every parameter, comma-separated (for error messages).
-template <class S>
-std::string describe_shapes(const ParameterList<S>& params) {
+template <class S, class B>
+std::string describe_shapes(const ParameterList<S, B>& params) {
   std::string text;
   for (const auto& p : params) {
     if (!text.empty()) text += ", ";
@@ -158,21 +167,25 @@ std::string describe_shapes(const ParameterList<S>& params) {
   return text;
 }
 
-/// Writes the count, then each parameter's name and value matrix (shape included).
-template <class S>
-void write_parameters(ByteWriter& out, const ParameterList<S>& params) {
+/// Writes the count, then each parameter's name and value matrix (shape included). A device
+/// backend's values are downloaded: the bytes are the host network's.
+template <class S, class B>
+void write_parameters(ByteWriter& out, const ParameterList<S, B>& params) {
   out.put<std::uint64_t>(params.size());
   for (const auto& p : params) {
     out.put_string(p.name);
-    out.put_matrix(p.value());
+    if constexpr (is_cpu_backend_v<B>)
+      out.put_matrix(p.value());
+    else
+      out.put_matrix(host_value(p));
   }
 }
 
-/// Reads what write_parameters wrote into temporaries and checks count, names and shapes
+/// Reads what write_parameters wrote into host temporaries and checks count, names and shapes
 /// against `params` (the network being loaded); nothing is assigned. A file written for
 /// another architecture is a FormatError that names the first difference.
-template <class S>
-std::vector<Matrix<S>> read_parameter_values(ByteReader& in, const ParameterList<S>& params) {
+template <class S, class B>
+std::vector<Matrix<S>> read_parameter_values(ByteReader& in, const ParameterList<S, B>& params) {
   const auto count = in.get<std::uint64_t>();
   if (count != params.size())
     in.fail(std::to_string(params.size()) + " parameters (" + describe_shapes(params) + "), found " +
@@ -194,8 +207,8 @@ std::vector<Matrix<S>> read_parameter_values(ByteReader& in, const ParameterList
 }
 
 /// read_parameter_values, then assign: the parameters change only when the whole read succeeds.
-template <class S>
-void read_parameters(ByteReader& in, const ParameterList<S>& params) {
+template <class S, class B>
+void read_parameters(ByteReader& in, const ParameterList<S, B>& params) {
   assign_values(params, read_parameter_values(in, params));
 }
 

@@ -12,6 +12,8 @@
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/activation.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/init.hpp"
 #include "rlhash/nn/parameters.hpp"
 
@@ -19,10 +21,14 @@ namespace rlhash::nn {
 
 enum class HeadSharing { shared, per_step };
 
-template <class S>
+template <class S, class B = CpuBackend>
 class PolicyHead {
  public:
   using Scalar = S;
+  using Backend = B;
+  using Matrix = typename B::template Matrix<S>;
+  using Vector = typename B::template Vector<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
   PolicyHead(Index hidden, Index steps, Rng& rng, HeadSharing sharing = HeadSharing::shared,
              Init init = Init::xavier_uniform, double range = 0.05)
@@ -31,11 +37,12 @@ class PolicyHead {
                                                          std::to_string(hidden) + " and " +
                                                          std::to_string(steps));
     const Index heads = sharing == HeadSharing::shared ? 1 : steps;
-    weight_.resize(heads, hidden);
-    initialize(weight_, init, rng, range);
-    bias_ = Vector<S>::Zero(heads);
-    weight_grad_ = Matrix<S>::Zero(heads, hidden);
-    bias_grad_ = Vector<S>::Zero(heads);
+    rlhash::Matrix<S> weight(heads, hidden);
+    initialize(weight, init, rng, range);
+    weight_ = B::from_host(weight);
+    bias_ = B::template zeros<S>(heads, 1);
+    weight_grad_ = B::template zeros<S>(heads, hidden);
+    bias_grad_ = B::template zeros<S>(heads, 1);
   }
 
   Index hidden() const { return weight_.cols(); }
@@ -43,87 +50,129 @@ class PolicyHead {
   HeadSharing sharing() const { return sharing_; }
 
   /// Probabilities p (steps x N) for the states `c` (hidden x (steps N)).
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& c) {
-    compute_logits(c, logits_);
-    states_ = c;
-    probabilities_ = (S(1) / (S(1) + (-logits_.array()).exp())).matrix();
+  const Matrix& forward(const ConstRef& c) {
+    compute_flat_logits(c, flat_);
+    B::copy(states_, c);
+    const Index n = c.cols() / steps_;
+    B::resize(logits_, steps_, n);
+    B::transpose_into(logits_, B::map(static_cast<const S*>(flat_.data()), n, steps_));
+    B::template activation_forward<SigmoidFunction>(logits_, probabilities_);
     return probabilities_;
   }
 
-  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& c) const {
-    Matrix<S> z;
-    compute_logits(c, z);
-    return (S(1) / (S(1) + (-z.array()).exp())).matrix();
+  Matrix infer(const ConstRef& c) const {
+    Matrix flat;
+    compute_flat_logits(c, flat);
+    return probabilities_of(flat);
+  }
+
+  /// The logits of step t for its states `c` (hidden x N), written to columns [t N, (t+1) N)
+  /// of `flat` (1 x (steps N), the step-major row of logits): inference that runs the RNN one
+  /// step at a time collects them there, then calls probabilities_of(flat).
+  template <class Flat>
+  void logits_of_step(const ConstRef& c, Index t, Flat& flat) const {
+    const Index n = c.cols();
+    const Index head = sharing_ == HeadSharing::shared ? 0 : t;
+    const Matrix rows = weight_rows();
+    auto out = B::cols(flat, t * n, n);
+    B::product(out, B::transpose(B::cols(rows, head, 1)), c);  // w_t^T c
+    B::add_bias(out, B::map(static_cast<const S*>(bias_.data()) + head, 1, 1));
+  }
+  /// sigmoid of the step-major logits `flat` (1 x (steps N)) as steps x N probabilities.
+  Matrix probabilities_of(const ConstRef& flat) const {
+    const Index n = flat.cols() / steps_;
+    Matrix z, p;
+    B::resize(z, steps_, n);
+    B::transpose_into(z, B::map(flat.data(), n, steps_));
+    B::template activation_forward<SigmoidFunction>(z, p);
+    return p;
   }
 
   /// The logits z (steps x N) of the last forward; p = sigmoid(z).
-  const Matrix<S>& logits() const { return logits_; }
-  const Matrix<S>& probabilities() const { return probabilities_; }
+  const Matrix& logits() const { return logits_; }
+  const Matrix& probabilities() const { return probabilities_; }
 
   /// Backward from dL/dp (steps x N); returns dL/dc (hidden x (steps N)).
-  const Matrix<S>& backward(const Eigen::Ref<const Matrix<S>>& d_prob) {
+  const Matrix& backward(const ConstRef& d_prob) {
     check_grad_shape(d_prob, "probability");
-    const Matrix<S> d_logits =
-        (d_prob.array() * probabilities_.array() * (S(1) - probabilities_.array())).matrix();
-    return backward_logits(d_logits);
+    B::template activation_backward<SigmoidFunction>(probabilities_, d_prob, d_logits_);
+    return backward_logits(d_logits_);
   }
 
   /// Backward from dL/dz (steps x N) — the stable path for REINFORCE (bernoulli.hpp).
-  const Matrix<S>& backward_logits(const Eigen::Ref<const Matrix<S>>& d_logits) {
+  const Matrix& backward_logits(const ConstRef& d_logits) {
     check_grad_shape(d_logits, "logit");
     const Index n = logits_.cols();
-    state_grad_.resize(hidden(), steps_ * n);
+    // The N x steps transpose, read column-major, is the step-major flat row: entry t N + n.
+    B::resize(d_flat_, 1, steps_ * n);
+    B::transpose_into(B::map(d_flat_.data(), n, steps_), d_logits);
+    B::resize(state_grad_, hidden(), steps_ * n);
     if (sharing_ == HeadSharing::shared) {
-      // The N x steps transpose, read column-major, is the step-major flat row: entry t N + n.
-      const Matrix<S> transposed = d_logits.transpose();
-      const Eigen::Map<const RowVector<S>> flat(transposed.data(), steps_ * n);
-      weight_grad_.noalias() += flat * states_.transpose();
-      bias_grad_(0) += flat.sum();
-      state_grad_.noalias() = weight_.transpose() * flat;
-    } else {
-      for (Index t = 0; t < steps_; ++t) {
-        weight_grad_.row(t).noalias() += d_logits.row(t) * states_.middleCols(t * n, n).transpose();
-        bias_grad_(t) += d_logits.row(t).sum();
-        state_grad_.middleCols(t * n, n).noalias() = weight_.row(t).transpose() * d_logits.row(t);
-      }
+      B::add_product(weight_grad_, d_flat_, B::transpose(states_));
+      B::add_row_sums(bias_grad_, d_flat_);
+      B::product(state_grad_, B::transpose(weight_), d_flat_);
+      return state_grad_;
     }
+    // Per step t: row t of W_p sees only step t's states (a hidden x steps buffer holds the
+    // rows as columns, so every operand is a contiguous column range).
+    B::resize(weight_grad_columns_, hidden(), steps_);
+    B::set_zero(weight_grad_columns_);
+    const Matrix rows = weight_rows();
+    for (Index t = 0; t < steps_; ++t) {
+      const auto d_t = B::cols(static_cast<const Matrix&>(d_flat_), t * n, n);
+      const auto c_t = B::cols(static_cast<const Matrix&>(states_), t * n, n);
+      B::add_product(B::cols(weight_grad_columns_, t, 1), c_t, B::transpose(d_t));
+      B::add_row_sums(B::map(bias_grad_.data() + t, 1, 1), d_t);
+      B::product(B::cols(state_grad_, t * n, n), B::cols(rows, t, 1), d_t);
+    }
+    B::transpose_into(weight_grad_step_, weight_grad_columns_);
+    B::add(weight_grad_, weight_grad_step_);
     return state_grad_;
   }
 
   /// Names: "weight" (W_p, 1 x hidden shared or steps x hidden per step), "bias".
-  ParameterList<S> parameters() {
-    return {make_param(weight_, weight_grad_, "weight"), make_param(bias_, bias_grad_, "bias")};
+  ParameterList<S, B> parameters() {
+    return {make_param<B>(weight_, weight_grad_, "weight"), make_param<B>(bias_, bias_grad_, "bias")};
   }
   void zero_grad() {
-    weight_grad_.setZero();
-    bias_grad_.setZero();
+    B::set_zero(weight_grad_);
+    B::set_zero(bias_grad_);
   }
   void set_training(bool) {}
 
-  Matrix<S>& weight() { return weight_; }
-  Vector<S>& bias() { return bias_; }
+  Matrix& weight() { return weight_; }
+  const Matrix& weight() const { return weight_; }
+  Vector& bias() { return bias_; }
+  const Vector& bias() const { return bias_; }
 
  private:
-  void compute_logits(const Eigen::Ref<const Matrix<S>>& c, Matrix<S>& z) const {
+  /// The step-major logits (1 x (steps N)) of the states `c` (hidden x (steps N)).
+  void compute_flat_logits(const ConstRef& c, Matrix& flat) const {
+    check_states(c);
+    B::resize(flat, 1, c.cols());
+    if (sharing_ == HeadSharing::shared) {
+      B::product(flat, weight_, c);  // one GEMV over every step at once
+      B::add_bias(flat, bias_);
+      return;
+    }
+    const Index n = c.cols() / steps_;
+    for (Index t = 0; t < steps_; ++t) logits_of_step(B::cols(c, t * n, n), t, flat);
+  }
+
+  /// W_p^T (hidden x heads): head t's weights as the contiguous column t.
+  Matrix weight_rows() const {
+    Matrix rows;
+    B::transpose_into(rows, weight_);
+    return rows;
+  }
+
+  void check_states(const ConstRef& c) const {
     rlhash::detail::require(c.rows() == hidden() && c.cols() > 0 && c.cols() % steps_ == 0,
                             "PolicyHead: states are " + std::to_string(c.rows()) + " x " +
                                 std::to_string(c.cols()) + ", expected " + std::to_string(hidden()) + " x (" +
                                 std::to_string(steps_) + " * N)");
-    const Index n = c.cols() / steps_;
-    z.resize(steps_, n);
-    if (sharing_ == HeadSharing::shared) {
-      RowVector<S> flat(c.cols());
-      flat.noalias() = weight_ * c;  // one GEMV over every step at once
-      z = Eigen::Map<const Matrix<S>>(flat.data(), n, steps_).transpose();
-      z.array() += bias_(0);
-    } else {
-      for (Index t = 0; t < steps_; ++t) {
-        z.row(t).noalias() = weight_.row(t) * c.middleCols(t * n, n);
-        z.row(t).array() += bias_(t);
-      }
-    }
   }
-  void check_grad_shape(const Eigen::Ref<const Matrix<S>>& g, const char* what) const {
+  void check_grad_shape(const ConstRef& g, const char* what) const {
     rlhash::detail::require<StateError>(logits_.size() > 0, "PolicyHead::backward called before forward");
     rlhash::detail::require(g.rows() == logits_.rows() && g.cols() == logits_.cols(),
                             std::string("PolicyHead::backward: ") + what + " gradient is " +
@@ -133,9 +182,10 @@ class PolicyHead {
 
   Index steps_;
   HeadSharing sharing_;
-  Matrix<S> weight_, weight_grad_;
-  Vector<S> bias_, bias_grad_;
-  Matrix<S> states_, logits_, probabilities_, state_grad_;
+  Matrix weight_, weight_grad_;
+  Vector bias_, bias_grad_;
+  Matrix states_, logits_, probabilities_, state_grad_;
+  Matrix flat_, d_flat_, d_logits_, weight_grad_columns_, weight_grad_step_;
 };
 
 }  // namespace rlhash::nn

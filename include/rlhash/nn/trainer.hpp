@@ -10,6 +10,10 @@
 /// zeroes gradients before each step, clips, sets the learning rate from the schedule and
 /// applies the optimizer after it.
 ///
+/// The model may run on any backend (nn/backend.hpp, its `Backend` member): clipping and the
+/// optimizer run there, the best parameters and checkpoints are host copies (the same bytes
+/// as the host model's).
+///
 /// Resuming continues bit for bit: a checkpoint holds parameters, module state (Dropout
 /// generators), optimizer state, step/epoch counters (the schedule is a function of the step),
 /// the trainer's generator (shuffling and the step's sampling), the early-stopping record with
@@ -95,6 +99,7 @@ template <class Model, class Optimizer, class Schedule>
 class Trainer {
  public:
   using Scalar = typename Model::Scalar;
+  using Backend = backend_of_t<Model>;
   using StepFunction = std::function<double(const std::vector<Index>& batch, StepContext& context)>;
 
   struct Hooks {
@@ -321,7 +326,7 @@ class Trainer {
     write_rng(out, rng_);
   }
 
-  State read_trainer_state(ByteReader& in, const ParameterList<Scalar>& params) const {
+  State read_trainer_state(ByteReader& in, const ParameterList<Scalar, Backend>& params) const {
     State s;
     s.num_items = in.get<std::int64_t>();
     const auto batch_size = in.get<std::int64_t>();

@@ -1,0 +1,178 @@
+// DRLIH's network, training step and whole fit on a backend other than the host's: the
+// emulated device backend (tests/support/emulated_backend.hpp) has CUDA's matrix types but
+// computes on the host, so these checks run everywhere and pin down the backend-generic code
+// path the GPU takes (tests/cuda/test_cuda_layers.cpp repeats the comparison on a real device).
+#include <catch.hpp>
+#include <emulated_backend.hpp>
+#include <test_util.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hasher_test_util.hpp"
+#include "rlhash/core/config.hpp"
+#include "rlhash/core/random.hpp"
+#include "rlhash/core/serialize.hpp"
+#include "rlhash/methods/drlih.hpp"
+#include "rlhash/nn/parameters.hpp"
+#include "rlhash/reward/triplet_sampling.hpp"
+
+using namespace rlhash;
+using testing::EmulatedBackend;
+
+namespace {
+
+using HostDrlih = DrlihHasher<MlpRepresentation<double>>;
+using DeviceDrlih = DrlihHasher<MlpRepresentation<double, EmulatedBackend>>;
+
+HostDrlih::Config small_config(nn::HeadSharing sharing) {
+  HostDrlih::Config c;
+  c.bits = 10;
+  c.group_size = 4;
+  c.rnn_hidden = 12;
+  c.per_step_heads = sharing == nn::HeadSharing::per_step;
+  c.repr.repr_hidden1 = 16;
+  c.repr.repr_hidden2 = 12;
+  c.repr.repr_dropout = 0.2;  // the masks must be the same on both backends
+  c.batch_size = 12;
+  c.epochs = 5;
+  c.patience = 100;
+  c.learning_rate = 5e-3;
+  c.group_weight = 1.0;  // the policy-gradient term and its sampled actions
+  c.baseline = "greedy";
+  c.seed = 3;
+  return c;
+}
+
+/// The same settings in another hasher's Config type (the representation's Config differs).
+template <class To, class From>
+To same_settings(const From& from) {
+  To to;
+  for (const auto& [key, value] : field_values(from)) set_field(to, key, value);
+  return to;
+}
+
+template <class S, class B>
+std::vector<Matrix<S>> host_grads(const nn::ParameterList<S, B>& params) {
+  std::vector<Matrix<S>> grads;
+  for (const auto& p : params) {
+    Matrix<S> g(p.rows, p.cols);
+    B::download(g.data(), p.grad_data, static_cast<std::size_t>(p.size()));
+    grads.push_back(g);
+  }
+  return grads;
+}
+
+double max_relative_difference(const Matrix<double>& a, const Matrix<double>& b) {
+  REQUIRE(a.rows() == b.rows());
+  REQUIRE(a.cols() == b.cols());
+  return (a - b).cwiseAbs().maxCoeff() / std::max(1.0, a.cwiseAbs().maxCoeff());
+}
+
+}  // namespace
+
+TEST_CASE("a DRLIH training step on a device-shaped backend equals the host step",
+          "[methods][drlih][backend]") {
+  const auto sharing = GENERATE(nn::HeadSharing::shared, nn::HeadSharing::per_step);
+  const auto host_config = small_config(sharing);
+  const auto device_config = same_settings<DeviceDrlih::Config>(host_config);
+  auto host_net = HostDrlih(host_config).make_network(12);
+  auto device_net = DeviceDrlih(device_config).make_network(12);
+  REQUIRE(nn::describe_shapes(host_net.parameters()) == nn::describe_shapes(device_net.parameters()));
+
+  const auto data = test::four_blobs(6, 21);
+  const Matrix<double> x = data.x.cast<double>();
+  std::vector<Index> batch(static_cast<std::size_t>(x.cols()));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = static_cast<Index>(i);
+  Rng sampler(5);
+  const auto triplets = sample_triplets(data.labels, batch, 0, sampler);
+  const auto groups = action_groups(host_config.bits, host_config.group_size);
+  GroupRewardOptions reward;
+  reward.baseline = RewardBaseline::greedy;
+  const bool to_representation = GENERATE(false, true);
+
+  // Two steps: the second one reads the dropout generator and the actions after the first.
+  Rng host_rng(9), device_rng(9);
+  for (int step = 0; step < 2; ++step) {
+    host_net.zero_grad();
+    device_net.zero_grad();
+    const double host_loss =
+        HostDrlih::training_step(host_net, x, triplets, groups, reward, 1.0, host_rng, to_representation);
+    const double device_loss = DeviceDrlih::training_step(device_net, EmulatedBackend::from_host(x), triplets,
+                                                          groups, reward, 1.0, device_rng, to_representation);
+    CHECK(device_loss == Approx(host_loss).epsilon(1e-12));
+    CHECK(EmulatedBackend::to_host(device_net.logits()) == host_net.logits());
+    const auto host = host_grads(host_net.parameters());
+    const auto device = host_grads(device_net.parameters());
+    const auto params = host_net.parameters();
+    for (std::size_t i = 0; i < host.size(); ++i) {
+      INFO(params[i].name);
+      CHECK(host[i].norm() > 0);
+      CHECK(max_relative_difference(host[i], device[i]) < 1e-12);
+    }
+  }
+  // Inference (the step-at-a-time recurrence) agrees with the training forward on both.
+  const Matrix<double> host_p = host_net.infer(x);
+  CHECK(max_relative_difference(EmulatedBackend::to_host(device_net.infer(EmulatedBackend::from_host(x))),
+                                host_p) < 1e-12);
+}
+
+TEST_CASE("DRLIH fits on a device-shaped backend as on the host; the model files are interchangeable",
+          "[methods][drlih][backend]") {
+  const auto data = test::four_blobs(15, 4);
+  const auto validation = test::four_blobs(6, 5);
+  FitOptions options;
+  options.validation_features = &validation.x;
+  options.validation_labels = &validation.labels;
+
+  HostDrlih host(small_config(nn::HeadSharing::shared));
+  host.fit(data.x, data.labels, options);
+  DeviceDrlih device(same_settings<DeviceDrlih::Config>(host.config()));
+  device.fit(data.x, data.labels, options);
+
+  REQUIRE(device.last_result().has_best);
+  CHECK(device.last_result().best_epoch == host.last_result().best_epoch);
+  CHECK(device.last_result().best_metric == Approx(host.last_result().best_metric).epsilon(1e-9));
+  CHECK(device.last_result().last_loss == Approx(host.last_result().last_loss).epsilon(1e-9));
+  const MatrixF host_p = host.probabilities(validation.x), device_p = device.probabilities(validation.x);
+  CHECK((host_p - device_p).cwiseAbs().maxCoeff() < 1e-5f);
+  CHECK(device.encode(validation.x) == host.encode(validation.x));
+
+  // A model trained on the device backend loads into the host hasher and encodes the same.
+  ByteWriter out;
+  device.save(out);
+  HostDrlih loaded(host.config());
+  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
+  loaded.load(in);
+  in.expect_end();
+  CHECK(loaded.probabilities(validation.x) == device_p);
+  // And back: a host model on the device backend.
+  const DeviceDrlih round = test::round_trip(device);
+  CHECK(round.probabilities(validation.x) == device_p);
+}
+
+TEST_CASE("DRLIH on a device-shaped backend resumes from a checkpoint bit for bit",
+          "[methods][drlih][backend]") {
+  const auto data = test::four_blobs(10, 8);
+  const test::TempDir dir;
+  const std::string path = dir.file("drlih.ckpt");
+  auto config = same_settings<DeviceDrlih::Config>(small_config(nn::HeadSharing::shared));
+  config.epochs = 4;
+  DeviceDrlih uninterrupted(config);
+  uninterrupted.fit(data.x, data.labels);
+
+  FitOptions first;
+  first.checkpoint_path = path;
+  first.checkpoint_every = 1;
+  auto half = config;
+  half.epochs = 2;
+  DeviceDrlih(half).fit(data.x, data.labels, first);
+  FitOptions resume = first;
+  resume.resume = true;
+  DeviceDrlih resumed(config);
+  resumed.fit(data.x, data.labels, resume);
+  CHECK(resumed.last_result().resumed_from_epoch == 2);
+  CHECK(test::words_of(resumed.encode(data.x)) == test::words_of(uninterrupted.encode(data.x)));
+  CHECK(resumed.probabilities(data.x) == uninterrupted.probabilities(data.x));
+}
