@@ -168,6 +168,14 @@ TEST_CASE("CudaBackend checks shapes on the host, naming the operation", "[cuda]
                   InvalidArgument);
   CHECK_THROWS_AS(CudaBackend::activation_forward<nn::ReluFunction>(cview(2, 2), view(2, 3)),
                   InvalidArgument);
+  CHECK_THROWS_WITH(CudaBackend::multiply(view(2, 3), cview(2, 3), cview(3, 2)),
+                    Catch::Contains("multiply: operand is 3 x 2, expected 2 x 3"));
+  CHECK_THROWS_WITH(CudaBackend::transpose_into(view(2, 3), cview(2, 3)),
+                    Catch::Contains("transpose_into: destination is 2 x 3, expected 3 x 2"));
+  float storage[6] = {};
+  CHECK_THROWS_WITH(
+      CudaBackend::transpose_into(DeviceView<float>(storage, 3, 2), ConstDeviceView<float>(storage, 2, 3)),
+      Catch::Contains("aliases the source"));  // checked before any device call: storage is never read
   CHECK_THROWS_WITH(CudaBackend::cols(cview(2, 3), 2, 2),
                     Catch::Contains("columns [2, 4) outside a matrix of 3"));
   CHECK_THROWS_AS(CudaBackend::cols(view(2, 3), -1, 1), InvalidArgument);
@@ -178,6 +186,9 @@ TEST_CASE("CudaBackend rejects dimensions beyond cuBLAS's int before calling it"
   const Index huge = Index{std::numeric_limits<int>::max()} + 1;
   CHECK_THROWS_WITH(CudaBackend::product(view(huge, 1), cview(huge, 1), cview(1, 1)),
                     Catch::Contains("outside cuBLAS's int range"));
+  CHECK_THROWS_WITH(CudaBackend::multiply(view(huge, 1), cview(huge, 1), cview(huge, 1)),
+                    Catch::Contains("outside cuBLAS's int range"));
+  CHECK_THROWS_WITH(CudaBackend::squared_norm(cview(huge, 1)), Catch::Contains("outside cuBLAS's int range"));
 }
 
 TEST_CASE("empty device matrices need no device", "[cuda][backend]") {

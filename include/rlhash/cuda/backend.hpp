@@ -163,6 +163,38 @@ inline cublasStatus_t geam(cublasHandle_t h, int m, int n, const double* alpha, 
   return cublasDgeam(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, alpha, a, m, beta, b, m, c, m);
 }
 
+/// C (n x m) = A^T for A m x n (geam with beta = 0; B is A again, a valid operand cuBLAS
+/// never scales into the result).
+inline cublasStatus_t transpose(cublasHandle_t h, int m, int n, const float* a, float* c) {
+  const float one = 1, zero = 0;
+  return cublasSgeam(h, CUBLAS_OP_T, CUBLAS_OP_T, n, m, &one, a, m, &zero, a, m, c, n);
+}
+inline cublasStatus_t transpose(cublasHandle_t h, int m, int n, const double* a, double* c) {
+  const double one = 1, zero = 0;
+  return cublasDgeam(h, CUBLAS_OP_T, CUBLAS_OP_T, n, m, &one, a, m, &zero, a, m, c, n);
+}
+/// c = diag(x) a for a count x 1 column: the element-wise product.
+inline cublasStatus_t elementwise_product(cublasHandle_t h, int count, const float* a, const float* x,
+                                          float* c) {
+  return cublasSdgmm(h, CUBLAS_SIDE_LEFT, count, 1, a, count, x, 1, c, count);
+}
+inline cublasStatus_t elementwise_product(cublasHandle_t h, int count, const double* a, const double* x,
+                                          double* c) {
+  return cublasDdgmm(h, CUBLAS_SIDE_LEFT, count, 1, a, count, x, 1, c, count);
+}
+inline cublasStatus_t scal(cublasHandle_t h, int count, const float* alpha, float* x) {
+  return cublasSscal(h, count, alpha, x, 1);
+}
+inline cublasStatus_t scal(cublasHandle_t h, int count, const double* alpha, double* x) {
+  return cublasDscal(h, count, alpha, x, 1);
+}
+inline cublasStatus_t nrm2(cublasHandle_t h, int count, const float* x, float* result) {
+  return cublasSnrm2(h, count, x, 1, result);
+}
+inline cublasStatus_t nrm2(cublasHandle_t h, int count, const double* x, double* result) {
+  return cublasDnrm2(h, count, x, 1, result);
+}
+
 }  // namespace detail
 
 /// The backend; stateless apart from the calling thread's cuBLAS handle.
@@ -188,6 +220,10 @@ struct CudaBackend {
 
   template <class S>
   static DeviceView<S> map(S* data, Index rows, Index cols) {
+    return {data, rows, cols};
+  }
+  template <class S>
+  static ConstDeviceView<S> map(const S* data, Index rows, Index cols) {
     return {data, rows, cols};
   }
 
@@ -324,6 +360,49 @@ struct CudaBackend {
     auto dx = detail::target(dx_in, y.rows(), y.cols(), "activation_backward");
     if (y.size() > 0)
       kernels::activation_backward(Function::kind, y.data(), dy.data(), dx.data(), count(y), stream());
+  }
+
+  /// dst = a .* b (element-wise; dst may be a or b).
+  template <class D, class A, class B>
+  static void multiply(D&& dst, const A& a_in, const B& b_in) {
+    const auto a = detail::as_const_view(a_in);
+    const auto b = detail::as_const_view(b_in);
+    require_same_shape(b.rows(), b.cols(), a.rows(), a.cols(), "multiply");
+    auto d = detail::target(dst, a.rows(), a.cols(), "multiply");
+    if (d.size() == 0) return;
+    RLHASH_CUDA_CHECK(detail::elementwise_product(handle().get(), detail::blas_int(d.size(), "multiply"),
+                                                  a.data(), b.data(), d.data()));
+  }
+  /// dst = a^T (dst must not alias a).
+  template <class D, class A>
+  static void transpose_into(D&& dst, const A& a_in) {
+    const auto a = detail::as_const_view(a_in);
+    auto d = detail::target(dst, a.cols(), a.rows(), "transpose_into");
+    if (d.size() == 0) return;
+    rlhash::detail::require(d.data() != a.data(),
+                            "CudaBackend::transpose_into: the destination aliases the source");
+    RLHASH_CUDA_CHECK(detail::transpose(handle().get(), detail::blas_int(a.rows(), "transpose_into"),
+                                        detail::blas_int(a.cols(), "transpose_into"), a.data(), d.data()));
+  }
+  /// dst *= factor.
+  template <class D, class S>
+  static void scale(D&& dst, S factor) {
+    auto d = detail::existing(dst);
+    using T = typename decltype(d)::Scalar;
+    const T alpha = static_cast<T>(factor);
+    if (d.size() > 0)
+      RLHASH_CUDA_CHECK(detail::scal(handle().get(), detail::blas_int(d.size(), "scale"), &alpha, d.data()));
+  }
+  /// The sum of the squares of `a`'s elements (cuBLAS's nrm2, squared; waits for the result).
+  template <class A>
+  static double squared_norm(const A& a_in) {
+    const auto a = detail::as_const_view(a_in);
+    using T = typename decltype(a)::Scalar;
+    T norm = 0;
+    if (a.size() > 0)
+      RLHASH_CUDA_CHECK(
+          detail::nrm2(handle().get(), detail::blas_int(a.size(), "squared_norm"), a.data(), &norm));
+    return static_cast<double>(norm) * static_cast<double>(norm);
   }
 
   /// nn::Sgd's update on device parameters (`velocity` null without momentum).
