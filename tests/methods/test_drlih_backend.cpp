@@ -15,6 +15,7 @@
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/methods/drlih.hpp"
+#include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/nn/parameters.hpp"
 #include "rlhash/reward/triplet_sampling.hpp"
 
@@ -175,4 +176,25 @@ TEST_CASE("DRLIH on a device-shaped backend resumes from a checkpoint bit for bi
   CHECK(resumed.last_result().resumed_from_epoch == 2);
   CHECK(test::words_of(resumed.encode(data.x)) == test::words_of(uninterrupted.encode(data.x)));
   CHECK(resumed.probabilities(data.x) == uninterrupted.probabilities(data.x));
+}
+
+TEST_CASE("FC-triplet fits on a device-shaped backend as on the host", "[methods][drlih][backend]") {
+  using HostFc = FcTripletHasher<MlpRepresentation<double>>;
+  using DeviceFc = FcTripletHasher<MlpRepresentation<double, EmulatedBackend>>;
+  const auto data = test::four_blobs(15, 4);
+  HostFc::Config config;
+  config.bits = 8;
+  config.repr.repr_hidden1 = 16;
+  config.repr.repr_hidden2 = 12;
+  config.repr.repr_dropout = 0.2;
+  config.batch_size = 12;
+  config.epochs = 4;
+  config.seed = 6;
+  HostFc host(config);
+  host.fit(data.x, data.labels);
+  DeviceFc device(same_settings<DeviceFc::Config>(config));
+  device.fit(data.x, data.labels);
+  CHECK(device.last_result().last_loss == Approx(host.last_result().last_loss).epsilon(1e-9));
+  CHECK((device.probabilities(data.x) - host.probabilities(data.x)).cwiseAbs().maxCoeff() < 1e-5f);
+  CHECK(device.encode(data.x) == host.encode(data.x));
 }

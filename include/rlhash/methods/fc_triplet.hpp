@@ -13,12 +13,16 @@
 
 namespace rlhash {
 
-/// representation -> Dense(q) -> sigmoid.
+/// representation -> Dense(q) -> sigmoid, on the representation network's backend.
 template <class Repr>
 class FcTripletNetwork {
  public:
   using Scalar = typename Repr::Scalar;
   using S = Scalar;
+  using Backend = nn::backend_of_t<typename Repr::Net>;
+  using B = Backend;
+  using Matrix = typename B::template Matrix<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
   FcTripletNetwork(Index inputs, const typename Repr::Config& repr, Index bits, Rng& rng)
       : inputs_(inputs),
@@ -28,22 +32,20 @@ class FcTripletNetwork {
   Index inputs() const { return inputs_; }
   Index bits() const { return layer_.outputs(); }
 
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x) {
-    const Matrix<S>& z = layer_.forward(repr_.forward(x));
-    probabilities_ = (S(1) / (S(1) + (-z.array()).exp())).matrix();
+  const Matrix& forward(const ConstRef& x) {
+    B::template activation_forward<nn::SigmoidFunction>(layer_.forward(repr_.forward(x)), probabilities_);
     return probabilities_;
   }
-  void backward_logits(const Eigen::Ref<const Matrix<S>>& d_logits) {
-    repr_.backward(layer_.backward(d_logits));
-  }
-  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x) const {
-    const Matrix<S> z = layer_.infer(repr_.infer(x));
-    return (S(1) / (S(1) + (-z.array()).exp())).matrix();
+  void backward_logits(const ConstRef& d_logits) { repr_.backward(layer_.backward(d_logits)); }
+  Matrix infer(const ConstRef& x) const {
+    Matrix p;
+    B::template activation_forward<nn::SigmoidFunction>(layer_.infer(repr_.infer(x)), p);
+    return p;
   }
 
   /// Parameters: "repr.*", "hash.weight", "hash.bias".
-  nn::ParameterList<S> parameters() {
-    nn::ParameterList<S> list;
+  nn::ParameterList<S, B> parameters() {
+    nn::ParameterList<S, B> list;
     nn::append_parameters(list, repr_.parameters(), "repr.");
     nn::append_parameters(list, layer_.parameters(), "hash.");
     return list;
@@ -64,8 +66,8 @@ class FcTripletNetwork {
  private:
   Index inputs_;
   typename Repr::Net repr_;
-  nn::Dense<S> layer_;
-  Matrix<S> probabilities_;
+  nn::Dense<S, B> layer_;
+  Matrix probabilities_;
 };
 
 template <class Repr = MlpRepresentation<float>>
@@ -74,6 +76,7 @@ class FcTripletHasher {
   using Scalar = typename Repr::Scalar;
   using S = Scalar;
   using Network = FcTripletNetwork<Repr>;
+  using Backend = typename Network::Backend;
   static constexpr const char* method_name = "fc-triplet";
 
   /// The fields of DRLIH's Config that apply (same defaults), without the agent's.
@@ -132,7 +135,7 @@ class FcTripletHasher {
     detail::check_training_data(features, labels, method_name);
     Network net = make_network(features.rows());
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
-      const Matrix<S> x = detail::gather_columns<S>(features, batch);
+      const auto x = Backend::from_host(detail::gather_columns<S>(features, batch));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return global_triplet_objective(net, x, triplets, config_.margin);
     };
@@ -171,5 +174,8 @@ class FcTripletHasher {
 
 /// FC-triplet with the default MLP representation (CLI name "fc-triplet").
 using FcTriplet = FcTripletHasher<MlpRepresentation<float>>;
+/// FC-triplet trained and run on backend `B` (e.g. cuda::CudaBackend).
+template <class B>
+using FcTripletOn = FcTripletHasher<MlpRepresentation<float, B>>;
 
 }  // namespace rlhash
