@@ -27,21 +27,10 @@ using rlhash::test::require_close;
 
 namespace {
 
-template <class S, class B>
-std::vector<Matrix<S>> downloaded_grads(const nn::ParameterList<S, B>& params) {
-  std::vector<Matrix<S>> grads;
-  for (const auto& p : params) {
-    Matrix<S> g(p.rows, p.cols);
-    B::download(g.data(), p.grad_data, static_cast<std::size_t>(p.size()));
-    grads.push_back(g);
-  }
-  return grads;
-}
-
 template <class S, class Host, class Device>
 void require_same_grads(Host& host, Device& device) {
   const auto h = host.parameters();
-  const auto d = downloaded_grads(device.parameters());
+  const auto d = test::downloaded_grads(device.parameters());
   REQUIRE(h.size() == d.size());
   for (std::size_t i = 0; i < h.size(); ++i) {
     INFO("parameter " << h[i].name);
@@ -112,8 +101,7 @@ TEST_CASE("a DRLIH training step on the device matches the host step", "[cuda][b
   config.repr.repr_hidden2 = 16;
   config.repr.repr_dropout = 0.2;
   config.seed = 8;
-  DeviceDrlih::Config device_config;
-  for (const auto& [key, value] : field_values(config)) set_field(device_config, key, value);
+  const auto device_config = test::same_settings<DeviceDrlih::Config>(config);
   auto host_net = HostDrlih(config).make_network(12);
   auto device_net = DeviceDrlih(device_config).make_network(12);
 
@@ -150,8 +138,7 @@ TEST_CASE("DRLIH fits on the device as on the host; the model files are intercha
   config.epochs = 6;
   config.learning_rate = 5e-3;
   config.seed = 2;
-  DeviceDrlih::Config device_config;
-  for (const auto& [key, value] : field_values(config)) set_field(device_config, key, value);
+  const auto device_config = test::same_settings<DeviceDrlih::Config>(config);
   const auto data = test::four_blobs(20, 6), validation = test::four_blobs(8, 7);
   FitOptions options;
   options.validation_features = &validation.x;

@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "rlhash/codes/binary_codes.hpp"
+#include "rlhash/core/config.hpp"
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
+#include "rlhash/nn/parameters.hpp"
 
 namespace rlhash::test {
 
@@ -33,6 +35,27 @@ inline FourBlobs four_blobs(Index per_class, std::uint64_t seed, double noise = 
   }
   t.labels = Labels::from_class_ids(ids, 4);
   return t;
+}
+
+/// The same settings in another hasher's Config type, field by field (e.g. a host and a device
+/// DRLIH, whose representation Configs are different types).
+template <class To, class From>
+To same_settings(const From& from) {
+  To to;
+  for (const auto& [key, value] : field_values(from)) set_field(to, key, value);
+  return to;
+}
+
+/// Host copies of every gradient of a parameter list of any backend.
+template <class S, class B>
+std::vector<Matrix<S>> downloaded_grads(const nn::ParameterList<S, B>& params) {
+  std::vector<Matrix<S>> grads;
+  for (const auto& p : params) {
+    Matrix<S> g(p.rows, p.cols);
+    B::download(g.data(), p.grad_data, static_cast<std::size_t>(p.size()));
+    grads.push_back(g);
+  }
+  return grads;
 }
 
 /// The words of every code, in order (for comparing two encodings).

@@ -46,25 +46,6 @@ HostDrlih::Config small_config(nn::HeadSharing sharing) {
   return c;
 }
 
-/// The same settings in another hasher's Config type (the representation's Config differs).
-template <class To, class From>
-To same_settings(const From& from) {
-  To to;
-  for (const auto& [key, value] : field_values(from)) set_field(to, key, value);
-  return to;
-}
-
-template <class S, class B>
-std::vector<Matrix<S>> host_grads(const nn::ParameterList<S, B>& params) {
-  std::vector<Matrix<S>> grads;
-  for (const auto& p : params) {
-    Matrix<S> g(p.rows, p.cols);
-    B::download(g.data(), p.grad_data, static_cast<std::size_t>(p.size()));
-    grads.push_back(g);
-  }
-  return grads;
-}
-
 double max_relative_difference(const Matrix<double>& a, const Matrix<double>& b) {
   REQUIRE(a.rows() == b.rows());
   REQUIRE(a.cols() == b.cols());
@@ -77,7 +58,7 @@ TEST_CASE("a DRLIH training step on a device-shaped backend equals the host step
           "[methods][drlih][backend]") {
   const auto sharing = GENERATE(nn::HeadSharing::shared, nn::HeadSharing::per_step);
   const auto host_config = small_config(sharing);
-  const auto device_config = same_settings<DeviceDrlih::Config>(host_config);
+  const auto device_config = test::same_settings<DeviceDrlih::Config>(host_config);
   auto host_net = HostDrlih(host_config).make_network(12);
   auto device_net = DeviceDrlih(device_config).make_network(12);
   REQUIRE(nn::describe_shapes(host_net.parameters()) == nn::describe_shapes(device_net.parameters()));
@@ -104,8 +85,8 @@ TEST_CASE("a DRLIH training step on a device-shaped backend equals the host step
                                                           groups, reward, 1.0, device_rng, to_representation);
     CHECK(device_loss == Approx(host_loss).epsilon(1e-12));
     CHECK(EmulatedBackend::to_host(device_net.logits()) == host_net.logits());
-    const auto host = host_grads(host_net.parameters());
-    const auto device = host_grads(device_net.parameters());
+    const auto host = test::downloaded_grads(host_net.parameters());
+    const auto device = test::downloaded_grads(device_net.parameters());
     const auto params = host_net.parameters();
     for (std::size_t i = 0; i < host.size(); ++i) {
       INFO(params[i].name);
@@ -129,7 +110,7 @@ TEST_CASE("DRLIH fits on a device-shaped backend as on the host; the model files
 
   HostDrlih host(small_config(nn::HeadSharing::shared));
   host.fit(data.x, data.labels, options);
-  DeviceDrlih device(same_settings<DeviceDrlih::Config>(host.config()));
+  DeviceDrlih device(test::same_settings<DeviceDrlih::Config>(host.config()));
   device.fit(data.x, data.labels, options);
 
   REQUIRE(device.last_result().has_best);
@@ -158,7 +139,7 @@ TEST_CASE("DRLIH on a device-shaped backend resumes from a checkpoint bit for bi
   const auto data = test::four_blobs(10, 8);
   const test::TempDir dir;
   const std::string path = dir.file("drlih.ckpt");
-  auto config = same_settings<DeviceDrlih::Config>(small_config(nn::HeadSharing::shared));
+  auto config = test::same_settings<DeviceDrlih::Config>(small_config(nn::HeadSharing::shared));
   config.epochs = 4;
   DeviceDrlih uninterrupted(config);
   uninterrupted.fit(data.x, data.labels);
@@ -192,7 +173,7 @@ TEST_CASE("FC-triplet fits on a device-shaped backend as on the host", "[methods
   config.seed = 6;
   HostFc host(config);
   host.fit(data.x, data.labels);
-  DeviceFc device(same_settings<DeviceFc::Config>(config));
+  DeviceFc device(test::same_settings<DeviceFc::Config>(config));
   device.fit(data.x, data.labels);
   CHECK(device.last_result().last_loss == Approx(host.last_result().last_loss).epsilon(1e-9));
   CHECK((device.probabilities(data.x) - host.probabilities(data.x)).cwiseAbs().maxCoeff() < 1e-5f);
