@@ -17,7 +17,6 @@
 #include "rlhash/nn/dropout.hpp"
 #include "rlhash/nn/parameters.hpp"
 #include "rlhash/nn/policy_head.hpp"
-#include "rlhash/reward/triplet_sampling.hpp"
 
 using namespace rlhash;
 using rlhash::cuda::CudaBackend;
@@ -107,10 +106,7 @@ TEST_CASE("a DRLIH training step on the device matches the host step", "[cuda][b
 
   const auto data = test::four_blobs(8, 2);
   const Matrix<double> x = data.x.cast<double>();
-  std::vector<Index> batch(static_cast<std::size_t>(x.cols()));
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = static_cast<Index>(i);
-  Rng sampler(3);
-  const auto triplets = sample_triplets(data.labels, batch, 0, sampler);
+  const auto triplets = test::every_triplet(data.labels, 3);
   const auto groups = action_groups(config.bits, config.group_size);
   GroupRewardOptions reward;
   Rng host_rng(12), device_rng(12);

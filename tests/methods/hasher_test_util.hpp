@@ -13,6 +13,7 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/nn/parameters.hpp"
+#include "rlhash/reward/triplet_sampling.hpp"
 
 namespace rlhash::test {
 
@@ -56,6 +57,14 @@ std::vector<Matrix<S>> downloaded_grads(const nn::ParameterList<S, B>& params) {
     grads.push_back(g);
   }
   return grads;
+}
+
+/// Every valid triplet of the items 0..N-1 of `labels` taken as one batch.
+inline std::vector<nn::Triplet> every_triplet(const Labels& labels, std::uint64_t seed) {
+  std::vector<Index> batch(static_cast<std::size_t>(labels.size()));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = static_cast<Index>(i);
+  Rng rng(seed);
+  return sample_triplets(labels, batch, 0, rng);
 }
 
 /// The words of every code, in order (for comparing two encodings).

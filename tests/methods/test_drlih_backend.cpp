@@ -17,7 +17,6 @@
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/nn/parameters.hpp"
-#include "rlhash/reward/triplet_sampling.hpp"
 
 using namespace rlhash;
 using testing::EmulatedBackend;
@@ -65,10 +64,7 @@ TEST_CASE("a DRLIH training step on a device-shaped backend equals the host step
 
   const auto data = test::four_blobs(6, 21);
   const Matrix<double> x = data.x.cast<double>();
-  std::vector<Index> batch(static_cast<std::size_t>(x.cols()));
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i] = static_cast<Index>(i);
-  Rng sampler(5);
-  const auto triplets = sample_triplets(data.labels, batch, 0, sampler);
+  const auto triplets = test::every_triplet(data.labels, 5);
   const auto groups = action_groups(host_config.bits, host_config.group_size);
   GroupRewardOptions reward;
   reward.baseline = RewardBaseline::greedy;

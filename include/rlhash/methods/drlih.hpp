@@ -215,6 +215,7 @@ class DrlihNetwork {
     B::product(projection, rnn_.feature_weight(), feature);
     B::add_bias(projection, rnn_.bias());
     B::resize(flat, 1, bits_ * n);
+    const Matrix head_columns = head_.head_columns();
     for (Index s = 0; s < bits_; ++s) {
       if (s % group_ == 0) {
         B::copy(state, projection);
@@ -224,7 +225,7 @@ class DrlihNetwork {
         B::add_bias(state, rnn_.bias());
       }
       B::template activation_forward<nn::TanhFunction>(state, state);
-      head_.logits_of_step(state, s, flat);
+      head_.logits_of_step(state, s, head_columns, flat);
       std::swap(previous, state);
     }
     return head_.probabilities_of(flat);
@@ -268,6 +269,20 @@ class DrlihNetwork {
 // ---------------------------------------------------------------------------------------------
 // The triplet objective shared by DRLIH and FC-triplet
 
+namespace detail {
+/// The triplet loss J (eq. 3, 9) of relaxed codes p = sigmoid(z) (bits x N, host) and, with
+/// `d_logits`, its gradient dJ/dz.
+template <class S>
+double triplet_loss_of_logits(const Matrix<S>& p, const std::vector<nn::Triplet>& triplets, double margin,
+                              Matrix<S>* d_logits) {
+  Matrix<S> d_p;
+  const double loss =
+      static_cast<double>(nn::triplet_margin_loss(p, triplets, margin, d_logits != nullptr ? &d_p : nullptr));
+  if (d_logits != nullptr) *d_logits = (d_p.array() * p.array() * (S(1) - p.array())).matrix();
+  return loss;
+}
+}  // namespace detail
+
 /// The global term (eq. 3, 4, 9): J = mean over triplets of the triplet loss of the relaxed
 /// codes `net.forward(x)`. With `backward`, dJ/dparameters is ADDED to the network's gradients
 /// (through the sigmoid, the agent and the representation). `Net` is DrlihNetwork or any
@@ -281,10 +296,9 @@ double global_triplet_objective(
   using B = nn::backend_of_t<Net>;
   const auto& p = B::to_host(net.forward(x));
   if (triplets.empty()) return 0.0;
-  Matrix<S> d_p;
-  const double loss =
-      static_cast<double>(nn::triplet_margin_loss(p, triplets, margin, backward ? &d_p : nullptr));
-  if (backward) net.backward_logits(B::from_host(Matrix<S>(d_p.array() * p.array() * (S(1) - p.array()))));
+  Matrix<S> d_logits;
+  const double loss = detail::triplet_loss_of_logits(p, triplets, margin, backward ? &d_logits : nullptr);
+  if (backward) net.backward_logits(B::from_host(std::move(d_logits)));
   return loss;
 }
 
@@ -622,9 +636,8 @@ class DrlihHasher {
                               double group_weight, Rng& rng, bool group_to_representation = false) {
     const auto& p = Backend::to_host(net.forward(x));
     if (triplets.empty()) return 0.0;
-    Matrix<S> d_p;
-    double loss = static_cast<double>(nn::triplet_margin_loss(p, triplets, reward.margin, &d_p));
-    Matrix<S> d_logits = (d_p.array() * p.array() * (S(1) - p.array())).matrix();
+    Matrix<S> d_logits;
+    double loss = detail::triplet_loss_of_logits(p, triplets, reward.margin, &d_logits);
     if (group_weight > 0) {
       const Matrix<S> actions = nn::sample_bernoulli(p, rng);
       const auto group = group_policy_gradient(p, actions, groups, triplets, reward);

@@ -53,9 +53,7 @@ class PolicyHead {
   const Matrix& forward(const ConstRef& c) {
     compute_flat_logits(c, flat_);
     B::copy(states_, c);
-    const Index n = c.cols() / steps_;
-    B::resize(logits_, steps_, n);
-    B::transpose_into(logits_, B::map(static_cast<const S*>(flat_.data()), n, steps_));
+    unflatten(flat_, logits_);
     B::template activation_forward<SigmoidFunction>(logits_, probabilities_);
     return probabilities_;
   }
@@ -66,24 +64,30 @@ class PolicyHead {
     return probabilities_of(flat);
   }
 
+  /// W_p^T (hidden x heads): head t's weights as the contiguous column t, what logits_of_step
+  /// reads. Take it once per pass over the steps (the weights change only between passes).
+  Matrix head_columns() const {
+    Matrix columns;
+    B::transpose_into(columns, weight_);
+    return columns;
+  }
+
   /// The logits of step t for its states `c` (hidden x N), written to columns [t N, (t+1) N)
-  /// of `flat` (1 x (steps N), the step-major row of logits): inference that runs the RNN one
-  /// step at a time collects them there, then calls probabilities_of(flat).
+  /// of `flat` (1 x (steps N), the step-major row of logits), `columns` = head_columns():
+  /// inference that runs the RNN one step at a time collects them there, then calls
+  /// probabilities_of(flat).
   template <class Flat>
-  void logits_of_step(const ConstRef& c, Index t, Flat& flat) const {
+  void logits_of_step(const ConstRef& c, Index t, const Matrix& columns, Flat& flat) const {
     const Index n = c.cols();
     const Index head = sharing_ == HeadSharing::shared ? 0 : t;
-    const Matrix rows = weight_rows();
     auto out = B::cols(flat, t * n, n);
-    B::product(out, B::transpose(B::cols(rows, head, 1)), c);  // w_t^T c
+    B::product(out, B::transpose(B::cols(columns, head, 1)), c);  // w_t^T c
     B::add_bias(out, B::map(static_cast<const S*>(bias_.data()) + head, 1, 1));
   }
   /// sigmoid of the step-major logits `flat` (1 x (steps N)) as steps x N probabilities.
   Matrix probabilities_of(const ConstRef& flat) const {
-    const Index n = flat.cols() / steps_;
     Matrix z, p;
-    B::resize(z, steps_, n);
-    B::transpose_into(z, B::map(flat.data(), n, steps_));
+    unflatten(flat, z);
     B::template activation_forward<SigmoidFunction>(z, p);
     return p;
   }
@@ -117,13 +121,13 @@ class PolicyHead {
     // rows as columns, so every operand is a contiguous column range).
     B::resize(weight_grad_columns_, hidden(), steps_);
     B::set_zero(weight_grad_columns_);
-    const Matrix rows = weight_rows();
+    const Matrix columns = head_columns();
     for (Index t = 0; t < steps_; ++t) {
       const auto d_t = B::cols(static_cast<const Matrix&>(d_flat_), t * n, n);
       const auto c_t = B::cols(static_cast<const Matrix&>(states_), t * n, n);
       B::add_product(B::cols(weight_grad_columns_, t, 1), c_t, B::transpose(d_t));
       B::add_row_sums(B::map(bias_grad_.data() + t, 1, 1), d_t);
-      B::product(B::cols(state_grad_, t * n, n), B::cols(rows, t, 1), d_t);
+      B::product(B::cols(state_grad_, t * n, n), B::cols(columns, t, 1), d_t);
     }
     B::transpose_into(weight_grad_step_, weight_grad_columns_);
     B::add(weight_grad_, weight_grad_step_);
@@ -156,14 +160,15 @@ class PolicyHead {
       return;
     }
     const Index n = c.cols() / steps_;
-    for (Index t = 0; t < steps_; ++t) logits_of_step(B::cols(c, t * n, n), t, flat);
+    const Matrix columns = head_columns();
+    for (Index t = 0; t < steps_; ++t) logits_of_step(B::cols(c, t * n, n), t, columns, flat);
   }
 
-  /// W_p^T (hidden x heads): head t's weights as the contiguous column t.
-  Matrix weight_rows() const {
-    Matrix rows;
-    B::transpose_into(rows, weight_);
-    return rows;
+  /// The step-major row `flat` (entry t N + n) as steps x N: read column-major, it is the
+  /// N x steps transpose.
+  void unflatten(const ConstRef& flat, Matrix& z) const {
+    const Index n = flat.cols() / steps_;
+    B::transpose_into(z, B::map(flat.data(), n, steps_));
   }
 
   void check_states(const ConstRef& c) const {
