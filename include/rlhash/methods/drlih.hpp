@@ -397,15 +397,6 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
   return run(optimizer);
 }
 
-/// The batch's features as a dense matrix of the network's scalar.
-template <class S>
-Matrix<S> gather_columns(const Eigen::Ref<const MatrixF>& features, const std::vector<Index>& items) {
-  Matrix<S> x(features.rows(), static_cast<Index>(items.size()));
-  for (std::size_t j = 0; j < items.size(); ++j)
-    x.col(static_cast<Index>(j)) = features.col(items[j]).template cast<S>();
-  return x;
-}
-
 inline void check_training_data(const Eigen::Ref<const MatrixF>& features, const Labels& labels,
                                 const char* method) {
   require(features.cols() >= 3 && features.rows() > 0,

@@ -72,11 +72,13 @@ namespace rlhash {
 // w.r.t. the logits (d log P / dz = h - p), which never divides by p(1 - p).
 
 /// inputs -> hidden1 -> ReLU -> hidden2 -> ReLU -> bits, He-initialised hidden layers and a
-/// Xavier-initialised output layer (default 784 -> 1024 -> 512 -> K).
-template <class S>
+/// Xavier-initialised output layer (default 784 -> 1024 -> 512 -> K), on backend `B`
+/// (nn/backend.hpp; cuda::CudaBackend trains both networks on a GPU).
+template <class S, class B = nn::CpuBackend>
 struct MlpPolicyNetwork {
   using Scalar = S;
-  using Net = nn::Sequential<nn::Dense<S>, nn::ReLU<S>, nn::Dense<S>, nn::ReLU<S>, nn::Dense<S>>;
+  using Net =
+      nn::Sequential<nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dense<S, B>>;
   struct Config {
     int hidden1 = 1024;
     int hidden2 = 512;
@@ -90,10 +92,10 @@ struct MlpPolicyNetwork {
     detail::require(c.hidden1 > 0 && c.hidden2 > 0, "dph: hidden1 and hidden2 must be > 0, got " +
                                                         std::to_string(c.hidden1) + " and " +
                                                         std::to_string(c.hidden2));
-    nn::Dense<S> first(inputs, c.hidden1, rng, nn::Init::he_uniform);
-    nn::Dense<S> second(c.hidden1, c.hidden2, rng, nn::Init::he_uniform);
-    nn::Dense<S> out(c.hidden2, bits, rng, nn::Init::xavier_uniform);
-    return Net(std::move(first), nn::ReLU<S>(), std::move(second), nn::ReLU<S>(), std::move(out));
+    nn::Dense<S, B> first(inputs, c.hidden1, rng, nn::Init::he_uniform);
+    nn::Dense<S, B> second(c.hidden1, c.hidden2, rng, nn::Init::he_uniform);
+    nn::Dense<S, B> out(c.hidden2, bits, rng, nn::Init::xavier_uniform);
+    return Net(std::move(first), nn::ReLU<S, B>(), std::move(second), nn::ReLU<S, B>(), std::move(out));
   }
 };
 
@@ -295,6 +297,8 @@ class PolicyHashingHasher {
   using Scalar = typename Network::Scalar;
   using S = Scalar;
   using Net = typename Network::Net;
+  /// Where both networks and Adam run; the rewards, sampling and codes stay on the host.
+  using Backend = nn::backend_of_t<Net>;
   static constexpr const char* method_name = "dph";
 
   struct Config {
@@ -394,7 +398,7 @@ class PolicyHashingHasher {
     const int threads = detail::resolve_threads(options.threads);
 
     Net net = make_network(features.rows());
-    Net database_net = net;  // phi_0 = theta_0
+    Net database_net = make_network(features.rows());  // phi_0 = theta_0: the same seed
     BinaryCodes database_codes;
     Matrix<S> database_signs;
     auto encode_database = [&]() {
@@ -409,9 +413,9 @@ class PolicyHashingHasher {
         detail::trainer_config(config_.epochs, config_.batch_size, config_.seed ^ 0x9E3779B97F4A7C15ULL,
                                config_.max_grad_norm, config_.patience, validate, options);
     const nn::StepDecaySchedule schedule{config_.learning_rate, config_.lr_decay, config_.lr_decay_steps};
-    nn::Adam<S> optimizer(
+    nn::Adam<S, Backend> optimizer(
         nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
-    nn::Trainer<Net, nn::Adam<S>, nn::StepDecaySchedule> trainer(net, optimizer, schedule, tc);
+    nn::Trainer<Net, nn::Adam<S, Backend>, nn::StepDecaySchedule> trainer(net, optimizer, schedule, tc);
 
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
       PolicyHashingStep<Net> info;
@@ -423,10 +427,8 @@ class PolicyHashingHasher {
         ++updates;
         info.database_updated = true;
       }
-      Matrix<S> x(features.rows(), static_cast<Index>(batch.size()));
-      for (std::size_t j = 0; j < batch.size(); ++j)
-        x.col(static_cast<Index>(j)) = features.col(batch[j]).template cast<S>();
-      const Matrix<S> logits = net.forward(x);
+      const Matrix<S> logits =
+          Backend::to_host(net.forward(Backend::from_host(detail::gather_columns<S>(features, batch))));
       Matrix<S> d_logits = Matrix<S>::Zero(logits.rows(), logits.cols());
       double loss = 0.0;
       if (config_.pg_weight > 0) {
@@ -442,7 +444,7 @@ class PolicyHashingHasher {
         d_logits += static_cast<S>(config_.aux_weight) * aux_grad;
         loss += config_.aux_weight * info.aux_loss;
       }
-      net.backward(d_logits);
+      net.backward(Backend::from_host(std::move(d_logits)));
       info.database_updates = updates;
       info.query_network = &net;
       info.database_network = &database_net;
@@ -538,11 +540,16 @@ class PolicyHashingHasher {
     const auto to = database.parameters();
     const auto from = query.parameters();
     const S tau = static_cast<S>(config_.database_update == "copy" ? 1.0 : config_.polyak_tau);
+    typename Backend::template Matrix<S> scaled;
     for (std::size_t i = 0; i < to.size(); ++i) {
-      if (tau == S(1))
-        to[i].value() = from[i].value();
-      else
-        to[i].value() = tau * from[i].value() + (S(1) - tau) * to[i].value();
+      if (tau == S(1)) {
+        Backend::copy(to[i].value(), from[i].value());
+        continue;
+      }
+      Backend::copy(scaled, from[i].value());
+      Backend::scale(scaled, tau);
+      Backend::scale(to[i].value(), S(1) - tau);
+      Backend::add(to[i].value(), scaled);
     }
   }
 
@@ -550,8 +557,8 @@ class PolicyHashingHasher {
     Matrix<S> out;
     for (Index begin = 0; begin < features.cols(); begin += chunk) {
       const Index size = std::min(chunk, features.cols() - begin);
-      const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
-      Matrix<S> z = net.infer(x);
+      Matrix<S> x = features.middleCols(begin, size).template cast<S>();
+      const Matrix<S> z = Backend::to_host(net.infer(Backend::from_host(std::move(x))));
       if (out.size() == 0) out.resize(z.rows(), features.cols());
       out.middleCols(begin, size) = z;
     }
@@ -576,5 +583,8 @@ class PolicyHashingHasher {
 /// Deep policy hashing with the default MLP over float features and the configurable reward
 /// (CLI name "dph").
 using PolicyHashing = PolicyHashingHasher<MlpPolicyNetwork<float>, MetricReward>;
+/// Deep policy hashing trained and run on backend `B` (e.g. cuda::CudaBackend).
+template <class B>
+using PolicyHashingOn = PolicyHashingHasher<MlpPolicyNetwork<float, B>, MetricReward>;
 
 }  // namespace rlhash

@@ -4,6 +4,7 @@
 /// config and fit's options, and the owner record at the head of a checkpoint's method section.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/serialize.hpp"
@@ -76,6 +77,15 @@ inline void read_checkpoint_owner(ByteReader& in, const char* method, int bits) 
   if (found != method || found_bits != bits)
     in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(bits) + " bits, found " +
             found + " with " + std::to_string(found_bits) + " bits");
+}
+
+/// The batch's features as a dense matrix of the network's scalar.
+template <class S>
+Matrix<S> gather_columns(const Eigen::Ref<const MatrixF>& features, const std::vector<Index>& items) {
+  Matrix<S> x(features.rows(), static_cast<Index>(items.size()));
+  for (std::size_t j = 0; j < items.size(); ++j)
+    x.col(static_cast<Index>(j)) = features.col(items[j]).template cast<S>();
+  return x;
 }
 
 }  // namespace rlhash::detail

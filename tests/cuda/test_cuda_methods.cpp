@@ -1,8 +1,9 @@
 // DRLIH's own definitions on the CUDA backend against the host backend: the backend operations
 // the policy layer and dropout are written in, the policy layer (shared and per step), dropout,
 // one whole DRLIH training step (DrlihHasher::training_step: representation, agent, policy
-// layer, triplet loss and group policy gradient) and a short fit. Runs only with a CUDA device
-// (gpu_main.cpp returns the skip code otherwise); tests/methods/test_drlih_backend.cpp runs the
+// layer, triplet loss and group policy gradient), a short DRLIH fit and a short deep policy
+// hashing fit. Runs only with a CUDA device
+// (gpu_main.cpp returns the skip code otherwise); tests/methods/test_methods_on_backend.cpp runs the
 // same comparisons on the host-emulated device backend everywhere.
 #include <catch.hpp>
 
@@ -14,6 +15,7 @@
 #include "rlhash/core/random.hpp"
 #include "rlhash/cuda/backend.hpp"
 #include "rlhash/methods/drlih.hpp"
+#include "rlhash/methods/policy_hashing.hpp"
 #include "rlhash/nn/dropout.hpp"
 #include "rlhash/nn/parameters.hpp"
 #include "rlhash/nn/policy_head.hpp"
@@ -158,4 +160,37 @@ TEST_CASE("DRLIH fits on the device as on the host; the model files are intercha
   loaded.load(in);
   in.expect_end();
   require_close<float>(loaded.probabilities(validation.x), p_device);
+}
+
+TEST_CASE("deep policy hashing fits on the device as on the host", "[cuda][dph]") {
+  PolicyHashing::Config config;
+  config.bits = 12;
+  config.seed = 4;
+  config.network.hidden1 = 32;
+  config.network.hidden2 = 24;
+  config.samples = 4;
+  config.batch_size = 16;
+  config.epochs = 6;
+  config.learning_rate = 3e-3;
+  config.database_update_every = 5;
+  const auto data = test::four_blobs(20, 6), validation = test::four_blobs(8, 7);
+  FitOptions options;
+  options.validation_features = &validation.x;
+  options.validation_labels = &validation.labels;
+  PolicyHashing host(config);
+  host.fit(data.x, data.labels, options);
+  PolicyHashingOn<CudaBackend> device(test::same_settings<PolicyHashingOn<CudaBackend>::Config>(config));
+  device.fit(data.x, data.labels, options);
+  // The sampled codes follow the probabilities, which differ by float rounding between cuBLAS and
+  // Eigen, so a draw near p can flip and the runs drift apart; what they learn must agree.
+  CHECK(device.database_updates() == host.database_updates());
+  REQUIRE(device.last_result().has_best);
+  CHECK(device.last_result().best_metric == Approx(host.last_result().best_metric).margin(0.05));
+  ByteWriter out;
+  device.save(out);
+  PolicyHashing loaded(config);
+  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
+  loaded.load(in);
+  in.expect_end();
+  require_close<float>(loaded.probabilities(validation.x), device.probabilities(validation.x));
 }

@@ -1,7 +1,8 @@
-// DRLIH's network, training step and whole fit on a backend other than the host's: the
-// emulated device backend (tests/support/emulated_backend.hpp) has CUDA's matrix types but
-// computes on the host, so these checks run everywhere and pin down the backend-generic code
-// path the GPU takes (tests/cuda/test_cuda_layers.cpp repeats the comparison on a real device).
+// The methods on a backend other than the host's — DRLIH's network, training step, fit and
+// resume; FC-triplet's and deep policy hashing's fits: the emulated device backend
+// (tests/support/emulated_backend.hpp) has CUDA's matrix types but computes on the host, so
+// these checks run everywhere and pin down the backend-generic code path the GPU takes
+// (tests/cuda/test_cuda_methods.cpp repeats the comparison on a real device).
 #include <catch.hpp>
 #include <emulated_backend.hpp>
 #include <test_util.hpp>
@@ -16,6 +17,7 @@
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
+#include "rlhash/methods/policy_hashing.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 using namespace rlhash;
@@ -174,4 +176,45 @@ TEST_CASE("FC-triplet fits on a device-shaped backend as on the host", "[methods
   CHECK(device.last_result().last_loss == Approx(host.last_result().last_loss).epsilon(1e-9));
   CHECK((device.probabilities(data.x) - host.probabilities(data.x)).cwiseAbs().maxCoeff() < 1e-5f);
   CHECK(device.encode(data.x) == host.encode(data.x));
+}
+
+TEST_CASE("deep policy hashing fits on a device-shaped backend as on the host", "[methods][dph][backend]") {
+  using HostDph = PolicyHashingHasher<MlpPolicyNetwork<double>, MetricReward>;
+  using DeviceDph = PolicyHashingHasher<MlpPolicyNetwork<double, EmulatedBackend>, MetricReward>;
+  const auto data = test::four_blobs(12, 9), validation = test::four_blobs(5, 10);
+  FitOptions options;
+  options.validation_features = &validation.x;
+  options.validation_labels = &validation.labels;
+  const std::string update = GENERATE("copy", "polyak");
+  HostDph::Config config;
+  config.bits = 8;
+  config.seed = 4;
+  config.network.hidden1 = 16;
+  config.network.hidden2 = 12;
+  config.samples = 4;
+  config.batch_size = 10;
+  config.epochs = 4;
+  config.learning_rate = 3e-3;
+  config.database_update = update;
+  config.database_update_every = 4;
+  config.aux_weight = 0.5;  // the asymmetric term reads the database codes too
+  config.encode_batch = 7;  // several chunks
+  HostDph host(config);
+  host.fit(data.x, data.labels, options);
+  DeviceDph device(test::same_settings<DeviceDph::Config>(config));
+  device.fit(data.x, data.labels, options);
+
+  CHECK(device.database_updates() == host.database_updates());
+  CHECK(device.last_result().best_epoch == host.last_result().best_epoch);
+  CHECK(device.last_result().last_loss == Approx(host.last_result().last_loss).epsilon(1e-9));
+  const MatrixF device_p = device.probabilities(validation.x);
+  CHECK((device_p - host.probabilities(validation.x)).cwiseAbs().maxCoeff() < 1e-5f);
+  CHECK(device.encode(validation.x) == host.encode(validation.x));
+  ByteWriter out;
+  device.save(out);
+  HostDph loaded(config);
+  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
+  loaded.load(in);
+  in.expect_end();
+  CHECK(loaded.probabilities(validation.x) == device_p);
 }
