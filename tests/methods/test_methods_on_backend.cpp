@@ -1,5 +1,5 @@
 // The methods on a backend other than the host's — DRLIH's network, training step, fit and
-// resume; FC-triplet's and deep policy hashing's fits: the emulated device backend
+// resume; FC-triplet's, deep policy hashing's and DRLH's fits: the emulated device backend
 // (tests/support/emulated_backend.hpp) has CUDA's matrix types but computes on the host, so
 // these checks run everywhere and pin down the backend-generic code path the GPU takes
 // (tests/cuda/test_cuda_methods.cpp repeats the comparison on a real device).
@@ -15,6 +15,7 @@
 #include "rlhash/core/config.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
+#include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
@@ -217,4 +218,56 @@ TEST_CASE("deep policy hashing fits on a device-shaped backend as on the host", 
   loaded.load(in);
   in.expect_end();
   CHECK(loaded.probabilities(validation.x) == device_p);
+}
+
+TEST_CASE("DRLH fits on a device-shaped backend as on the host", "[methods][drlh][backend]") {
+  using HostDrlh = DrlhHasher<MlpQTrunk<double>>;
+  using DeviceDrlh = DrlhHasher<MlpQTrunk<double, EmulatedBackend>>;
+  const auto data = test::four_blobs(12, 3), validation = test::four_blobs(5, 4);
+  FitOptions options;
+  options.validation_features = &validation.x;
+  options.validation_labels = &validation.labels;
+  HostDrlh::Config config;
+  config.bits = 8;
+  config.seed = 3;
+  config.hidden1 = 24;
+  config.trunk.hidden2 = 16;
+  config.trunk.dropout = 0.1;  // the masks must be the same on both backends
+  config.history = 2;
+  config.double_dqn = GENERATE(false, true);
+  config.episodes = 8;
+  config.batch_size = 16;
+  config.updates_per_step = 2;
+  config.learning_starts = 32;
+  config.target_period = 20;
+  config.replay_size = 500;
+  config.learning_rate = 2e-3;
+  config.max_grad_norm = 1.0;
+  config.epochs = 3;
+  config.encode_batch = 7;  // several chunks
+  HostDrlh host(config);
+  host.fit(data.x, data.labels, options);
+  DeviceDrlh device(test::same_settings<DeviceDrlh::Config>(config));
+  device.fit(data.x, data.labels, options);
+
+  // The device backend evaluates the greedy policy from full states (one product), the host
+  // incrementally: the Q-values agree to rounding, the actions taken must be the same.
+  const auto& a = host.last_result();
+  const auto& b = device.last_result();
+  CHECK(b.transitions == a.transitions);
+  CHECK(b.updates == a.updates);
+  CHECK(b.best_epoch == a.best_epoch);
+  CHECK(b.validation_map == a.validation_map);
+  CHECK(b.terminate_rate == a.terminate_rate);
+  REQUIRE(b.mean_loss.size() == a.mean_loss.size());
+  for (std::size_t e = 0; e < a.mean_loss.size(); ++e)
+    CHECK(b.mean_loss[e] == Approx(a.mean_loss[e]).epsilon(1e-9));
+  CHECK(device.encode(validation.x) == host.encode(validation.x));
+  ByteWriter out;
+  device.save(out);
+  HostDrlh loaded(config);
+  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
+  loaded.load(in);
+  in.expect_end();
+  CHECK(loaded.encode(data.x) == device.encode(data.x));
 }

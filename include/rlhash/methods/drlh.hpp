@@ -73,11 +73,12 @@ namespace rlhash {
 /// ReLU -> Dropout -> Dense(hidden1, hidden2) -> ReLU -> Dropout -> Dense(hidden2, b + 1):
 /// with the split first layer, two hidden fully connected layers each followed by dropout
 /// (section 4.1), He initialisation.
-template <class S>
+/// `B`: the backend the Q-network runs on (nn/backend.hpp; cuda::CudaBackend for a GPU).
+template <class S, class B = nn::CpuBackend>
 struct MlpQTrunk {
   using Scalar = S;
-  using Net =
-      nn::Sequential<nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>, nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>>;
+  using Net = nn::Sequential<nn::ReLU<S, B>, nn::Dropout<S, B>, nn::Dense<S, B>, nn::ReLU<S, B>,
+                             nn::Dropout<S, B>, nn::Dense<S, B>>;
   struct Config {
     int hidden2 = 256;
     double dropout = 0.1;
@@ -91,11 +92,11 @@ struct MlpQTrunk {
     detail::require(c.hidden2 > 0, "drlh: hidden2 must be > 0, got " + std::to_string(c.hidden2));
     detail::require(c.dropout >= 0 && c.dropout < 1,
                     "drlh: dropout must be in [0, 1), got " + std::to_string(c.dropout));
-    nn::Dense<S> second(hidden1, c.hidden2, rng, nn::Init::he_uniform);
-    nn::Dense<S> out(c.hidden2, actions, rng, nn::Init::he_uniform);
+    nn::Dense<S, B> second(hidden1, c.hidden2, rng, nn::Init::he_uniform);
+    nn::Dense<S, B> out(c.hidden2, actions, rng, nn::Init::he_uniform);
     const std::uint64_t seed1 = rng(), seed2 = rng();
-    return Net(nn::ReLU<S>(), nn::Dropout<S>(c.dropout, seed1), std::move(second), nn::ReLU<S>(),
-               nn::Dropout<S>(c.dropout, seed2), std::move(out));
+    return Net(nn::ReLU<S, B>(), nn::Dropout<S, B>(c.dropout, seed1), std::move(second), nn::ReLU<S, B>(),
+               nn::Dropout<S, B>(c.dropout, seed2), std::move(out));
   }
 };
 
@@ -152,52 +153,73 @@ inline void push_history(std::int16_t* history, int history_len, int action) {
 }
 
 /// Greedy rollout of `net` from the initial code for every column of `projection`
-/// (net.feature_projection of the items): at most `max_steps` steps, a column stops at its
-/// first terminate. Writes the final codes into `codes` rows [first, first + N).
+/// (net.feature_projection of the items, on the host): at most `max_steps` steps, a column
+/// stops at its first terminate. Writes the final codes into `codes` rows [first, first + N).
 ///
-/// The first layer is never multiplied out per step: its pre-activation is kept as
+/// On the host the first layer is never multiplied out per step: its pre-activation is kept as
 /// W_f f + b + W_e e_t (updated by +-one column of W_e per flip) plus the history's columns of
 /// W_h (at most `history` column additions per step), so a step costs the trunk's product plus
-/// O(history * hidden1) per item instead of O(b (1 + history) * hidden1).
+/// O(history * hidden1) per item instead of O(b (1 + history) * hidden1). On a device backend
+/// a step writes the active items' states and evaluates them with net.infer_projected: one
+/// product on the device instead of per-item column updates.
 template <class Net>
 void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection,
                   const std::vector<std::uint64_t>& initial_code, const rl::FlipActions& actions,
                   int history_len, int max_steps, BinaryCodes& codes, Index first) {
   using S = typename Net::Scalar;
+  using B = nn::backend_of_t<Net>;
+  constexpr bool incremental = nn::is_cpu_backend_v<B>;
   const int bits = actions.bits();
   const Index n = projection.cols();
   const auto w = static_cast<std::size_t>((bits + 63) / 64);
   const auto h = static_cast<std::size_t>(std::max(history_len, 1));
-  const auto& ws = net.state_weight();  // hidden x b (1 + history): code columns, then history slots
   std::vector<std::uint64_t> code(static_cast<std::size_t>(n) * w);
   for (Index j = 0; j < n; ++j)
     std::copy(initial_code.begin(), initial_code.end(),
               code.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(j) * w));
   std::vector<std::int16_t> history(static_cast<std::size_t>(n) * h, -1);
-  // W_f f + b + W_e e_0 for every column (e_0 is shared: one vector).
-  Vector<S> initial_part = Vector<S>::Zero(ws.rows());
-  for (int k = 0; k < bits; ++k)
-    if ((initial_code[static_cast<std::size_t>(k / 64)] >> (k % 64)) & 1U) initial_part += ws.col(k);
-  Matrix<S> code_part = projection;
-  code_part.colwise() += initial_part;
+  // Host: W_f f + b + W_e e_0 for every column (e_0 is shared: one vector).
+  Matrix<S> code_part;
+  if constexpr (incremental) {
+    const auto& ws = net.state_weight();  // hidden x b (1 + history): code columns, then history slots
+    Vector<S> initial_part = Vector<S>::Zero(ws.rows());
+    for (int k = 0; k < bits; ++k)
+      if ((initial_code[static_cast<std::size_t>(k / 64)] >> (k % 64)) & 1U) initial_part += ws.col(k);
+    code_part = projection;
+    code_part.colwise() += initial_part;
+  }
   std::vector<Index> active(static_cast<std::size_t>(n)), still;
   for (Index j = 0; j < n; ++j) active[static_cast<std::size_t>(j)] = j;
-  Matrix<S> z;
-  for (int step = 0; step < max_steps && !active.empty(); ++step) {
+  Matrix<S> z, s;
+  auto q_values = [&]() -> Matrix<S> {
     const auto na = static_cast<Index>(active.size());
-    z.resize(ws.rows(), na);
-    for (Index k = 0; k < na; ++k) {
-      const Index j = active[static_cast<std::size_t>(k)];
-      auto col = z.col(k);
-      col = code_part.col(j);
-      const std::int16_t* hist = history.data() + static_cast<std::size_t>(j) * h;
-      for (int slot = 0; slot < history_len; ++slot)
-        if (hist[slot] >= 0)
-          actions.for_each_bit(hist[slot], [&](int bit) { col += ws.col(bits + slot * bits + bit); });
+    z.resize(net.hidden(), na);
+    if constexpr (incremental) {
+      const auto& ws = net.state_weight();
+      for (Index k = 0; k < na; ++k) {
+        const Index j = active[static_cast<std::size_t>(k)];
+        auto col = z.col(k);
+        col = code_part.col(j);
+        const std::int16_t* hist = history.data() + static_cast<std::size_t>(j) * h;
+        for (int slot = 0; slot < history_len; ++slot)
+          if (hist[slot] >= 0)
+            actions.for_each_bit(hist[slot], [&](int bit) { col += ws.col(bits + slot * bits + bit); });
+      }
+      return net.trunk().infer(z);
+    } else {
+      s.resize(net.state_dim(), na);
+      for (Index k = 0; k < na; ++k) {
+        const auto j = static_cast<std::size_t>(active[static_cast<std::size_t>(k)]);
+        z.col(k) = projection.col(static_cast<Index>(j));
+        write_state(code.data() + j * w, history.data() + j * h, actions, history_len, s.col(k).data());
+      }
+      return nn::on_host<B>(net.infer_projected(nn::on_backend<B>(z), nn::on_backend<B>(s)));
     }
-    const Matrix<S> q = net.trunk().infer(z);
+  };
+  for (int step = 0; step < max_steps && !active.empty(); ++step) {
+    const Matrix<S> q = q_values();
     still.clear();
-    for (Index k = 0; k < na; ++k) {
+    for (Index k = 0; k < static_cast<Index>(active.size()); ++k) {
       Index a = 0;
       q.col(k).maxCoeff(&a);
       if (a == actions.terminate()) continue;
@@ -205,10 +227,12 @@ void greedy_codes(const Net& net, const Matrix<typename Net::Scalar>& projection
       actions.for_each_bit(static_cast<int>(a), [&](int bit) {
         std::uint64_t& word = code[static_cast<std::size_t>(j) * w + static_cast<std::size_t>(bit / 64)];
         const std::uint64_t mask = std::uint64_t{1} << (bit % 64);
-        if (word & mask)
-          code_part.col(j) -= ws.col(bit);
-        else
-          code_part.col(j) += ws.col(bit);
+        if constexpr (incremental) {
+          if (word & mask)
+            code_part.col(j) -= net.state_weight().col(bit);
+          else
+            code_part.col(j) += net.state_weight().col(bit);
+        }
         word ^= mask;
       });
       if (history_len > 0)
@@ -244,6 +268,8 @@ class DrlhHasher {
   using Scalar = typename Trunk::Scalar;
   using S = Scalar;
   using QNetwork = rl::SplitInputQNetwork<typename Trunk::Net>;
+  /// Where the Q-networks and Adam run; the MDP, the replay memory and the rewards stay on the host.
+  using Backend = typename QNetwork::Backend;
   static constexpr const char* method_name = "drlh";
 
   struct Config {
@@ -368,8 +394,8 @@ class DrlhHasher {
       const Matrix<S> x =
           representation_.apply(features.middleCols(begin, size), config_.encode_batch, method_name)
               .template cast<S>();
-      drlh::greedy_codes(*net_, net_->feature_projection(x), initial_code_, actions, config_.history,
-                         max_steps, codes, begin);
+      drlh::greedy_codes(*net_, projection_of(*net_, x), initial_code_, actions, config_.history, max_steps,
+                         codes, begin);
     }
     return codes;
   }
@@ -438,6 +464,11 @@ class DrlhHasher {
   /// The MDP's actions: flip one bit (or, with action_bits = 2, two) or terminate.
   rl::FlipActions action_set() const { return rl::FlipActions(config_.bits, config_.action_bits); }
 
+  /// W_f x + b of `net` for host items x, on the host.
+  static Matrix<S> projection_of(const QNetwork& net, const Matrix<S>& x) {
+    return nn::on_host<Backend>(net.feature_projection(nn::on_backend<Backend>(x)));
+  }
+
   /// e_0: `bits` random bits from the seed (its own stream).
   static std::vector<std::uint64_t> make_initial_code(int bits, std::uint64_t seed) {
     Rng rng(seed ^ 0x9E3779B97F4A7C15ULL);
@@ -505,7 +536,7 @@ class DrlhHasher {
     rl::FlipActions actions;
     std::vector<std::uint64_t> initial;
     QNetwork online, target;
-    nn::Adam<S> optimizer;
+    nn::Adam<S, Backend> optimizer;
     rl::ReplayMemory<drlh::Transition> replay;
     rl::LinearEpsilon epsilon;
     Rng rng;
@@ -617,7 +648,7 @@ class DrlhHasher {
         }
         // W_f f + b once per episode (the acting network lags the learner by at most one
         // episode's updates in this part; see docs/methods/drlh.md).
-        const Matrix<S> p = online.feature_projection(x);
+        const Matrix<S> p = projection_of(online, x);
         for (std::size_t k = 0; k < columns.size(); ++k)
           projection.col(columns[k]) = p.col(static_cast<Index>(k));
       };
@@ -637,7 +668,8 @@ class DrlhHasher {
           p.col(k) = projection.col(static_cast<Index>(j));
           drlh::write_state(code.data() + j * w, hist.data() + j * hl, actions, history, s.col(k).data());
         }
-        const Matrix<S> q = online.infer_projected(p, s);
+        const Matrix<S> q = nn::on_host<Backend>(
+            online.infer_projected(nn::on_backend<Backend>(p), nn::on_backend<Backend>(s)));
         const double eps = epsilon.value(epoch + static_cast<double>(next) / static_cast<double>(n));
         refill.clear();
         std::vector<Index> still;
@@ -740,18 +772,22 @@ class DrlhHasher {
         terminal[kk] = tr.terminal;
         taken[kk] = tr.action;
       }
-      const Matrix<S> next_q = target.infer_projected(tp, s_next);
+      const auto& x_b = nn::on_backend<Backend>(x);
+      const auto& s_next_b = nn::on_backend<Backend>(s_next);
+      const Matrix<S> next_q =
+          nn::on_host<Backend>(target.infer_projected(nn::on_backend<Backend>(tp), s_next_b));
       Vector<S> y;
       if (c.double_dqn)
-        y = rl::double_q_learning_targets(next_q, online.infer(x, s_next), rewards, terminal, c.gamma);
+        y = rl::double_q_learning_targets(next_q, nn::on_host<Backend>(online.infer(x_b, s_next_b)), rewards,
+                                          terminal, c.gamma);
       else
         y = rl::q_learning_targets(next_q, rewards, terminal, c.gamma);
       online.set_training(true);
       online.zero_grad();
-      const Matrix<S>& q = online.forward(x, s);
+      const auto& q = Backend::to_host(online.forward(x_b, nn::on_backend<Backend>(s)));
       Matrix<S> grad;
       const double loss = static_cast<double>(nn::selected_huber_loss(q, taken, y, c.huber_delta, &grad));
-      online.backward(grad);
+      online.backward(nn::on_backend<Backend>(grad));
       const auto params = online.parameters();
       if (c.max_grad_norm > 0) nn::clip_grad_norm(params, c.max_grad_norm);
       optimizer.step(params);
@@ -770,7 +806,7 @@ class DrlhHasher {
       for (Index begin = 0; begin < n; begin += 4096) {
         const Index size = std::min<Index>(4096, n - begin);
         const Matrix<S> x = features.middleCols(begin, size).template cast<S>();
-        target_projection.middleCols(begin, size) = target.feature_projection(x);
+        target_projection.middleCols(begin, size) = projection_of(target, x);
       }
     }
 
@@ -780,8 +816,8 @@ class DrlhHasher {
       for (Index begin = 0; begin < vx.cols(); begin += c.encode_batch) {
         const Index size = std::min<Index>(c.encode_batch, vx.cols() - begin);
         const Matrix<S> x = vx.middleCols(begin, size).template cast<S>();
-        drlh::greedy_codes(online, online.feature_projection(x), initial, actions, history, h.test_steps(),
-                           codes, begin);
+        drlh::greedy_codes(online, projection_of(online, x), initial, actions, history, h.test_steps(), codes,
+                           begin);
       }
       return leave_one_out_map(codes, *options.validation_labels);
     }
@@ -900,5 +936,8 @@ class DrlhHasher {
 
 /// DRLH with the default MLP trunk over float features (CLI name "drlh").
 using Drlh = DrlhHasher<MlpQTrunk<float>>;
+/// DRLH with its Q-networks trained and run on backend `B` (e.g. cuda::CudaBackend).
+template <class B>
+using DrlhOn = DrlhHasher<MlpQTrunk<float, B>>;
 
 }  // namespace rlhash

@@ -57,6 +57,7 @@
 #include "rlhash/nn/sequential.hpp"
 #include "rlhash/nn/trainer.hpp"
 #include "rlhash/reward/listwise_reward.hpp"
+#include "rlhash/rl/dqn.hpp"
 #include "rlhash/search/hamming.hpp"
 #include "rlhash/search/parallel.hpp"
 
@@ -535,22 +536,12 @@ class PolicyHashingHasher {
     }
   }
 
-  /// phi <- theta (copy) or phi <- tau theta + (1 - tau) phi (polyak), parameter by parameter.
+  /// phi <- theta (copy) or phi <- tau theta + (1 - tau) phi (polyak): DQN's target updates.
   void update_database_network(Net& database, Net& query) const {
-    const auto to = database.parameters();
-    const auto from = query.parameters();
-    const S tau = static_cast<S>(config_.database_update == "copy" ? 1.0 : config_.polyak_tau);
-    typename Backend::template Matrix<S> scaled;
-    for (std::size_t i = 0; i < to.size(); ++i) {
-      if (tau == S(1)) {
-        Backend::copy(to[i].value(), from[i].value());
-        continue;
-      }
-      Backend::copy(scaled, from[i].value());
-      Backend::scale(scaled, tau);
-      Backend::scale(to[i].value(), S(1) - tau);
-      Backend::add(to[i].value(), scaled);
-    }
+    if (config_.database_update == "copy")
+      rl::copy_parameters(query, database);
+    else
+      rl::soft_update(query, database, config_.polyak_tau);
   }
 
   static Matrix<S> infer_logits(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk) {

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include "rlhash/core/types.hpp"
 
@@ -149,5 +150,25 @@ struct CpuBackend {
 /// True for the host backend (checks that must read values, e.g. the optimizers' update).
 template <class B>
 inline constexpr bool is_cpu_backend_v = std::is_same_v<B, CpuBackend>;
+
+/// A host matrix as an operand of backend B: the matrix itself on the host (no copy), an
+/// upload elsewhere. For code that keeps its data on the host and hands it to a network.
+template <class B, class S>
+decltype(auto) on_backend(const rlhash::Matrix<S>& host) {
+  if constexpr (is_cpu_backend_v<B>)
+    return (host);
+  else
+    return B::from_host(host);
+}
+
+/// A result of backend B (a matrix returned by value) on the host: moved on the host, a
+/// download elsewhere.
+template <class B, class M>
+rlhash::Matrix<typename std::decay_t<M>::Scalar> on_host(M&& result) {
+  if constexpr (is_cpu_backend_v<B>)
+    return std::forward<M>(result);
+  else
+    return B::to_host(result);
+}
 
 }  // namespace rlhash::nn

@@ -9,6 +9,7 @@
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/module.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 namespace rlhash::rl {
@@ -60,8 +61,8 @@ Vector<typename D1::Scalar> double_q_learning_targets(const Eigen::MatrixBase<D1
 }
 
 namespace detail {
-template <class S>
-void require_same_parameters(const nn::ParameterList<S>& from, const nn::ParameterList<S>& to,
+template <class S, class B>
+void require_same_parameters(const nn::ParameterList<S, B>& from, const nn::ParameterList<S, B>& to,
                              const char* what) {
   rlhash::detail::require(from.size() == to.size(), std::string(what) + ": the networks have " +
                                                         std::to_string(from.size()) + " and " +
@@ -72,27 +73,36 @@ void require_same_parameters(const nn::ParameterList<S>& from, const nn::Paramet
 }
 }  // namespace detail
 
-/// Hard target update: every parameter of `target` := the online network's.
+/// Hard target update: every parameter of `target` := the online network's (on the networks'
+/// backend).
 template <class Net>
 void copy_parameters(Net& online, Net& target) {
+  using B = nn::backend_of_t<Net>;
   const auto from = online.parameters();
   const auto to = target.parameters();
   detail::require_same_parameters(from, to, "copy_parameters");
-  for (std::size_t i = 0; i < from.size(); ++i) to[i].value() = from[i].value();
+  for (std::size_t i = 0; i < from.size(); ++i) B::copy(to[i].value(), from[i].value());
 }
 
-/// Soft (Polyak) target update: target := tau * online + (1 - tau) * target.
+/// Soft (Polyak) target update: target := tau * online + (1 - tau) * target (on the networks'
+/// backend, as (1 - tau) target + tau online).
 template <class Net>
 void soft_update(Net& online, Net& target, double tau) {
   rlhash::detail::require(tau >= 0 && tau <= 1,
                           "soft_update: tau must be in [0, 1], got " + std::to_string(tau));
+  using S = typename Net::Scalar;
+  using B = nn::backend_of_t<Net>;
   const auto from = online.parameters();
   const auto to = target.parameters();
   detail::require_same_parameters(from, to, "soft_update");
-  using S = typename Net::Scalar;
   const S t = static_cast<S>(tau);
-  for (std::size_t i = 0; i < from.size(); ++i)
-    to[i].value() = t * from[i].value() + (S(1) - t) * to[i].value();
+  typename B::template Matrix<S> scaled;
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    B::copy(scaled, from[i].value());
+    B::scale(scaled, t);
+    B::scale(to[i].value(), S(1) - t);
+    B::add(to[i].value(), scaled);
+  }
 }
 
 }  // namespace rlhash::rl

@@ -9,7 +9,8 @@
 /// not change along an episode: feature_projection() computes W_f f + b once per episode and
 /// each step adds only W_s s (the feature part dominates for raw pixels: 784 of ~1100 inputs).
 /// The trunk is any module (nn/module.hpp) from the first layer's pre-activations to the
-/// |A| action values, e.g. nn::Sequential<ReLU, Dropout, Dense, ReLU, Dropout, Dense>.
+/// |A| action values, e.g. nn::Sequential<ReLU, Dropout, Dense, ReLU, Dropout, Dense>; the
+/// network runs on the trunk's backend (nn/backend.hpp).
 #include <string>
 #include <utility>
 
@@ -17,6 +18,7 @@
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/nn/backend.hpp"
 #include "rlhash/nn/init.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/parameters.hpp"
@@ -28,6 +30,11 @@ class SplitInputQNetwork {
  public:
   using Scalar = typename Trunk::Scalar;
   using S = Scalar;
+  using Backend = nn::backend_of_t<Trunk>;
+  using B = Backend;
+  using Matrix = typename B::template Matrix<S>;
+  using Vector = typename B::template Vector<S>;
+  using ConstRef = typename B::template ConstRef<S>;
 
   /// First layer `feature_dim + state_dim -> hidden`, initialised by `init` as one layer over the
   /// concatenated input (fan-in feature_dim + state_dim), biases zero; then `trunk`.
@@ -38,14 +45,14 @@ class SplitInputQNetwork {
                             "SplitInputQNetwork: feature, state and hidden sizes must be > 0, got " +
                                 std::to_string(feature_dim) + ", " + std::to_string(state_dim) + ", " +
                                 std::to_string(hidden));
-    Matrix<S> full(hidden, feature_dim + state_dim);
+    rlhash::Matrix<S> full(hidden, feature_dim + state_dim);
     nn::initialize(full, init, rng);
-    feature_weight_ = full.leftCols(feature_dim);
-    state_weight_ = full.rightCols(state_dim);
-    bias_ = Vector<S>::Zero(hidden);
-    feature_weight_grad_ = Matrix<S>::Zero(hidden, feature_dim);
-    state_weight_grad_ = Matrix<S>::Zero(hidden, state_dim);
-    bias_grad_ = Vector<S>::Zero(hidden);
+    feature_weight_ = B::from_host(rlhash::Matrix<S>(full.leftCols(feature_dim)));
+    state_weight_ = B::from_host(rlhash::Matrix<S>(full.rightCols(state_dim)));
+    bias_ = B::template zeros<S>(hidden, 1);
+    feature_weight_grad_ = B::template zeros<S>(hidden, feature_dim);
+    state_weight_grad_ = B::template zeros<S>(hidden, state_dim);
+    bias_grad_ = B::template zeros<S>(hidden, 1);
   }
 
   Index feature_dim() const { return feature_weight_.cols(); }
@@ -54,69 +61,69 @@ class SplitInputQNetwork {
 
   /// Training-mode Q values (actions x N) of features x (feature_dim x N) and states s
   /// (state_dim x N); caches what backward needs.
-  const Matrix<S>& forward(const Eigen::Ref<const Matrix<S>>& x, const Eigen::Ref<const Matrix<S>>& s) {
+  const Matrix& forward(const ConstRef& x, const ConstRef& s) {
     check(x.rows(), s.rows(), x.cols(), s.cols());
-    x_ = x;
-    s_ = s;
-    z_.noalias() = feature_weight_ * x;
-    z_.noalias() += state_weight_ * s;
-    z_.colwise() += bias_;
+    B::copy(x_, x);
+    B::copy(s_, s);
+    B::product(z_, feature_weight_, x);
+    B::add_product(z_, state_weight_, s);
+    B::add_bias(z_, bias_);
     has_input_ = true;
     return trunk_.forward(z_);
   }
 
   /// Adds the parameter gradients of dLoss/dQ (actions x N) for the last forward.
-  void backward(const Eigen::Ref<const Matrix<S>>& dq) {
+  void backward(const ConstRef& dq) {
     rlhash::detail::require<StateError>(has_input_, "SplitInputQNetwork::backward called before forward");
-    const Matrix<S>& dz = trunk_.backward(dq);
-    feature_weight_grad_.noalias() += dz * x_.transpose();
-    state_weight_grad_.noalias() += dz * s_.transpose();
-    bias_grad_ += dz.rowwise().sum();
+    const Matrix& dz = trunk_.backward(dq);
+    B::add_product(feature_weight_grad_, dz, B::transpose(x_));
+    B::add_product(state_weight_grad_, dz, B::transpose(s_));
+    B::add_row_sums(bias_grad_, dz);
   }
 
   /// W_f x + b (hidden x N): the per-episode part of the first layer.
-  Matrix<S> feature_projection(const Eigen::Ref<const Matrix<S>>& x) const {
+  Matrix feature_projection(const ConstRef& x) const {
     rlhash::detail::require(x.rows() == feature_dim(), "SplitInputQNetwork: features have " +
                                                            std::to_string(x.rows()) + " rows, expected " +
                                                            std::to_string(feature_dim()));
-    Matrix<S> p(hidden(), x.cols());
-    p.noalias() = feature_weight_ * x;
-    p.colwise() += bias_;
+    Matrix p;
+    B::product(p, feature_weight_, x);
+    B::add_bias(p, bias_);
     return p;
   }
 
   /// Evaluation-mode Q values from a feature projection (feature_projection's output, hidden x N)
   /// and states s (state_dim x N).
-  Matrix<S> infer_projected(const Eigen::Ref<const Matrix<S>>& projection,
-                            const Eigen::Ref<const Matrix<S>>& s) const {
+  Matrix infer_projected(const ConstRef& projection, const ConstRef& s) const {
     rlhash::detail::require(
         projection.rows() == hidden() && s.rows() == state_dim() && s.cols() == projection.cols(),
         "SplitInputQNetwork::infer_projected: projection " + std::to_string(projection.rows()) + " x " +
             std::to_string(projection.cols()) + ", states " + std::to_string(s.rows()) + " x " +
             std::to_string(s.cols()) + "; expected " + std::to_string(hidden()) + " and " +
             std::to_string(state_dim()) + " rows, equal columns");
-    Matrix<S> z = projection;
-    z.noalias() += state_weight_ * s;
+    Matrix z;
+    B::copy(z, projection);
+    B::add_product(z, state_weight_, s);
     return trunk_.infer(z);
   }
 
   /// Evaluation-mode Q values (no dropout, caches untouched).
-  Matrix<S> infer(const Eigen::Ref<const Matrix<S>>& x, const Eigen::Ref<const Matrix<S>>& s) const {
+  Matrix infer(const ConstRef& x, const ConstRef& s) const {
     check(x.rows(), s.rows(), x.cols(), s.cols());
     return infer_projected(feature_projection(x), s);
   }
 
-  nn::ParameterList<S> parameters() {
-    nn::ParameterList<S> list{nn::make_param(feature_weight_, feature_weight_grad_, "feature_weight"),
-                              nn::make_param(state_weight_, state_weight_grad_, "state_weight"),
-                              nn::make_param(bias_, bias_grad_, "bias")};
+  nn::ParameterList<S, B> parameters() {
+    nn::ParameterList<S, B> list{nn::make_param<B>(feature_weight_, feature_weight_grad_, "feature_weight"),
+                                 nn::make_param<B>(state_weight_, state_weight_grad_, "state_weight"),
+                                 nn::make_param<B>(bias_, bias_grad_, "bias")};
     nn::append_parameters(list, trunk_.parameters(), "trunk.");
     return list;
   }
   void zero_grad() {
-    feature_weight_grad_.setZero();
-    state_weight_grad_.setZero();
-    bias_grad_.setZero();
+    B::set_zero(feature_weight_grad_);
+    B::set_zero(state_weight_grad_);
+    B::set_zero(bias_grad_);
     trunk_.zero_grad();
   }
   void set_training(bool training) { trunk_.set_training(training); }
@@ -125,9 +132,9 @@ class SplitInputQNetwork {
 
   Trunk& trunk() { return trunk_; }
   const Trunk& trunk() const { return trunk_; }
-  const Matrix<S>& feature_weight() const { return feature_weight_; }
-  const Matrix<S>& state_weight() const { return state_weight_; }
-  const Vector<S>& bias() const { return bias_; }
+  const Matrix& feature_weight() const { return feature_weight_; }
+  const Matrix& state_weight() const { return state_weight_; }
+  const Vector& bias() const { return bias_; }
 
  private:
   void check(Index x_rows, Index s_rows, Index x_cols, Index s_cols) const {
@@ -138,12 +145,12 @@ class SplitInputQNetwork {
                                 " and " + std::to_string(state_dim()) + " rows, equal columns");
   }
 
-  Matrix<S> feature_weight_, state_weight_;
-  Vector<S> bias_;
-  Matrix<S> feature_weight_grad_, state_weight_grad_;
-  Vector<S> bias_grad_;
+  Matrix feature_weight_, state_weight_;
+  Vector bias_;
+  Matrix feature_weight_grad_, state_weight_grad_;
+  Vector bias_grad_;
   Trunk trunk_;
-  Matrix<S> x_, s_, z_;
+  Matrix x_, s_, z_;
   bool has_input_ = false;
 };
 
