@@ -154,12 +154,7 @@ TEST_CASE("DRLIH fits on the device as on the host; the model files are intercha
   const MatrixF p_host = host.probabilities(validation.x), p_device = device.probabilities(validation.x);
   CHECK((p_host - p_device).cwiseAbs().mean() < 0.02f);
 
-  ByteWriter out;
-  device.save(out);
-  Drlih loaded(config);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
-  loaded.load(in);
-  in.expect_end();
+  const auto loaded = test::reloaded_as<Drlih>(device, config);
   require_close<float>(loaded.probabilities(validation.x), p_device);
 }
 
@@ -187,12 +182,7 @@ TEST_CASE("deep policy hashing fits on the device as on the host", "[cuda][dph]"
   CHECK(device.database_updates() == host.database_updates());
   REQUIRE(device.last_result().has_best);
   CHECK(device.last_result().best_metric == Approx(host.last_result().best_metric).margin(0.05));
-  ByteWriter out;
-  device.save(out);
-  PolicyHashing loaded(config);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
-  loaded.load(in);
-  in.expect_end();
+  const auto loaded = test::reloaded_as<PolicyHashing>(device, config);
   require_close<float>(loaded.probabilities(validation.x), device.probabilities(validation.x));
 }
 
@@ -221,12 +211,7 @@ TEST_CASE("DRLH fits on the device as on the host", "[cuda][drlh]") {
   // action and the runs drift apart. What they learn must agree.
   CHECK(device.last_result().best_validation_map ==
         Approx(host.last_result().best_validation_map).margin(0.05));
-  ByteWriter out;
-  device.save(out);
-  Drlh loaded(config);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
-  loaded.load(in);
-  in.expect_end();
+  const auto loaded = test::reloaded_as<Drlh>(device, config);
   // The same weights: the greedy walks differ only where two Q-values tie to float rounding.
   const auto a = test::words_of(loaded.encode(validation.x)), b = test::words_of(device.encode(validation.x));
   REQUIRE(a.size() == b.size());  // 8 bits: one word per code

@@ -72,16 +72,23 @@ inline std::vector<std::uint64_t> words_of(const BinaryCodes& codes) {
   return std::vector<std::uint64_t>(codes.data(), codes.data() + codes.size() * codes.words());
 }
 
-/// The hasher saved and loaded into a fresh one of the same config; the whole payload is read.
-template <class H>
-H round_trip(const H& hasher) {
+/// `hasher` saved and loaded into a fresh `To` of `config`, the whole payload read: e.g. a
+/// model trained on a device backend loaded into the host hasher.
+template <class To, class From>
+To reloaded_as(const From& hasher, const typename To::Config& config) {
   ByteWriter out;
   hasher.save(out);
-  H back(hasher.config());
-  ByteReader in(out.bytes().data(), out.bytes().size(), "round trip");
+  To back(config);
+  ByteReader in(out.bytes().data(), out.bytes().size(), "saved model");
   back.load(in);
   in.expect_end();
   return back;
+}
+
+/// The hasher saved and loaded into a fresh one of the same config; the whole payload is read.
+template <class H>
+H round_trip(const H& hasher) {
+  return reloaded_as<H>(hasher, hasher.config());
 }
 
 /// Truncated parameters, and parameters of another code length, are refused with FormatError.

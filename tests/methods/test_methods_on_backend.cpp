@@ -121,12 +121,7 @@ TEST_CASE("DRLIH fits on a device-shaped backend as on the host; the model files
   CHECK(device.encode(validation.x) == host.encode(validation.x));
 
   // A model trained on the device backend loads into the host hasher and encodes the same.
-  ByteWriter out;
-  device.save(out);
-  HostDrlih loaded(host.config());
-  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
-  loaded.load(in);
-  in.expect_end();
+  const auto loaded = test::reloaded_as<HostDrlih>(device, host.config());
   CHECK(loaded.probabilities(validation.x) == device_p);
   // And back: a host model on the device backend.
   const DeviceDrlih round = test::round_trip(device);
@@ -211,12 +206,7 @@ TEST_CASE("deep policy hashing fits on a device-shaped backend as on the host", 
   const MatrixF device_p = device.probabilities(validation.x);
   CHECK((device_p - host.probabilities(validation.x)).cwiseAbs().maxCoeff() < 1e-5f);
   CHECK(device.encode(validation.x) == host.encode(validation.x));
-  ByteWriter out;
-  device.save(out);
-  HostDph loaded(config);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
-  loaded.load(in);
-  in.expect_end();
+  const auto loaded = test::reloaded_as<HostDph>(device, config);
   CHECK(loaded.probabilities(validation.x) == device_p);
 }
 
@@ -263,11 +253,6 @@ TEST_CASE("DRLH fits on a device-shaped backend as on the host", "[methods][drlh
   for (std::size_t e = 0; e < a.mean_loss.size(); ++e)
     CHECK(b.mean_loss[e] == Approx(a.mean_loss[e]).epsilon(1e-9));
   CHECK(device.encode(validation.x) == host.encode(validation.x));
-  ByteWriter out;
-  device.save(out);
-  HostDrlh loaded(config);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "device model");
-  loaded.load(in);
-  in.expect_end();
+  const auto loaded = test::reloaded_as<HostDrlh>(device, config);
   CHECK(loaded.encode(data.x) == device.encode(data.x));
 }
