@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "data_options.hpp"
+#include "device_option.hpp"
 #include "method_options.hpp"
 #include "progress_bar.hpp"
 #include "report.hpp"
@@ -21,6 +22,7 @@ struct EvalCommandOptions {
   std::vector<int> map_at{1000};
   std::vector<int> precision_at{100, 500, 1000};
   std::string model;                                 // evaluate this trained model instead of training
+  std::string device = "cpu";
   std::vector<const CLI::Option*> training_options;  // options --model excludes
 };
 
@@ -34,8 +36,8 @@ void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, E
   row.report = evaluate(query_codes, database_codes, d.query_labels, d.database_labels, eval_options);
 }
 
-ResultRow run_one(const std::string& method, int bits, const DataSets& d, const CommonOptions& common,
-                  const EvalOptions& eval_options) {
+ResultRow run_one(const std::string& method, int bits, const DataSets& d, const DeviceChoice& device,
+                  const CommonOptions& common, const EvalOptions& eval_options) {
   ResultRow row{method, bits, common.seed, {}, 0, 0};
   AnyHasher hasher = configured_hasher(method, bits, common.seed, common.sets);
   ProgressBar bar(method + "@" + std::to_string(bits));
@@ -45,7 +47,7 @@ ResultRow run_one(const std::string& method, int bits, const DataSets& d, const 
   fit.validation_labels = &d.validation_labels;
   fit.threads = common.threads;
   auto start = std::chrono::steady_clock::now();
-  hasher.fit(d.train, d.train_labels, fit);
+  fit_on(device, hasher, d.train, d.train_labels, fit);
   row.train_seconds = seconds_since(start);
   bar.finish();
   score(row, d, eval_options, [&](const MatrixF& x) { return hasher.encode(x); });
@@ -70,6 +72,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
                               option->get_name());
   const auto methods = o.model.empty() ? parse_methods(o.methods) : std::vector<std::string>{};
   for (const auto& text : common.sets) parse_set(text);
+  const DeviceChoice device = select_device(o.device);
   DataSets d = load_data(o.data, common.seed);
   if (o.model.empty()) {
     Preprocessor preprocessor(o.preprocess);
@@ -96,7 +99,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
   }
   for (int bits : o.model.empty() ? o.bits : std::vector<int>{})
     for (const auto& method : methods) {
-      rows.push_back(run_one(method, bits, d, common, eval_options));
+      rows.push_back(run_one(method, bits, d, device, common, eval_options));
       print_table_row(rows.back());
     }
   if (!common.json_path.empty()) {
@@ -127,6 +130,7 @@ const RegisterCommand eval_command{
            ->default_str("100,500,1000");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
+       o->training_options.push_back(add_device_option(app, o->device, "Where the networks train"));
        for (const char* name : {"--center", "--pca", "--l2"})
          o->training_options.push_back(app.get_option(name));
        add_common_options(app, common);

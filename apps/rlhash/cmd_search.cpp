@@ -3,6 +3,7 @@
 
 #include "code_options.hpp"
 #include "command.hpp"
+#include "device_option.hpp"
 #include "json_writer.hpp"
 #include "method_options.hpp"
 #include "rlhash/core/file.hpp"
@@ -18,11 +19,13 @@ struct SearchOptions {
   int bits = 0;
   Index k = 0;
   int radius = -1;
+  std::string device = "cpu";
 };
 
 void run(const SearchOptions& o, const CommonOptions& common) {
   if ((o.k > 0) == (o.radius >= 0)) throw InvalidArgument("give exactly one of --k and --radius");
   if (o.radius >= 0 && o.lims.empty()) throw InvalidArgument("--radius needs --lims (the per-query offsets)");
+  const DeviceChoice device = select_device(o.device);
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
   const BinaryCodes queries = read_codes(o.query_codes, o.bits, format);
@@ -30,22 +33,25 @@ void run(const SearchOptions& o, const CommonOptions& common) {
   double seconds = 0;
   Index results = 0;
   if (o.k > 0) {
-    const KnnResult r = knn_search(queries, database, o.k, common.threads);
+    const KnnResult r = device.cuda ? knn_on_cuda(queries, database, o.k, device.index)
+                                    : knn_search(queries, database, o.k, common.threads);
     seconds = seconds_since(start);
     write_npy(o.indices, r.indices.data(), {r.queries, r.k});
     write_npy(o.distances, r.distances.data(), {r.queries, r.k});
     results = static_cast<Index>(r.indices.size());
   } else {
-    const RangeResult r = range_search(queries, database, o.radius, common.threads);
+    const RangeResult r = device.cuda ? range_on_cuda(queries, database, o.radius, device.index)
+                                      : range_search(queries, database, o.radius, common.threads);
     seconds = seconds_since(start);
     write_npy(o.indices, r.indices.data(), {static_cast<Index>(r.indices.size())});
     write_npy(o.distances, r.distances.data(), {static_cast<Index>(r.distances.size())});
     write_npy(o.lims, r.lims.data(), {static_cast<Index>(r.lims.size())});
     results = static_cast<Index>(r.indices.size());
   }
-  std::fprintf(stderr, "searched %lld queries in %lld codes: %lld results in %.4f s (SIMD %s)\n",
+  const std::string path = device.cuda ? device.text : std::string("SIMD ") + to_string(active_simd_path());
+  std::fprintf(stderr, "searched %lld queries in %lld codes: %lld results in %.4f s (%s)\n",
                static_cast<long long>(queries.size()), static_cast<long long>(database.size()),
-               static_cast<long long>(results), seconds, to_string(active_simd_path()));
+               static_cast<long long>(results), seconds, path.c_str());
   if (!common.json_path.empty()) {
     JsonWriter json;
     json.begin_object()
@@ -56,6 +62,7 @@ void run(const SearchOptions& o, const CommonOptions& common) {
         .field(o.k > 0 ? "k" : "radius", o.k > 0 ? static_cast<long long>(o.k) : o.radius)
         .field("results", static_cast<long long>(results))
         .field("search_seconds", seconds)
+        .field("device", device.text)
         .field("simd", to_string(active_simd_path()))
         .end_object();
     const std::string text = json.str() + "\n";
@@ -76,6 +83,7 @@ const RegisterCommand search_command{
        app.add_option("--distances", o->distances, "Output: int32 distances")->required();
        app.add_option("--lims", o->lims, "Output with --radius: int64 [nq + 1] offsets");
        add_code_format_option(app, o->format);
+       add_device_option(app, o->device, "Where the scan runs");
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };
      }}};

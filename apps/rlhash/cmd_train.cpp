@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "data_options.hpp"
+#include "device_option.hpp"
 #include "method_options.hpp"
 #include "progress_bar.hpp"
 #include "rlhash/methods/model.hpp"
@@ -20,10 +21,12 @@ struct TrainOptions {
   std::string checkpoint;
   int checkpoint_every = 0;
   bool resume = false;
+  std::string device = "cpu";
 };
 
 void run(const TrainOptions& o, const CommonOptions& common) {
   for (const auto& text : common.sets) parse_set(text);
+  const DeviceChoice device = select_device(o.device);
   Model model;
   model.hasher = configured_hasher(o.method, o.bits, common.seed, common.sets);
   const DataSets d = load_data(o.data, common.seed);
@@ -41,7 +44,7 @@ void run(const TrainOptions& o, const CommonOptions& common) {
   fit.resume = o.resume;
   fit.threads = common.threads;
   const auto start = std::chrono::steady_clock::now();
-  model.hasher.fit(model.preprocessor.apply(d.train), d.train_labels, fit);
+  fit_on(device, model.hasher, model.preprocessor.apply(d.train), d.train_labels, fit);
   const double seconds = seconds_since(start);
   bar.finish();
   model.save(o.out);
@@ -60,6 +63,7 @@ const RegisterCommand train_command{
        app.add_option("--checkpoint-every", o->checkpoint_every, "Epochs between checkpoints (0: none)")
            ->default_val(0);
        app.add_flag("--resume", o->resume, "Continue from the checkpoint when it exists");
+       add_device_option(app, o->device, "Where the networks train");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
        add_common_options(app, common);

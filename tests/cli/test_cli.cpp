@@ -160,3 +160,63 @@ TEST_CASE("--set reaches a method's fields and rejects unknown ones", "[cli]") {
   CHECK(missing.exit_code != 0);
   CHECK_THAT(missing.output, Catch::Contains("none.npy"));
 }
+
+namespace {
+
+/// A --device cuda run that could not use a GPU says why, naming the option: the tool was built
+/// without CUDA, or the machine has no CUDA device.
+void check_refused_device(const Run& run) {
+  INFO(run.output);
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.output, Catch::Contains("--device cuda: "));
+  const bool no_device = run.output.find("no CUDA device is available") != std::string::npos;
+  const bool no_cuda = run.output.find("built without CUDA") != std::string::npos;
+  CHECK((no_device || no_cuda));
+}
+
+}  // namespace
+
+TEST_CASE("--device cuda searches and trains on a GPU with the CPU's results, or says why it cannot",
+          "[cli][cuda]") {
+  test::TempDir dir;
+  write_blobs(dir, 400, 4, 5);
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 10 --train-per-class 40 --val-per-class 10";
+  const Run bad = run_cli("search --database-codes c.npy --query-codes c.npy --bits 8 --k 1 --indices i.npy "
+                          "--distances d.npy --device gpu");
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.output, Catch::Contains("--device 'gpu': expected cpu, cuda or cuda:N"));
+
+  REQUIRE(run_cli("train --method lsh --bits 24 " + data + " --out " + dir.file("m.rlh")).exit_code == 0);
+  REQUIRE(run_cli("encode --model " + dir.file("m.rlh") + " --features " + dir.file("x.npy") + " --codes " +
+                  dir.file("codes.npy"))
+              .exit_code == 0);
+  const auto search = [&](const std::string& mode, const std::string& device, const std::string& tag) {
+    return run_cli("search --database-codes " + dir.file("codes.npy") + " --query-codes " +
+                   dir.file("codes.npy") + " --bits 24 " + mode + " --indices " + dir.file(tag + "i.npy") +
+                   " --distances " + dir.file(tag + "d.npy") + " --lims " + dir.file(tag + "l.npy") +
+                   " --device " + device);
+  };
+  for (const std::string mode : {"--k 5", "--radius 3"}) {
+    REQUIRE(search(mode, "cpu", "cpu").exit_code == 0);
+    const Run gpu = search(mode, "cuda", "gpu");
+    if (gpu.exit_code != 0) {
+      check_refused_device(gpu);
+      continue;
+    }
+    // The GPU index's results are the CPU's, tie order included, byte for byte.
+    for (const std::string file : {"i.npy", "d.npy"})
+      CHECK(read_text(dir.file("gpu" + file)) == read_text(dir.file("cpu" + file)));
+  }
+
+  const Run trained = run_cli("train --method drlih --bits 12 " + data + " --set drlih.epochs=2 --out " +
+                              dir.file("d.rlh") + " --device cuda");
+  if (trained.exit_code != 0) return check_refused_device(trained);
+  const Run model = run_cli("eval --model " + dir.file("d.rlh") + " " + data);
+  INFO(model.output);
+  CHECK(model.exit_code == 0);
+  CHECK_THAT(model.output, Catch::Contains("drlih"));
+  const Run host_method = run_cli("eval --method lsh --bits 8 " + data + " --device cuda");
+  CHECK(host_method.exit_code == 0);
+  CHECK_THAT(host_method.output, Catch::Contains("lsh has no CUDA training path; it trains on the host"));
+}

@@ -18,6 +18,7 @@
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
+#include "rlhash/methods/fit_via.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
 #include "rlhash/nn/parameters.hpp"
 
@@ -28,6 +29,8 @@ namespace {
 
 using HostDrlih = DrlihHasher<MlpRepresentation<double>>;
 using DeviceDrlih = DrlihHasher<MlpRepresentation<double, EmulatedBackend>>;
+using HostFc = FcTripletHasher<MlpRepresentation<double>>;
+using DeviceFc = FcTripletHasher<MlpRepresentation<double, EmulatedBackend>>;
 
 HostDrlih::Config small_config(nn::HeadSharing sharing) {
   HostDrlih::Config c;
@@ -153,9 +156,30 @@ TEST_CASE("DRLIH on a device-shaped backend resumes from a checkpoint bit for bi
   CHECK(resumed.probabilities(data.x) == uninterrupted.probabilities(data.x));
 }
 
+TEST_CASE("fit_via trains a run-time-chosen hasher on another backend, with its overrides",
+          "[methods][drlih][backend]") {
+  const auto data = test::four_blobs(15, 4);
+  auto config = small_config(nn::HeadSharing::shared);
+  config.epochs = 3;
+  HostDrlih direct(config);
+  direct.fit(data.x, data.labels);
+
+  // The AnyHasher starts from five epochs; the override must reach the training hasher.
+  AnyHasher any(HostDrlih(small_config(nn::HeadSharing::shared)));
+  any.set("epochs", "3");
+  fit_via<DeviceDrlih>(any, data.x, data.labels);
+  const HostDrlih* trained = any.target<HostDrlih>();
+  REQUIRE(trained != nullptr);
+  CHECK((trained->probabilities(data.x) - direct.probabilities(data.x)).cwiseAbs().maxCoeff() < 1e-6f);
+  CHECK(any.encode(data.x) == direct.encode(data.x));
+
+  // Another method's training hasher is refused, and the hasher keeps what it had.
+  CHECK_THROWS_WITH(fit_via<DeviceFc>(any, data.x, data.labels),
+                    Catch::Contains("the hasher is a drlih hasher, the training hasher a fc-triplet one"));
+  CHECK(any.encode(data.x) == direct.encode(data.x));
+}
+
 TEST_CASE("FC-triplet fits on a device-shaped backend as on the host", "[methods][drlih][backend]") {
-  using HostFc = FcTripletHasher<MlpRepresentation<double>>;
-  using DeviceFc = FcTripletHasher<MlpRepresentation<double, EmulatedBackend>>;
   const auto data = test::four_blobs(15, 4);
   HostFc::Config config;
   config.bits = 8;

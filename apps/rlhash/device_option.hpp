@@ -1,0 +1,48 @@
+#pragma once
+// --device: where `train` and `eval` run the networks and `search` runs the scan. The CUDA paths
+// (cuda_paths.hpp) exist only in a tool built with CUDA; elsewhere `--device cuda` is a clear
+// error, never a silent fall back to the host.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "cuda_paths.hpp"
+#include "rlhash/core/error.hpp"
+#include "rlhash/methods/any_hasher.hpp"
+
+namespace rlhash::cli {
+
+/// Parses `cpu`, `cuda` (device 0) or `cuda:N`.
+inline DeviceChoice parse_device(const std::string& text) {
+  if (text == "cpu") return {};
+  if (text == "cuda") return {true, 0, text};
+  const std::string digits = text.rfind("cuda:", 0) == 0 ? text.substr(5) : std::string();
+  const bool numeric = !digits.empty() && digits.size() <= 4 &&
+                       digits.find_first_not_of("0123456789") == std::string::npos;
+  if (!numeric) throw InvalidArgument("--device '" + text + "': expected cpu, cuda or cuda:N");
+  return {true, std::stoi(digits), text};
+}
+
+/// Parses --device and, for a CUDA device, selects it (or throws saying why it cannot) and
+/// names it on stderr, before any data is read.
+inline DeviceChoice select_device(const std::string& text) {
+  const DeviceChoice device = parse_device(text);
+  if (device.cuda) std::fprintf(stderr, "device: %s\n", use_cuda_device(device).c_str());
+  return device;
+}
+
+inline CLI::Option* add_device_option(CLI::App& app, std::string& device, const char* what) {
+  return app.add_option("--device", device, std::string(what) + ": cpu, cuda or cuda:N")->default_val("cpu");
+}
+
+/// Fits `hasher` on `device`: on a CUDA device when its method has a device path (the networks
+/// and optimiser there, the result loaded into the host hasher), on the host otherwise.
+inline void fit_on(const DeviceChoice& device, AnyHasher& hasher, const MatrixF& features, const Labels& labels,
+                   const FitOptions& options) {
+  if (device.cuda && fit_on_cuda(hasher, features, labels, options)) return;
+  if (device.cuda)
+    std::fprintf(stderr, "%s has no CUDA training path; it trains on the host\n", hasher.method().c_str());
+  hasher.fit(features, labels, options);
+}
+
+}  // namespace rlhash::cli
