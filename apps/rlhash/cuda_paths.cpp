@@ -12,6 +12,7 @@
 
 #include "rlhash/cuda/backend.hpp"
 #include "rlhash/cuda/gpu_hamming_index.hpp"
+#include "rlhash/methods/bch_classifier.hpp"
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
@@ -45,6 +46,7 @@ bool fit_on_cuda(AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features, c
       {FcTripletOn<CudaBackend>::method_name, &fit_via<FcTripletOn<CudaBackend>>},
       {DrlhOn<CudaBackend>::method_name, &fit_via<DrlhOn<CudaBackend>>},
       {PolicyHashingOn<CudaBackend>::method_name, &fit_via<PolicyHashingOn<CudaBackend>>},
+      {BchClassifierOn<CudaBackend>::method_name, &fit_via<BchClassifierOn<CudaBackend>>},
   };
   for (const auto& [method, fit] : device_trainers)
     if (hasher.method() == method) {

@@ -21,7 +21,7 @@ struct DeviceChoice {
 std::string use_cuda_device(const DeviceChoice& device);
 
 /// Trains `hasher` on the current CUDA device and returns true, when its method has a CUDA
-/// training path (the RL methods); returns false, leaving it untouched, otherwise.
+/// training path (the RL methods and bch-classifier); returns false, leaving it untouched, otherwise.
 bool fit_on_cuda(AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features, const Labels& labels,
                  const FitOptions& options);
 

@@ -2,7 +2,7 @@
 // the policy layer and dropout are written in, the policy layer (shared and per step), dropout,
 // one whole DRLIH training step (DrlihHasher::training_step: representation, agent, policy
 // layer, triplet loss and group policy gradient), and short DRLIH, deep policy hashing and
-// DRLH fits. Runs only with a CUDA device
+// DRLH fits, and the BCH classifier baseline over a frozen representation. Runs only with a CUDA device
 // (gpu_main.cpp returns the skip code otherwise); tests/methods/test_methods_on_backend.cpp runs the
 // same comparisons on the host-emulated device backend everywhere.
 #include <catch.hpp>
@@ -14,6 +14,7 @@
 #include "device_compare.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/cuda/backend.hpp"
+#include "rlhash/methods/bch_classifier.hpp"
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
@@ -218,4 +219,28 @@ TEST_CASE("DRLH fits on the device as on the host", "[cuda][drlh]") {
   std::size_t same = 0;
   for (std::size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
   CHECK(static_cast<double>(same) >= 0.95 * static_cast<double>(a.size()));
+}
+
+TEST_CASE("the BCH classifier over a frozen representation fits on the device as on the host", "[cuda][bch]") {
+  BchClassifier::Config config;
+  config.bits = 15;
+  config.seed = 2;
+  config.representation = "fc-triplet";  // FC-triplet pre-trained on the device, then frozen
+  config.repr.repr_hidden1 = 32;
+  config.repr.repr_hidden2 = 16;
+  config.hidden = 32;
+  config.epochs = 10;
+  const auto data = test::four_blobs(20, 8), validation = test::four_blobs(8, 9);
+  FitOptions options;
+  options.validation_features = &validation.x;
+  options.validation_labels = &validation.labels;
+  BchClassifier host(config);
+  host.fit(data.x, data.labels, options);
+  BchClassifierOn<CudaBackend> device(test::same_settings<BchClassifierOn<CudaBackend>::Config>(config));
+  device.fit(data.x, data.labels, options);
+  // Well-separated blobs: both classify the validation set alike, whatever float rounding does.
+  CHECK(device.last_result().best_metric == Approx(host.last_result().best_metric).margin(0.05));
+  const auto loaded = test::reloaded_as<BchClassifier>(device, config);
+  CHECK(loaded.classify(validation.x) == device.classify(validation.x));
+  CHECK(device.encode(validation.x) == host.encode(validation.x));
 }

@@ -15,6 +15,7 @@
 #include "rlhash/core/config.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
+#include "rlhash/methods/bch_classifier.hpp"
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
@@ -279,4 +280,71 @@ TEST_CASE("DRLH fits on a device-shaped backend as on the host", "[methods][drlh
   CHECK(device.encode(validation.x) == host.encode(validation.x));
   const auto loaded = test::reloaded_as<HostDrlh>(device, config);
   CHECK(loaded.encode(data.x) == device.encode(data.x));
+}
+
+TEST_CASE("DRLH over a frozen representation fits on a device-shaped backend as on the host",
+          "[methods][drlh][backend]") {
+  using HostDrlh = DrlhHasher<MlpQTrunk<double>>;
+  using DeviceDrlh = DrlhHasher<MlpQTrunk<double, EmulatedBackend>>;
+  const auto data = test::four_blobs(10, 13);
+  HostDrlh::Config config;
+  config.bits = 8;
+  config.seed = 5;
+  config.representation = "drlih";  // DRLIH pre-trained on the same backend, then frozen
+  config.repr.repr_hidden1 = 12;
+  config.repr.repr_hidden2 = 10;
+  config.hidden1 = 16;
+  config.trunk.hidden2 = 12;
+  config.history = 2;
+  config.episodes = 8;
+  config.batch_size = 16;
+  config.learning_starts = 32;
+  config.replay_size = 300;
+  config.epochs = 2;
+  HostDrlh host(config);
+  host.fit(data.x, data.labels);
+  DeviceDrlh device(test::same_settings<DeviceDrlh::Config>(config));
+  device.fit(data.x, data.labels);
+
+  REQUIRE_FALSE(device.representation().empty());
+  CHECK((device.representation().apply(data.x, 7, "test") - host.representation().apply(data.x, 7, "test"))
+            .cwiseAbs()
+            .maxCoeff() < 1e-5f);
+  CHECK(device.last_result().updates == host.last_result().updates);
+  CHECK(device.encode(data.x) == host.encode(data.x));
+  const auto loaded = test::reloaded_as<HostDrlh>(device, config);
+  CHECK(loaded.encode(data.x) == device.encode(data.x));
+}
+
+TEST_CASE("the BCH classifier baseline fits on a device-shaped backend as on the host",
+          "[methods][bch][backend]") {
+  using HostClassifier = BchClassifierHasher<double>;
+  using DeviceClassifier = BchClassifierHasher<double, EmulatedBackend>;
+  const auto data = test::four_blobs(12, 21), validation = test::four_blobs(5, 22);
+  FitOptions options;
+  options.validation_features = &validation.x;
+  options.validation_labels = &validation.labels;
+  HostClassifier::Config config;
+  config.bits = 15;
+  config.seed = 8;
+  config.representation = GENERATE("input", "fc-triplet");
+  config.repr.repr_hidden1 = 12;
+  config.repr.repr_hidden2 = 10;
+  config.hidden = 16;
+  config.dropout = 0.3;  // the masks must be the same on both backends
+  config.batch_size = 10;
+  config.epochs = 6;
+  config.encode_batch = 7;  // several chunks
+  HostClassifier host(config);
+  host.fit(data.x, data.labels, options);
+  DeviceClassifier device(test::same_settings<DeviceClassifier::Config>(config));
+  device.fit(data.x, data.labels, options);
+
+  CHECK(device.last_result().best_epoch == host.last_result().best_epoch);
+  CHECK(device.last_result().best_metric == host.last_result().best_metric);
+  CHECK(device.last_result().last_loss == Approx(host.last_result().last_loss).epsilon(1e-9));
+  CHECK(device.classify(validation.x) == host.classify(validation.x));
+  CHECK(device.encode(validation.x) == host.encode(validation.x));
+  const auto loaded = test::reloaded_as<HostClassifier>(device, config);
+  CHECK(loaded.classify(data.x) == device.classify(data.x));
 }

@@ -9,7 +9,8 @@
 /// The classifier: a softmax MLP, inputs -> hidden (ReLU, dropout) -> C classes, trained by
 /// Adam on the cross-entropy, the epoch with the best validation accuracy kept. Features: as
 /// given, or a frozen triplet representation (config `representation`, as DRLH's). Single-label
-/// data only: a multi-label item has no one class to predict.
+/// data only: a multi-label item has no one class to predict. `B`: the backend the classifier
+/// (and its frozen representation) trains and runs on; the loss and the argmax stay on the host.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,18 +38,19 @@
 
 namespace rlhash {
 
-template <class S = float>
+template <class S = float, class B = nn::CpuBackend>
 class BchClassifierHasher {
  public:
   using Scalar = S;
-  using Net = nn::Sequential<nn::Dense<S>, nn::ReLU<S>, nn::Dropout<S>, nn::Dense<S>>;
+  using Backend = B;
+  using Net = nn::Sequential<nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dropout<S, B>, nn::Dense<S, B>>;
   static constexpr const char* method_name = "bch-classifier";
 
   struct Config {
     int bits = 32;
     std::uint64_t seed = 0;
     std::string representation = "input";        ///< the features: as given, or frozen "fc-triplet" / "drlih"
-    typename MlpRepresentation<S>::Config repr;  ///< that representation's widths
+    MlpRepresentationConfig repr;                ///< that representation's widths
     int hidden = 512;
     double dropout = 0.2;
     double learning_rate = 1e-3;
@@ -88,8 +90,8 @@ class BchClassifierHasher {
     const bool validating = detail::validation_requested(options, features.rows(), method_name);
     detail::require(!validating || options.validation_labels->is_single_label(),
                     std::string(method_name) + ": needs single-label validation data (one class per item)");
-    FrozenRepresentation<S> representation =
-        FrozenRepresentation<S>::train(parse_feature_source(config_.representation, method_name),
+    FrozenRepresentation<S, B> representation =
+        FrozenRepresentation<S, B>::train(parse_feature_source(config_.representation, method_name),
                                        config_.repr, config_.bits, config_.seed, features, labels, options);
     const MatrixF f = representation.apply(features, config_.encode_batch, method_name);
     const std::vector<Index> classes = class_ids(labels);
@@ -101,14 +103,16 @@ class BchClassifierHasher {
     }
 
     Net net = make_network(f.rows(), labels.num_classes());
-    nn::Adam<S> optimizer(
+    nn::Adam<S, B> optimizer(
         nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
-    nn::Trainer<Net, nn::Adam<S>, nn::ConstantSchedule> trainer(
+    nn::Trainer<Net, nn::Adam<S, B>, nn::ConstantSchedule> trainer(
         net, optimizer, nn::ConstantSchedule{config_.learning_rate},
         detail::trainer_config(config_.epochs, config_.batch_size, config_.seed ^ 0xA24BAED4963EE407ULL,
                                config_.max_grad_norm, config_.patience, validating, options));
     if (validating)
-      trainer.hooks.validate = [&](int) { return accuracy(net, validation_f, validation_classes); };
+      trainer.hooks.validate = [&](int) {
+        return accuracy(net, validation_f, validation_classes, config_.encode_batch);
+      };
     trainer.hooks.progress = options.progress;
     trainer.hooks.save_extra = [&](ByteWriter& out) {
       detail::write_checkpoint_owner(out, method_name, config_.bits);
@@ -121,9 +125,10 @@ class BchClassifierHasher {
     result_ = trainer.run(f.cols(), [&](const std::vector<Index>& batch, nn::StepContext&) -> double {
       batch_classes.clear();
       for (Index item : batch) batch_classes.push_back(classes[static_cast<std::size_t>(item)]);
-      const Matrix<S>& logits = net.forward(detail::gather_columns<S>(f, batch));
+      // The network on the backend; the loss and its gradient (classes x batch) on the host.
+      const auto& logits = B::to_host(net.forward(nn::on_backend<B>(detail::gather_columns<S>(f, batch))));
       const double loss = nn::softmax_cross_entropy(logits, batch_classes, &d_logits);
-      net.backward(d_logits);
+      net.backward(nn::on_backend<B>(d_logits));
       return loss;
     });
     net.set_training(false);
@@ -171,8 +176,8 @@ class BchClassifierHasher {
     Net net = make_network(static_cast<Index>(inputs), embedding.num_classes());
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
-    FrozenRepresentation<S> representation =
-        FrozenRepresentation<S>::load(in, parse_feature_source(config_.representation, method_name),
+    FrozenRepresentation<S, B> representation =
+        FrozenRepresentation<S, B>::load(in, parse_feature_source(config_.representation, method_name),
                                       config_.repr, static_cast<Index>(inputs));
     embedding_.emplace(std::move(embedding));
     net_.emplace(std::move(net));
@@ -193,14 +198,16 @@ class BchClassifierHasher {
     return representation_.empty() ? net_->template layer<0>().inputs() : representation_.inputs();
   }
   /// The frozen representation in front of the classifier (empty: the features as given).
-  const FrozenRepresentation<S>& representation() const { return representation_; }
+  const FrozenRepresentation<S, B>& representation() const { return representation_; }
 
   /// A classifier of this config for `inputs`-dimensional items and `classes` classes.
   Net make_network(Index inputs, int classes) const {
     Rng rng(config_.seed);
-    nn::Dense<S> hidden(inputs, config_.hidden, rng, nn::Init::he_uniform);
-    nn::Dense<S> out(config_.hidden, classes, rng, nn::Init::xavier_uniform);
-    return Net(std::move(hidden), nn::ReLU<S>(), nn::Dropout<S>(config_.dropout, rng()), std::move(out));
+    nn::Dense<S, B> hidden(inputs, config_.hidden, rng, nn::Init::he_uniform);
+    nn::Dense<S, B> out(config_.hidden, classes, rng, nn::Init::xavier_uniform);
+    const std::uint64_t dropout_seed = rng();
+    return Net(std::move(hidden), nn::ReLU<S, B>(), nn::Dropout<S, B>(config_.dropout, dropout_seed),
+               std::move(out));
   }
 
  private:
@@ -235,8 +242,9 @@ class BchClassifierHasher {
     return ids;
   }
 
-  static double accuracy(const Net& net, const MatrixF& features, const std::vector<Index>& classes) {
-    const std::vector<int> predicted = argmax_classes(net.infer(features.template cast<S>()));
+  static double accuracy(const Net& net, const MatrixF& features, const std::vector<Index>& classes, Index chunk) {
+    const std::vector<int> predicted =
+        argmax_classes(detail::infer_in_chunks(net, features, chunk, net.template layer<3>().outputs()));
     Index correct = 0;
     for (std::size_t j = 0; j < predicted.size(); ++j) correct += predicted[j] == classes[j];
     return static_cast<double>(correct) / static_cast<double>(std::max<std::size_t>(predicted.size(), 1));
@@ -245,11 +253,14 @@ class BchClassifierHasher {
   Config config_;
   std::optional<Net> net_;
   std::optional<LabelEmbedding> embedding_;
-  FrozenRepresentation<S> representation_;
+  FrozenRepresentation<S, B> representation_;
   nn::TrainResult result_;
 };
 
 /// The classifier baseline over float features (CLI name "bch-classifier").
 using BchClassifier = BchClassifierHasher<float>;
+/// The same baseline trained and run on backend `B`, e.g. `BchClassifierOn<cuda::CudaBackend>`.
+template <class B>
+using BchClassifierOn = BchClassifierHasher<float, B>;
 
 }  // namespace rlhash

@@ -359,7 +359,7 @@ class DrlhHasher {
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_labelled_training_data(features, labels, method_name);
     const bool validate_now = detail::validation_requested(options, features.rows(), method_name);
-    FrozenRepresentation<S> representation = FrozenRepresentation<S>::train(
+    FrozenRepresentation<S, Backend> representation = FrozenRepresentation<S, Backend>::train(
         feature_source(), config_.repr, config_.bits, config_.seed, features, labels, options);
     if (representation.empty()) {
       train_q_network(features, labels, options, validate_now);
@@ -422,8 +422,8 @@ class DrlhHasher {
     QNetwork net = make_network(static_cast<Index>(inputs));
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
-    FrozenRepresentation<S> representation =
-        FrozenRepresentation<S>::load(in, feature_source(), config_.repr, static_cast<Index>(inputs));
+    FrozenRepresentation<S, Backend> representation =
+        FrozenRepresentation<S, Backend>::load(in, feature_source(), config_.repr, static_cast<Index>(inputs));
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
     initial_code_ = std::move(initial);
@@ -445,7 +445,7 @@ class DrlhHasher {
   /// e_0, the same for every item.
   const std::vector<std::uint64_t>& initial_code() const { return initial_code_; }
   /// The frozen representation in front of the Q-network (empty: the features as given).
-  const FrozenRepresentation<S>& representation() const { return representation_; }
+  const FrozenRepresentation<S, Backend>& representation() const { return representation_; }
   FeatureSource feature_source() const { return parse_feature_source(config_.representation, method_name); }
   /// The dimension of the features encode() takes (after fit or load).
   Index input_dim() const {
@@ -930,7 +930,7 @@ class DrlhHasher {
   std::optional<QNetwork> net_;
   std::optional<BchReward> reward_;
   std::vector<std::uint64_t> initial_code_;
-  FrozenRepresentation<S> representation_;
+  FrozenRepresentation<S, Backend> representation_;
   DrlhFitResult result_;
 };
 

@@ -114,6 +114,20 @@ struct IdentityRepresentation {
   static Index outputs(Index inputs, const Config&) { return inputs; }
 };
 
+/// The widths of MlpRepresentation: one type for every scalar and backend, so a host config
+/// configures the same network on a device.
+struct MlpRepresentationConfig {
+  int repr_hidden1 = 1024;
+  int repr_hidden2 = 512;
+  double repr_dropout = 0.0;
+  template <class V>
+  void visit(V&& field) {
+    field("repr_hidden1", repr_hidden1);
+    field("repr_hidden2", repr_hidden2);
+    field("repr_dropout", repr_dropout);
+  }
+};
+
 /// A two-hidden-layer ReLU MLP, inputs -> repr_hidden1 -> repr_hidden2 (default
 /// 784 -> 1024 -> 512), with dropout after the first layer (rate 0: off), He initialisation.
 /// `B`: the backend the whole DRLIH network runs on (nn/backend.hpp; cuda::CudaBackend for a GPU).
@@ -123,17 +137,7 @@ struct MlpRepresentation {
   using Backend = B;
   using Net =
       nn::Sequential<nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dropout<S, B>, nn::Dense<S, B>, nn::ReLU<S, B>>;
-  struct Config {
-    int repr_hidden1 = 1024;
-    int repr_hidden2 = 512;
-    double repr_dropout = 0.0;
-    template <class V>
-    void visit(V&& field) {
-      field("repr_hidden1", repr_hidden1);
-      field("repr_hidden2", repr_hidden2);
-      field("repr_dropout", repr_dropout);
-    }
-  };
+  using Config = MlpRepresentationConfig;
   static Net make(Index inputs, const Config& c, Rng& rng) {
     detail::require(c.repr_hidden1 > 0 && c.repr_hidden2 > 0,
                     "representation: repr_hidden1 and repr_hidden2 must be > 0, got " +

@@ -36,12 +36,14 @@ inline FeatureSource parse_feature_source(const std::string& name, const char* m
 }
 
 /// The representation network of a triplet hasher, frozen (evaluation mode, no gradients), or
-/// nothing: then apply() hands the features through.
-template <class S>
+/// nothing: then apply() hands the features through. `B`: the backend it is trained and
+/// applied on (that of the method using it); saved and loaded as host copies, as every model.
+template <class S, class B = nn::CpuBackend>
 class FrozenRepresentation {
  public:
-  using Widths = typename MlpRepresentation<S>::Config;
-  using Net = typename MlpRepresentation<S>::Net;
+  using Widths = MlpRepresentationConfig;
+  using Repr = MlpRepresentation<S, B>;
+  using Net = typename Repr::Net;
 
   /// The identity: the features as given.
   FrozenRepresentation() = default;
@@ -66,11 +68,9 @@ class FrozenRepresentation {
       case FeatureSource::input:
         return FrozenRepresentation();
       case FeatureSource::fc_triplet:
-        return from_hasher<FcTripletHasher<MlpRepresentation<S>>>(widths, bits, seed, features, labels,
-                                                                  pretraining);
+        return from_hasher<FcTripletHasher<Repr>>(widths, bits, seed, features, labels, pretraining);
       case FeatureSource::drlih:
-        return from_hasher<DrlihHasher<MlpRepresentation<S>>>(widths, bits, seed, features, labels,
-                                                              pretraining);
+        return from_hasher<DrlihHasher<Repr>>(widths, bits, seed, features, labels, pretraining);
     }
     throw InvalidArgument("FrozenRepresentation: unknown feature source");
   }
@@ -106,9 +106,9 @@ class FrozenRepresentation {
     if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
       in.fail("the input dimension of a frozen representation, found " + std::to_string(inputs));
     Rng unused(0);
-    Net net = MlpRepresentation<S>::make(static_cast<Index>(inputs), widths, unused);
+    Net net = Repr::make(static_cast<Index>(inputs), widths, unused);
     nn::read_parameters(in, net.parameters());
-    const Index found = MlpRepresentation<S>::outputs(static_cast<Index>(inputs), widths);
+    const Index found = Repr::outputs(static_cast<Index>(inputs), widths);
     if (found != outputs)
       in.fail("a frozen representation with " + std::to_string(outputs) + " outputs, found " +
               std::to_string(found));
@@ -131,8 +131,12 @@ class FrozenRepresentation {
     config.repr = widths;
     Hasher hasher(config);
     hasher.fit(features, labels, options);
-    return FrozenRepresentation(hasher.network().representation(), features.rows(),
-                                MlpRepresentation<S>::outputs(features.rows(), widths));
+    // A fresh network given the trained values (device networks are move-only, not copyable).
+    Rng unused(0);
+    Net net = Repr::make(features.rows(), widths, unused);
+    auto& trained = const_cast<Net&>(hasher.network().representation());  // read only
+    nn::assign_values(net.parameters(), nn::copy_values(trained.parameters()));
+    return FrozenRepresentation(std::move(net), features.rows(), Repr::outputs(features.rows(), widths));
   }
 
   std::optional<Net> net_;
