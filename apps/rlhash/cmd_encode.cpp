@@ -4,6 +4,7 @@
 #include "code_options.hpp"
 #include "command.hpp"
 #include "data_options.hpp"
+#include "device_option.hpp"
 #include "method_options.hpp"
 #include "rlhash/methods/model.hpp"
 
@@ -13,13 +14,16 @@ namespace {
 struct EncodeOptions {
   std::string model, features, codes, format = "packed";
   bool no_scale = false;
+  std::string device = "cpu";
 };
 
 void run(const EncodeOptions& o, const CommonOptions& common) {
+  const DeviceChoice requested = select_device(o.device);
   const Model model = Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets));
+  const DeviceChoice device = device_for(requested, model.hasher.method());
   const MatrixF features = read_features(o.features, o.no_scale);
   const auto start = std::chrono::steady_clock::now();
-  const BinaryCodes codes = model.encode(features);
+  const BinaryCodes codes = encode_on(device, model.hasher, model.preprocessor.apply(features));
   const double seconds = seconds_since(start);
   write_codes(o.codes, codes, parse_code_format(o.format));
   std::printf("encoded %lld items to %d-bit codes in %.3f s; wrote %s\n",
@@ -35,6 +39,7 @@ const RegisterCommand encode_command{
        app.add_option("--codes", o->codes, "Code file to write (.npy)")->required();
        app.add_flag("--no-scale", o->no_scale, "Keep uint8 features as 0..255 (as at training)");
        add_code_format_option(app, o->format);
+       add_device_option(app, o->device, "Where the networks encode");
        add_common_options(app, common);
        return [o, &common] { run(*o, common); };
      }}};

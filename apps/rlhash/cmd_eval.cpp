@@ -40,6 +40,7 @@ ResultRow run_one(const std::string& method, int bits, const DataSets& d, const 
                   const CommonOptions& common, const EvalOptions& eval_options) {
   ResultRow row{method, bits, common.seed, {}, 0, 0};
   AnyHasher hasher = configured_hasher(method, bits, common.seed, common.sets);
+  const DeviceChoice where = device_for(device, method);
   ProgressBar bar(method + "@" + std::to_string(bits));
   FitOptions fit;
   fit.progress = bar.callback();
@@ -47,20 +48,22 @@ ResultRow run_one(const std::string& method, int bits, const DataSets& d, const 
   fit.validation_labels = &d.validation_labels;
   fit.threads = common.threads;
   auto start = std::chrono::steady_clock::now();
-  fit_on(device, hasher, d.train, d.train_labels, fit);
+  fit_on(where, hasher, d.train, d.train_labels, fit);
   row.train_seconds = seconds_since(start);
   bar.finish();
-  score(row, d, eval_options, [&](const MatrixF& x) { return hasher.encode(x); });
+  score(row, d, eval_options, [&](const MatrixF& x) { return encode_on(where, hasher, x); });
   return row;
 }
 
 /// A trained model on the raw (not yet preprocessed) data sets: its own preprocessing, no
 /// training; --set changes its encoding-time settings.
-ResultRow run_model(const std::string& path, const DataSets& raw, const CommonOptions& common,
-                    const EvalOptions& eval_options) {
+ResultRow run_model(const std::string& path, const DataSets& raw, const DeviceChoice& device,
+                    const CommonOptions& common, const EvalOptions& eval_options) {
   const Model model = Model::load(path, model_overrides(Model::method_of(path), common.sets));
   ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0};
-  score(row, raw, eval_options, [&](const MatrixF& x) { return model.encode(x); });
+  const DeviceChoice where = device_for(device, model.hasher.method());
+  score(row, raw, eval_options,
+        [&](const MatrixF& x) { return encode_on(where, model.hasher, model.preprocessor.apply(x)); });
   return row;
 }
 
@@ -94,7 +97,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
   print_table_header(eval_options);
   std::vector<ResultRow> rows;
   if (!o.model.empty()) {
-    rows.push_back(run_model(o.model, d, common, eval_options));
+    rows.push_back(run_model(o.model, d, device, common, eval_options));
     print_table_row(rows.back());
   }
   for (int bits : o.model.empty() ? o.bits : std::vector<int>{})
@@ -130,7 +133,7 @@ const RegisterCommand eval_command{
            ->default_str("100,500,1000");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
-       o->training_options.push_back(add_device_option(app, o->device, "Where the networks train"));
+       add_device_option(app, o->device, "Where the networks train and encode");
        for (const char* name : {"--center", "--pca", "--l2"})
          o->training_options.push_back(app.get_option(name));
        add_common_options(app, common);

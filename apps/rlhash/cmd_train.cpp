@@ -26,9 +26,10 @@ struct TrainOptions {
 
 void run(const TrainOptions& o, const CommonOptions& common) {
   for (const auto& text : common.sets) parse_set(text);
-  const DeviceChoice device = select_device(o.device);
+  const DeviceChoice requested = select_device(o.device);
   Model model;
   model.hasher = configured_hasher(o.method, o.bits, common.seed, common.sets);
+  const DeviceChoice device = device_for(requested, o.method);
   const DataSets d = load_data(o.data, common.seed);
   model.preprocessor = Preprocessor(o.preprocess);
   model.preprocessor.fit(d.train);

@@ -16,7 +16,7 @@
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
-#include "rlhash/methods/fit_via.hpp"
+#include "rlhash/methods/via_backend.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
 #endif
 
@@ -36,24 +36,49 @@ std::string use_cuda_device(const DeviceChoice& device) {
   return "CUDA device " + std::to_string(device.index) + " (" + properties.name + ")";
 }
 
-bool fit_on_cuda(AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features, const Labels& labels,
-                 const FitOptions& options) {
+namespace {
+
+/// One method's CUDA path: the method on cuda::CudaBackend, reached through its host hasher.
+struct CudaPath {
+  const char* method;
+  void (*fit)(AnyHasher&, const Eigen::Ref<const MatrixF>&, const Labels&, const FitOptions&);
+  BinaryCodes (*encode)(const AnyHasher&, const Eigen::Ref<const MatrixF>&);
+};
+
+template <class DeviceHasher>
+constexpr CudaPath path_of() {
+  return {DeviceHasher::method_name, &fit_via<DeviceHasher>, &encode_via<DeviceHasher>};
+}
+
+const CudaPath* find_path(const std::string& method) {
   using cuda::CudaBackend;
-  using Fit = void (*)(AnyHasher&, const Eigen::Ref<const MatrixF>&, const Labels&, const FitOptions&);
-  static const std::pair<const char*, Fit> device_trainers[] = {
-      {DrlihOn<CudaBackend>::method_name, &fit_via<DrlihOn<CudaBackend>>},
-      {DrlihOn<CudaBackend, DrlihNgVariant>::method_name, &fit_via<DrlihOn<CudaBackend, DrlihNgVariant>>},
-      {FcTripletOn<CudaBackend>::method_name, &fit_via<FcTripletOn<CudaBackend>>},
-      {DrlhOn<CudaBackend>::method_name, &fit_via<DrlhOn<CudaBackend>>},
-      {PolicyHashingOn<CudaBackend>::method_name, &fit_via<PolicyHashingOn<CudaBackend>>},
-      {BchClassifierOn<CudaBackend>::method_name, &fit_via<BchClassifierOn<CudaBackend>>},
+  static const CudaPath paths[] = {
+      path_of<DrlihOn<CudaBackend>>(),         path_of<DrlihOn<CudaBackend, DrlihNgVariant>>(),
+      path_of<FcTripletOn<CudaBackend>>(),     path_of<DrlhOn<CudaBackend>>(),
+      path_of<PolicyHashingOn<CudaBackend>>(), path_of<BchClassifierOn<CudaBackend>>(),
   };
-  for (const auto& [method, fit] : device_trainers)
-    if (hasher.method() == method) {
-      fit(hasher, features, labels, options);
-      return true;
-    }
-  return false;
+  for (const CudaPath& path : paths)
+    if (method == path.method) return &path;
+  return nullptr;
+}
+
+const CudaPath& path_for(const std::string& method) {
+  const CudaPath* path = find_path(method);
+  if (path == nullptr) throw InvalidArgument("--device cuda: " + method + " has no CUDA path");
+  return *path;
+}
+
+}  // namespace
+
+bool has_cuda_path(const std::string& method) { return find_path(method) != nullptr; }
+
+void fit_on_cuda(AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features, const Labels& labels,
+                 const FitOptions& options) {
+  path_for(hasher.method()).fit(hasher, features, labels, options);
+}
+
+BinaryCodes encode_on_cuda(const AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features) {
+  return path_for(hasher.method()).encode(hasher, features);
 }
 
 KnnResult knn_on_cuda(const BinaryCodes& queries, const BinaryCodes& database, Index k, int device) {
@@ -71,9 +96,14 @@ std::string use_cuda_device(const DeviceChoice& device) {
                         ": this rlhash was built without CUDA (configure with -DRLHASH_WITH_CUDA=ON)");
 }
 
-// Unreachable without a CUDA device: use_cuda_device refused it first.
-bool fit_on_cuda(AnyHasher&, const Eigen::Ref<const MatrixF>&, const Labels&, const FitOptions&) {
+bool has_cuda_path(const std::string&) { return false; }
+
+// Unreachable without CUDA: use_cuda_device refused --device cuda first.
+void fit_on_cuda(AnyHasher&, const Eigen::Ref<const MatrixF>&, const Labels&, const FitOptions&) {
   throw StateError("fit_on_cuda: this rlhash was built without CUDA");
+}
+BinaryCodes encode_on_cuda(const AnyHasher&, const Eigen::Ref<const MatrixF>&) {
+  throw StateError("encode_on_cuda: this rlhash was built without CUDA");
 }
 KnnResult knn_on_cuda(const BinaryCodes&, const BinaryCodes&, Index, int) {
   throw StateError("knn_on_cuda: this rlhash was built without CUDA");

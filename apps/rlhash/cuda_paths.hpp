@@ -20,10 +20,14 @@ struct DeviceChoice {
 /// when the tool has no CUDA, the machine no device, or not that many.
 std::string use_cuda_device(const DeviceChoice& device);
 
-/// Trains `hasher` on the current CUDA device and returns true, when its method has a CUDA
-/// training path (the RL methods and bch-classifier); returns false, leaving it untouched, otherwise.
-bool fit_on_cuda(AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features, const Labels& labels,
+/// Whether `method` trains and encodes on a CUDA device (the methods with networks).
+bool has_cuda_path(const std::string& method);
+
+/// Trains `hasher` on the current CUDA device, or encodes with it there; its method must have a
+/// CUDA path. The trained hasher is the host one, as a model file holds it.
+void fit_on_cuda(AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features, const Labels& labels,
                  const FitOptions& options);
+BinaryCodes encode_on_cuda(const AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features);
 
 /// Exact k-NN / range search with the database resident on `device` (rlhash::cuda::GpuHammingIndex):
 /// the same results as knn_search / range_search.

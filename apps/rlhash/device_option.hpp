@@ -35,14 +35,25 @@ inline CLI::Option* add_device_option(CLI::App& app, std::string& device, const 
   return app.add_option("--device", device, std::string(what) + ": cpu, cuda or cuda:N")->default_val("cpu");
 }
 
-/// Fits `hasher` on `device`: on a CUDA device when its method has a device path (the networks
-/// and optimiser there, the result loaded into the host hasher), on the host otherwise.
+/// Where `method` runs when `requested`: the host when the method has no CUDA path (said once,
+/// on stderr), else the requested device.
+inline DeviceChoice device_for(const DeviceChoice& requested, const std::string& method) {
+  if (!requested.cuda || has_cuda_path(method)) return requested;
+  std::fprintf(stderr, "%s has no CUDA path; it trains and encodes on the host\n", method.c_str());
+  return {};
+}
+
+/// Fits `hasher` on `device` (a device from device_for): on a CUDA device the networks and the
+/// optimiser run there and the result is loaded into the host hasher.
 inline void fit_on(const DeviceChoice& device, AnyHasher& hasher, const MatrixF& features, const Labels& labels,
                    const FitOptions& options) {
-  if (device.cuda && fit_on_cuda(hasher, features, labels, options)) return;
-  if (device.cuda)
-    std::fprintf(stderr, "%s has no CUDA training path; it trains on the host\n", hasher.method().c_str());
+  if (device.cuda) return fit_on_cuda(hasher, features, labels, options);
   hasher.fit(features, labels, options);
+}
+
+/// The codes of `features` (already preprocessed), computed on `device` (from device_for).
+inline BinaryCodes encode_on(const DeviceChoice& device, const AnyHasher& hasher, const MatrixF& features) {
+  return device.cuda ? encode_on_cuda(hasher, features) : hasher.encode(features);
 }
 
 }  // namespace rlhash::cli

@@ -205,18 +205,26 @@ TEST_CASE("--device cuda searches and trains on a GPU with the CPU's results, or
       continue;
     }
     // The GPU index's results are the CPU's, tie order included, byte for byte.
-    for (const std::string file : {"i.npy", "d.npy"})
+    for (const std::string file : {"i.npy", "d.npy", "l.npy"})
       CHECK(read_text(dir.file("gpu" + file)) == read_text(dir.file("cpu" + file)));
   }
 
+  const Run encoded = run_cli("encode --model " + dir.file("m.rlh") + " --features " + dir.file("x.npy") +
+                              " --codes " + dir.file("gpucodes.npy") + " --device cuda");
+  if (encoded.exit_code != 0) return check_refused_device(encoded);
+  // LSH has no CUDA path: the host encodes, and says so.
+  CHECK_THAT(encoded.output, Catch::Contains("lsh has no CUDA path; it trains and encodes on the host"));
+  CHECK(read_text(dir.file("gpucodes.npy")) == read_text(dir.file("codes.npy")));
+
   const Run trained = run_cli("train --method drlih --bits 12 " + data + " --set drlih.epochs=2 --out " +
                               dir.file("d.rlh") + " --device cuda");
-  if (trained.exit_code != 0) return check_refused_device(trained);
-  const Run model = run_cli("eval --model " + dir.file("d.rlh") + " " + data);
-  INFO(model.output);
-  CHECK(model.exit_code == 0);
-  CHECK_THAT(model.output, Catch::Contains("drlih"));
-  const Run host_method = run_cli("eval --method lsh --bits 8 " + data + " --device cuda");
-  CHECK(host_method.exit_code == 0);
-  CHECK_THAT(host_method.output, Catch::Contains("lsh has no CUDA training path; it trains on the host"));
+  INFO(trained.output);
+  REQUIRE(trained.exit_code == 0);
+  CHECK_THAT(trained.output, Catch::Contains("device: CUDA device 0"));
+  for (const std::string device : {"cpu", "cuda"}) {
+    const Run model = run_cli("eval --model " + dir.file("d.rlh") + " " + data + " --device " + device);
+    INFO(model.output);
+    CHECK(model.exit_code == 0);
+    CHECK_THAT(model.output, Catch::Contains("drlih"));
+  }
 }

@@ -19,7 +19,7 @@
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
-#include "rlhash/methods/fit_via.hpp"
+#include "rlhash/methods/via_backend.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
 #include "rlhash/nn/parameters.hpp"
 
@@ -157,7 +157,7 @@ TEST_CASE("DRLIH on a device-shaped backend resumes from a checkpoint bit for bi
   CHECK(resumed.probabilities(data.x) == uninterrupted.probabilities(data.x));
 }
 
-TEST_CASE("fit_via trains a run-time-chosen hasher on another backend, with its overrides",
+TEST_CASE("fit_via / trained_as move a run-time-chosen hasher to another backend, with its overrides",
           "[methods][drlih][backend]") {
   const auto data = test::four_blobs(15, 4);
   auto config = small_config(nn::HeadSharing::shared);
@@ -176,8 +176,16 @@ TEST_CASE("fit_via trains a run-time-chosen hasher on another backend, with its 
 
   // Another method's training hasher is refused, and the hasher keeps what it had.
   CHECK_THROWS_WITH(fit_via<DeviceFc>(any, data.x, data.labels),
-                    Catch::Contains("the hasher is a drlih hasher, the training hasher a fc-triplet one"));
+                    Catch::Contains("fit_via: the hasher is a drlih hasher, the target a fc-triplet one"));
   CHECK(any.encode(data.x) == direct.encode(data.x));
+
+  // And back to the other backend, to encode there: the same codes and probabilities.
+  CHECK(encode_via<DeviceDrlih>(any, data.x) == any.encode(data.x));
+  const DeviceDrlih on_device = trained_as<DeviceDrlih>(any);
+  CHECK(on_device.config().epochs == 3);
+  CHECK(on_device.probabilities(data.x) == trained->probabilities(data.x));
+  CHECK_THROWS_AS(trained_as<DeviceDrlih>(AnyHasher(HostDrlih(config))), StateError);  // nothing trained
+  CHECK_THROWS_AS(encode_via<DeviceFc>(any, data.x), InvalidArgument);
 }
 
 TEST_CASE("FC-triplet fits on a device-shaped backend as on the host", "[methods][drlih][backend]") {
