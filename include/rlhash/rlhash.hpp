@@ -68,3 +68,4 @@
 #include "rlhash/methods/model.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
 #include "rlhash/methods/registry.hpp"
+#include "rlhash/methods/via_backend.hpp"
