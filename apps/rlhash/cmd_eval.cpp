@@ -21,7 +21,7 @@ struct EvalCommandOptions {
   std::vector<int> bits{32};
   std::vector<int> map_at{1000};
   std::vector<int> precision_at{100, 500, 1000};
-  std::string model;                                 // evaluate this trained model instead of training
+  std::string model;  // evaluate this trained model instead of training
   std::string device = "cpu";
   std::vector<const CLI::Option*> training_options;  // options --model excludes
 };

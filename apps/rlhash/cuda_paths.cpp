@@ -16,8 +16,8 @@
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
-#include "rlhash/methods/via_backend.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
+#include "rlhash/methods/via_backend.hpp"
 #endif
 
 namespace rlhash::cli {
@@ -26,7 +26,8 @@ namespace rlhash::cli {
 
 std::string use_cuda_device(const DeviceChoice& device) {
   const int count = cuda::device_count();
-  if (count == 0) throw InvalidArgument("--device " + device.text + ": no CUDA device is available on this machine");
+  if (count == 0)
+    throw InvalidArgument("--device " + device.text + ": no CUDA device is available on this machine");
   if (device.index >= count)
     throw InvalidArgument("--device " + device.text + ": this machine has " + std::to_string(count) +
                           " CUDA device(s), numbered from 0");

@@ -17,8 +17,8 @@ inline DeviceChoice parse_device(const std::string& text) {
   if (text == "cpu") return {};
   if (text == "cuda") return {true, 0, text};
   const std::string digits = text.rfind("cuda:", 0) == 0 ? text.substr(5) : std::string();
-  const bool numeric = !digits.empty() && digits.size() <= 4 &&
-                       digits.find_first_not_of("0123456789") == std::string::npos;
+  const bool numeric =
+      !digits.empty() && digits.size() <= 4 && digits.find_first_not_of("0123456789") == std::string::npos;
   if (!numeric) throw InvalidArgument("--device '" + text + "': expected cpu, cuda or cuda:N");
   return {true, std::stoi(digits), text};
 }
@@ -45,8 +45,8 @@ inline DeviceChoice device_for(const DeviceChoice& requested, const std::string&
 
 /// Fits `hasher` on `device` (a device from device_for): on a CUDA device the networks and the
 /// optimiser run there and the result is loaded into the host hasher.
-inline void fit_on(const DeviceChoice& device, AnyHasher& hasher, const MatrixF& features, const Labels& labels,
-                   const FitOptions& options) {
+inline void fit_on(const DeviceChoice& device, AnyHasher& hasher, const MatrixF& features,
+                   const Labels& labels, const FitOptions& options) {
   if (device.cuda) return fit_on_cuda(hasher, features, labels, options);
   hasher.fit(features, labels, options);
 }

@@ -182,8 +182,9 @@ TEST_CASE("--device cuda searches and trains on a GPU with the CPU's results, or
   write_blobs(dir, 400, 4, 5);
   const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
                            " --queries-per-class 10 --train-per-class 40 --val-per-class 10";
-  const Run bad = run_cli("search --database-codes c.npy --query-codes c.npy --bits 8 --k 1 --indices i.npy "
-                          "--distances d.npy --device gpu");
+  const Run bad = run_cli(
+      "search --database-codes c.npy --query-codes c.npy --bits 8 --k 1 --indices i.npy "
+      "--distances d.npy --device gpu");
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.output, Catch::Contains("--device 'gpu': expected cpu, cuda or cuda:N"));
 

@@ -221,7 +221,8 @@ TEST_CASE("DRLH fits on the device as on the host", "[cuda][drlh]") {
   CHECK(static_cast<double>(same) >= 0.95 * static_cast<double>(a.size()));
 }
 
-TEST_CASE("the BCH classifier over a frozen representation fits on the device as on the host", "[cuda][bch]") {
+TEST_CASE("the BCH classifier over a frozen representation fits on the device as on the host",
+          "[cuda][bch]") {
   BchClassifier::Config config;
   config.bits = 15;
   config.seed = 2;

@@ -19,8 +19,8 @@
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
-#include "rlhash/methods/via_backend.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
+#include "rlhash/methods/via_backend.hpp"
 #include "rlhash/nn/parameters.hpp"
 
 using namespace rlhash;

@@ -49,8 +49,8 @@ class BchClassifierHasher {
   struct Config {
     int bits = 32;
     std::uint64_t seed = 0;
-    std::string representation = "input";        ///< the features: as given, or frozen "fc-triplet" / "drlih"
-    MlpRepresentationConfig repr;                ///< that representation's widths
+    std::string representation = "input";  ///< the features: as given, or frozen "fc-triplet" / "drlih"
+    MlpRepresentationConfig repr;          ///< that representation's widths
     int hidden = 512;
     double dropout = 0.2;
     double learning_rate = 1e-3;
@@ -90,9 +90,9 @@ class BchClassifierHasher {
     const bool validating = detail::validation_requested(options, features.rows(), method_name);
     detail::require(!validating || options.validation_labels->is_single_label(),
                     std::string(method_name) + ": needs single-label validation data (one class per item)");
-    FrozenRepresentation<S, B> representation =
-        FrozenRepresentation<S, B>::train(parse_feature_source(config_.representation, method_name),
-                                       config_.repr, config_.bits, config_.seed, features, labels, options);
+    FrozenRepresentation<S, B> representation = FrozenRepresentation<S, B>::train(
+        parse_feature_source(config_.representation, method_name), config_.repr, config_.bits, config_.seed,
+        features, labels, options);
     const MatrixF f = representation.apply(features, config_.encode_batch, method_name);
     const std::vector<Index> classes = class_ids(labels);
     MatrixF validation_f;
@@ -178,7 +178,7 @@ class BchClassifierHasher {
     net.set_training(false);
     FrozenRepresentation<S, B> representation =
         FrozenRepresentation<S, B>::load(in, parse_feature_source(config_.representation, method_name),
-                                      config_.repr, static_cast<Index>(inputs));
+                                         config_.repr, static_cast<Index>(inputs));
     embedding_.emplace(std::move(embedding));
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
@@ -242,7 +242,8 @@ class BchClassifierHasher {
     return ids;
   }
 
-  static double accuracy(const Net& net, const MatrixF& features, const std::vector<Index>& classes, Index chunk) {
+  static double accuracy(const Net& net, const MatrixF& features, const std::vector<Index>& classes,
+                         Index chunk) {
     const std::vector<int> predicted =
         argmax_classes(detail::infer_in_chunks(net, features, chunk, net.template layer<3>().outputs()));
     Index correct = 0;

@@ -422,8 +422,8 @@ class DrlhHasher {
     QNetwork net = make_network(static_cast<Index>(inputs));
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
-    FrozenRepresentation<S, Backend> representation =
-        FrozenRepresentation<S, Backend>::load(in, feature_source(), config_.repr, static_cast<Index>(inputs));
+    FrozenRepresentation<S, Backend> representation = FrozenRepresentation<S, Backend>::load(
+        in, feature_source(), config_.repr, static_cast<Index>(inputs));
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
     initial_code_ = std::move(initial);

@@ -28,8 +28,8 @@ template <class Hasher>
 void require_same_method(const AnyHasher& hasher, const char* what) {
   const std::string method = Hasher::method_name;
   if (hasher.method() != method)
-    throw InvalidArgument(std::string(what) + ": the hasher is a " + hasher.method() + " hasher, the target a " +
-                          method + " one");
+    throw InvalidArgument(std::string(what) + ": the hasher is a " + hasher.method() +
+                          " hasher, the target a " + method + " one");
 }
 }  // namespace detail
 
