@@ -1,4 +1,4 @@
-// GPU Hamming search benchmarks (Google Benchmark), the figures the CUDA issue asks for:
+// GPU Hamming search benchmarks (Google Benchmark), against the design targets:
 //   - one k-NN query over 10^8 codes of 64 bits, against a device-to-device cudaMemcpy of the
 //     same 800 MB buffer (target: the scan reads at >= 70% of the copy's bandwidth);
 //   - 1000 queries x 10^7 codes of 64 bits, against the popcount throughput limit of the

@@ -1,5 +1,5 @@
 // Deep policy hashing: the cost of one training step's listwise rewards against the network's
-// forward + backward on the same batch (the target: rewards < network).
+// forward + backward on the same batch (the design target: rewards < network).
 //
 // Rewards: S = 8 sampled codes x 64 queries, each ranking a 5,000-code database by Hamming
 // distance and scored by the listwise reward, plus the leave-one-out REINFORCE gradient

@@ -1,5 +1,5 @@
 // One DRLIH training step at the paper's size on the host backend and on the CUDA backend, in
-// the same run (issue target: the device step >= 10x the host step on an H100). The step is the
+// the same run (design target: the device step >= 10x the host step on an H100). The step is the
 // library's own: DrlihHasher::training_step on a DrlihNetwork (feature-first Elman RNN agent,
 // hidden 4096, 32 bits in action groups of 12, the shared policy layer) over 512-d features
 // (IdentityRepresentation: the agent's cost without a representation MLP), batch 256 with every

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// Deep policy hashing with listwise supervision (project issue "Listwise deep policy hashing";
-/// docs/methods/policy-hashing.md has every design choice and its measurements).
+/// Deep policy hashing with listwise supervision (docs/methods/policy-hashing.md has every
+/// design choice and its measurements).
 ///
 /// Two networks of the same architecture map an item to K logits z; p = sigmoid(z) are the
 /// probabilities of a Bernoulli policy over the K bits:
@@ -17,7 +17,7 @@
 ///      by default; reward/listwise_reward.hpp). The policy gradient of E[R] is estimated by
 ///      REINFORCE with the leave-one-out baseline b_s = mean_{s' != s} R_s' (unbiased):
 ///        d(-E[R]) / dz_i  ~=  -(1/S) sum_s (R_s - b_s) (h_s - p_i)            (RLOO)
-///      — the same as the batch-mean baseline of the issue, rescaled by S / (S - 1);
+///      — the same as the summary's batch-mean baseline, rescaled by S / (S - 1);
 ///   3. optionally an auxiliary asymmetric pairwise term pulls the query's relaxed code
 ///      u = 2p - 1 towards the database codes c_j = 2B_j - 1 of its relevant items and away
 ///      from the others: (u . c_j / K - y_ij)^2, y = +1 / -1, relevant and irrelevant pairs
