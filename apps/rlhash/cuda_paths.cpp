@@ -1,6 +1,6 @@
-// The tool's CUDA paths (see cuda_paths.hpp). With CUDA this file instantiates the RL methods on
-// cuda::CudaBackend -- a minute of compile time, hence outside the CLI's unity file; the kernels
-// themselves are compiled by nvcc in cuda_kernels.cu.
+// The tool's CUDA paths (see cuda_paths.hpp). With CUDA this file instantiates the methods with
+// networks on cuda::CudaBackend -- tens of seconds of compile time, hence outside the CLI's unity
+// file; the kernels themselves are compiled by nvcc in cuda_kernels.cu.
 #include "cuda_paths.hpp"
 
 #include "rlhash/core/error.hpp"
