@@ -92,15 +92,25 @@ TEMPLATE_TEST_CASE("the kernels' activation formulas equal the host activations"
   Matrix<S> x = (S(6) * random_matrix(rng, 9, 11)).template cast<S>();
   x(0, 0) = S(0);
   x(1, 0) = S(-200);  // exp(200) overflows float: the sigmoid must give 0, not NaN
+  x(2, 0) = std::numeric_limits<S>::quiet_NaN();  // a diverged input stays visible on both
+  x(3, 5) = std::numeric_limits<S>::quiet_NaN();
   const Matrix<S> dy = random_matrix(rng, 9, 11).template cast<S>();
   auto check = [&](auto layer, nn::ActivationKind kind) {
-    const Matrix<S> y = layer.forward(x);
-    const Matrix<S> dx = layer.backward(dy);
+    Matrix<S> y = layer.forward(x);
+    Matrix<S> dx = layer.backward(dy);
     Matrix<S> y_formula(x.rows(), x.cols()), dx_formula(x.rows(), x.cols());
     for (Index i = 0; i < x.size(); ++i) {
       y_formula(i) = cuda::elementwise::activation(kind, x(i));
       dx_formula(i) = cuda::elementwise::activation_grad(kind, y(i), dy(i));
     }
+    // NaN where the host has NaN, then the values elsewhere.
+    CHECK((y.array().isNaN() == y_formula.array().isNaN()).all());
+    CHECK((dx.array().isNaN() == dx_formula.array().isNaN()).all());
+    CHECK(std::isnan(y_formula(2, 0)));
+    y = y.array().isNaN().select(S(0), y);
+    y_formula = y_formula.array().isNaN().select(S(0), y_formula);
+    dx = dx.array().isNaN().select(S(0), dx);
+    dx_formula = dx_formula.array().isNaN().select(S(0), dx_formula);
     // Eigen's vectorised tanh/exp are not the C library's: a few ulps apart.
     const S tolerance = std::is_same_v<S, float> ? S(1e-6) : S(1e-14);
     CHECK((y_formula - y).cwiseAbs().maxCoeff() <= tolerance);

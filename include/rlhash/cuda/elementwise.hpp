@@ -51,7 +51,7 @@ RLHASH_HD S activation(nn::ActivationKind kind, S x) {
     case nn::ActivationKind::relu:
       break;
   }
-  return x > S(0) ? x : S(0);
+  return x < S(0) ? S(0) : x;  // NaN stays NaN, as Eigen's max(x, 0) on the host
 }
 
 /// dL/dx from the activation's OUTPUT y and dL/dy, as the host policies compute it.
