@@ -57,9 +57,27 @@ TEMPLATE_TEST_CASE("the backend's product, transposition, scaling and norm match
   require_close<S>(t.download(), Matrix<S>(S(-0.5) * a.cwiseProduct(b).transpose()));
   const double norm = CudaBackend::squared_norm(DeviceMatrix<S>(a));
   CHECK(norm == Approx(static_cast<double>(a.squaredNorm())).epsilon(1e-5));
-  // In place: d = d .* b.
+  // In place: d = d .* b, and d = b .* d.
   CudaBackend::multiply(d, d, DeviceMatrix<S>(b));
   require_close<S>(d.download(), Matrix<S>(a.cwiseProduct(b).cwiseProduct(b)));
+  CudaBackend::multiply(d, DeviceMatrix<S>(a), d);
+  require_close<S>(d.download(), Matrix<S>(a.cwiseProduct(a).cwiseProduct(b).cwiseProduct(b)));
+}
+
+TEST_CASE("a moved-from device matrix is empty and takes a new shape", "[cuda][backend]") {
+  Rng rng(35);
+  const Matrix<float> a = random_matrix<float>(rng, 4, 3);
+  DeviceMatrix<float> from(a);
+  const DeviceMatrix<float> to(std::move(from));
+  CHECK(from.rows() == 0);  // NOLINT(bugprone-use-after-move): the moved-from state is the point
+  CHECK(from.size() == 0);
+  // The same shape again must allocate, not write through the moved-out buffer.
+  CudaBackend::copy(from, to);
+  require_close<float>(from.download(), a);
+  DeviceMatrix<float> assigned;
+  assigned = std::move(from);
+  CHECK(from.cols() == 0);  // NOLINT(bugprone-use-after-move)
+  require_close<float>(assigned.download(), a);
 }
 
 TEMPLATE_TEST_CASE("the policy layer on the device matches the host, shared and per step", "[cuda][backend]",

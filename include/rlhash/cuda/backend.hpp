@@ -210,7 +210,9 @@ struct CudaBackend {
   template <class S>
   using Map = DeviceView<S>;
 
-  /// The calling thread's handle (cuBLAS handles must not be shared between threads).
+  /// The calling thread's handle (cuBLAS handles must not be shared between threads). It is
+  /// bound to the device current when the thread first used the backend: a thread trains on
+  /// one device (select it with cudaSetDevice before the first use).
   static CublasHandle& handle() {
     thread_local CublasHandle h;
     return h;
@@ -365,11 +367,13 @@ struct CudaBackend {
   /// dst = a .* b (element-wise; dst may be a or b).
   template <class D, class A, class B>
   static void multiply(D&& dst, const A& a_in, const B& b_in) {
-    const auto a = detail::as_const_view(a_in);
-    const auto b = detail::as_const_view(b_in);
+    auto a = detail::as_const_view(a_in);
+    auto b = detail::as_const_view(b_in);
     require_same_shape(b.rows(), b.cols(), a.rows(), a.cols(), "multiply");
     auto d = detail::target(dst, a.rows(), a.cols(), "multiply");
     if (d.size() == 0) return;
+    // cuBLAS's dgmm runs in place over its matrix operand only, not over its diagonal vector.
+    if (d.data() == b.data()) std::swap(a, b);
     RLHASH_CUDA_CHECK(detail::elementwise_product(handle().get(), detail::blas_int(d.size(), "multiply"),
                                                   a.data(), b.data(), d.data()));
   }

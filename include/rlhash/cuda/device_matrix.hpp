@@ -11,7 +11,9 @@
 #include <cstddef>
 #include <string>
 
+#include <utility>
 #include "rlhash/core/error.hpp"
+
 #include "rlhash/core/types.hpp"
 #include "rlhash/cuda/error.hpp"
 #include "rlhash/cuda/memory.hpp"
@@ -27,6 +29,20 @@ class DeviceMatrix {
 
   DeviceMatrix() = default;
   DeviceMatrix(Index rows, Index cols) { resize(rows, cols); }
+  // A moved-from matrix is 0 x 0 (as a moved-from Eigen matrix): keeping its shape over an
+  // empty buffer would let a later same-shape target skip the allocation.
+  DeviceMatrix(DeviceMatrix&& other) noexcept
+      : buffer_(std::move(other.buffer_)),
+        rows_(std::exchange(other.rows_, 0)),
+        cols_(std::exchange(other.cols_, 0)) {}
+  DeviceMatrix& operator=(DeviceMatrix&& other) noexcept {
+    if (this != &other) {
+      buffer_ = std::move(other.buffer_);
+      rows_ = std::exchange(other.rows_, 0);
+      cols_ = std::exchange(other.cols_, 0);
+    }
+    return *this;
+  }
   /// A device copy of `host` (returns when the data is on the device).
   explicit DeviceMatrix(const Matrix<S>& host) { upload(host); }
 
