@@ -104,8 +104,12 @@ std::vector<GpuSearchOptions> option_sets() {
   GpuSearchOptions tiny;
   tiny.min_chunk_codes = 1;
   tiny.max_chunks = 4096;
-  tiny.batch_queries = 3;  // < 8: one query per histogram block
-  return {defaults, small_chunks, tiny};
+  tiny.batch_queries = 3;          // < 8: one query per histogram block
+  GpuSearchOptions small_gathers;  // range results gathered in several passes per batch
+  small_gathers.min_chunk_codes = 64;
+  small_gathers.batch_queries = 13;
+  small_gathers.scratch_bytes = 50 * (sizeof(long long) + sizeof(int));  // 50 results a pass
+  return {defaults, small_chunks, tiny, small_gathers};
 }
 
 }  // namespace

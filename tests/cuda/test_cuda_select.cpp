@@ -140,6 +140,30 @@ TEST_CASE("emulate_select rejects distances outside 0..bits", "[cuda][select]") 
   CHECK_THROWS_AS(emulate_select(dist.data(), 2, 64, 1, 1, -1, idx, d), InvalidArgument);
 }
 
+TEST_CASE("range results are gathered in groups of queries that fit the scratch", "[cuda][select]") {
+  auto thresholds_of = [](const std::vector<int>& below) {
+    std::vector<Threshold> th(below.size());
+    for (std::size_t q = 0; q < below.size(); ++q) th[q].below = below[q];
+    return th;
+  };
+  const auto th = thresholds_of({5, 0, 7, 30, 2, 2, 0});
+  const Index count = static_cast<Index>(th.size());
+  // Groups of at most 12 results: {5, 0, 7}, {30} (alone, over the budget), {2, 2, 0}.
+  std::vector<Index> ends;
+  for (Index first = 0; first < count;) ends.push_back(first = result_group_end(th.data(), first, count, 12));
+  CHECK(ends == std::vector<Index>{3, 4, 7});
+  CHECK(result_group_end(th.data(), 0, count, 1000) == count);  // everything fits: one pass
+  CHECK(result_group_end(th.data(), 1, count, 0) == 2);         // at least one query a pass
+  const auto empty = thresholds_of({0, 0, 0});
+  CHECK(result_group_end(empty.data(), 0, 3, 1) == 3);
+
+  GpuSearchOptions options;
+  options.scratch_bytes = 120;
+  CHECK(max_gather_results(options) == 10);  // 12 bytes a result
+  options.scratch_bytes = 5;
+  CHECK(max_gather_results(options) == 1);
+}
+
 TEST_CASE("plan_search chunks the database and sizes the batches", "[cuda][select]") {
   GpuSearchOptions options;
   SearchPlan plan = plan_search(100'000'000, 64, 1, 10, options);

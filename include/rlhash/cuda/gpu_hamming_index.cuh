@@ -140,8 +140,10 @@ void GpuHammingIndex::histogram_and_select(const CodesView& queries, Index q0, I
   RLHASH_CUDA_CHECK_LAUNCH("rlhash::cuda::kernels::select_kernel");
 }
 
-void GpuHammingIndex::gather(Index count, const SearchPlan& plan, std::size_t total_results) {
+void GpuHammingIndex::gather(Index first, Index count, const SearchPlan& plan, std::size_t total_results) {
   const cudaStream_t stream = stream_->get();
+  const auto query = static_cast<std::size_t>(first);  // the per-query arrays from `first` on
+  const auto chunk_rows = query * static_cast<std::size_t>(plan.chunks);
   scratch_.out_base.resize(static_cast<std::size_t>(count));
   scratch_.out_base.copy_from_host_async(scratch_.host_base.data(), static_cast<std::size_t>(count), stream);
   scratch_.host_indices.resize(total_results);
@@ -150,9 +152,10 @@ void GpuHammingIndex::gather(Index count, const SearchPlan& plan, std::size_t to
     scratch_.out_indices.resize(total_results);
     scratch_.out_distances.resize(total_results);
     const int batch = static_cast<int>(count);
-#define RLHASH_GATHER_ARGS                                                                         \
-  codes_.data(), size_, words_, tail_, scratch_.queries.data(), batch, plan, scratch_.hist.data(), \
-      scratch_.thresholds.data(), scratch_.chunk_info.data(), scratch_.out_base.data(),            \
+#define RLHASH_GATHER_ARGS                                                                                   \
+  codes_.data(), size_, words_, tail_, scratch_.queries.data() + query* static_cast<std::size_t>(words_),    \
+      batch, plan, scratch_.hist.data() + chunk_rows* static_cast<std::size_t>(plan.bins),                   \
+      scratch_.thresholds.data() + query, scratch_.chunk_info.data() + chunk_rows, scratch_.out_base.data(), \
       scratch_.out_indices.data(), scratch_.out_distances.data(), stream
     switch (words_) {
       case 1:
@@ -192,7 +195,7 @@ KnnResult GpuHammingIndex::knn(const CodesView& queries, Index k) {
     histogram_and_select(queries, q0, count, plan, static_cast<int>(k_eff), -1);
     scratch_.host_base.resize(static_cast<std::size_t>(count));
     for (Index q = 0; q < count; ++q) scratch_.host_base[static_cast<std::size_t>(q)] = q * k_eff;
-    gather(count, plan, static_cast<std::size_t>(count * k_eff));
+    gather(0, count, plan, static_cast<std::size_t>(count * k_eff));
     // Rows of k_eff results into rows of k slots (the rest stays -1).
     for (Index q = 0; q < count; ++q)
       for (Index r = 0; r < k_eff; ++r) {
@@ -215,6 +218,7 @@ RangeResult GpuHammingIndex::range(const CodesView& queries, int radius) {
   if (queries.size == 0 || size_ == 0) return result;
   DeviceGuard guard(device_);
   const SearchPlan plan = plan_search(size_, bits_, queries.size, 0, options_);
+  const long long max_results = max_gather_results(options_);
   const int clamped = std::min(radius, bits_);
   for (Index q0 = 0; q0 < queries.size; q0 += plan.batch) {
     const Index count = std::min(plan.batch, queries.size - q0);
@@ -225,18 +229,24 @@ RangeResult GpuHammingIndex::range(const CodesView& queries, int radius) {
                                       static_cast<std::size_t>(count) * sizeof(Threshold),
                                       cudaMemcpyDeviceToHost, stream_->get()));
     stream_->synchronize();
-    scratch_.host_base.resize(static_cast<std::size_t>(count));
-    long long total = 0;
-    for (Index q = 0; q < count; ++q) {
-      scratch_.host_base[static_cast<std::size_t>(q)] = total;
-      total += scratch_.host_thresholds[static_cast<std::size_t>(q)].below;
-      result.lims[static_cast<std::size_t>(q0 + q) + 1] = result.lims[static_cast<std::size_t>(q0)] + total;
+    // Gather in groups of queries whose results fit the scratch budget.
+    for (Index first = 0; first < count;) {
+      const Index end = result_group_end(scratch_.host_thresholds.data(), first, count, max_results);
+      scratch_.host_base.resize(static_cast<std::size_t>(end - first));
+      const std::size_t before = static_cast<std::size_t>(q0 + first);  // lims[before] is final
+      long long total = 0;
+      for (Index q = first; q < end; ++q) {
+        scratch_.host_base[static_cast<std::size_t>(q - first)] = total;
+        total += scratch_.host_thresholds[static_cast<std::size_t>(q)].below;
+        result.lims[static_cast<std::size_t>(q0 + q) + 1] = result.lims[before] + total;
+      }
+      gather(first, end - first, plan, static_cast<std::size_t>(total));
+      result.indices.insert(result.indices.end(), scratch_.host_indices.data(),
+                            scratch_.host_indices.data() + static_cast<std::size_t>(total));
+      result.distances.insert(result.distances.end(), scratch_.host_distances.data(),
+                              scratch_.host_distances.data() + static_cast<std::size_t>(total));
+      first = end;
     }
-    gather(count, plan, static_cast<std::size_t>(total));
-    result.indices.insert(result.indices.end(), scratch_.host_indices.data(),
-                          scratch_.host_indices.data() + static_cast<std::size_t>(total));
-    result.distances.insert(result.distances.end(), scratch_.host_distances.data(),
-                            scratch_.host_distances.data() + static_cast<std::size_t>(total));
   }
   return result;
 }

@@ -76,8 +76,9 @@ class GpuHammingIndex {
   /// k-NN (already clamped to N), else range search with `radius`.
   void histogram_and_select(const CodesView& queries, Index q0, Index count, const SearchPlan& plan, int k,
                             int radius);
-  /// Runs the gather pass for `count` queries whose outputs start at scratch_.host_base.
-  void gather(Index count, const SearchPlan& plan, std::size_t total_results);
+  /// Runs the gather pass for queries [first, first + count) of the batch, whose output offsets
+  /// (from the first one's) are in scratch_.host_base.
+  void gather(Index first, Index count, const SearchPlan& plan, std::size_t total_results);
 
   Index size_ = 0;
   int bits_ = 0;

@@ -49,7 +49,10 @@ struct ChunkInfo {
 struct GpuSearchOptions {
   /// Queries per batch (0: as many as `scratch_bytes` allows, at most 65535).
   Index batch_queries = 0;
-  /// Device memory for per-batch scratch (chunk histograms, chunk plans, results).
+  /// Device memory for per-batch scratch (chunk histograms, chunk plans, results). Range search
+  /// also gathers at most this many bytes of results at once (12 per result; one query's
+  /// results are never split), so a wide radius over a large database runs in several passes
+  /// instead of failing to allocate.
   std::size_t scratch_bytes = std::size_t{256} << 20;
   /// Upper bound on chunks per query: more chunks = more parallelism for few queries and less
   /// work in the gather pass, but more histogram memory.
@@ -164,6 +167,22 @@ inline SearchPlan plan_search(Index n, int bits, Index queries, Index results_pe
   }
   plan.batch = std::max<Index>(1, std::min(plan.batch, queries));
   return plan;
+}
+
+/// Results one range-search gather pass may write: `scratch_bytes` of (index, distance) pairs.
+inline long long max_gather_results(const GpuSearchOptions& options) {
+  return std::max<long long>(
+      1, static_cast<long long>(options.scratch_bytes / (sizeof(long long) + sizeof(int))));
+}
+
+/// The end of the group of queries starting at `begin` (< `count`) whose range results,
+/// `thresholds[q].below` summed, fit `max_results`: at least `begin + 1`, since one query's
+/// results are gathered in one pass whatever their number.
+inline Index result_group_end(const Threshold* thresholds, Index begin, Index count, long long max_results) {
+  long long total = thresholds[begin].below;
+  Index end = begin + 1;
+  while (end < count && total + thresholds[end].below <= max_results) total += thresholds[end++].below;
+  return end;
 }
 
 /// The GPU algorithm run serially on host data: `distances[i]` (0..bits) of one query to the
