@@ -101,25 +101,41 @@ cublasStatus_t invalid(const std::string& what) {
 
 constexpr cublasStatus_t ok = CUBLAS_STATUS_SUCCESS;
 
+/// A stored matrix operand of a cuBLAS call: `rows` x `cols` as stored, leading dimension `ld`.
+struct Stored {
+  const void* data;
+  int rows, cols, ld;
+};
+Stored stored(const void* data, cublasOperation_t op, int op_rows, int op_cols, int ld) {
+  return op == CUBLAS_OP_N ? Stored{data, op_rows, op_cols, ld} : Stored{data, op_cols, op_rows, ld};
+}
+template <class S>
+std::size_t span(const Stored& x) {
+  return span<S>(x.rows, x.cols, x.ld);
+}
+
+/// The rules gemm and geam share: sizes, leading dimensions, the stream, host scalars and the
+/// three operands inside device allocations.
+template <class S>
+bool valid_operands(const std::string& what, const Stored& a, const Stored& b, const Stored& c,
+                    const S* alpha, const S* beta) {
+  for (const Stored* x : {&a, &b, &c})
+    if (x->rows < 0 || x->cols < 0 || x->ld < std::max(1, x->rows))
+      return violation(what + ": a negative size or a leading dimension below the stored rows");
+  return on_handle_stream(handle_stream, what) && host_scalar(alpha, what) && host_scalar(beta, what) &&
+         in_device(a.data, span<S>(a), what + " A") && in_device(b.data, span<S>(b), what + " B") &&
+         in_device(c.data, span<S>(c), what + " C");
+}
+
 template <class S>
 cublasStatus_t gemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                     const S* alpha, const S* a, int lda, const S* b, int ldb, const S* beta, S* c, int ldc) {
   const std::string what = "gemm(m=" + std::to_string(m) + ", n=" + std::to_string(n) +
                            ", k=" + std::to_string(k) + ", lda=" + std::to_string(lda) +
                            ", ldb=" + std::to_string(ldb) + ", ldc=" + std::to_string(ldc) + ")";
-  const int a_rows = ta == CUBLAS_OP_N ? m : k, a_cols = ta == CUBLAS_OP_N ? k : m;
-  const int b_rows = tb == CUBLAS_OP_N ? k : n, b_cols = tb == CUBLAS_OP_N ? n : k;
-  if (m < 0 || n < 0 || k < 0 || lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) ||
-      ldc < std::max(1, m))
-    return invalid(what + ": a negative size or a leading dimension below the stored rows");
-  if (!on_handle_stream(handle_stream, what) || !host_scalar(alpha, what) || !host_scalar(beta, what))
-    return CUBLAS_STATUS_INVALID_VALUE;
-  const std::size_t a_bytes = span<S>(a_rows, a_cols, lda), b_bytes = span<S>(b_rows, b_cols, ldb),
-                    c_bytes = span<S>(m, n, ldc);
-  if (!in_device(a, a_bytes, what + " A") || !in_device(b, b_bytes, what + " B") ||
-      !in_device(c, c_bytes, what + " C"))
-    return CUBLAS_STATUS_INVALID_VALUE;
-  if (overlap(c, c_bytes, a, a_bytes) || overlap(c, c_bytes, b, b_bytes))
+  const Stored sa = stored(a, ta, m, k, lda), sb = stored(b, tb, k, n, ldb), sc{c, m, n, ldc};
+  if (!valid_operands(what, sa, sb, sc, alpha, beta)) return CUBLAS_STATUS_INVALID_VALUE;
+  if (overlap(c, span<S>(sc), a, span<S>(sa)) || overlap(c, span<S>(sc), b, span<S>(sb)))
     return invalid(what + ": C overlaps A or B");
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < m; ++i) {
@@ -135,17 +151,9 @@ template <class S>
 cublasStatus_t geam(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, const S* alpha,
                     const S* a, int lda, const S* beta, const S* b, int ldb, S* c, int ldc) {
   const std::string what = "geam(m=" + std::to_string(m) + ", n=" + std::to_string(n) + ")";
-  const int a_rows = ta == CUBLAS_OP_N ? m : n, a_cols = ta == CUBLAS_OP_N ? n : m;
-  const int b_rows = tb == CUBLAS_OP_N ? m : n, b_cols = tb == CUBLAS_OP_N ? n : m;
-  if (m < 0 || n < 0 || lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) || ldc < std::max(1, m))
-    return invalid(what + ": a negative size or a leading dimension below the stored rows");
-  if (!on_handle_stream(handle_stream, what) || !host_scalar(alpha, what) || !host_scalar(beta, what))
-    return CUBLAS_STATUS_INVALID_VALUE;
-  const std::size_t a_bytes = span<S>(a_rows, a_cols, lda), b_bytes = span<S>(b_rows, b_cols, ldb),
-                    c_bytes = span<S>(m, n, ldc);
-  if (!in_device(a, a_bytes, what + " A") || !in_device(b, b_bytes, what + " B") ||
-      !in_device(c, c_bytes, what + " C"))
-    return CUBLAS_STATUS_INVALID_VALUE;
+  const Stored sa = stored(a, ta, m, n, lda), sb = stored(b, tb, m, n, ldb), sc{c, m, n, ldc};
+  if (!valid_operands(what, sa, sb, sc, alpha, beta)) return CUBLAS_STATUS_INVALID_VALUE;
+  const std::size_t a_bytes = span<S>(sa), b_bytes = span<S>(sb), c_bytes = span<S>(sc);
   // cuBLAS allows C == A (or C == B) untransposed with the same leading dimension, nothing else.
   const bool in_place_a = static_cast<const void*>(c) == a && ta == CUBLAS_OP_N && lda == ldc;
   const bool in_place_b = static_cast<const void*>(c) == b && tb == CUBLAS_OP_N && ldb == ldc;
