@@ -23,7 +23,7 @@ void run(const EncodeOptions& o, const CommonOptions& common) {
   const DeviceChoice device = device_for(requested, model.hasher.method());
   const MatrixF features = read_features(o.features, o.no_scale);
   const auto start = std::chrono::steady_clock::now();
-  const BinaryCodes codes = encode_on(device, model.hasher, model.preprocessor.apply(features));
+  const BinaryCodes codes = encode_on(device, model, features);
   const double seconds = seconds_since(start);
   write_codes(o.codes, codes, parse_code_format(o.format));
   std::printf("encoded %lld items to %d-bit codes in %.3f s; wrote %s\n",

@@ -62,8 +62,7 @@ ResultRow run_model(const std::string& path, const DataSets& raw, const DeviceCh
   const Model model = Model::load(path, model_overrides(Model::method_of(path), common.sets));
   ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0};
   const DeviceChoice where = device_for(device, model.hasher.method());
-  score(row, raw, eval_options,
-        [&](const MatrixF& x) { return encode_on(where, model.hasher, model.preprocessor.apply(x)); });
+  score(row, raw, eval_options, [&](const MatrixF& x) { return encode_on(where, model, x); });
   return row;
 }
 

@@ -9,6 +9,7 @@
 #include "cuda_paths.hpp"
 #include "rlhash/core/error.hpp"
 #include "rlhash/methods/any_hasher.hpp"
+#include "rlhash/methods/model.hpp"
 
 namespace rlhash::cli {
 
@@ -54,6 +55,11 @@ inline void fit_on(const DeviceChoice& device, AnyHasher& hasher, const MatrixF&
 /// The codes of `features` (already preprocessed), computed on `device` (from device_for).
 inline BinaryCodes encode_on(const DeviceChoice& device, const AnyHasher& hasher, const MatrixF& features) {
   return device.cuda ? encode_on_cuda(hasher, features) : hasher.encode(features);
+}
+
+/// Model::encode on `device`: the model's preprocessing on the host, then its hasher there.
+inline BinaryCodes encode_on(const DeviceChoice& device, const Model& model, const MatrixF& raw_features) {
+  return encode_on(device, model.hasher, model.preprocessor.apply(raw_features));
 }
 
 }  // namespace rlhash::cli

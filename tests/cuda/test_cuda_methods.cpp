@@ -158,9 +158,7 @@ TEST_CASE("DRLIH fits on the device as on the host; the model files are intercha
   config.seed = 2;
   const auto device_config = test::same_settings<DeviceDrlih::Config>(config);
   const auto data = test::four_blobs(20, 6), validation = test::four_blobs(8, 7);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
 
   Drlih host(config);
   host.fit(data.x, data.labels, options);
@@ -189,9 +187,7 @@ TEST_CASE("deep policy hashing fits on the device as on the host", "[cuda][dph]"
   config.learning_rate = 3e-3;
   config.database_update_every = 5;
   const auto data = test::four_blobs(20, 6), validation = test::four_blobs(8, 7);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
   PolicyHashing host(config);
   host.fit(data.x, data.labels, options);
   PolicyHashingOn<CudaBackend> device(test::same_settings<PolicyHashingOn<CudaBackend>::Config>(config));
@@ -219,9 +215,7 @@ TEST_CASE("DRLH fits on the device as on the host", "[cuda][drlh]") {
   config.learning_rate = 2e-3;
   config.epochs = 8;
   const auto data = test::four_blobs(20, 6), validation = test::four_blobs(8, 7);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
   Drlh host(config);
   host.fit(data.x, data.labels, options);
   DrlhOn<CudaBackend> device(test::same_settings<DrlhOn<CudaBackend>::Config>(config));
@@ -250,9 +244,7 @@ TEST_CASE("the BCH classifier over a frozen representation fits on the device as
   config.hidden = 32;
   config.epochs = 10;
   const auto data = test::four_blobs(20, 8), validation = test::four_blobs(8, 9);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
   BchClassifier host(config);
   host.fit(data.x, data.labels, options);
   BchClassifierOn<CudaBackend> device(test::same_settings<BchClassifierOn<CudaBackend>::Config>(config));

@@ -12,6 +12,7 @@
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
+#include "rlhash/methods/hasher.hpp"
 #include "rlhash/nn/parameters.hpp"
 #include "rlhash/reward/triplet_sampling.hpp"
 
@@ -36,6 +37,14 @@ inline FourBlobs four_blobs(Index per_class, std::uint64_t seed, double noise = 
   }
   t.labels = Labels::from_class_ids(ids, 4);
   return t;
+}
+
+/// Fit options that validate on `validation` (which must outlive them).
+inline FitOptions validating_on(const FourBlobs& validation) {
+  FitOptions options;
+  options.validation_features = &validation.x;
+  options.validation_labels = &validation.labels;
+  return options;
 }
 
 /// The same settings in another hasher's Config type, field by field (e.g. a host and a device

@@ -64,9 +64,7 @@ TEST_CASE("bch-classifier keeps the best validation epoch, is reproducible, and 
   c.representation = source;
   c.repr.repr_hidden1 = 16;
   c.repr.repr_hidden2 = 8;
-  FitOptions options;
-  options.validation_features = &val.x;
-  options.validation_labels = &val.labels;
+  const FitOptions options = test::validating_on(val);
   BchClassifier a(c), b(c);
   a.fit(train.x, train.labels, options);
   b.fit(train.x, train.labels, options);

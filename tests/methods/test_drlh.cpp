@@ -197,9 +197,7 @@ TEST_CASE("drlh validation picks an epoch and reports per-epoch figures", "[drlh
   const Toy train = make_toy(6, 8), val = make_toy(5, 9);
   auto c = toy_config();
   c.epochs = 3;
-  FitOptions options;
-  options.validation_features = &val.x;
-  options.validation_labels = &val.labels;
+  const FitOptions options = test::validating_on(val);
   Drlh hasher(c);
   hasher.fit(train.x, train.labels, options);
   const auto& r = hasher.last_result();

@@ -107,9 +107,7 @@ TEST_CASE("DRLIH fits on a device-shaped backend as on the host; the model files
           "[methods][drlih][backend]") {
   const auto data = test::four_blobs(15, 4);
   const auto validation = test::four_blobs(6, 5);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
 
   HostDrlih host(small_config(nn::HeadSharing::shared));
   host.fit(data.x, data.labels, options);
@@ -211,9 +209,7 @@ TEST_CASE("deep policy hashing fits on a device-shaped backend as on the host", 
   using HostDph = PolicyHashingHasher<MlpPolicyNetwork<double>, MetricReward>;
   using DeviceDph = PolicyHashingHasher<MlpPolicyNetwork<double, EmulatedBackend>, MetricReward>;
   const auto data = test::four_blobs(12, 9), validation = test::four_blobs(5, 10);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
   const std::string update = GENERATE("copy", "polyak");
   HostDph::Config config;
   config.bits = 8;
@@ -247,9 +243,7 @@ TEST_CASE("DRLH fits on a device-shaped backend as on the host", "[methods][drlh
   using HostDrlh = DrlhHasher<MlpQTrunk<double>>;
   using DeviceDrlh = DrlhHasher<MlpQTrunk<double, EmulatedBackend>>;
   const auto data = test::four_blobs(12, 3), validation = test::four_blobs(5, 4);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
   HostDrlh::Config config;
   config.bits = 8;
   config.seed = 3;
@@ -329,9 +323,7 @@ TEST_CASE("the BCH classifier baseline fits on a device-shaped backend as on the
   using HostClassifier = BchClassifierHasher<double>;
   using DeviceClassifier = BchClassifierHasher<double, EmulatedBackend>;
   const auto data = test::four_blobs(12, 21), validation = test::four_blobs(5, 22);
-  FitOptions options;
-  options.validation_features = &validation.x;
-  options.validation_labels = &validation.labels;
+  const FitOptions options = test::validating_on(validation);
   HostClassifier::Config config;
   config.bits = 15;
   config.seed = 8;

@@ -31,6 +31,16 @@ void require_same_method(const AnyHasher& hasher, const char* what) {
     throw InvalidArgument(std::string(what) + ": the hasher is a " + hasher.method() +
                           " hasher, the target a " + method + " one");
 }
+
+/// Loads into `to` what `from` saves (its trained parameters); the whole payload must be read.
+template <class From, class To>
+void load_saved(const From& from, To& to, const std::string& what) {
+  ByteWriter out;
+  from.save(out);
+  ByteReader in(out.bytes().data(), out.bytes().size(), what);
+  to.load(in);
+  in.expect_end();
+}
 }  // namespace detail
 
 /// `hasher`'s config (every field, overrides included) as the config of `Hasher`.
@@ -51,11 +61,7 @@ template <class Hasher>
 Hasher trained_as(const AnyHasher& hasher) {
   detail::require_same_method<Hasher>(hasher, "trained_as");
   Hasher target(config_as<Hasher>(hasher));
-  ByteWriter out;
-  hasher.save(out);
-  ByteReader in(out.bytes().data(), out.bytes().size(), "trained " + hasher.method() + " hasher");
-  target.load(in);
-  in.expect_end();
+  detail::load_saved(hasher, target, "trained " + hasher.method() + " hasher");
   return target;
 }
 
@@ -68,12 +74,8 @@ void fit_via(AnyHasher& hasher, const Eigen::Ref<const MatrixF>& features, const
   Hasher trainer(config_as<Hasher>(hasher));
   trainer.fit(features, labels, options);
 
-  ByteWriter learned;
-  trainer.save(learned);
   AnyHasher trained = hasher;  // copy on write: `hasher` changes only once the load succeeded
-  ByteReader in(learned.bytes().data(), learned.bytes().size(), "trained " + hasher.method() + " hasher");
-  trained.load(in);
-  in.expect_end();
+  detail::load_saved(trainer, trained, "trained " + hasher.method() + " hasher");
   hasher = std::move(trained);
 }
 
