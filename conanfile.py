@@ -27,6 +27,8 @@ class RlhashConan(ConanFile):
     version = "0.1.0"
     description = "Binary codes learned with deep reinforcement learning, and fast Hamming search"
     license = "MIT"
+    homepage = "https://github.com/rlhash/rlhash"
+    url = homepage
     topics = ("hashing", "binary-codes", "learning-to-hash", "reinforcement-learning", "hamming-distance",
               "nearest-neighbor-search", "header-only")
     package_type = "header-library"
@@ -46,10 +48,11 @@ class RlhashConan(ConanFile):
         cmake_layout(self)
 
     def requirements(self):
+        # The headers work with Eigen 3.4 through 5.x; 3.4.0 is what most of ConanCenter pins.
         self.requires("eigen/3.4.0")
-        # The headers use no xsimd API yet (the Hamming kernels are written with intrinsics); the
-        # dependency is declared because the CMake package links it. 13.x is the current line and
-        # the one other packages (xtensor) require; CI builds against Debian 12's 8.1.
+        # The portable Hamming kernels (search/hamming_kernels_xsimd.hpp) are xsimd batches: NEON
+        # on ARM, SSE2 on x86 without AVX2. 13.x is the current line and the one other packages
+        # (xtensor) require; CI also builds against Debian 12's 8.1.
         self.requires("xsimd/13.0.0")
         if self.options.with_zlib:
             self.requires("zlib/[>=1.2.11 <2]")
@@ -89,10 +92,8 @@ class RlhashConan(ConanFile):
         rmdir(self, os.path.join(self.package_folder, "lib"))
         rmdir(self, os.path.join(self.package_folder, "share"))
         # The package must not depend on the options (package_id is cleared), so the CUDA
-        # component's headers -- which the CMake install leaves out -- and its CMake module are
-        # always shipped; package_info() declares the component only with with_cuda.
-        copy(self, "*", src=os.path.join(self.source_folder, "include", "rlhash", "cuda"),
-             dst=os.path.join(self.package_folder, "include", "rlhash", "cuda"))
+        # component's headers (installed with the others, include/rlhash/cuda) and its CMake module
+        # are always shipped; package_info() declares the component only with with_cuda.
         save(self, os.path.join(self.package_folder, self._cuda_module), self._cuda_module_content)
 
     @property
@@ -105,9 +106,12 @@ class RlhashConan(ConanFile):
         # CMake's FindCUDAToolkit locates them when a consumer loads the rlhash config.
         return textwrap.dedent("""\
             # rlhash::cuda links the CUDA runtime and cuBLAS of the system's CUDA toolkit.
+            # The component's -lcudart -lcublas (for pkg-config users) are found in the toolkit's
+            # library directory.
             find_package(CUDAToolkit REQUIRED)
             if(TARGET rlhash::cuda)
               set_property(TARGET rlhash::cuda APPEND PROPERTY INTERFACE_LINK_LIBRARIES CUDA::cudart CUDA::cublas)
+              set_property(TARGET rlhash::cuda APPEND PROPERTY INTERFACE_LINK_DIRECTORIES "${CUDAToolkit_LIBRARY_DIR}")
             endif()
             """)
 
@@ -117,6 +121,12 @@ class RlhashConan(ConanFile):
         # component (which CMakeDeps always creates) gets a name of its own.
         self.cpp_info.set_property("cmake_target_name", "rlhash::all")
         self.cpp_info.set_property("pkg_config_name", "rlhash-all")
+        # As the project's own rlhashConfigVersion.cmake: while the version is 0.x, a minor version
+        # may break the API.
+        self.cpp_info.set_property("cmake_config_version_compat", "SameMinorVersion")
+        # Header-only: no library or binary folder (else rlhash-all.pc names a -L that is absent).
+        self.cpp_info.bindirs = []
+        self.cpp_info.libdirs = []
 
         core = self.cpp_info.components["core"]
         core.set_property("cmake_target_name", "rlhash::rlhash")
@@ -124,9 +134,10 @@ class RlhashConan(ConanFile):
         core.bindirs = []
         core.libdirs = []
         core.requires = ["eigen::eigen", "xsimd::xsimd"]
+        core.defines = ["RLHASH_HAS_XSIMD=1"]
         if self.options.with_zlib:
             core.requires.append("zlib::zlib")
-            core.defines = ["RLHASH_HAS_ZLIB=1"]
+            core.defines.append("RLHASH_HAS_ZLIB=1")
         if self.settings.os in ("Linux", "FreeBSD"):
             core.system_libs = ["pthread"]
 
@@ -138,4 +149,8 @@ class RlhashConan(ConanFile):
             cuda.libdirs = []
             cuda.requires = ["core"]
             cuda.defines = ["RLHASH_HAS_CUDA=1"]
+            # From the system's CUDA toolkit; in rlhash-cuda.pc for pkg-config users, whose
+            # compiler must find the toolkit's headers and libraries (-I/-L where it is not in the
+            # default paths).
+            cuda.system_libs = ["cudart", "cublas"]
             self.cpp_info.set_property("cmake_build_modules", [self._cuda_module])

@@ -125,7 +125,7 @@ void BM_rlhash_knn_one_path(benchmark::State& state) {
 }
 BENCHMARK(BM_rlhash_knn_one_path)
     ->ArgName("path")
-    ->DenseRange(0, 2)
+    ->DenseRange(0, 3)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

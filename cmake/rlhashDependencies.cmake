@@ -2,7 +2,20 @@
 # the installed rlhashConfig.cmake, so consumers get the same fixes.
 include(CMakeFindDependencyMacro)
 
-find_dependency(Eigen3 3.4 NO_MODULE)
+# Eigen 3.4 through 5.x. No version in the call: Eigen's version file (SameMajorVersion) would
+# reject 5.x for a requested 3.4, and Debian's 3.4.0 rejects version ranges. Without a version,
+# CMake takes the first Eigen3 in its search order (CMAKE_PREFIX_PATH first), then the minimum is
+# checked here.
+find_dependency(Eigen3 NO_MODULE)
+if(Eigen3_FOUND AND DEFINED Eigen3_VERSION AND Eigen3_VERSION VERSION_LESS 3.4)
+  set(_rlhash_eigen_message "rlhash needs Eigen 3.4 or newer; found ${Eigen3_VERSION} at ${Eigen3_DIR}")
+  if(CMAKE_FIND_PACKAGE_NAME)  # inside find_package(rlhash): fail that call, not the project
+    set(${CMAKE_FIND_PACKAGE_NAME}_NOT_FOUND_MESSAGE "${_rlhash_eigen_message}")
+    set(${CMAKE_FIND_PACKAGE_NAME}_FOUND FALSE)
+    return()
+  endif()
+  message(FATAL_ERROR "${_rlhash_eigen_message}")
+endif()
 find_dependency(xsimd)
 find_dependency(Threads)
 

@@ -1,7 +1,11 @@
 // Uses the packaged rlhash the way a program does: LSH codes for a few vectors, then an exact
 // Hamming k-nearest-neighbour search of those codes.
+// Only the headers it uses, so that `conan create` stays quick.
 #include <cstdio>
-#include <rlhash/rlhash.hpp>
+#include <rlhash/core/error.hpp>
+#include <rlhash/methods/lsh.hpp>
+#include <rlhash/search/knn.hpp>
+#include <rlhash/version.hpp>
 
 int main() try {
   // Eight 4-dimensional items, one per column, in two well separated groups of four.

@@ -6,7 +6,11 @@
 #             and in vcpkg's layout (share/rlhash), each used by tests/consumer in a build of its
 #             own (and the exported rlhash::cuda when the build has CUDA), plus pkg-config;
 #   docs      the Doxygen API reference, with any warning an error;
-#   snippets  every ```cpp block of README.md and docs/ compiles (tools/check-doc-snippets.py).
+#   snippets  every ```cpp block of README.md and docs/ compiles (tools/check-doc-snippets.py);
+#   conan     the Conan 2 client on the recipe, offline (tools/ci-conan.sh);
+#   vcpkg     the port through a stand-in of vcpkg's helpers, no nvcc (tools/ci-vcpkg-port.sh);
+#   eigen     Eigen 3.4 through 5.x: a 5.x-shaped package is taken, 3.3 refused (tools/ci-eigen-versions.sh);
+#   aarch64   the xsimd kernels cross-built for 64-bit ARM, tested under qemu-user (tools/ci-aarch64.sh).
 # Usage: bash tools/ci-packaging.sh [build-dir]
 #   build-dir: a configured build of the project (default: build, as tools/run-tests.sh leaves it).
 # Scratch files go to build-pkg-ci/, recreated on every run.
@@ -195,21 +199,8 @@ install_layouts() {
   # The .pc file is relocatable: the plain install went to another prefix than the build was
   # configured with, and a program built with nothing but pkg-config's flags still compiles,
   # links (zlib included) and runs.
-  cat >"$work/pc_main.cpp" <<'CPP'
-#include <rlhash/io/idx.hpp>
-#include <rlhash/version.hpp>
-#include <cstdio>
-int main() {
-#ifdef RLHASH_HAS_ZLIB
-  std::printf("rlhash %s via pkg-config, with gzip\n", RLHASH_VERSION_STRING);
-#else
-  std::printf("rlhash %s via pkg-config, without gzip\n", RLHASH_VERSION_STRING);
-#endif
-  return 0;
-}
-CPP
   # shellcheck disable=SC2046  # pkg-config's flags are meant to be split
-  g++ "$work/pc_main.cpp" -o "$work/pc_main" \
+  g++ tests/packaging/pc_main.cpp -o "$work/pc_main" \
     $(PKG_CONFIG_PATH="$PWD/$work/plain/share/pkgconfig" pkg-config --cflags --libs rlhash)
   "$work/pc_main"
   echo "installed $work/plain (lib/cmake/rlhash) and $work/vcpkg (share/rlhash); pkg-config reports $version"
@@ -267,4 +258,8 @@ part "recipes (conanfile.py, test_package, ports/rlhash)" recipes
 part "install (plain and vcpkg layouts) + consumers" install_and_consume
 part "docs (Doxygen, warnings are errors)" docs
 part "doc snippets" snippets
+part "conan create (Conan 2 client, local recipes)" bash tools/ci-conan.sh "$work/conan"
+part "vcpkg port (stand-in helpers, no nvcc)" bash tools/ci-vcpkg-port.sh "$work/vcpkg-port"
+part "Eigen 3.4 through 5.x (CMake package logic)" bash tools/ci-eigen-versions.sh "$work/eigen-versions"
+part "xsimd kernels on aarch64 (cross build, qemu-user)" bash tools/ci-aarch64.sh "$work/aarch64"
 echo "packaging checks passed in $((SECONDS - start))s"

@@ -64,6 +64,8 @@ inline std::vector<Index> stable_order(const std::vector<int>& distances) {
   return order;
 }
 
-inline std::vector<SimdPath> all_simd_paths() { return {SimdPath::scalar, SimdPath::avx2, SimdPath::avx512}; }
+inline std::vector<SimdPath> all_simd_paths() {
+  return {SimdPath::scalar, SimdPath::avx2, SimdPath::avx512, SimdPath::xsimd};
+}
 
 }  // namespace rlhash::test

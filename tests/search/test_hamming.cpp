@@ -40,7 +40,13 @@ TEST_CASE("cpu features: names, parsing and the RLHASH_SIMD override", "[search]
   CHECK(std::string(to_string(SimdPath::scalar)) == "scalar");
   CHECK(std::string(to_string(SimdPath::avx2)) == "avx2");
   CHECK(std::string(to_string(SimdPath::avx512)) == "avx512");
+  CHECK(std::string(to_string(SimdPath::xsimd)) == "xsimd");
   CHECK(parse_simd_path("avx2") == SimdPath::avx2);
+  CHECK(parse_simd_path("xsimd") == SimdPath::xsimd);
+#if defined(RLHASH_HAS_XSIMD)
+  // The portable kernels are compiled in wherever the build links xsimd.
+  CHECK(simd_path_supported(SimdPath::xsimd));
+#endif
   CHECK_THROWS_AS(parse_simd_path("sse9"), InvalidArgument);
   CHECK(simd_path_supported(SimdPath::scalar));
   CHECK(simd_path_supported(best_simd_path()));

@@ -6,7 +6,7 @@
 /// for the instructions, xgetbv for the saved register state: a CPU with AVX-512 under an OS that
 /// does not save ZMM registers must not run AVX-512 code).
 ///
-/// The environment variable RLHASH_SIMD=scalar|avx2|avx512 forces a path (for tests and
+/// The environment variable RLHASH_SIMD=scalar|xsimd|avx2|avx512 forces a path (for tests and
 /// benchmarks); forcing a path the machine cannot run is an InvalidArgument naming the variable.
 #include <cstdint>
 #include <cstdlib>
@@ -22,8 +22,9 @@
 namespace rlhash {
 
 /// The kernel families: portable scalar code (always available), AVX2 (nibble-LUT popcount with
-/// vpshufb + vpsadbw), AVX-512 (AVX512F/BW + VPOPCNTDQ).
-enum class SimdPath { scalar, avx2, avx512 };
+/// vpshufb + vpsadbw), AVX-512 (AVX512F/BW + VPOPCNTDQ), and xsimd: portable batches of the
+/// compile target's instruction set (NEON on 64-bit ARM), where RLHASH_HAS_XSIMD is defined.
+enum class SimdPath { scalar, avx2, avx512, xsimd };
 
 /// What the CPU offers and the OS has enabled; everything false off x86.
 struct CpuFeatures {
@@ -83,6 +84,12 @@ inline bool simd_path_supported(SimdPath path) {
       return f.os_avx && f.avx2 && f.popcnt;
     case SimdPath::avx512:
       return f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vpopcntdq && f.popcnt;
+    case SimdPath::xsimd:
+#if defined(RLHASH_HAS_XSIMD)
+      return true;  // the compile target's own instructions
+#else
+      return false;
+#endif
   }
   return false;
 }
@@ -95,22 +102,28 @@ inline const char* to_string(SimdPath path) {
       return "avx2";
     case SimdPath::avx512:
       return "avx512";
+    case SimdPath::xsimd:
+      return "xsimd";
   }
   return "unknown";
 }
 
-/// "scalar", "avx2" or "avx512" → the path; anything else is an InvalidArgument naming `what`.
+/// "scalar", "avx2", "avx512" or "xsimd" → the path; anything else is an InvalidArgument naming `what`.
 inline SimdPath parse_simd_path(const std::string& name, const std::string& what = "SIMD path") {
   if (name == "scalar") return SimdPath::scalar;
   if (name == "avx2") return SimdPath::avx2;
   if (name == "avx512") return SimdPath::avx512;
-  throw InvalidArgument(what + " = '" + name + "': expected scalar, avx2 or avx512");
+  if (name == "xsimd") return SimdPath::xsimd;
+  throw InvalidArgument(what + " = '" + name + "': expected scalar, avx2, avx512 or xsimd");
 }
 
 /// The fastest path this machine supports (ignores RLHASH_SIMD).
 inline SimdPath best_simd_path() {
   if (simd_path_supported(SimdPath::avx512)) return SimdPath::avx512;
   if (simd_path_supported(SimdPath::avx2)) return SimdPath::avx2;
+  // The vector path of every other CPU (NEON on 64-bit ARM). Also ahead of scalar on x86 without
+  // AVX2: built without -mpopcnt, the scalar path calls a library popcount.
+  if (simd_path_supported(SimdPath::xsimd)) return SimdPath::xsimd;
   return SimdPath::scalar;
 }
 

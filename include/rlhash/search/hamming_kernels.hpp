@@ -2,7 +2,8 @@
 /// \file
 /// The Hamming kernels behind hamming.hpp, knn.hpp and range.hpp (namespace detail).
 ///
-/// Two kernel shapes, each for the scalar, AVX2 and AVX-512 paths and specialised for codes of
+/// Two kernel shapes, each for the scalar, AVX2 and AVX-512 paths (the portable xsimd path is in
+/// hamming_kernels_xsimd.hpp) and specialised for codes of
 /// 1, 2 and 4 words (a generic word loop covers every other width up to 1024 bits):
 ///  - distances: every distance from one query to a range of database codes, stored as int32;
 ///  - filtered scan: distances from a group of up to 4 queries to a range of codes, handing a
@@ -22,6 +23,8 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/search/codes_view.hpp"
 #include "rlhash/search/cpu_features.hpp"
+#include "rlhash/search/hamming_kernels_xsimd.hpp"
+#include "rlhash/search/scalar_distance.hpp"
 
 #if defined(RLHASH_SEARCH_X86)
 // GCC 12 reports false -W(maybe-)uninitialized inside its own AVX-512 headers (GCC bug 105593,
@@ -41,13 +44,6 @@ static_assert(BinaryCodes::max_bits <= 1024, "the generic SIMD kernels hold at m
 
 /// The most queries one filtered scan serves per loaded block of database codes.
 constexpr int max_scan_group = 4;
-
-/// Scalar reference distance between two codes of `words` words; the last word is masked.
-inline int scalar_distance(const std::uint64_t* a, const std::uint64_t* b, int words, std::uint64_t tail) {
-  int d = 0;
-  for (int w = 0; w + 1 < words; ++w) d += __builtin_popcountll(a[w] ^ b[w]);
-  return d + __builtin_popcountll((a[words - 1] ^ b[words - 1]) & tail);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Scalar path.
@@ -575,6 +571,9 @@ inline void distances_range(SimdPath path, const CodesView& db, Index begin, Ind
   if (path == SimdPath::avx512) return distances_avx512(db, begin, end, query, out);
   if (path == SimdPath::avx2) return distances_avx2(db, begin, end, query, out);
 #endif
+#if defined(RLHASH_SEARCH_XSIMD)
+  if (path == SimdPath::xsimd) return distances_xsimd(db, begin, end, query, out);
+#endif
   (void)path;
   distances_scalar(db, begin, end, query, out);
 }
@@ -588,6 +587,9 @@ void scan_range(SimdPath path, const CodesView& db, Index begin, Index end,
 #if defined(RLHASH_SEARCH_X86)
   if (path == SimdPath::avx512) return scan_avx512(db, begin, end, queries, group, sinks);
   if (path == SimdPath::avx2) return scan_avx2(db, begin, end, queries, group, sinks);
+#endif
+#if defined(RLHASH_SEARCH_XSIMD)
+  if (path == SimdPath::xsimd) return scan_xsimd(db, begin, end, queries, group, sinks);
 #endif
   (void)path;
   scan_scalar(db, begin, end, queries, group, sinks);

@@ -1,0 +1,16 @@
+# cmake -DVERSION_FILE=<file> -DPACKAGE_FIND_VERSION=... (and _MAJOR/_MINOR/_PATCH/_COUNT)
+#       -P check_version_file.cmake
+# Loads a package's version file as find_package() does and prints whether it accepts the request.
+cmake_minimum_required(VERSION 3.25)
+set(file "${VERSION_FILE}")
+if(NOT EXISTS "${file}")
+  message(FATAL_ERROR "no version file ${file}")
+endif()
+set(CMAKE_SIZEOF_VOID_P 8)
+include("${file}")
+get_filename_component(name "${file}" NAME)
+if(PACKAGE_VERSION_COMPATIBLE AND NOT PACKAGE_VERSION_UNSUITABLE)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E echo "${name}: ${PACKAGE_FIND_VERSION} compatible")
+else()
+  execute_process(COMMAND ${CMAKE_COMMAND} -E echo "${name}: ${PACKAGE_FIND_VERSION} not compatible")
+endif()
