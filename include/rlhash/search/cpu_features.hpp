@@ -18,12 +18,16 @@
 #include <cpuid.h>
 #define RLHASH_SEARCH_X86 1
 #endif
+// The xsimd kernels (hamming_kernels_xsimd.hpp) need xsimd and 64-bit lanes in SSE2 or NEON.
+#if defined(RLHASH_HAS_XSIMD) && (defined(__SSE2__) || defined(__ARM_NEON))
+#define RLHASH_SEARCH_XSIMD 1
+#endif
 
 namespace rlhash {
 
 /// The kernel families: portable scalar code (always available), AVX2 (nibble-LUT popcount with
 /// vpshufb + vpsadbw), AVX-512 (AVX512F/BW + VPOPCNTDQ), and xsimd: portable batches of the
-/// compile target's instruction set (NEON on 64-bit ARM), where RLHASH_HAS_XSIMD is defined.
+/// compile target's instruction set (NEON on ARM, SSE2 on x86), where RLHASH_HAS_XSIMD is defined.
 enum class SimdPath { scalar, avx2, avx512, xsimd };
 
 /// What the CPU offers and the OS has enabled; everything false off x86.
@@ -85,7 +89,7 @@ inline bool simd_path_supported(SimdPath path) {
     case SimdPath::avx512:
       return f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vpopcntdq && f.popcnt;
     case SimdPath::xsimd:
-#if defined(RLHASH_HAS_XSIMD)
+#if defined(RLHASH_SEARCH_XSIMD)
       return true;  // the compile target's own instructions
 #else
       return false;

@@ -7,18 +7,19 @@
 /// lane is the classic bit-twiddling one (Hacker's Delight, figure 5-2).
 ///
 /// Available where RLHASH_HAS_XSIMD is defined (the CMake package and the Conan and vcpkg
-/// packages define it); the distances equal scalar_distance() bit for bit, tail bits masked.
+/// packages define it) and the target has SSE2 or NEON (cpu_features.hpp); the distances equal
+/// scalar_distance() bit for bit, tail bits masked.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
 #include "rlhash/core/types.hpp"
 #include "rlhash/search/codes_view.hpp"
+#include "rlhash/search/cpu_features.hpp"
 #include "rlhash/search/scalar_distance.hpp"
 
-#if defined(RLHASH_HAS_XSIMD)
+#if defined(RLHASH_SEARCH_XSIMD)
 #include <xsimd/xsimd.hpp>
-#define RLHASH_SEARCH_XSIMD 1
 
 namespace rlhash {
 namespace detail {
@@ -215,4 +216,4 @@ void scan_xsimd(const CodesView& db, Index begin, Index end, const std::uint64_t
 }  // namespace detail
 }  // namespace rlhash
 
-#endif  // RLHASH_HAS_XSIMD
+#endif  // RLHASH_SEARCH_XSIMD
