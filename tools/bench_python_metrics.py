@@ -18,7 +18,6 @@
 """
 import argparse
 import ast
-import gzip
 import json
 import os
 import subprocess
@@ -29,18 +28,6 @@ import types
 import numpy as np
 
 import rlhash
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def first_per_class(labels, per_class):
-    return np.sort(np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(10)]))
 
 
 def peer_functions(tools_path, stable):
@@ -68,16 +55,10 @@ def best_of(repeats, fn):
 
 
 def metrics_vs_calctopmap(args):
-    folder = args.fashion_mnist
-    x_train = read_idx(os.path.join(folder, "train-images-idx3-ubyte.gz")).reshape(60000, -1)
-    y_train = read_idx(os.path.join(folder, "train-labels-idx1-ubyte.gz")).astype(np.int32)
-    x_test = read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz")).reshape(10000, -1)
-    y_test = read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz")).astype(np.int32)
-    queries, train = first_per_class(y_test, 100), first_per_class(y_train, 500)
-    scale = np.float32(1 / 255)
-    hasher = rlhash.Hasher("itq", 32, seed=1).fit(x_train[train] * scale)
-    q_codes, db_codes = hasher.encode(x_test[queries] * scale), hasher.encode(x_train * scale)
-    q_labels, db_labels = y_test[queries], y_train
+    data = rlhash.datasets.fashion_mnist_protocol(args.fashion_mnist)
+    (x_train, _), (x_queries, q_labels), (x_database, db_labels) = data["train"], data["queries"], data["database"]
+    hasher = rlhash.Hasher("itq", 32, seed=1).fit(x_train)
+    q_codes, db_codes = hasher.encode(x_queries), hasher.encode(x_database)
     # The peer's inputs: ±1 float codes and one-hot labels.
     qB = rlhash.unpack_codes(q_codes, 32, signed=True)
     rB = rlhash.unpack_codes(db_codes, 32, signed=True)
@@ -142,8 +123,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peer-tools", help="DeepHash-pytorch's utils/tools.py")
     parser.add_argument("--bench", help="the bench_search executable")
-    parser.add_argument("--fashion-mnist", default=os.environ.get("RLHASH_FASHION_MNIST_DIR",
-                                                                  "/usr/share/datasets/fashion-mnist"))
+    parser.add_argument("--fashion-mnist", help="folder of the IDX files (default: as rlhash.datasets)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peer-repeats", type=int, default=2)
     parser.add_argument("--json", help="write the figures here")

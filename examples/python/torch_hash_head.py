@@ -16,7 +16,6 @@ with BCH centers. Its codes go straight from torch into rlhash.metrics (±1 tens
     v/bin/python examples/python/torch_hash_head.py [--bits 32] [--epochs 30] [--methods sdh itq]
 """
 import argparse
-import gzip
 import os
 import time
 
@@ -24,32 +23,6 @@ import numpy as np
 import torch
 
 import rlhash
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def first_per_class(labels, per_class):
-    picked = [np.flatnonzero(labels == c)[:per_class] for c in range(10)]
-    return np.sort(np.concatenate(picked))
-
-
-def load(folder):
-    x_train = read_idx(os.path.join(folder, "train-images-idx3-ubyte.gz")).reshape(60000, -1)
-    y_train = read_idx(os.path.join(folder, "train-labels-idx1-ubyte.gz")).astype(np.int32)
-    x_test = read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz")).reshape(10000, -1)
-    y_test = read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz")).astype(np.int32)
-    queries = first_per_class(y_test, 100)
-    train = first_per_class(y_train, 500)
-    scale = np.float32(1 / 255)
-    return {"train": (x_train[train] * scale, y_train[train]),
-            "queries": (x_test[queries] * scale, y_test[queries]),
-            "database": (x_train * scale, y_train)}
 
 
 def train_head(x, y, bits, epochs, seed):
@@ -79,8 +52,7 @@ def report(name, metrics, seconds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--fashion-mnist", default=os.environ.get("RLHASH_FASHION_MNIST_DIR",
-                                                                  "/usr/share/datasets/fashion-mnist"))
+    parser.add_argument("--fashion-mnist", help="folder of the IDX files (default: as rlhash.datasets)")
     parser.add_argument("--bits", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
@@ -88,7 +60,7 @@ def main():
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(max(1, args.threads or os.cpu_count()))
-    data = load(args.fashion_mnist)
+    data = rlhash.datasets.fashion_mnist_protocol(args.fashion_mnist)
     (xt, yt), (xq, yq), (xd, yd) = data["train"], data["queries"], data["database"]
 
     print(f"Fashion-MNIST, {args.bits} bits: {len(xq)} queries x {len(xd)} database codes")

@@ -29,7 +29,7 @@ from ._rlhash import FormatError, StateError, __version__
 
 __all__ = [
     "Hasher", "load", "methods", "knn", "range_search", "HammingIndex", "metrics", "pack_codes",
-    "unpack_codes", "bch", "FormatError", "StateError", "simd_path", "__version__",
+    "unpack_codes", "bch", "datasets", "FormatError", "StateError", "simd_path", "__version__",
 ]
 
 logger = logging.getLogger("rlhash")
@@ -371,4 +371,4 @@ def simd_path() -> str:
     return _rlhash.simd_path()
 
 
-from . import bch  # noqa: E402  (needs the helpers above)
+from . import bch, datasets  # noqa: E402  (bch needs the helpers above)

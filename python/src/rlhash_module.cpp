@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,7 @@
 
 #include "rlhash/bch/bch_code.hpp"
 #include "rlhash/bch/label_embedding.hpp"
+#include "rlhash/data/fashion_mnist.hpp"
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/model.hpp"
 #include "rlhash/search/cpu_features.hpp"
@@ -97,10 +99,11 @@ rlhash::Labels labels_from(const nb::handle& labels, const char* name) {
 
 // ---- arrays out: the vectors move into the array's owner, no copy ----
 
-template <class T>
-nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_list<std::size_t> shape) {
-  auto* owned = new std::vector<T>(std::move(values));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+/// The array owns `values` (a std::vector or an Eigen matrix) without copying it.
+template <class Container, class T = std::remove_pointer_t<decltype(std::declval<Container&>().data())>>
+nb::ndarray<nb::numpy, T> to_numpy(Container&& values, std::initializer_list<std::size_t> shape) {
+  auto* owned = new Container(std::move(values));
+  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<Container*>(p); });
   return nb::ndarray<nb::numpy, T>(owned->data(), shape, owner);
 }
 
@@ -123,6 +126,13 @@ nb::tuple range_tuple(rlhash::RangeResult&& r) {
   std::vector<std::int64_t> indices(r.indices.begin(), r.indices.end());
   return nb::make_tuple(to_numpy(std::move(r.lims), {lims}), to_numpy(std::move(r.distances), {n}),
                         to_numpy(std::move(indices), {n}));
+}
+
+/// Runs `work` with the GIL released (the arrays it reads are kept alive by the caller's frame).
+template <class Work>
+auto without_gil(Work&& work) {
+  nb::gil_scoped_release released;
+  return work();
 }
 
 // ---- threads: the CLI's --threads, for the duration of one call ----
@@ -266,8 +276,7 @@ class PyModel {
   }
 
   static PyModel load(const std::string& path) {
-    nb::gil_scoped_release released;
-    return PyModel(rlhash::Model::load(path));
+    return PyModel(without_gil([&] { return rlhash::Model::load(path); }));
   }
 
  private:
@@ -301,11 +310,7 @@ nb::dict metrics(const WordArray& queries, const WordArray& database, int bits, 
   options.radius = radius;
   options.threads = threads;
   options.exclude_self = exclude_self;
-  rlhash::EvalReport r;
-  {
-    nb::gil_scoped_release released;
-    r = rlhash::evaluate(q, db, ql, dl, options);
-  }
+  const rlhash::EvalReport r = without_gil([&] { return rlhash::evaluate(q, db, ql, dl, options); });
   nb::dict out;
   out["map"] = r.map;
   out["map_tie_aware"] = r.map_tie_aware;
@@ -372,6 +377,23 @@ nb::ndarray<nb::numpy, std::int32_t> nearest_class(const rlhash::LabelEmbedding&
   return to_numpy(std::move(out), {out.size()});
 }
 
+// ---- data ----
+
+/// Images [N, 784] (uint8, C order: the library's 784 x N columns) and class ids [N].
+nb::tuple images_and_labels(rlhash::Matrix<std::uint8_t>&& images, const rlhash::Labels& labels) {
+  const auto n = static_cast<std::size_t>(images.cols());
+  const auto d = static_cast<std::size_t>(images.rows());
+  std::vector<std::int32_t> ids(n);
+  for (std::size_t i = 0; i < n; ++i) ids[i] = labels.first_label(static_cast<Index>(i));
+  return nb::make_tuple(to_numpy(std::move(images), {n, d}), to_numpy(std::move(ids), {n}));
+}
+
+nb::tuple fashion_mnist(const std::string& dir) {
+  rlhash::FashionMnistRaw data = without_gil([&] { return rlhash::load_fashion_mnist_raw(dir); });
+  return nb::make_tuple(images_and_labels(std::move(data.train_images), data.train_labels),
+                        images_and_labels(std::move(data.test_images), data.test_labels), data.dir);
+}
+
 void translate_exceptions(const std::exception_ptr& error, void*) {
   try {
     std::rethrow_exception(error);
@@ -404,6 +426,7 @@ NB_MODULE(_rlhash, m) {
   nb::register_exception_translator(translate_exceptions);
 
   m.def("method_names", &rlhash::method_names);
+  m.def("fashion_mnist", &fashion_mnist, "dir"_a);
   m.def("simd_path", [] { return rlhash::to_string(rlhash::active_simd_path()); });
 
   nb::class_<PyModel>(m, "Model")
@@ -426,12 +449,7 @@ NB_MODULE(_rlhash, m) {
       [](const WordArray& queries, const WordArray& database, int bits, Index k, int threads) {
         const auto q = codes_view(queries, bits, "queries");
         const auto db = codes_view(database, bits, "database");
-        rlhash::KnnResult result;
-        {
-          nb::gil_scoped_release released;
-          result = rlhash::knn_search(q, db, k, threads);
-        }
-        return knn_tuple(std::move(result));
+        return knn_tuple(without_gil([&] { return rlhash::knn_search(q, db, k, threads); }));
       },
       "queries"_a.noconvert(), "database"_a.noconvert(), "bits"_a, "k"_a, "threads"_a);
   m.def(
@@ -439,12 +457,7 @@ NB_MODULE(_rlhash, m) {
       [](const WordArray& queries, const WordArray& database, int bits, int radius, int threads) {
         const auto q = codes_view(queries, bits, "queries");
         const auto db = codes_view(database, bits, "database");
-        rlhash::RangeResult result;
-        {
-          nb::gil_scoped_release released;
-          result = rlhash::range_search(q, db, radius, threads);
-        }
-        return range_tuple(std::move(result));
+        return range_tuple(without_gil([&] { return rlhash::range_search(q, db, radius, threads); }));
       },
       "queries"_a.noconvert(), "database"_a.noconvert(), "bits"_a, "radius"_a, "threads"_a);
 
@@ -481,24 +494,14 @@ NB_MODULE(_rlhash, m) {
           "search",
           [](const rlhash::HammingIndex& index, const WordArray& queries, Index k, int threads) {
             const auto q = codes_view(queries, index.bits(), "queries");
-            rlhash::KnnResult result;
-            {
-              nb::gil_scoped_release released;
-              result = index.knn(q, k, threads);
-            }
-            return knn_tuple(std::move(result));
+            return knn_tuple(without_gil([&] { return index.knn(q, k, threads); }));
           },
           "queries"_a.noconvert(), "k"_a, "threads"_a)
       .def(
           "range",
           [](const rlhash::HammingIndex& index, const WordArray& queries, int radius, int threads) {
             const auto q = codes_view(queries, index.bits(), "queries");
-            rlhash::RangeResult result;
-            {
-              nb::gil_scoped_release released;
-              result = index.range(q, radius, threads);
-            }
-            return range_tuple(std::move(result));
+            return range_tuple(without_gil([&] { return index.range(q, radius, threads); }));
           },
           "queries"_a.noconvert(), "radius"_a, "threads"_a)
       .def(
@@ -511,8 +514,8 @@ NB_MODULE(_rlhash, m) {
       .def_static(
           "load",
           [](const std::string& path, bool mmap) {
-            nb::gil_scoped_release released;
-            return mmap ? rlhash::HammingIndex::open_mmap(path) : rlhash::HammingIndex::load(path);
+            return without_gil(
+                [&] { return mmap ? rlhash::HammingIndex::open_mmap(path) : rlhash::HammingIndex::load(path); });
           },
           "path"_a, "mmap"_a);
 

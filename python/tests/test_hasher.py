@@ -138,19 +138,27 @@ def test_cli_encodes_what_python_saved_and_back(cli, data, tmp_path):
     model, features, codes = tmp_path / "m.rlh", tmp_path / "x.npy", tmp_path / "c.npy"
     h.save(model)
     np.save(features, X)
-    subprocess.run([cli, "encode", "--model", str(model), "--features", str(features), "--codes", str(codes)],
-                   check=True, capture_output=True)
+    run_cli(cli, "encode", "--model", str(model), "--features", str(features), "--codes", str(codes))
     np.testing.assert_array_equal(np.load(codes), h.encode(X))
 
-    # A model the CLI trained encodes the same in Python.
+    # A model the CLI trained (with its preprocessing) encodes the same in Python.
     labels = tmp_path / "y.npy"
     np.save(labels, y)
     trained = tmp_path / "cli.rlh"
-    subprocess.run([cli, "train", "--method", "lsh", "--bits", "24", "--features", str(features), "--labels",
-                    str(labels), "--model", str(trained)], check=True, capture_output=True)
-    subprocess.run([cli, "encode", "--model", str(trained), "--features", str(features), "--codes", str(codes)],
-                   check=True, capture_output=True)
-    np.testing.assert_array_equal(rlhash.load(trained).encode(X), np.load(codes))
+    split = []
+    for part, label_option in (("train", "train"), ("queries", "query"), ("database", "database")):
+        split += [f"--{part}", str(features), f"--{label_option}-labels", str(labels)]
+    run_cli(cli, "train", "--method", "itq", "--bits", "24", *split, "--train-per-class", "25", "--val-per-class", "5",
+            "--center", "--threads", "1", "--out", str(trained))
+    run_cli(cli, "encode", "--model", str(trained), "--features", str(features), "--codes", str(codes))
+    from_cli = rlhash.load(trained)
+    assert from_cli.method == "itq" and from_cli.preprocess["center"] is True
+    np.testing.assert_array_equal(from_cli.encode(X), np.load(codes))
+
+
+def run_cli(cli, *args):
+    run = subprocess.run([cli, *args], capture_output=True, text=True)
+    assert run.returncode == 0, f"rlhash {' '.join(args)}: {run.stderr}"
 
 
 def test_metrics_equal_the_cli(cli, tmp_path):
@@ -160,10 +168,9 @@ def test_metrics_equal_the_cli(cli, tmp_path):
     for name, value in (("q", q), ("db", db), ("ql", ql.astype(np.int32)), ("dl", dl.astype(np.int32))):
         np.save(tmp_path / f"{name}.npy", value)
     out = tmp_path / "m.json"
-    subprocess.run([cli, "metrics", "--query-codes", str(tmp_path / "q.npy"), "--database-codes",
-                    str(tmp_path / "db.npy"), "--bits", "32", "--query-labels", str(tmp_path / "ql.npy"),
-                    "--database-labels", str(tmp_path / "dl.npy"), "--json", str(out)], check=True,
-                   capture_output=True)
+    run_cli(cli, "metrics", "--query-codes", str(tmp_path / "q.npy"), "--database-codes", str(tmp_path / "db.npy"),
+            "--bits", "32", "--query-labels", str(tmp_path / "ql.npy"), "--database-labels", str(tmp_path / "dl.npy"),
+            "--json", str(out))
     cli_row = json.loads(out.read_text())
     got = rlhash.metrics(q, db, ql, dl)  # the CLI's defaults; its JSON holds 10 significant digits
     assert cli_row["map"] == pytest.approx(got["map"], rel=1e-9)

@@ -152,3 +152,33 @@ def test_zero_copy_views():
         rlhash._rlhash.knn(strided, strided, 128, 1, 1)
     features = np.zeros((5, 3), np.float32)
     assert rlhash._features(features) is features
+
+
+def test_search_releases_the_gil():
+    # While a long search runs in another thread, this thread keeps running: the longest pause
+    # between its iterations stays far below the search's duration (with the GIL held it would
+    # be the whole search).
+    import threading
+    import time
+    rng = np.random.default_rng(4)
+    db = rng.integers(0, 256, (400_000, 8), dtype=np.uint8)
+    q = rng.integers(0, 256, (300, 8), dtype=np.uint8)
+    span = {}
+
+    def search():
+        span["start"] = time.perf_counter()
+        rlhash.knn(q, db, 10, threads=1)
+        span["end"] = time.perf_counter()
+
+    worker = threading.Thread(target=search)
+    stamps = []
+    worker.start()
+    while worker.is_alive():
+        stamps.append(time.perf_counter())
+        time.sleep(0.001)
+    worker.join()
+    duration = span["end"] - span["start"]
+    inside = [t for t in stamps if span["start"] <= t <= span["end"]]
+    assert duration > 0.05, "the search finished too fast to tell"
+    assert len(inside) >= 3
+    assert max(np.diff([span["start"]] + inside + [span["end"]])) < 0.5 * duration
