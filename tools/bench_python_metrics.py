@@ -57,7 +57,7 @@ def best_of(repeats, fn):
 def metrics_vs_calctopmap(args):
     data = rlhash.datasets.fashion_mnist_protocol(args.fashion_mnist)
     (x_train, _), (x_queries, q_labels), (x_database, db_labels) = data["train"], data["queries"], data["database"]
-    hasher = rlhash.Hasher("itq", 32, seed=1).fit(x_train)
+    hasher = rlhash.Hasher("itq", 32, seed=1).fit(x_train, threads=1)
     q_codes, db_codes = hasher.encode(x_queries), hasher.encode(x_database)
     # The peer's inputs: ±1 float codes and one-hot labels.
     qB = rlhash.unpack_codes(q_codes, 32, signed=True)

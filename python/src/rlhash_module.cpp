@@ -197,10 +197,9 @@ class PyModel {
   void fit(const FeatureArray& x, const nb::object& labels, const nb::object& validation_x,
            const nb::object& validation_labels, int threads, const nb::object& progress) {
     const auto features = feature_matrix(x);
-    const rlhash::Labels y = labels.is_none() ? rlhash::Labels::from_class_ids(std::vector<std::int32_t>(
-                                                    static_cast<std::size_t>(features.cols()), 0))
-                                              : labels_from(labels, "y");
-    if (y.size() != features.cols())
+    // No labels: an empty set, which unsupervised methods ignore and supervised ones refuse.
+    const rlhash::Labels y = labels.is_none() ? rlhash::Labels{} : labels_from(labels, "y");
+    if (!labels.is_none() && y.size() != features.cols())
       throw rlhash::InvalidArgument("y: " + std::to_string(y.size()) + " labels for " +
                                     std::to_string(features.cols()) + " rows of X");
     std::optional<rlhash::MatrixF> vx;
@@ -217,21 +216,21 @@ class PyModel {
 
     rlhash::FitOptions options;
     options.threads = threads;
-    // A Python error raised by the callback stops the fit and is re-raised afterwards.
+    // Every report checks for Ctrl-C and calls `progress` when given; a Python error raised there
+    // stops the fit and is re-raised afterwards.
     std::exception_ptr callback_error;
-    if (!progress.is_none()) {
-      options.progress = [&progress, &callback_error](const rlhash::Progress& p) {
-        nb::gil_scoped_acquire gil;
-        try {
-          if (PyErr_CheckSignals() != 0) throw nb::python_error();
-          const nb::object go_on = progress(p.stage, p.done, p.total, p.metrics);
-          return go_on.is_none() || nb::cast<bool>(go_on);
-        } catch (...) {
-          callback_error = std::current_exception();
-          return false;
-        }
-      };
-    }
+    options.progress = [&progress, &callback_error](const rlhash::Progress& p) {
+      nb::gil_scoped_acquire gil;
+      try {
+        if (PyErr_CheckSignals() != 0) throw nb::python_error();
+        if (progress.is_none()) return true;
+        const nb::object go_on = progress(p.stage, p.done, p.total, p.metrics);
+        return go_on.is_none() || nb::cast<bool>(go_on);
+      } catch (...) {
+        callback_error = std::current_exception();
+        return false;
+      }
+    };
 
     rlhash::Model trained = model_;
     {

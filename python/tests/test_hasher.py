@@ -113,6 +113,9 @@ def test_inputs_are_checked(data, tmp_path):
     bad[5, 2] = np.nan
     with pytest.raises(ValueError, match="X: row 5 holds NaN"):
         h.fit(bad)
+    for supervised in ("sdh", "drlih"):
+        with pytest.raises(ValueError, match=supervised):
+            rlhash.Hasher(supervised, 8).fit(X)  # no labels
     with pytest.raises(ValueError, match="y: 89 labels for 90 items"):
         rlhash.Hasher("sdh", 8).fit(X, y[:-1])
     h.fit(X, threads=1)
