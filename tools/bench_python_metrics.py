@@ -58,7 +58,9 @@ def metrics_vs_calctopmap(args):
     data = rlhash.datasets.fashion_mnist_protocol(args.fashion_mnist)
     (x_train, _), (x_queries, q_labels), (x_database, db_labels) = data["train"], data["queries"], data["database"]
     hasher = rlhash.Hasher("itq", 32, seed=1).fit(x_train, threads=1)
-    q_codes, db_codes = hasher.encode(x_queries), hasher.encode(x_database)
+    keep = slice(0, args.queries)  # a prefix of the 1,000 protocol queries when asked
+    q_codes, db_codes = hasher.encode(x_queries[keep]), hasher.encode(x_database)
+    q_labels = q_labels[keep]
     # The peer's inputs: ±1 float codes and one-hot labels.
     qB = rlhash.unpack_codes(q_codes, 32, signed=True)
     rB = rlhash.unpack_codes(db_codes, 32, signed=True)
@@ -66,7 +68,7 @@ def metrics_vs_calctopmap(args):
 
     peer, peer_stable = peer_functions(args.peer_tools, False), peer_functions(args.peer_tools, True)
     rows = []
-    for topk in (1000, 60000):
+    for topk in args.topk:
         peer_s, peer_map = best_of(args.peer_repeats, lambda: peer(rB, qB, rL, qL, topk))
         _, peer_stable_map = best_of(1, lambda: peer_stable(rB, qB, rL, qL, topk))
         ours = {}
@@ -79,8 +81,8 @@ def metrics_vs_calctopmap(args):
                      "rlhash_map": rl_map, "rlhash_map_tie_aware": ours[1][1]["map_tie_aware"],
                      "rlhash_seconds_1thread": ours[1][0], "rlhash_seconds_all": ours[0][0],
                      "speedup_1thread": peer_s / ours[1][0], "speedup_all": peer_s / ours[0][0],
-                     "same_numbers_stable": abs(peer_stable_map - rl_map) < 1e-9})
-    print("== rlhash.metrics vs DeepHash-pytorch CalcTopMap: 1,000 x 60,000 32-bit ITQ codes, Fashion-MNIST")
+                     "same_numbers_stable": bool(abs(peer_stable_map - rl_map) < 1e-9)})
+    print(f"== rlhash.metrics vs DeepHash-pytorch CalcTopMap: {len(q_codes):,} x 60,000 32-bit ITQ codes, Fashion-MNIST")
     print(f"{'mAP@k':>7} {'CalcTopMap s':>12} {'rlhash s (1 thr)':>16} {'(all)':>7} {'speedup 1 thr':>13} "
           f"{'(all)':>7}  {'peer mAP':>9} {'peer stable':>11} {'rlhash':>9} {'equal':>6}")
     for r in rows:
@@ -93,23 +95,21 @@ def metrics_vs_calctopmap(args):
 
 
 def knn_vs_cpp(args):
-    out = subprocess.run([args.bench, "--benchmark_filter=BM_rlhash_knn_batch", "--benchmark_format=json",
-                          f"--benchmark_repetitions={args.repeats}", "--benchmark_report_aggregates_only=false"],
-                         check=True, capture_output=True, text=True).stdout
-    cpp = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("run_type") == "iteration":
-            bits, threads = (int(p.split(":")[1]) for p in b["name"].split("/")[1:3])
-            cpp[(bits, threads)] = max(cpp.get((bits, threads), 0.0), b["codes/s"])
+    # One configuration at a time, C++ then Python, so both see the same machine load.
     rng = np.random.default_rng(0)
     rows = []
-    for (bits, threads), cpp_rate in sorted(cpp.items()):
-        db = rng.integers(0, 256, (1_000_000, bits // 8), dtype=np.uint8)
-        q = rng.integers(0, 256, (1000, bits // 8), dtype=np.uint8)
-        seconds, _ = best_of(args.repeats, lambda: rlhash.knn(q, db, 100, threads=threads))
-        rate = 1000 * 1_000_000 / seconds
-        rows.append({"bits": bits, "threads": threads, "cpp_codes_per_s": cpp_rate, "python_codes_per_s": rate,
-                     "ratio": rate / cpp_rate})
+    for bits in (32, 64, 128):
+        for threads in args.threads:
+            out = subprocess.run([args.bench, f"--benchmark_filter=BM_rlhash_knn_batch/bits:{bits}/threads:{threads}$",
+                                  "--benchmark_format=json", f"--benchmark_repetitions={args.repeats}"],
+                                 check=True, capture_output=True, text=True).stdout
+            cpp_rate = max(b["codes/s"] for b in json.loads(out)["benchmarks"] if b.get("run_type") == "iteration")
+            db = rng.integers(0, 256, (1_000_000, bits // 8), dtype=np.uint8)
+            q = rng.integers(0, 256, (1000, bits // 8), dtype=np.uint8)
+            seconds, _ = best_of(args.repeats, lambda: rlhash.knn(q, db, 100, threads=threads))
+            rate = 1000 * 1_000_000 / seconds
+            rows.append({"bits": bits, "threads": threads, "cpp_codes_per_s": cpp_rate, "python_codes_per_s": rate,
+                         "ratio": rate / cpp_rate})
     print("== rlhash.knn vs the C++ benchmark (BM_rlhash_knn_batch: 1,000 x 10^6 random codes, k = 100)")
     print(f"{'bits':>5} {'threads':>7} {'C++ codes/s':>12} {'Python codes/s':>15} {'ratio':>6}")
     for r in rows:
@@ -126,6 +126,9 @@ def main():
     parser.add_argument("--fashion-mnist", help="folder of the IDX files (default: as rlhash.datasets)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peer-repeats", type=int, default=2)
+    parser.add_argument("--queries", type=int, default=1000, help="use the first N protocol queries")
+    parser.add_argument("--topk", type=int, nargs="+", default=[1000, 60000], help="cutoffs k of mAP@k")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="knn thread counts")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
     print(f"rlhash {rlhash.__version__}, SIMD path {rlhash.simd_path()}, {os.cpu_count()} CPUs")
