@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""rlhash's Python package against its peers, in one run:
+
+1. rlhash.metrics against DeepHash-pytorch's evaluator CalcTopMap (utils/tools.py) on 1,000 x
+   60,000 32-bit codes with Fashion-MNIST labels (queries: the first 100 test images of each
+   class; database: the 60,000 training images; codes: rlhash ITQ on pixels / 255, trained on the
+   first 500 training images of each class). The peer's function is read from its own file (give
+   --peer-tools path/to/DeepHash-pytorch/utils/tools.py) and run unmodified, its `np` being NumPy
+   and its `tqdm` a pass-through. It is timed as published (np.argsort's default order within
+   ties) and run again with a stable argsort, the tie order rlhash states (ascending distance,
+   ties by database index): under that order both must give the same mAP@k.
+   Target: rlhash.metrics (one thread) >= 50x faster than CalcTopMap.
+2. rlhash.knn against the C++ benchmark bench/bench_search (BM_rlhash_knn_batch: 1,000 queries x
+   10^6 random codes, k = 100) at the same sizes and thread counts (give --bench path/to/
+   bench_search). Target: the Python call within 10% of the C++ throughput.
+
+    python tools/bench_python_metrics.py --peer-tools PEER/utils/tools.py --bench build/bench/bench_search
+"""
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+import types
+
+import numpy as np
+
+import rlhash
+
+
+def peer_functions(tools_path, stable):
+    """CalcTopMap and CalcHammingDist from the peer's file, executed as written."""
+    tree = ast.parse(open(tools_path).read(), tools_path)
+    wanted = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("CalcTopMap", "CalcHammingDist")]
+    if len(wanted) != 2:
+        sys.exit(f"{tools_path}: CalcTopMap / CalcHammingDist not found")
+    numpy = np
+    if stable:  # the same NumPy, only argsort made stable
+        numpy = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("__")})
+        numpy.argsort = lambda a, *args, **kw: np.argsort(a, kind="stable")
+    namespace = {"np": numpy, "tqdm": lambda it, *a, **k: it}
+    exec(compile(ast.Module(body=wanted, type_ignores=[]), tools_path, "exec"), namespace)
+    return namespace["CalcTopMap"]
+
+
+def best_of(repeats, fn):
+    best, value = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def metrics_vs_calctopmap(args):
+    data = rlhash.datasets.fashion_mnist_protocol(args.fashion_mnist)
+    (x_train, _), (x_queries, q_labels), (x_database, db_labels) = data["train"], data["queries"], data["database"]
+    hasher = rlhash.Hasher("itq", 32, seed=1).fit(x_train, threads=1)
+    keep = slice(0, args.queries)  # a prefix of the 1,000 protocol queries when asked
+    q_codes, db_codes = hasher.encode(x_queries[keep]), hasher.encode(x_database)
+    q_labels = q_labels[keep]
+    # The peer's inputs: ±1 float codes and one-hot labels.
+    qB = rlhash.unpack_codes(q_codes, 32, signed=True)
+    rB = rlhash.unpack_codes(db_codes, 32, signed=True)
+    qL, rL = np.eye(10, dtype=np.float32)[q_labels], np.eye(10, dtype=np.float32)[db_labels]
+
+    peer, peer_stable = peer_functions(args.peer_tools, False), peer_functions(args.peer_tools, True)
+    rows = []
+    for topk in args.topk:
+        peer_s, peer_map = best_of(args.peer_repeats, lambda: peer(rB, qB, rL, qL, topk))
+        _, peer_stable_map = best_of(1, lambda: peer_stable(rB, qB, rL, qL, topk))
+        ours = {}
+        for threads in (1, 0):
+            ours[threads] = best_of(args.repeats, lambda: rlhash.metrics(
+                q_codes, db_codes, q_labels, db_labels, map_at=[topk], precision_at=[100], ndcg_at=[100],
+                threads=threads))
+        rl_map = ours[1][1]["map_at"][topk]
+        rows.append({"topk": topk, "peer_seconds": peer_s, "peer_map": peer_map, "peer_stable_map": peer_stable_map,
+                     "rlhash_map": rl_map, "rlhash_map_tie_aware": ours[1][1]["map_tie_aware"],
+                     "rlhash_seconds_1thread": ours[1][0], "rlhash_seconds_all": ours[0][0],
+                     "speedup_1thread": peer_s / ours[1][0], "speedup_all": peer_s / ours[0][0],
+                     "same_numbers_stable": bool(abs(peer_stable_map - rl_map) < 1e-9)})
+    print(f"== rlhash.metrics vs DeepHash-pytorch CalcTopMap: {len(q_codes):,} x 60,000 32-bit ITQ codes, Fashion-MNIST")
+    print(f"{'mAP@k':>7} {'CalcTopMap s':>12} {'rlhash s (1 thr)':>16} {'(all)':>7} {'speedup 1 thr':>13} "
+          f"{'(all)':>7}  {'peer mAP':>9} {'peer stable':>11} {'rlhash':>9} {'equal':>6}")
+    for r in rows:
+        print(f"{r['topk']:>7} {r['peer_seconds']:>12.3f} {r['rlhash_seconds_1thread']:>16.4f} "
+              f"{r['rlhash_seconds_all']:>7.4f} {r['speedup_1thread']:>12.1f}x {r['speedup_all']:>6.1f}x  "
+              f"{r['peer_map']:>9.6f} {r['peer_stable_map']:>11.6f} {r['rlhash_map']:>9.6f} "
+              f"{str(r['same_numbers_stable']):>6}")
+    print("  target: speedup (1 thread) >= 50x; equal: |CalcTopMap with a stable argsort - rlhash| < 1e-9")
+    return rows
+
+
+def knn_vs_cpp(args):
+    # One configuration at a time, C++ then Python, so both see the same machine load.
+    rng = np.random.default_rng(0)
+    rows = []
+    for bits in (32, 64, 128):
+        for threads in args.threads:
+            out = subprocess.run([args.bench, f"--benchmark_filter=BM_rlhash_knn_batch/bits:{bits}/threads:{threads}$",
+                                  "--benchmark_format=json", f"--benchmark_repetitions={args.repeats}"],
+                                 check=True, capture_output=True, text=True).stdout
+            cpp_rate = max(b["codes/s"] for b in json.loads(out)["benchmarks"] if b.get("run_type") == "iteration")
+            db = rng.integers(0, 256, (1_000_000, bits // 8), dtype=np.uint8)
+            q = rng.integers(0, 256, (1000, bits // 8), dtype=np.uint8)
+            seconds, _ = best_of(args.repeats, lambda: rlhash.knn(q, db, 100, threads=threads))
+            rate = 1000 * 1_000_000 / seconds
+            rows.append({"bits": bits, "threads": threads, "cpp_codes_per_s": cpp_rate, "python_codes_per_s": rate,
+                         "ratio": rate / cpp_rate})
+    print("== rlhash.knn vs the C++ benchmark (BM_rlhash_knn_batch: 1,000 x 10^6 random codes, k = 100)")
+    print(f"{'bits':>5} {'threads':>7} {'C++ codes/s':>12} {'Python codes/s':>15} {'ratio':>6}")
+    for r in rows:
+        print(f"{r['bits']:>5} {r['threads']:>7} {r['cpp_codes_per_s']:>12.3e} {r['python_codes_per_s']:>15.3e} "
+              f"{r['ratio']:>6.3f}")
+    print("  target: ratio >= 0.90 (32-bit codes are copied once into 64-bit words; 64 and 128 are read in place)")
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--peer-tools", help="DeepHash-pytorch's utils/tools.py")
+    parser.add_argument("--bench", help="the bench_search executable")
+    parser.add_argument("--fashion-mnist", help="folder of the IDX files (default: as rlhash.datasets)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--peer-repeats", type=int, default=2)
+    parser.add_argument("--queries", type=int, default=1000, help="use the first N protocol queries")
+    parser.add_argument("--topk", type=int, nargs="+", default=[1000, 60000], help="cutoffs k of mAP@k")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="knn thread counts")
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args()
+    print(f"rlhash {rlhash.__version__}, SIMD path {rlhash.simd_path()}, {os.cpu_count()} CPUs")
+    result = {}
+    if args.peer_tools:
+        result["metrics"] = metrics_vs_calctopmap(args)
+    if args.bench:
+        result["knn"] = knn_vs_cpp(args)
+    if not result:
+        parser.error("give --peer-tools and/or --bench")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
