@@ -5,6 +5,7 @@
 #include "rlhash/search/knn.hpp"
 #include "rlhash/search/multi_index.hpp"
 #include "rlhash/search/range.hpp"
+#include "rlhash/search/search_plan.hpp"
 #include "search_test_util.hpp"
 
 using namespace rlhash;
@@ -32,10 +33,10 @@ struct Data {
 
 /// Uniform codes, or codes around a few centres (queries near the same centres): many ties and
 /// huge buckets, the case learned codes resemble.
-Data make_data(int bits, Index n, Index nq, bool clustered, Rng& rng) {
+Data make_data(int bits, Index n, Index nq, bool clustered, Rng& rng, int flip_log2 = 3, Index centre_count = 5) {
   if (!clustered) return {test::random_codes(nq, bits, rng), test::random_codes(n, bits, rng)};
-  const BinaryCodes centres = test::random_codes(5, bits, rng);
-  return {test::clustered_codes(nq, centres, 3, rng), test::clustered_codes(n, centres, 3, rng)};
+  const BinaryCodes centres = test::random_codes(centre_count, bits, rng);
+  return {test::clustered_codes(nq, centres, flip_log2, rng), test::clustered_codes(n, centres, flip_log2, rng)};
 }
 
 constexpr double inf = std::numeric_limits<double>::infinity();
@@ -153,4 +154,32 @@ TEST_CASE("multi-index: bad arguments are refused", "[search][mih]") {
   const BinaryCodes short_queries = test::random_codes(2, 32, rng);
   REQUIRE_THROWS_AS(index.knn(short_queries, data.database, 3), InvalidArgument);
   REQUIRE_THROWS_AS(MultiIndex().knn(data.queries, data.database, 3), StateError);
+}
+
+TEST_CASE("search plan: every method returns the scan's result; auto picks by the pilot", "[search][mih]") {
+  Rng rng(2218);
+  for (const bool clustered : {false, true})
+    for (const int bits : {24, 64, 128}) {
+      const Data data = make_data(bits, 20000, 40, clustered, rng, 6, 1000);
+      const MultiIndex tables(data.database, 0, 2);
+      for (const Index k : {Index{1}, Index{10}, Index{100}}) {
+        const KnnResult scan = knn_search(data.queries, data.database, k, 1);
+        for (const SearchMethod method : {SearchMethod::scan, SearchMethod::mih, SearchMethod::automatic}) {
+          SearchPlan plan;
+          INFO("bits " << bits << " clustered " << clustered << " k " << k << " method " << to_string(method));
+          require_same(planned_knn(data.queries, data.database, &tables, k, method, 2, &plan), scan);
+          if (method != SearchMethod::automatic) continue;
+          REQUIRE(plan.pilot_queries == 2);
+          // Codes within a few bits of 1000 centres: the first buckets hold the neighbours. Random
+          // 128-bit codes: the k-th neighbour is ~45 bits away, the scan wins.
+          if (clustered && bits >= 64 && k < 100) REQUIRE(plan.used == SearchMethod::mih);
+          if (!clustered && bits == 128) REQUIRE(plan.used == SearchMethod::scan);
+        }
+      }
+      require_same(planned_knn(data.queries, data.database, nullptr, 5, SearchMethod::automatic), 
+                   knn_search(data.queries, data.database, 5, 1));
+      REQUIRE_THROWS_AS(planned_knn(data.queries, data.database, nullptr, 5, SearchMethod::mih), StateError);
+    }
+  REQUIRE(parse_search_method("auto") == SearchMethod::automatic);
+  REQUIRE_THROWS_AS(parse_search_method("hnsw"), InvalidArgument);
 }

@@ -48,14 +48,16 @@ struct MultiIndexWork {
 };
 
 /// What a search costs on one thread, in nanoseconds: a probed bucket (a random access to the
-/// offsets), a verified candidate (a sequential read of its words) and a scanned code. Measured
-/// on a Zen 4 core with bench_multi_index's BM_MihCostModel (docs/performance.md); the ratios
-/// matter more than the values, and they carry over to other x86 cores within a factor of two.
+/// offsets and a cache miss into the bucket), a verified candidate (a sequential read of its
+/// words, the threshold test and the top-k update) and a scanned code word. Fitted to
+/// bench_multi_index's probes/candidates counters and times at N = 10^6 on a (shared) Zen 4 core
+/// (docs/performance.md); only the ratios matter, and they carry over to other x86 cores within
+/// a factor of about two.
 struct MihCostModel {
-  double probe_ns = 12.0;
-  double candidate_ns = 1.0;
-  double candidate_ns_per_word = 0.3;
-  double scan_ns_per_word = 0.13;
+  double probe_ns = 100.0;
+  double candidate_ns = 2.0;
+  double candidate_ns_per_word = 0.5;
+  double scan_ns_per_word = 0.26;
 
   double scan_ns(Index codes, int words) const { return static_cast<double>(codes) * scan_ns_per_word * words; }
   double mih_ns(std::int64_t probes, std::int64_t candidates, int words) const {
@@ -242,9 +244,10 @@ class MultiIndex {
   /// query far from every code) is answered by the scan instead, so no query costs much more
   /// than a scan; infinity disables the fallback. `work`, when given, accumulates the probes and
   /// candidates of the search.
+  /// `fell_back`, when given, receives 1 for each query the scan answered.
   KnnResult knn(const CodesView& queries, const CodesView& database, Index k, int threads = 0,
                 MultiIndexWork* work = nullptr, double fallback_scans = 1.0,
-                const MihCostModel& costs = MihCostModel()) const {
+                const MihCostModel& costs = MihCostModel(), std::vector<char>* fell_back_out = nullptr) const {
     require_searchable(queries, database, "multi-index knn");
     detail::require_k(k);
     KnnResult result;
@@ -263,6 +266,7 @@ class MultiIndex {
         fell_back[static_cast<std::size_t>(q)] = 1;
     });
     scan_fallbacks(queries, database, k, threads, fell_back, result);
+    if (fell_back_out != nullptr) *fell_back_out = std::move(fell_back);
     return result;
   }
 
