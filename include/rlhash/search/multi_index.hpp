@@ -50,16 +50,21 @@ struct MultiIndexWork {
 /// What a search costs on one thread, in nanoseconds: a probed bucket (a random access to the
 /// offsets and a cache miss into the bucket), a verified candidate (a sequential read of its
 /// words, the threshold test and the top-k update) and a scanned code word. Fitted to
-/// bench_multi_index's probes/candidates counters and times at N = 10^6 on a (shared) Zen 4 core
+/// bench_multi_index's probes/candidates counters and CPU times at N = 10^6 and 10^7 on a
+/// (shared) Zen 4 core
 /// (docs/performance.md); only the ratios matter, and they carry over to other x86 cores within
 /// a factor of about two.
 struct MihCostModel {
-  double probe_ns = 100.0;
-  double candidate_ns = 2.0;
+  double probe_ns = 50.0;
+  double candidate_ns = 2.5;
   double candidate_ns_per_word = 0.5;
   double scan_ns_per_word = 0.26;
+  double build_ns_per_entry = 30.0;
 
   double scan_ns(Index codes, int words) const { return static_cast<double>(codes) * scan_ns_per_word * words; }
+  double build_ns(Index codes, int substrings, int words) const {
+    return static_cast<double>(codes) * substrings * build_ns_per_entry * (1 + 0.25 * (words - 1));
+  }
   double mih_ns(std::int64_t probes, std::int64_t candidates, int words) const {
     return static_cast<double>(probes) * probe_ns +
            static_cast<double>(candidates) * (candidate_ns + candidate_ns_per_word * words);
@@ -462,22 +467,40 @@ class MultiIndex {
         if (r > table.length) continue;
         const std::uint32_t* offsets = table.offsets.data();
         const std::uint64_t* codes = table.codes.data();
-        detail::for_each_mask(table.length, r, [&](std::uint64_t mask) {
-          const std::uint64_t key = keys[s] ^ mask;
-          const std::uint32_t begin = offsets[key], end = offsets[key + 1];
-          ++work.probes;
-          work.candidates += end - begin;
-          for (std::uint32_t j = begin; j < end; ++j) {
-            const std::uint64_t* code = codes + static_cast<std::size_t>(j) * static_cast<std::size_t>(w);
-            int d = 0;
-            for (int i = 0; i < w; ++i) {
-              diff[i] = code[i] ^ query_copy[i];
-              d += __builtin_popcountll(diff[i]);
-            }
-            if (d > sink.limit() || seen_before(diff, s, r)) continue;
-            sink.push(d, table.positions[j]);
+        // Probes go in groups: prefetching every offset of the group, then every bucket's first
+        // codes, hides most of the two cache misses a probe of a large table costs.
+        constexpr int group = 16;
+        std::uint64_t group_keys[group];
+        int pending = 0;
+        const auto verify_group = [&] {
+          std::uint32_t begins[group], ends[group];
+          for (int g = 0; g < pending; ++g) {
+            begins[g] = offsets[group_keys[g]];
+            ends[g] = offsets[group_keys[g] + 1];
+            __builtin_prefetch(codes + static_cast<std::size_t>(begins[g]) * static_cast<std::size_t>(w));
           }
+          work.probes += pending;
+          for (int g = 0; g < pending; ++g) {
+            work.candidates += ends[g] - begins[g];
+            for (std::uint32_t j = begins[g]; j < ends[g]; ++j) {
+              const std::uint64_t* code = codes + static_cast<std::size_t>(j) * static_cast<std::size_t>(w);
+              int d = 0;
+              for (int i = 0; i < w; ++i) {
+                diff[i] = code[i] ^ query_copy[i];
+                d += __builtin_popcountll(diff[i]);
+              }
+              if (d > sink.limit() || seen_before(diff, s, r)) continue;
+              sink.push(d, table.positions[j]);
+            }
+          }
+          pending = 0;
+        };
+        detail::for_each_mask(table.length, r, [&](std::uint64_t mask) {
+          group_keys[pending] = keys[s] ^ mask;
+          __builtin_prefetch(offsets + group_keys[pending]);
+          if (++pending == group) verify_group();
         });
+        verify_group();
         const int reached = reached_radius(r, s);
         if (reached >= bits_ || sink.done(reached)) return true;
         if (costs.mih_ns(work.probes - probes_before, work.candidates - candidates_before, w) > budget)

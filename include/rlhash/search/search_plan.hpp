@@ -9,12 +9,13 @@
 /// the search must enumerate huge numbers of buckets).
 ///
 /// `automatic` decides per batch from a pilot: the first P = clamp(Q / 16, 1, 64) queries run
-/// through the tables with a budget of a tenth of a scan each (queries over budget are scanned,
-/// so the pilot's answers are all kept). The pilot's priced work (MihCostModel) plus a whole scan
-/// for every query that overran gives the expected cost of a multi-index query, E. The rest of
-/// the batch runs through the tables when E is below the modelled cost of a scan, otherwise
-/// through the scan. Choosing the scan wastes at most a tenth of a scan per pilot query, so auto
-/// stays within about 1.1x of the better method when the model ranks them right.
+/// through the tables with a budget of min(1, Q / (10 P)) scans each (a query over budget is
+/// scanned, so the pilot's answers are all kept), so the pilot never spends more than a tenth
+/// of the batch's scan. The pilot's priced work (MihCostModel) plus a whole scan for every query
+/// that overran gives the expected cost of a multi-index query, E. The rest of the batch runs
+/// through the tables when E is below the modelled cost of a scan, otherwise through the scan.
+/// Choosing the scan wastes at most a tenth of the batch's scan, so auto stays within about
+/// 1.1x of the better method when the model ranks them right.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -94,7 +95,9 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
   const CodesView head(queries.data, pilot, queries.bits);
   MultiIndexWork work;
   std::vector<char> overran;
-  const KnnResult pilot_result = tables->knn(head, database, k, threads, &work, 0.1, costs, &overran);
+  const double budget = pilot == 0 ? 1.0
+                                   : std::min(1.0, 0.1 * static_cast<double>(queries.size) / static_cast<double>(pilot));
+  const KnnResult pilot_result = tables->knn(head, database, k, threads, &work, budget, costs, &overran);
   const auto overruns = static_cast<double>(std::count(overran.begin(), overran.end(), char{1}));
   p.mih_ns_per_query = pilot == 0 ? 0
                                   : (costs.mih_ns(work.probes, work.candidates, database.words) +
