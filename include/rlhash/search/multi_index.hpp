@@ -34,6 +34,7 @@
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/search/codes_view.hpp"
+#include "rlhash/search/hash_lookup.hpp"
 #include "rlhash/search/knn.hpp"
 #include "rlhash/search/parallel.hpp"
 #include "rlhash/search/range.hpp"
@@ -72,14 +73,6 @@ struct MihCostModel {
 };
 
 namespace detail {
-
-/// Bits [start, start + length) of a code as an integer (length 1..64).
-inline std::uint64_t substring_bits(const std::uint64_t* code, int start, int length) {
-  const int word = start >> 6, offset = start & 63;
-  std::uint64_t value = code[word] >> offset;
-  if (offset + length > 64) value |= code[word + 1] << (64 - offset);
-  return length == 64 ? value : value & ((std::uint64_t{1} << length) - 1);
-}
 
 /// One substring's table: buckets in key order, each in database index order.
 struct SubstringBuckets {
@@ -439,7 +432,7 @@ class MultiIndex {
   }
 
   static std::uint64_t substring_key(const std::uint64_t* code, const detail::SubstringBuckets& table) {
-    return detail::substring_bits(code, table.start, table.length);
+    return detail::extract_bits(code, table.start, table.length);
   }
 
   /// The progressive radius search of the file comment for one query, into `sink` (MihTopK or
