@@ -4,6 +4,7 @@
 #include "code_options.hpp"
 #include "command.hpp"
 #include "device_option.hpp"
+#include "index_options.hpp"
 #include "json_writer.hpp"
 #include "method_options.hpp"
 #include "rlhash/core/file.hpp"
@@ -20,6 +21,7 @@ struct SearchOptions {
   Index k = 0;
   int radius = -1;
   std::string device = "cpu";
+  IndexOptions index;
 };
 
 void run(const SearchOptions& o, const CommonOptions& common) {
@@ -29,26 +31,38 @@ void run(const SearchOptions& o, const CommonOptions& common) {
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
   const BinaryCodes queries = read_codes(o.query_codes, o.bits, format);
+  const SearchMethod method = parse_search_method(o.index.method);
+  if (device.cuda && method == SearchMethod::mih)
+    throw InvalidArgument("--index mih runs on the host; --device cuda scans on the GPU");
+  double build_seconds = 0;
+  const auto tables = device.cuda ? nullptr
+                                  : build_tables_for(method, o.k > 0 ? queries.size() : 0, database,
+                                                     o.index.substrings, common.threads, build_seconds);
+  SearchPlan plan;
   const auto start = std::chrono::steady_clock::now();
   double seconds = 0;
   Index results = 0;
   if (o.k > 0) {
     const KnnResult r = device.cuda ? knn_on_cuda(queries, database, o.k, device.index)
-                                    : knn_search(queries, database, o.k, common.threads);
+                                    : planned_knn(queries, database, tables.get(), o.k, method, common.threads, &plan);
     seconds = seconds_since(start);
     write_npy(o.indices, r.indices.data(), {r.queries, r.k});
     write_npy(o.distances, r.distances.data(), {r.queries, r.k});
     results = static_cast<Index>(r.indices.size());
   } else {
     const RangeResult r = device.cuda ? range_on_cuda(queries, database, o.radius, device.index)
-                                      : range_search(queries, database, o.radius, common.threads);
+                                      : tables ? tables->range(queries, database, o.radius, common.threads)
+                                               : range_search(queries, database, o.radius, common.threads);
+    plan.used = tables ? SearchMethod::mih : SearchMethod::scan;
     seconds = seconds_since(start);
     write_npy(o.indices, r.indices.data(), {static_cast<Index>(r.indices.size())});
     write_npy(o.distances, r.distances.data(), {static_cast<Index>(r.distances.size())});
     write_npy(o.lims, r.lims.data(), {static_cast<Index>(r.lims.size())});
     results = static_cast<Index>(r.indices.size());
   }
-  const std::string path = device.cuda ? device.text : std::string("SIMD ") + to_string(active_simd_path());
+  const std::string path = device.cuda ? device.text
+                                        : std::string("SIMD ") + to_string(active_simd_path()) + ", " +
+                                              to_string(plan.used);
   std::fprintf(stderr, "searched %lld queries in %lld codes: %lld results in %.4f s (%s)\n",
                static_cast<long long>(queries.size()), static_cast<long long>(database.size()),
                static_cast<long long>(results), seconds, path.c_str());
@@ -64,6 +78,8 @@ void run(const SearchOptions& o, const CommonOptions& common) {
         .field("search_seconds", seconds)
         .field("device", device.text)
         .field("simd", to_string(active_simd_path()))
+        .field("index", device.cuda ? "scan" : to_string(plan.used))
+        .field("table_build_seconds", build_seconds)
         .end_object();
     const std::string text = json.str() + "\n";
     write_file_atomic(common.json_path, text.data(), text.size());
@@ -84,6 +100,7 @@ const RegisterCommand search_command{
        app.add_option("--lims", o->lims, "Output with --radius: int64 [nq + 1] offsets");
        add_code_format_option(app, o->format);
        add_device_option(app, o->device, "Where the scan runs");
+       add_index_options(app, o->index);
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };
      }}};

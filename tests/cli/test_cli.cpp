@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "rlhash/codes/code_file.hpp"
+#include "rlhash/core/file.hpp"
 #include "rlhash/core/random.hpp"
 #include "rlhash/io/npy.hpp"
 
@@ -228,4 +229,66 @@ TEST_CASE("--device cuda searches and trains on a GPU with the CPU's results, or
     CHECK(model.exit_code == 0);
     CHECK_THAT(model.output, Catch::Contains("drlih"));
   }
+}
+
+TEST_CASE("search --index scan|mih|auto and index build|add|search agree with the scan", "[cli][mih]") {
+  test::TempDir dir;
+  Rng rng(2230);
+  BinaryCodes database(3000, 40), queries(20, 40);
+  for (BinaryCodes* codes : {&database, &queries})
+    for (Index i = 0; i < codes->size(); ++i) codes->row(i)[0] = rng() & codes->tail_mask();
+  write_codes(dir.file("db.npy"), database, CodeFormat::packed);
+  write_codes(dir.file("q.npy"), queries, CodeFormat::packed);
+  const std::string outputs = " --indices " + dir.file("i.npy") + " --distances " + dir.file("d.npy");
+  const auto knn_files = [&] {
+    return std::make_pair(read_npy_vector<std::int64_t>(dir.file("i.npy")),
+                          read_npy_vector<std::int32_t>(dir.file("d.npy")));
+  };
+  const std::string search = "search --database-codes " + dir.file("db.npy") + " --query-codes " +
+                             dir.file("q.npy") + " --bits 40 --k 7" + outputs;
+  REQUIRE(run_cli(search + " --index scan").exit_code == 0);
+  const auto scan = knn_files();
+  for (const char* method : {"mih", "auto"}) {
+    const Run run = run_cli(search + " --index " + method);
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    CHECK(knn_files() == scan);
+  }
+  CHECK_THAT(run_cli(search + " --index mih").output, Catch::Contains("built") && Catch::Contains("mih"));
+  CHECK(run_cli(search + " --index hnsw").exit_code != 0);
+
+  const std::string file = " --file " + dir.file("x.rlhi");
+  REQUIRE(run_cli("index build" + file + " --bits 40 --codes " + dir.file("db.npy")).exit_code == 0);
+  const std::string index_search = "index search" + file + " --query-codes " + dir.file("q.npy") + " --k 7" + outputs;
+  for (const char* method : {"scan", "mih", "auto"}) {
+    const Run run = run_cli(index_search + " --index " + method);
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    CHECK(knn_files() == scan);
+  }
+  // Adding the queries themselves: each now finds its own copy (id 3000 + q) at distance 0.
+  REQUIRE(run_cli("index add" + file + " --codes " + dir.file("q.npy")).exit_code == 0);
+  REQUIRE(run_cli(index_search + " --index mih").exit_code == 0);
+  const auto [ids, distances] = knn_files();
+  for (std::size_t q = 0; q < 20; ++q) {
+    CHECK(distances[7 * q] == 0);
+    CHECK(ids[7 * q] == static_cast<std::int64_t>(3000 + q));
+  }
+  // Refusals: a truncated file (named), tables asked of an index without them, other code widths.
+  const std::vector<char> bytes = read_file_bytes(dir.file("x.rlhi"));
+  std::ofstream(dir.file("cut.rlhi"), std::ios::binary).write(bytes.data(), 1000);
+  const Run cut = run_cli("index search --file " + dir.file("cut.rlhi") + " --query-codes " + dir.file("q.npy") +
+                          " --k 7" + outputs);
+  CHECK(cut.exit_code == 1);
+  CHECK_THAT(cut.output, Catch::Contains("cut.rlhi"));
+  REQUIRE(run_cli("index build --no-tables --file " + dir.file("plain.rlhi") + " --bits 40 --codes " +
+                  dir.file("db.npy")).exit_code == 0);
+  const Run no_tables = run_cli("index search --file " + dir.file("plain.rlhi") + " --query-codes " +
+                                dir.file("q.npy") + " --k 7 --index mih" + outputs);
+  CHECK(no_tables.exit_code == 1);
+  CHECK_THAT(no_tables.output, Catch::Contains("no tables"));
+  BinaryCodes wide(3, 72);
+  write_codes(dir.file("wide.npy"), wide, CodeFormat::packed);
+  const Run wrong_width = run_cli("index search" + file + " --query-codes " + dir.file("wide.npy") + " --k 7" + outputs);
+  CHECK(wrong_width.exit_code == 1);
 }

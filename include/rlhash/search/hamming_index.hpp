@@ -3,7 +3,11 @@
 /// HammingIndex: binary codes with caller-chosen int64 ids; add, remove by id, exact kNN and
 /// range search returning ids, and a file format that can be memory-mapped.
 ///
-/// File layout (little-endian, version 1), designed so the code block can be used in place:
+/// Optional multi-index tables (build_tables(), multi_index.hpp) make kNN and range search
+/// sublinear; they follow every add and remove, are saved with the index and loaded with it.
+///
+/// File layout (little-endian; version 1 without tables, 2 with them), designed so the code
+/// block can be used in place:
 ///
 ///     offset   0  magic "RLHINDEX"
 ///              8  u32 version            12  u32 header size (128)
@@ -12,8 +16,12 @@
 ///             40  u64 codes bytes        48  u64 ids offset (64-byte aligned)
 ///             56  u64 ids bytes          64  u64 file size
 ///             72  u32 crc32(codes)       76  u32 crc32(ids)
-///             80  reserved, zero        124  u32 crc32(header bytes 0..123)
+///             80  u32 substrings (0: no tables)                 84  u32 crc32(tables)
+///             88  u64 tables offset (64-byte aligned)           96  u64 tables bytes
+///            104  reserved, zero        124  u32 crc32(header bytes 0..123)
 ///            128  codes (count x words u64) | zero padding to 64 | ids (count x i64)
+///                 | zero padding to 64 | tables (substrings x count u32 database positions
+///                 in table order; the buckets are rebuilt and checked from them on loading)
 ///
 /// open_mmap() checks only the header (its checksum, and every offset and size against the file
 /// size), so opening costs one page whatever the size; verify() checks the code and id blocks'
@@ -41,7 +49,9 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/search/codes_view.hpp"
 #include "rlhash/search/knn.hpp"
+#include "rlhash/search/multi_index.hpp"
 #include "rlhash/search/range.hpp"
+#include "rlhash/search/search_plan.hpp"
 
 namespace rlhash {
 
@@ -109,7 +119,7 @@ struct FileMapping {
 };
 
 constexpr std::size_t index_header_size = 128;
-constexpr std::uint32_t index_format_version = 1;
+constexpr std::uint32_t index_format_version = 2;
 
 inline std::uint64_t align64(std::uint64_t offset) { return (offset + 63) / 64 * 64; }
 
@@ -121,6 +131,10 @@ struct IndexHeader {
   std::uint64_t ids_offset = 0, ids_bytes = 0;
   std::uint64_t file_size = 0;
   std::uint32_t codes_crc = 0, ids_crc = 0;
+  std::uint32_t substrings = 0, tables_crc = 0;
+  std::uint64_t tables_offset = 0, tables_bytes = 0;
+  /// Where the id block ends: the file's end, or the start of the tables' padding.
+  std::uint64_t ids_end() const { return ids_offset + ids_bytes; }
 };
 
 template <class T>
@@ -137,7 +151,7 @@ void write_le(char* bytes, std::size_t offset, T value) {
 inline void encode_index_header(const IndexHeader& h, char* out) {
   std::memset(out, 0, index_header_size);
   std::memcpy(out, "RLHINDEX", 8);
-  write_le<std::uint32_t>(out, 8, index_format_version);
+  write_le<std::uint32_t>(out, 8, h.substrings == 0 ? 1 : index_format_version);
   write_le<std::uint32_t>(out, 12, static_cast<std::uint32_t>(index_header_size));
   write_le(out, 16, h.bits);
   write_le(out, 20, h.words);
@@ -149,6 +163,10 @@ inline void encode_index_header(const IndexHeader& h, char* out) {
   write_le(out, 64, h.file_size);
   write_le(out, 72, h.codes_crc);
   write_le(out, 76, h.ids_crc);
+  write_le(out, 80, h.substrings);
+  write_le(out, 84, h.tables_crc);
+  write_le(out, 88, h.tables_offset);
+  write_le(out, 96, h.tables_bytes);
   write_le<std::uint32_t>(out, 124, crc32(out, 124));
 }
 
@@ -181,6 +199,12 @@ inline IndexHeader decode_index_header(const char* bytes, std::uint64_t file_siz
   h.file_size = read_le<std::uint64_t>(bytes, 64);
   h.codes_crc = read_le<std::uint32_t>(bytes, 72);
   h.ids_crc = read_le<std::uint32_t>(bytes, 76);
+  if (version >= 2) {
+    h.substrings = read_le<std::uint32_t>(bytes, 80);
+    h.tables_crc = read_le<std::uint32_t>(bytes, 84);
+    h.tables_offset = read_le<std::uint64_t>(bytes, 88);
+    h.tables_bytes = read_le<std::uint64_t>(bytes, 96);
+  }
   if (h.bits < 1 || h.bits > static_cast<std::uint32_t>(BinaryCodes::max_bits) ||
       h.words != (h.bits + 63) / 64)
     fail("code length " + std::to_string(h.bits) + " bits in " + std::to_string(h.words) +
@@ -191,9 +215,14 @@ inline IndexHeader decode_index_header(const char* bytes, std::uint64_t file_siz
   if (h.count > file_size / (8 * h.words))
     fail(std::to_string(h.count) + " codes declared, more than the file can hold (corrupted header)");
   if (h.codes_offset != index_header_size || h.codes_bytes != h.count * h.words * 8 ||
-      h.ids_offset != align64(h.codes_offset + h.codes_bytes) || h.ids_bytes != h.count * 8 ||
-      h.ids_offset + h.ids_bytes != file_size)
+      h.ids_offset != align64(h.codes_offset + h.codes_bytes) || h.ids_bytes != h.count * 8)
     fail("inconsistent block offsets or sizes in the header (corrupted header)");
+  const bool tables_fit = h.substrings == 0
+                              ? h.tables_offset == 0 && h.tables_bytes == 0 && h.ids_end() == file_size
+                              : h.substrings <= h.bits && h.tables_offset == align64(h.ids_end()) &&
+                                    h.tables_bytes == std::uint64_t{h.substrings} * h.count * 4 &&
+                                    h.tables_offset + h.tables_bytes == file_size;
+  if (!tables_fit) fail("inconsistent table offsets or sizes in the header (corrupted header)");
   return h;
 }
 
@@ -214,6 +243,21 @@ inline void verify_index_blocks(const IndexHeader& h, const std::uint64_t* codes
   for (std::uint64_t i = 0; i < h.count; ++i)
     if (!seen.insert(ids[i]).second)
       throw FormatError("'" + source + "': id " + std::to_string(ids[i]) + " appears twice");
+}
+
+/// Rebuilds the tables saved in a file (their checksum, then every position, is checked).
+inline MultiIndex read_index_tables(const IndexHeader& h, const char* bytes, const CodesView& codes,
+                                    const std::string& source) {
+  if (crc32(bytes + h.tables_offset, h.tables_bytes) != h.tables_crc)
+    throw FormatError("'" + source + "': table block checksum mismatch (the file is corrupted)");
+  std::vector<std::vector<std::uint32_t>> positions(h.substrings, std::vector<std::uint32_t>(h.count));
+  for (std::uint32_t s = 0; s < h.substrings; ++s)
+    if (h.count > 0) std::memcpy(positions[s].data(), bytes + h.tables_offset + s * h.count * 4, h.count * 4);
+  try {
+    return MultiIndex::from_positions(codes, static_cast<int>(h.substrings), std::move(positions), "'" + source + "'");
+  } catch (const InvalidArgument& e) {
+    throw FormatError(std::string(e.what()) + " (the tables are corrupted)");
+  }
 }
 
 }  // namespace detail
@@ -278,6 +322,7 @@ class HammingIndex {
       positions_.emplace(ids[static_cast<std::size_t>(i)], static_cast<Index>(ids_.size()));
       ids_.push_back(ids[static_cast<std::size_t>(i)]);
     }
+    refresh_tables();
   }
 
   /// Removes the codes with these ids (unknown ids are ignored); returns how many were removed.
@@ -299,8 +344,50 @@ class HammingIndex {
     const Index removed = static_cast<Index>(ids_.size() - out);
     ids_.resize(out);
     codes_.resize(out * w);
-    if (removed > 0) rebuild_positions();
+    if (removed > 0) {
+      rebuild_positions();
+      refresh_tables();
+    }
     return removed;
+  }
+
+  /// Builds multi-index tables over the codes (`substrings` 0: MultiIndex::default_substrings,
+  /// chosen again from the size after every add and remove); from then on they follow every
+  /// add and remove (each rebuilds them: O(N), so add in batches) and are saved with the index.
+  void build_tables(int substrings = 0, int threads = 0) {
+    require_ready("build_tables");
+    tables_ = MultiIndex(codes(), substrings, threads);
+    table_substrings_ = substrings;
+  }
+  /// Drops the tables (searches scan again; saved files become version 1).
+  void drop_tables() {
+    tables_ = MultiIndex();
+    table_substrings_ = -1;
+  }
+  bool has_tables() const { return !tables_.empty(); }
+  const MultiIndex& tables() const { return tables_; }
+
+  /// Exact kNN by the scan, the tables or a per-batch choice (search_plan.hpp); the same result
+  /// as knn() whatever the method. `mih` without tables is a StateError; `automatic` without
+  /// tables scans.
+  KnnResult knn(const CodesView& queries, Index k, SearchMethod method, int threads = 0,
+                SearchPlan* plan = nullptr) const {
+    require_ready("knn");
+    KnnResult result = planned_knn(queries, codes(), has_tables() ? &tables_ : nullptr, k, method, threads, plan);
+    to_ids(result.indices);
+    return result;
+  }
+
+  /// Range search through the tables (`mih`, or `automatic` when there are tables; a query
+  /// whose multi-index work would exceed a scan is scanned) or by the scan.
+  RangeResult range(const CodesView& queries, int radius, SearchMethod method, int threads = 0) const {
+    require_ready("range");
+    if (method == SearchMethod::mih && !has_tables())
+      throw StateError("hamming index range: method mih, but no tables were built (build_tables)");
+    if (method == SearchMethod::scan || !has_tables()) return range(queries, radius, threads);
+    RangeResult result = tables_.range(queries, codes(), radius, threads);
+    to_ids(result.indices);
+    return result;
   }
 
   /// Exact kNN of each query; `indices` hold ids (-1 past the index size), ties broken by
@@ -333,7 +420,13 @@ class HammingIndex {
     h.codes_bytes = h.count * h.words * 8;
     h.ids_offset = detail::align64(h.codes_offset + h.codes_bytes);
     h.ids_bytes = h.count * 8;
-    h.file_size = h.ids_offset + h.ids_bytes;
+    h.file_size = h.ids_end();
+    if (has_tables()) {
+      h.substrings = static_cast<std::uint32_t>(tables_.substrings());
+      h.tables_offset = detail::align64(h.ids_end());
+      h.tables_bytes = std::uint64_t{h.substrings} * h.count * 4;
+      h.file_size = h.tables_offset + h.tables_bytes;
+    }
     const CodesView view = codes();
     h.codes_crc = crc32(view.data, h.codes_bytes);
     h.ids_crc = crc32(id_data(), h.ids_bytes);
@@ -343,6 +436,13 @@ class HammingIndex {
     bytes.resize(static_cast<std::size_t>(h.file_size), 0);
     if (h.codes_bytes > 0) std::memcpy(bytes.data() + h.codes_offset, view.data, h.codes_bytes);
     if (h.ids_bytes > 0) std::memcpy(bytes.data() + h.ids_offset, id_data(), h.ids_bytes);
+    for (int s = 0; s < static_cast<int>(h.substrings) && h.count > 0; ++s)
+      std::memcpy(bytes.data() + h.tables_offset + static_cast<std::uint64_t>(s) * h.count * 4,
+                  tables_.table_positions(s).data(), h.count * 4);
+    if (h.substrings > 0) {
+      h.tables_crc = crc32(bytes.data() + h.tables_offset, h.tables_bytes);
+      detail::encode_index_header(h, bytes.data());
+    }
     write_file_atomic(path, bytes);
   }
 
@@ -358,6 +458,7 @@ class HammingIndex {
     if (h.ids_bytes > 0) std::memcpy(index.ids_.data(), bytes.data() + h.ids_offset, h.ids_bytes);
     detail::verify_index_blocks(h, index.codes_.data(), index.ids_.data(), path);
     index.rebuild_positions();
+    if (h.substrings > 0) index.adopt_tables(detail::read_index_tables(h, bytes.data(), index.codes(), path));
     return index;
   }
 
@@ -408,6 +509,8 @@ class HammingIndex {
     index.mapped_header_ = h;
     index.mapped_source_ = path;
     index.mapping_ = std::move(mapping);
+    // The tables live in memory: their buckets hold copies of the codes.
+    if (h.substrings > 0) index.adopt_tables(detail::read_index_tables(h, bytes, index.codes(), path));
     return index;
   }
 
@@ -421,6 +524,16 @@ class HammingIndex {
   void require_ready(const char* what) const {
     if (bits_ == 0)
       throw StateError(std::string("hamming index: ") + what + " on a default-constructed index");
+  }
+
+  void adopt_tables(MultiIndex tables) {
+    table_substrings_ = tables.substrings();
+    tables_ = std::move(tables);
+  }
+
+  /// Rebuilds the tables after a modification, if the index has them.
+  void refresh_tables() {
+    if (table_substrings_ >= 0) tables_ = MultiIndex(codes(), table_substrings_);
   }
 
   /// Copies a mapped index into memory (before the first modification).
@@ -460,6 +573,8 @@ class HammingIndex {
   Index mapped_count_ = 0;
   detail::IndexHeader mapped_header_;
   std::string mapped_source_;
+  MultiIndex tables_;
+  int table_substrings_ = -1;  // -1: no tables; 0: default substrings; else the count asked for
 };
 
 }  // namespace rlhash

@@ -1,0 +1,162 @@
+// Multi-index hashing against the library's own scan, in one run: kNN of a batch of queries over
+// N random or clustered codes, k = 1, 10, 100, one thread unless RLHASH_BENCH_THREADS says
+// otherwise. Each benchmark reports "s/query"; the ratio of two rows of one run is the speedup.
+//
+//   build/bench/bench_multi_index                                   (N = 10^6)
+//   RLHASH_BENCH_N=100000000 RLHASH_BENCH_BITS=64 build/bench/bench_multi_index   (see
+//   tools/bench-multi-index.sh, which runs the large sizes niced and beside faiss-cpu)
+//
+// Clustered codes imitate learned ones: N / 1000 centres, every code a centre with each bit
+// flipped with probability 1/16, queries drawn around the same centres.
+// BM_build reports the tables' build time and memory; the "model/real" counter of the mih rows
+// is the cost model's predicted time over the measured one (search_plan.hpp uses the model).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "rlhash/codes/binary_codes.hpp"
+#include "rlhash/core/random.hpp"
+#include "rlhash/search/knn.hpp"
+#include "rlhash/search/multi_index.hpp"
+#include "rlhash/search/search_plan.hpp"
+
+namespace {
+
+using rlhash::BinaryCodes;
+using rlhash::Index;
+
+Index env_index(const char* name, Index fallback) {
+  const char* text = std::getenv(name);
+  return text != nullptr ? static_cast<Index>(std::atof(text)) : fallback;
+}
+
+const Index kDatabase = env_index("RLHASH_BENCH_N", 1000000);
+const Index kQueries = env_index("RLHASH_BENCH_QUERIES", 200);
+const int kThreads = static_cast<int>(env_index("RLHASH_BENCH_THREADS", 1));
+
+BinaryCodes codes_around(Index count, const BinaryCodes* centres, int bits, rlhash::Rng& rng) {
+  BinaryCodes codes(count, bits);
+  for (Index i = 0; i < count; ++i) {
+    const std::uint64_t* centre =
+        centres ? centres->row(static_cast<Index>(rlhash::uniform_below(rng, static_cast<std::uint64_t>(centres->size()))))
+                : nullptr;
+    for (int w = 0; w < codes.words(); ++w) {
+      const std::uint64_t noise = rng() & rng() & rng() & rng();
+      codes.row(i)[w] = centre ? centre[w] ^ noise : rng();
+    }
+    codes.row(i)[codes.words() - 1] &= codes.tail_mask();
+  }
+  return codes;
+}
+
+/// One data set at a time (10^8 codes and their tables take gigabytes).
+struct Dataset {
+  int bits = 0;
+  bool clustered = false;
+  BinaryCodes database, queries;
+  std::unique_ptr<rlhash::MultiIndex> tables;
+  double build_seconds = 0;
+};
+
+Dataset& dataset(int bits, bool clustered) {
+  static Dataset data;
+  if (data.bits == bits && data.clustered == clustered) return data;
+  data = Dataset();
+  rlhash::Rng rng(7000 + static_cast<std::uint64_t>(bits) * 2 + clustered);
+  if (clustered) {
+    const BinaryCodes centres = codes_around(std::max<Index>(1, kDatabase / 1000), nullptr, bits, rng);
+    data.database = codes_around(kDatabase, &centres, bits, rng);
+    data.queries = codes_around(kQueries, &centres, bits, rng);
+  } else {
+    data.database = codes_around(kDatabase, nullptr, bits, rng);
+    data.queries = codes_around(kQueries, nullptr, bits, rng);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  data.tables = std::make_unique<rlhash::MultiIndex>(data.database, 0, kThreads);
+  data.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  data.bits = bits;
+  data.clustered = clustered;
+  return data;
+}
+
+void label(benchmark::State& state, const Dataset& data) {
+  state.SetLabel(std::string(data.clustered ? "clustered" : "random") + " N=" + std::to_string(kDatabase) +
+                 " m=" + std::to_string(data.tables->substrings()) + " threads=" + std::to_string(kThreads) +
+                 " simd=" + rlhash::to_string(rlhash::active_simd_path()));
+}
+
+void per_query(benchmark::State& state) {
+  state.counters["s/query"] = benchmark::Counter(
+      static_cast<double>(kQueries), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void BM_build(benchmark::State& state) {
+  const Dataset& data = dataset(static_cast<int>(state.range(0)), state.range(1) != 0);
+  for (auto _ : state) state.SetIterationTime(data.build_seconds);
+  state.counters["build_s"] = data.build_seconds;
+  state.counters["table_MiB"] = static_cast<double>(data.tables->memory_bytes()) / (1 << 20);
+  state.counters["codes_MiB"] = static_cast<double>(data.database.size() * data.database.words() * 8) / (1 << 20);
+  label(state, data);
+}
+
+void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
+  const Dataset& data = dataset(static_cast<int>(state.range(0)), state.range(1) != 0);
+  const Index k = state.range(2);
+  rlhash::SearchPlan plan;
+  rlhash::MultiIndexWork work;
+  for (auto _ : state) {
+    rlhash::KnnResult result =
+        method == rlhash::SearchMethod::mih
+            ? data.tables->knn(data.queries, data.database, k, kThreads, &work)
+            : rlhash::planned_knn(data.queries, data.database, data.tables.get(), k, method, kThreads, &plan);
+    benchmark::DoNotOptimize(result.indices.data());
+  }
+  per_query(state);
+  if (method == rlhash::SearchMethod::mih) {
+    const auto runs = static_cast<double>(state.iterations());
+    state.counters["probes/query"] = static_cast<double>(work.probes) / runs / kQueries;
+    state.counters["candidates/query"] = static_cast<double>(work.candidates) / runs / kQueries;
+    state.counters["model_ns/query"] =
+        rlhash::MihCostModel().mih_ns(work.probes, work.candidates, data.database.words()) / runs / kQueries /
+        kThreads;
+  }
+  if (method == rlhash::SearchMethod::automatic) state.counters["chose_mih"] = plan.used == rlhash::SearchMethod::mih;
+  label(state, data);
+}
+
+void BM_scan(benchmark::State& state) { BM_search(state, rlhash::SearchMethod::scan); }
+void BM_mih(benchmark::State& state) { BM_search(state, rlhash::SearchMethod::mih); }
+void BM_auto(benchmark::State& state) { BM_search(state, rlhash::SearchMethod::automatic); }
+
+void register_all() {
+  const Index bits_only = env_index("RLHASH_BENCH_BITS", 0);
+  for (const int bits : {64, 128}) {
+    if (bits_only != 0 && bits != bits_only) continue;
+    for (const int clustered : {0, 1}) {
+      benchmark::RegisterBenchmark("BM_build", BM_build)->Args({bits, clustered})->UseManualTime()->Iterations(1);
+      for (const int k : {1, 10, 100}) {
+        for (auto* b : {benchmark::RegisterBenchmark("BM_scan", BM_scan), benchmark::RegisterBenchmark("BM_mih", BM_mih),
+                        benchmark::RegisterBenchmark("BM_auto", BM_auto)})
+        {
+          b->Args({bits, clustered, k})->Unit(benchmark::kMillisecond);
+          // One thread: CPU time, robust on a shared machine. Several: wall-clock time.
+          if (kThreads > 1) b->UseRealTime();
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
