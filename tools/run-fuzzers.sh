@@ -17,7 +17,7 @@ cxx="${RLHASH_FUZZ_CXX:-}"
 if [[ -z "$cxx" ]]; then
   if command -v clang++-14 >/dev/null; then cxx=clang++-14; else cxx=clang++; fi
 fi
-fuzzers=(npy idx npz)
+fuzzers=(npy idx npz labels envelope inflate)
 
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE= \
   -DRLHASH_BUILD_FUZZERS=ON -DRLHASH_BUILD_TESTS=ON -DRLHASH_BUILD_BENCHMARKS=OFF \

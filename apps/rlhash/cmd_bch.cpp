@@ -9,6 +9,7 @@
 #include "rlhash/bch/bch_code.hpp"
 #include "rlhash/bch/label_embedding.hpp"
 #include "rlhash/core/file.hpp"
+#include "rlhash/core/message.hpp"
 
 namespace rlhash::cli {
 namespace {
@@ -24,7 +25,26 @@ std::uint32_t parse_primitive(const std::string& text) {
       text.find_first_not_of("0123456789abcdefABCDEF", start) != std::string::npos)
     throw InvalidArgument("--primitive: expected a hex polynomial such as 0x89 (bit i = x^i), found '" +
                           text + "'");
-  return static_cast<std::uint32_t>(std::stoul(text.substr(start), nullptr, 16));
+  const auto value = static_cast<std::uint32_t>(std::stoul(text.substr(start), nullptr, 16));
+  if (value == 0)
+    throw InvalidArgument(
+        "--primitive: 0 is not a polynomial; expected a primitive polynomial of degree --m "
+        "such as 0x89 (leave --primitive out for the default)");
+  return value;
+}
+
+/// The label embedding measures every pair of codewords (its minimum and mean distance):
+/// C (C - 1) / 2 pairs of b-bit words. Beyond about 2^33 word comparisons (tens of seconds on
+/// one core) the request is refused rather than left running without a word.
+void require_embedding_work_bounded(int classes, int bits) {
+  const double pairs = 0.5 * classes * (classes - 1.0);
+  const double work = pairs * ((bits + 63) / 64);
+  constexpr double limit = 8589934592.0;  // 2^33
+  if (work > limit)
+    throw InvalidArgument(message("bch: --classes ", classes, " with --bits ", bits, " needs ", work,
+                                  " codeword comparisons to measure the embedding's distances, "
+                                  "expected at most ",
+                                  limit, "; give fewer classes or bits"));
 }
 
 /// A packed code as hex of its bytes, byte 0 first, each byte as two digits (the faiss layout).
@@ -137,6 +157,7 @@ void run(const BchOptions& o, const CommonOptions& common) {
   } else {
     if (o.classes == 0 || o.bits == 0) throw InvalidArgument("bch: --classes and --bits go together");
     if (!o.primitive.empty()) throw InvalidArgument("bch: --primitive applies to --m/--t only");
+    require_embedding_work_bounded(o.classes, o.bits);
     run_embedding(o, common);
   }
 }
@@ -146,7 +167,7 @@ const RegisterCommand bch_command{
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<BchOptions>();
        app.add_option("--m", o->m, "Field degree: code length 2^m - 1")->check(CLI::Range(2, 16));
-       app.add_option("--t", o->t, "Designed number of correctable errors")->check(CLI::PositiveNumber);
+       app.add_option("--t", o->t, "Designed number of correctable errors")->check(CLI::Range(1, 1 << 15));
        app.add_option("--primitive", o->primitive,
                       "Primitive polynomial in hex, bit i = x^i (default: Lin & Costello table)");
        app.add_option("--classes", o->classes, "Number of classes C of the label embedding")

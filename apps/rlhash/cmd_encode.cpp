@@ -1,11 +1,14 @@
 // rlhash encode: apply a trained model (its preprocessing, then its hasher) to a feature file.
 #include <cstdio>
+#include <filesystem>
 
 #include "code_options.hpp"
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
+#include "json_writer.hpp"
 #include "method_options.hpp"
+#include "output_paths.hpp"
 #include "rlhash/methods/model.hpp"
 
 namespace rlhash::cli {
@@ -18,6 +21,8 @@ struct EncodeOptions {
 };
 
 void run(const EncodeOptions& o, const CommonOptions& common) {
+  validate_outputs({{"--codes", o.codes}, {"--json", common.json_path}},
+                   {{"--model", o.model}, {"--features", o.features}});
   const DeviceChoice requested = select_device(o.device);
   const Model model = Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets));
   const DeviceChoice device = device_for(requested, model.hasher.method());
@@ -28,6 +33,25 @@ void run(const EncodeOptions& o, const CommonOptions& common) {
   write_codes(o.codes, codes, parse_code_format(o.format));
   std::printf("encoded %lld items to %d-bit codes in %.3f s; wrote %s\n",
               static_cast<long long>(codes.size()), codes.bits(), seconds, o.codes.c_str());
+  if (!common.json_path.empty()) {
+    JsonWriter json;
+    json.begin_object()
+        .field("command", "encode")
+        .field("model", o.model)
+        .field("method", model.hasher.method())
+        .field("bits", codes.bits())
+        .field("features", o.features)
+        .field("items", static_cast<long long>(codes.size()))
+        .field("dims", static_cast<long long>(features.rows()))
+        .field("codes", o.codes)
+        .field("code_format", o.format)
+        .field("codes_bytes", static_cast<long long>(std::filesystem::file_size(o.codes)))
+        .field("encode_seconds", seconds)
+        .field("device", device.text)
+        .end_object();
+    const std::string text = json.str() + "\n";
+    write_file_atomic(common.json_path, text.data(), text.size());
+  }
 }
 
 const RegisterCommand encode_command{

@@ -1,11 +1,13 @@
 // rlhash eval: split the data, train each method at each code length, encode queries and
 // database, and report the papers' retrieval metrics.
 #include <cstdio>
+#include <limits>
 
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
 #include "method_options.hpp"
+#include "output_paths.hpp"
 #include "progress_bar.hpp"
 #include "report.hpp"
 #include "rlhash/core/file.hpp"
@@ -73,7 +75,8 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
         throw InvalidArgument("--model: the model fixes the method, code length and preprocessing; drop " +
                               option->get_name());
   const auto methods = o.model.empty() ? parse_methods(o.methods) : std::vector<std::string>{};
-  for (const auto& text : common.sets) parse_set(text);
+  if (o.model.empty()) require_sets_apply(methods, common.sets);
+  validate_outputs({{"--json", common.json_path}}, data_inputs(o.data));
   const DeviceChoice device = select_device(o.device);
   DataSets d = load_data(o.data, common.seed);
   if (o.model.empty()) {
@@ -122,13 +125,18 @@ const RegisterCommand eval_command{
                ->default_str("lsh"));
        o->training_options.push_back(app.add_option("--bits", o->bits, "Code lengths, comma-separated")
                                          ->delimiter(',')
+                                         ->check(CLI::Range(1, 1024))
                                          ->default_str("32"));
        app.add_option("--model", o->model,
                       "Evaluate this trained model (.rlh) instead of training; --set changes its "
                       "encoding-time settings (e.g. drlh.max_steps)");
-       app.add_option("--map-at", o->map_at, "Cutoffs k of mAP@k")->delimiter(',')->default_str("1000");
+       app.add_option("--map-at", o->map_at, "Cutoffs k of mAP@k")
+           ->delimiter(',')
+           ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+           ->default_str("1000");
        app.add_option("--precision-at", o->precision_at, "Cutoffs k of precision@k")
            ->delimiter(',')
+           ->check(CLI::Range(1, std::numeric_limits<int>::max()))
            ->default_str("100,500,1000");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);

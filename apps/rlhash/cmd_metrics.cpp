@@ -1,9 +1,11 @@
 // rlhash metrics: every retrieval metric on codes a user already has, whatever produced them.
 #include <cstdio>
+#include <limits>
 
 #include "code_options.hpp"
 #include "command.hpp"
 #include "data_options.hpp"
+#include "output_paths.hpp"
 #include "report.hpp"
 #include "rlhash/core/file.hpp"
 
@@ -19,6 +21,10 @@ struct MetricsOptions {
 };
 
 void run(const MetricsOptions& o, const CommonOptions& common) {
+  validate_outputs({{"--json", common.json_path}}, {{"--database-codes", o.database_codes},
+                                                    {"--query-codes", o.query_codes},
+                                                    {"--database-labels", o.database_labels},
+                                                    {"--query-labels", o.query_labels}});
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
   const BinaryCodes queries = read_codes(o.query_codes, o.bits, format);
@@ -56,11 +62,17 @@ const RegisterCommand metrics_command{
        app.add_option("--bits", o->bits, "Code length in bits")->required()->check(CLI::Range(1, 1024));
        app.add_option("--database-labels", o->database_labels, "Database labels")->required();
        app.add_option("--query-labels", o->query_labels, "Query labels")->required();
-       app.add_option("--top-k", o->top_k, "Cutoffs k of mAP@k")->delimiter(',')->default_str("1000");
+       app.add_option("--top-k", o->top_k, "Cutoffs k of mAP@k")
+           ->delimiter(',')
+           ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+           ->default_str("1000");
        app.add_option("--precision-at", o->precision_at, "Cutoffs k of precision@k")
            ->delimiter(',')
+           ->check(CLI::Range(1, std::numeric_limits<int>::max()))
            ->default_str("100,500,1000");
-       app.add_option("--radius", o->radius, "Hamming radius of precision within radius")->default_val(2);
+       app.add_option("--radius", o->radius, "Hamming radius of precision within radius")
+           ->default_val(2)
+           ->check(CLI::Range(0, 1024));
        add_code_format_option(app, o->format);
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };

@@ -1,5 +1,7 @@
 // rlhash search: exact kNN or range search of query codes in database codes.
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "code_options.hpp"
 #include "command.hpp"
@@ -7,6 +9,7 @@
 #include "index_options.hpp"
 #include "json_writer.hpp"
 #include "method_options.hpp"
+#include "output_paths.hpp"
 #include "rlhash/core/file.hpp"
 #include "rlhash/io/npy.hpp"
 #include "rlhash/search/knn.hpp"
@@ -27,10 +30,17 @@ struct SearchOptions {
 void run(const SearchOptions& o, const CommonOptions& common) {
   if ((o.k > 0) == (o.radius >= 0)) throw InvalidArgument("give exactly one of --k and --radius");
   if (o.radius >= 0 && o.lims.empty()) throw InvalidArgument("--radius needs --lims (the per-query offsets)");
+  validate_outputs({{"--indices", o.indices},
+                    {"--distances", o.distances},
+                    {"--lims", o.radius >= 0 ? o.lims : ""},
+                    {"--json", common.json_path}},
+                   {{"--database-codes", o.database_codes}, {"--query-codes", o.query_codes}});
   const DeviceChoice device = select_device(o.device);
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
   const BinaryCodes queries = read_codes(o.query_codes, o.bits, format);
+  check(o.k <= std::max<Index>(database.size(), 1), "--k ", o.k, " exceeds the ", database.size(),
+        " codes of --database-codes '", o.database_codes, "'; expected 1 .. ", database.size());
   const SearchMethod method = parse_search_method(o.index.method);
   if (device.cuda && method == SearchMethod::mih)
     throw InvalidArgument("--index mih runs on the host; --device cuda scans on the GPU");
@@ -46,8 +56,10 @@ void run(const SearchOptions& o, const CommonOptions& common) {
     const KnnResult r = device.cuda ? knn_on_cuda(queries, database, o.k, device.index)
                                     : planned_knn(queries, database, tables.get(), o.k, method, common.threads, &plan);
     seconds = seconds_since(start);
-    write_npy(o.indices, r.indices.data(), {r.queries, r.k});
-    write_npy(o.distances, r.distances.data(), {r.queries, r.k});
+    // Both files or neither: a failure never leaves indices of one search beside distances of another.
+    write_files_atomic(
+        {{o.indices, npy_bytes(dtype_of<Index>(), {r.queries, r.k}, r.indices.data())},
+         {o.distances, npy_bytes(dtype_of<std::int32_t>(), {r.queries, r.k}, r.distances.data())}});
     results = static_cast<Index>(r.indices.size());
   } else {
     const RangeResult r = device.cuda ? range_on_cuda(queries, database, o.radius, device.index)
@@ -55,9 +67,11 @@ void run(const SearchOptions& o, const CommonOptions& common) {
                                                : range_search(queries, database, o.radius, common.threads);
     plan.used = tables ? SearchMethod::mih : SearchMethod::scan;
     seconds = seconds_since(start);
-    write_npy(o.indices, r.indices.data(), {static_cast<Index>(r.indices.size())});
-    write_npy(o.distances, r.distances.data(), {static_cast<Index>(r.distances.size())});
-    write_npy(o.lims, r.lims.data(), {static_cast<Index>(r.lims.size())});
+    const auto count = static_cast<Index>(r.indices.size());
+    write_files_atomic(
+        {{o.indices, npy_bytes(dtype_of<Index>(), {count}, r.indices.data())},
+         {o.distances, npy_bytes(dtype_of<std::int32_t>(), {count}, r.distances.data())},
+         {o.lims, npy_bytes(dtype_of<Index>(), {static_cast<Index>(r.lims.size())}, r.lims.data())}});
     results = static_cast<Index>(r.indices.size());
   }
   const std::string path = device.cuda ? device.text
@@ -93,8 +107,9 @@ const RegisterCommand search_command{
        app.add_option("--database-codes", o->database_codes, "Database code file (.npy)")->required();
        app.add_option("--query-codes", o->query_codes, "Query code file (.npy)")->required();
        app.add_option("--bits", o->bits, "Code length in bits")->required()->check(CLI::Range(1, 1024));
-       app.add_option("--k", o->k, "Number of nearest neighbours")->check(CLI::PositiveNumber);
-       app.add_option("--radius", o->radius, "Hamming radius (inclusive)")->check(CLI::NonNegativeNumber);
+       app.add_option("--k", o->k, "Number of nearest neighbours")
+           ->check(CLI::Range(Index{1}, std::numeric_limits<Index>::max()));
+       app.add_option("--radius", o->radius, "Hamming radius (inclusive)")->check(CLI::Range(0, 1024));
        app.add_option("--indices", o->indices, "Output: int64 indices")->required();
        app.add_option("--distances", o->distances, "Output: int32 distances")->required();
        app.add_option("--lims", o->lims, "Output with --radius: int64 [nq + 1] offsets");

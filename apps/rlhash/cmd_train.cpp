@@ -1,12 +1,17 @@
 // rlhash train: fit one method on the training set (validation carved as the protocol says) and
 // write a model file holding the preprocessing and the hasher.
 #include <cstdio>
+#include <filesystem>
 
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
+#include "json_writer.hpp"
 #include "method_options.hpp"
+#include "output_paths.hpp"
 #include "progress_bar.hpp"
+#include "rlhash/core/checksum.hpp"
+#include "rlhash/core/message.hpp"
 #include "rlhash/methods/model.hpp"
 
 namespace rlhash::cli {
@@ -24,8 +29,35 @@ struct TrainOptions {
   std::string device = "cpu";
 };
 
+/// CRC-32 fingerprints of what a checkpoint belongs to: the training and validation items and
+/// labels after the split, and the settings (method config, code length, preprocessing, seed;
+/// not the epoch count, so a run may be resumed to train longer).
+std::uint64_t data_fingerprint(const DataSets& d) {
+  std::uint32_t crc = 0;
+  for (const MatrixF* x : {&d.train, &d.validation}) {
+    const Index shape[2] = {x->rows(), x->cols()};
+    crc = crc32(shape, sizeof shape, crc);
+    crc = crc32(x->data(), static_cast<std::size_t>(x->size()) * sizeof(float), crc);
+  }
+  for (const Labels* y : {&d.train_labels, &d.validation_labels})
+    crc = crc32(y->row(0), static_cast<std::size_t>(y->size() * y->words_per_item()) * sizeof(std::uint64_t),
+                crc);
+  return crc | (std::uint64_t{1} << 32);  // never 0 (0: not recorded)
+}
+
+std::uint64_t settings_fingerprint(const AnyHasher& hasher, const PreprocessConfig& p, std::uint64_t seed) {
+  std::string text = hasher.method() + "@" + std::to_string(hasher.bits()) + ";seed=" + std::to_string(seed);
+  for (const auto& [field, value] : hasher.config())
+    if (field != "epochs") text += ";" + field + "=" + value;
+  text += message(";center=", p.center, ";pca=", p.pca_dims, ";l2=", p.l2_normalize);
+  return crc32(text.data(), text.size()) | (std::uint64_t{1} << 32);
+}
+
 void run(const TrainOptions& o, const CommonOptions& common) {
-  for (const auto& text : common.sets) parse_set(text);
+  require_sets_apply({o.method}, common.sets);
+  const std::string checkpoint = o.checkpoint.empty() ? o.out + ".ckpt" : o.checkpoint;
+  validate_outputs({{"--out", o.out}, {"--checkpoint", checkpoint}, {"--json", common.json_path}},
+                   data_inputs(o.data));
   const DeviceChoice requested = select_device(o.device);
   Model model;
   model.hasher = configured_hasher(o.method, o.bits, common.seed, common.sets);
@@ -40,17 +72,40 @@ void run(const TrainOptions& o, const CommonOptions& common) {
   fit.progress = bar.callback();
   fit.validation_features = &validation;
   fit.validation_labels = &d.validation_labels;
-  fit.checkpoint_path = o.checkpoint.empty() ? o.out + ".ckpt" : o.checkpoint;
+  fit.checkpoint_path = checkpoint;
   fit.checkpoint_every = o.checkpoint_every;
   fit.resume = o.resume;
   fit.threads = common.threads;
+  fit.data_fingerprint = data_fingerprint(d);
+  fit.settings_fingerprint = settings_fingerprint(model.hasher, o.preprocess, common.seed);
   const auto start = std::chrono::steady_clock::now();
   fit_on(device, model.hasher, model.preprocessor.apply(d.train), d.train_labels, fit);
   const double seconds = seconds_since(start);
   bar.finish();
   model.save(o.out);
-  std::printf("trained %s at %d bits on %lld items in %.2f s; wrote %s\n", o.method.c_str(), o.bits,
-              static_cast<long long>(d.train.cols()), seconds, o.out.c_str());
+  std::printf("trained %s at %d bits on %lld items in %.2f s; wrote %s\n", o.method.c_str(),
+              model.hasher.bits(), static_cast<long long>(d.train.cols()), seconds, o.out.c_str());
+  if (!common.json_path.empty()) {
+    JsonWriter json;
+    json.begin_object()
+        .field("command", "train")
+        .field("method", o.method)
+        .field("bits", model.hasher.bits())
+        .field("seed", static_cast<unsigned long>(common.seed))
+        .field("data", d.description)
+        .field("train_items", static_cast<long long>(d.train.cols()))
+        .field("validation_items", static_cast<long long>(d.validation.cols()))
+        .field("dims", static_cast<long long>(d.train.rows()))
+        .field("train_seconds", seconds)
+        .field("model", o.out)
+        .field("model_bytes", static_cast<long long>(std::filesystem::file_size(o.out)))
+        .field("device", device.text);
+    json.key("config").begin_object();
+    for (const auto& [field, value] : model.hasher.config()) json.field(field, value);
+    json.end_object().end_object();
+    const std::string text = json.str() + "\n";
+    write_file_atomic(common.json_path, text.data(), text.size());
+  }
 }
 
 const RegisterCommand train_command{
@@ -58,11 +113,12 @@ const RegisterCommand train_command{
      [](CLI::App& app, CommonOptions& common) -> std::function<void()> {
        auto o = std::make_shared<TrainOptions>();
        app.add_option("--method", o->method, "The method (see rlhash eval --help)")->required();
-       app.add_option("--bits", o->bits, "Code length")->default_val(32);
+       app.add_option("--bits", o->bits, "Code length")->default_val(32)->check(CLI::Range(1, 1024));
        app.add_option("--out", o->out, "Model file to write")->required();
        app.add_option("--checkpoint", o->checkpoint, "Checkpoint file (default: <out>.ckpt)");
        app.add_option("--checkpoint-every", o->checkpoint_every, "Epochs between checkpoints (0: none)")
-           ->default_val(0);
+           ->default_val(0)
+           ->check(CLI::Range(0, 1 << 20));
        app.add_flag("--resume", o->resume, "Continue from the checkpoint when it exists");
        add_device_option(app, o->device, "Where the networks train");
        add_data_options(app, o->data);

@@ -6,7 +6,11 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "output_paths.hpp"
+#include "rlhash/core/message.hpp"
 #include "rlhash/data/fashion_mnist.hpp"
+#include "rlhash/data/finite.hpp"
+#include "rlhash/data/label_file.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/data/preprocess.hpp"
 #include "rlhash/data/split.hpp"
@@ -44,44 +48,50 @@ inline void add_data_options(CLI::App& app, DataOptions& o) {
   app.add_option("--database", o.database, "Explicit split: database feature file");
   app.add_option("--database-labels", o.database_labels, "Explicit split: database labels");
   app.add_option("--queries-per-class", o.split.queries_per_class, "Protocol: queries per class")
+      ->check(CLI::NonNegativeNumber)
       ->default_val(100);
   app.add_option("--train-per-class", o.split.train_per_class,
                  "Protocol: training items per class (incl. validation)")
+      ->check(CLI::NonNegativeNumber)
       ->default_val(500);
   app.add_option("--val-per-class", o.split.val_per_class,
                  "Protocol: validation items per class, carved from training")
+      ->check(CLI::NonNegativeNumber)
       ->default_val(50);
   app.add_flag("--random-split", o.random_split,
                "DRLIH's protocol: random queries and training items (see --random-queries/--random-train)");
   app.add_option("--random-queries", o.split.random_queries, "Random protocol: number of queries")
+      ->check(CLI::NonNegativeNumber)
       ->default_val(1000);
   app.add_option("--random-train", o.split.random_train, "Random protocol: training items (incl. validation)")
+      ->check(CLI::NonNegativeNumber)
       ->default_val(5000);
+  app.add_option("--random-val", o.split.random_val,
+                 "Random protocol: validation items carved from --random-train")
+      ->default_val(500)
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--no-scale", o.no_scale, "Keep uint8 features as 0..255 instead of scaling to [0, 1]");
   app.add_option("--save-split", o.save_split, "Write the chosen indices as .npy files into this folder");
 }
 
-/// Class ids [N] (int32/int64) or multi-hot [N, C] (uint8/bool) from a file.
-inline Labels read_labels(const std::string& spec) {
-  const NdArray array = read_array_spec(spec);
-  if (array.rank() == 1) {
-    if (array.dtype() == "<f4" || array.dtype() == "<f8")
-      throw FormatError("'" + spec + "': class ids must be integers, found dtype " + array.dtype());
-    return Labels::from_class_ids(array.to_vector<std::int32_t>(spec));
-  }
-  if (array.rank() == 2 && (array.dtype() == "|u1" || array.dtype() == "|b1"))
-    return Labels::from_multi_hot(reinterpret_cast<const std::uint8_t*>(array.bytes()), array.shape()[0],
-                                  static_cast<int>(array.shape()[1]));
-  throw FormatError("'" + spec +
-                    "': expected class ids [N] (int32/int64) or multi-hot [N, C] (uint8/bool), found " +
-                    array.dtype() + " of rank " + std::to_string(array.rank()));
+/// The files the data options read, named by option (for output-path checks).
+inline std::vector<NamedPath> data_inputs(const DataOptions& o) {
+  return {{"--features", o.features}, {"--labels", o.labels},
+          {"--train", o.train},       {"--train-labels", o.train_labels},
+          {"--queries", o.queries},   {"--query-labels", o.query_labels},
+          {"--database", o.database}, {"--database-labels", o.database_labels}};
 }
+
+/// Class ids [N] (int32/int64) or multi-hot [N, C] (uint8/bool) from a file.
+inline Labels read_labels(const std::string& spec) { return read_labels_file(spec); }
 
 /// Features as float D x N; uint8 features are scaled to [0, 1] unless `no_scale`.
 inline MatrixF read_features(const std::string& spec, bool no_scale) {
   const NdArray array = read_array_spec(spec);
   MatrixF features = array.to_matrix<float>(spec);
   if (array.dtype() == "|u1" && !no_scale) features /= 255.0f;
+  require_dimensions(features, spec);
+  require_finite(features, spec);
   return features;
 }
 
@@ -132,6 +142,9 @@ inline DataSets load_data(DataOptions o, std::uint64_t seed) {
     throw InvalidArgument(
         "give exactly one data source: --dataset, --features/--labels, or "
         "--train/--queries/--database with their labels");
+  check(!o.random_split || o.split.random_val <= o.split.random_train, "--random-val ", o.split.random_val,
+        " exceeds --random-train ", o.split.random_train,
+        "; the validation items are carved from the training items");
   DataSets d;
   Split split;
   if (!o.dataset.empty()) {

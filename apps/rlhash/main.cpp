@@ -1,11 +1,17 @@
 // rlhash: learn binary codes, encode, search and evaluate from the command line. A thin shell over
 // the library: every subcommand is what a user can do in a few lines of C++.
 #include <Eigen/Core>
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <exception>
+#include <new>
+#include <string>
+#include <vector>
 
 #include "command.hpp"
 #include "rlhash/core/error.hpp"
+#include "rlhash/core/file.hpp"
 #include "rlhash/search/cpu_features.hpp"
 #include "rlhash/version.hpp"
 
@@ -28,9 +34,37 @@ void apply_threads(int threads) {
 #endif
 }
 
+/// SIGINT/SIGTERM: remove the temporary files of writes in progress, then die of the signal as
+/// the shell expects.
+void remove_temps_and_reraise(int signal_number) {
+  rlhash::remove_pending_temp_files();
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+/// The first argument when it names no subcommand (and is no option), else empty.
+std::string unknown_command(int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return {};
+  for (const auto& command : rlhash::cli::registered_commands())
+    if (command.name == argv[1]) return {};
+  return argv[1];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGINT, remove_temps_and_reraise);
+  std::signal(SIGTERM, remove_temps_and_reraise);
+  if (const std::string unknown = unknown_command(argc, argv); !unknown.empty()) {
+    std::vector<std::string> names;
+    for (const auto& command : rlhash::cli::registered_commands()) names.push_back(command.name);
+    std::sort(names.begin(), names.end());
+    std::string known;
+    for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "rlhash: error: unknown command '%s' (commands: %s; see rlhash --help)\n",
+                 unknown.c_str(), known.c_str());
+    return 2;
+  }
   CLI::App app{"rlhash: binary codes learned with deep reinforcement learning, and fast Hamming search"};
   app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
@@ -62,6 +96,11 @@ int main(int argc, char** argv) {
     if (action) action();
   } catch (const rlhash::Error& e) {
     std::fprintf(stderr, "rlhash: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(
+        stderr,
+        "rlhash: error: out of memory: the inputs or options ask for more memory than is available\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rlhash: internal error: %s\n", e.what());

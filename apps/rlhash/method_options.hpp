@@ -2,6 +2,7 @@
 // Choosing hashers on the command line: --method lists, --bits lists, --set overrides and the
 // preprocessing flags, shared by `eval` and `train`.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <string>
@@ -44,6 +45,24 @@ inline std::vector<std::string> parse_methods(const std::vector<std::string>& re
   return methods;
 }
 
+/// Checks the --set overrides of a training run of `methods`: each must name one of them (a
+/// --set for a method that is not trained would silently do nothing), and none may set the code
+/// length, which --bits gives.
+inline void require_sets_apply(const std::vector<std::string>& methods,
+                               const std::vector<std::string>& sets) {
+  for (const auto& text : sets) {
+    const SetOverride o = parse_set(text);
+    if (std::find(methods.begin(), methods.end(), o.method) == methods.end()) {
+      std::string trained;
+      for (const auto& m : methods) trained += (trained.empty() ? "" : ", ") + m;
+      throw InvalidArgument("--set '" + text + "': " + o.method + " is not being trained (--method " +
+                            trained + ")");
+    }
+    if (o.field == "bits")
+      throw InvalidArgument("--set '" + text + "': the code length is given by --bits, not --set");
+  }
+}
+
 /// A hasher of `method` at `bits` with every --set for that method applied.
 inline AnyHasher configured_hasher(const std::string& method, int bits, std::uint64_t seed,
                                    const std::vector<std::string>& sets) {
@@ -73,7 +92,8 @@ inline void add_preprocess_options(CLI::App& app, PreprocessConfig& p) {
   app.add_flag("--center", p.center, "Subtract the training mean from every feature vector");
   app.add_option("--pca", p.pca_dims,
                  "Project onto this many principal components of the training set (0: off)")
-      ->default_val(0);
+      ->default_val(0)
+      ->check(CLI::Range(0, 1 << 20));
   app.add_flag("--l2", p.l2_normalize, "Scale every feature vector to unit length (after centering/PCA)");
 }
 

@@ -69,3 +69,8 @@
 #include "rlhash/methods/policy_hashing.hpp"
 #include "rlhash/methods/registry.hpp"
 #include "rlhash/methods/via_backend.hpp"
+
+#include "rlhash/core/checked_size.hpp"
+#include "rlhash/core/message.hpp"
+#include "rlhash/data/finite.hpp"
+#include "rlhash/data/label_file.hpp"

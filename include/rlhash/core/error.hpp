@@ -37,6 +37,12 @@ class StateError : public Error {
   using Error::Error;
 };
 
+/// Training diverged (a non-finite loss or parameter); the message names the epoch and the remedy.
+class TrainingDiverged : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 /// Throws `E` with `message` when `condition` is false; keeps call sites to one line.
 template <class E = InvalidArgument>

@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -164,28 +165,63 @@ struct EnvelopeView {
   std::uint32_t version = 0;
 };
 
+namespace detail {
+inline constexpr std::size_t envelope_header_size = 8 + 4 + 8;
+
+/// Checks the magic and version at the start of an enveloped file; returns the declared payload
+/// size. `size` may be just the header's.
+inline std::uint64_t envelope_declared_size(const char* data, std::size_t size, const std::string& source,
+                                            const std::string& magic, std::uint32_t max_version) {
+  if (size < envelope_header_size || std::memcmp(data, magic.data(), 8) != 0)
+    throw FormatError("'" + source + "' is not an rlhash " + magic + " file (bad magic or too short)");
+  ByteReader reader(data + 8, envelope_header_size - 8, source);
+  const auto version = reader.get<std::uint32_t>();
+  if (version == 0 || version > max_version)
+    throw FormatError("'" + source + "': format version " + std::to_string(version) +
+                      " is not supported (this build reads versions 1.." + std::to_string(max_version) + ")");
+  return reader.get<std::uint64_t>();
+}
+}  // namespace detail
+
 inline EnvelopeView open_envelope(const std::vector<char>& bytes, const std::string& source,
                                   const std::string& magic, std::uint32_t max_version) {
-  constexpr std::size_t header = 8 + 4 + 8;
-  if (bytes.size() < header + 4 || std::memcmp(bytes.data(), magic.data(), 8) != 0)
-    throw FormatError("'" + source + "' is not an rlhash " + magic + " file (bad magic or too short)");
-  ByteReader reader(bytes.data() + 8, bytes.size() - 8, source);
-  EnvelopeView view;
-  view.version = reader.get<std::uint32_t>();
-  if (view.version == 0 || view.version > max_version)
-    throw FormatError("'" + source + "': format version " + std::to_string(view.version) +
-                      " is not supported (this build reads versions 1.." + std::to_string(max_version) + ")");
-  const auto payload_size = reader.get<std::uint64_t>();
-  if (payload_size != bytes.size() - header - 4)
+  constexpr std::size_t header = detail::envelope_header_size;
+  const auto payload_size =
+      detail::envelope_declared_size(bytes.data(), bytes.size(), source, magic, max_version);
+  if (bytes.size() < header + 4 || payload_size != bytes.size() - header - 4)
     throw FormatError("'" + source + "': payload of " + std::to_string(payload_size) + " bytes declared, " +
-                      std::to_string(bytes.size() - header - 4) + " present (truncated or padded file)");
+                      std::to_string(bytes.size() < header + 4 ? 0 : bytes.size() - header - 4) +
+                      " present (truncated or padded file)");
   std::uint32_t stored = 0;
   std::memcpy(&stored, bytes.data() + bytes.size() - 4, 4);
   if (crc32(bytes.data(), bytes.size() - 4) != stored)
     throw FormatError("'" + source + "': checksum mismatch (the file is corrupted)");
+  EnvelopeView view;
+  std::memcpy(&view.version, bytes.data() + 8, sizeof view.version);
   view.payload_offset = header;
   view.payload_size = static_cast<std::size_t>(payload_size);
   return view;
+}
+
+/// Reads an enveloped file, checking its magic, version and declared size before the payload is
+/// read: a foreign file, a device such as /dev/zero or a file larger than its header declares is
+/// a FormatError after reading 20 bytes, never a whole-file read. The checksum is checked by
+/// open_envelope on the bytes returned.
+inline std::vector<char> read_enveloped_file(const std::string& path, const std::string& magic,
+                                             std::uint32_t max_version) {
+  const detail::FileHandle file(path, O_RDONLY);
+  if (!file.is_open()) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
+  std::vector<char> header(detail::envelope_header_size);
+  header.resize(detail::read_up_to(file.fd(), header.data(), header.size(), path));
+  const auto declared =
+      detail::envelope_declared_size(header.data(), header.size(), path, magic, max_version);
+  // One byte beyond the declared size is read so that a padded file is reported as such.
+  if (declared > std::numeric_limits<std::size_t>::max() / 4)
+    throw FormatError("'" + path + "': payload of " + std::to_string(declared) +
+                      " bytes declared (corrupted?)");
+  std::vector<char> rest = detail::read_rest(file.fd(), path, static_cast<std::size_t>(declared) + 4 + 1);
+  header.insert(header.end(), rest.begin(), rest.end());
+  return header;
 }
 
 }  // namespace rlhash

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "rlhash/core/checked_size.hpp"
 #include "rlhash/core/error.hpp"
+#include "rlhash/core/message.hpp"
 #include "rlhash/core/types.hpp"
 
 namespace rlhash {
@@ -17,19 +19,25 @@ class Labels {
  public:
   Labels() = default;
 
+  /// The largest number of classes a label set may have. Class ids are refused, not remapped,
+  /// beyond it: labels of queries and database are read from separate files, and a dense
+  /// remapping of each would silently disagree between them. 2^16 classes keep the label matrix
+  /// at 8 KiB per item at most, whatever id a file holds.
+  static constexpr int max_classes = 1 << 16;
+
   /// Single-label data: `ids[i]` is item i's class in [0, num_classes). `num_classes` <= 0 means
-  /// max id + 1.
+  /// max id + 1. Ids must be below max_classes (InvalidArgument otherwise).
   static Labels from_class_ids(const std::vector<std::int32_t>& ids, int num_classes = 0) {
+    check(num_classes <= max_classes, "labels: ", num_classes, " classes, expected at most ", max_classes);
+    const int limit = num_classes > 0 ? num_classes : max_classes;
     int classes = num_classes;
     for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] < 0)
-        throw InvalidArgument("labels: class id of item " + std::to_string(i) + " is " +
-                              std::to_string(ids[i]) + ", expected >= 0");
-      if (num_classes <= 0)
-        classes = std::max(classes, ids[i] + 1);
-      else if (ids[i] >= num_classes)
-        throw InvalidArgument("labels: class id of item " + std::to_string(i) + " is " +
-                              std::to_string(ids[i]) + ", expected < " + std::to_string(num_classes));
+      check(ids[i] >= 0, "labels: class id of item ", i, " is ", ids[i], ", expected >= 0");
+      check(
+          ids[i]<limit, "labels: class id of item ", i, " is ", ids[i], ", expected < ", limit, num_classes> 0
+              ? ""
+              : " (class ids must be dense: 0 .. classes - 1)");
+      classes = std::max(classes, ids[i] + 1);
     }
     Labels labels(static_cast<Index>(ids.size()), std::max(classes, 1));
     labels.single_ = true;
@@ -40,7 +48,8 @@ class Labels {
   /// Multi-label data from a row-major [N, C] 0/1 array (e.g. a uint8 or bool .npy).
   template <class T>
   static Labels from_multi_hot(const T* data, Index items, int num_classes) {
-    if (num_classes <= 0) throw InvalidArgument("labels: a multi-hot array needs at least one class column");
+    check(num_classes > 0 && num_classes <= max_classes, "labels: a multi-hot array has ", num_classes,
+          " class columns, expected 1 .. ", max_classes);
     Labels labels(items, num_classes);
     labels.single_ = false;
     for (Index i = 0; i < items; ++i)
@@ -95,10 +104,12 @@ class Labels {
 
  private:
   Labels(Index items, int classes)
-      : items_(items),
-        classes_(classes),
-        words_((classes + 63) / 64),
-        bits_(static_cast<std::size_t>(items * ((classes + 63) / 64)), 0) {}
+      : items_(items), classes_(classes), words_((classes + 63) / 64), bits_(word_count(items, classes), 0) {}
+  static std::size_t word_count(Index items, int classes) {
+    const Index words = checked_mul(items, (classes + 63) / 64, "labels: items x label words");
+    checked_bytes(words, sizeof(std::uint64_t), "labels");
+    return static_cast<std::size_t>(words);
+  }
   void set(Index item, int label) { bits_[item * words_ + (label >> 6)] |= std::uint64_t{1} << (label & 63); }
 
   Index items_ = 0;

@@ -25,6 +25,7 @@
 #include "rlhash/eval/metrics.hpp"
 #include "rlhash/eval/ranking.hpp"
 #include "rlhash/search/hamming.hpp"
+#include "rlhash/search/parallel.hpp"
 
 namespace rlhash {
 
@@ -177,14 +178,7 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
   Index threads = options.threads == 0 ? static_cast<Index>(std::max(1U, std::thread::hardware_concurrency()))
                                        : options.threads;
   threads = std::max<Index>(1, std::min(threads, blocks));
-  if (threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<std::size_t>(threads));
-    for (Index t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& thread : pool) thread.join();
-  }
+  detail::run_parallel(static_cast<int>(threads), [&worker](int) { worker(); });
   if (failure) std::rethrow_exception(failure);
 
   std::vector<double> total(stride, 0.0);

@@ -64,15 +64,22 @@ inline void copy_big_endian(const char* in, std::size_t count, std::size_t width
   }
 }
 
-/// Parses uncompressed IDX bytes.
-inline NdArray parse_idx_plain(const char* data, std::size_t size, const std::string& source) {
+struct IdxHeader {
+  const char* dtype = nullptr;
+  std::vector<Index> shape;
+  std::size_t data_offset = 0;
+};
+
+/// Parses and checks an IDX header at `data` (`size` bytes available).
+inline IdxHeader parse_idx_header(const char* data, std::size_t size, const std::string& source) {
   const std::string where = "'" + source + "': ";
   if (size < 4)
     throw FormatError(where + "expected an IDX header of at least 4 bytes, found " + std::to_string(size) +
                       " (truncated?)");
   const auto type = static_cast<unsigned char>(data[2]);
-  const char* dtype = idx_dtype(type);
-  if (data[0] != 0 || data[1] != 0 || dtype == nullptr)
+  IdxHeader header;
+  header.dtype = idx_dtype(type);
+  if (data[0] != 0 || data[1] != 0 || header.dtype == nullptr)
     throw FormatError(
         where + "not an IDX file (expected magic 00 00 and a type code 08, 09, 0B, 0C, 0D or 0E; found " +
         hex_bytes(data, 3) + ")");
@@ -81,17 +88,27 @@ inline NdArray parse_idx_plain(const char* data, std::size_t size, const std::st
   if (size - 4 < 4 * rank)
     throw FormatError(where + "header declares " + std::to_string(rank) +
                       " dimensions, but the file ends after " + std::to_string(size) + " bytes (truncated)");
-  std::vector<Index> shape(rank);
+  header.shape.resize(rank);
   for (std::size_t k = 0; k < rank; ++k) {
     const auto* d = reinterpret_cast<const unsigned char*>(data + 4 + 4 * k);
-    shape[k] = (Index{d[0]} << 24) | (Index{d[1]} << 16) | (Index{d[2]} << 8) | Index{d[3]};
+    header.shape[k] = (Index{d[0]} << 24) | (Index{d[1]} << 16) | (Index{d[2]} << 8) | Index{d[3]};
   }
-  const std::size_t offset = 4 + 4 * rank;
-  check_payload(shape, dtype, size - offset, source);
-  NdArray array = NdArray::uninitialized(dtype, shape);
-  copy_big_endian(data + offset, static_cast<std::size_t>(array.size()), array.itemsize(), array.bytes());
+  header.data_offset = 4 + 4 * rank;
+  return header;
+}
+
+/// Parses uncompressed IDX bytes.
+inline NdArray parse_idx_plain(const char* data, std::size_t size, const std::string& source) {
+  const IdxHeader header = parse_idx_header(data, size, source);
+  check_payload(header.shape, header.dtype, size - header.data_offset, source);
+  NdArray array = NdArray::uninitialized(header.dtype, header.shape);
+  copy_big_endian(data + header.data_offset, static_cast<std::size_t>(array.size()), array.itemsize(),
+                  array.bytes());
   return array;
 }
+
+/// The longest IDX header: magic, type, rank and 255 dimensions.
+inline constexpr std::size_t idx_max_header = 4 + 4 * 255;
 
 }  // namespace detail
 
@@ -99,7 +116,14 @@ inline NdArray parse_idx_plain(const char* data, std::size_t size, const std::st
 /// a bad magic or type, a truncated header, or dimensions that disagree with the data size.
 inline NdArray parse_idx(const char* data, std::size_t size, const std::string& source) {
   if (detail::is_gzip(data, size)) {
-    const std::vector<char> plain = detail::gunzip(data, size, source);
+    // The header is inflated first; the rest may inflate to no more than the size it declares,
+    // so a small file cannot expand into gigabytes before the check.
+    const std::vector<char> head =
+        detail::gunzip(data, size, source, detail::idx_max_header, /*prefix=*/true);
+    const detail::IdxHeader header = detail::parse_idx_header(head.data(), head.size(), source);
+    const std::size_t budget =
+        header.data_offset + detail::array_bytes(header.shape, dtype_itemsize(header.dtype), source);
+    const std::vector<char> plain = detail::gunzip(data, size, source, budget);
     return detail::parse_idx_plain(plain.data(), plain.size(), source);
   }
   return detail::parse_idx_plain(data, size, source);

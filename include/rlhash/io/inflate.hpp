@@ -61,8 +61,12 @@ class Inflater {
 #endif
 
 /// Decompresses a whole gzip file held in memory; FormatError naming `source` when it is
-/// corrupted, truncated or followed by something that is not another gzip member.
-inline std::vector<char> gunzip(const char* data, std::size_t size, const std::string& source) {
+/// corrupted, truncated or followed by something that is not another gzip member, or when it
+/// decompresses to more than `max_bytes` (a budget the caller derives from a header). With
+/// `prefix`, the first `max_bytes` bytes are returned instead of that error.
+inline std::vector<char> gunzip(const char* data, std::size_t size, const std::string& source,
+                                std::size_t max_bytes = static_cast<std::size_t>(-1) / 2,
+                                bool prefix = false) {
 #ifdef RLHASH_HAS_ZLIB
   // The trailer's ISIZE (size mod 2^32) sizes the buffer; deflate cannot expand more than
   // ~1032:1, which caps what a lying trailer can make us allocate.
@@ -73,19 +77,28 @@ inline std::vector<char> gunzip(const char* data, std::size_t size, const std::s
       isize = (isize << 8) | static_cast<unsigned char>(data[size - 4 + static_cast<std::size_t>(b)]);
     hint = std::max<std::size_t>(std::min<std::size_t>(isize, size * 1032), 1);
   }
+  hint = std::min(hint, max_bytes + 1);
   std::vector<char> out(hint);
   Inflater inflater(15 + 16, source);
   const char* in = data;
   std::size_t in_left = size;
   std::size_t produced = 0;
   for (;;) {
-    if (produced == out.size()) out.resize(out.size() * 2);
+    if (produced > max_bytes) {
+      if (prefix) {
+        out.resize(max_bytes);
+        return out;
+      }
+      throw FormatError("'" + source + "': gzip data decompresses to more than the " +
+                        std::to_string(max_bytes) + " bytes its header declares");
+    }
+    if (produced == out.size()) out.resize(std::min(out.size() * 2, max_bytes + 1));
     char* next = out.data() + produced;
     std::size_t out_left = out.size() - produced;
     const int status = inflater.step(in, in_left, next, out_left);
     produced = static_cast<std::size_t>(next - out.data());
     if (status == Z_STREAM_END) {
-      if (in_left == 0) break;
+      if (in_left == 0 || (prefix && produced >= max_bytes)) break;
       if (!is_gzip(in, in_left))
         throw FormatError("'" + source + "': " + std::to_string(in_left) +
                           " bytes of trailing garbage after the gzip data");
@@ -96,14 +109,43 @@ inline std::vector<char> gunzip(const char* data, std::size_t size, const std::s
       throw FormatError("'" + source + "': corrupted gzip data (zlib: " + inflater.message() + ")");
     }
   }
-  out.resize(produced);
+  out.resize(prefix ? std::min(produced, max_bytes) : produced);
   return out;
 #else
   (void)data;
   (void)size;
+  (void)max_bytes;
+  (void)prefix;
   throw FormatError("'" + source +
                     "' is gzip-compressed, but this rlhash build has no zlib (RLHASH_WITH_ZLIB=OFF); "
                     "gunzip it first");
+#endif
+}
+
+/// Inflates the first bytes of a raw deflate stream, at most `out_size` of them, into `out`;
+/// returns how many were produced (fewer only when the stream ends first). Lets a reader check
+/// a header before it inflates, and allocates for, the whole stream.
+inline std::size_t inflate_raw_prefix(const char* data, std::size_t size, char* out, std::size_t out_size,
+                                      const std::string& source) {
+#ifdef RLHASH_HAS_ZLIB
+  Inflater inflater(-15, source);
+  const char* in = data;
+  std::size_t in_left = size;
+  char* next = out;
+  std::size_t out_left = out_size;
+  while (out_left > 0) {
+    const int status = inflater.step(in, in_left, next, out_left);
+    if (status == Z_STREAM_END || (status == Z_BUF_ERROR && in_left == 0)) break;
+    if (status != Z_OK && status != Z_BUF_ERROR)
+      throw FormatError("'" + source + "': corrupted deflate data (zlib: " + inflater.message() + ")");
+  }
+  return out_size - out_left;
+#else
+  (void)data;
+  (void)size;
+  (void)out;
+  (void)out_size;
+  throw FormatError("'" + source + "' holds deflate-compressed data, but this rlhash build has no zlib");
 #endif
 }
 

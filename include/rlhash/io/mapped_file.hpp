@@ -1,8 +1,12 @@
 #pragma once
 /// \file
-/// A read-only view of a whole file: memory-mapped when it is a regular file (no copy, pages
-/// loaded on demand), read into memory otherwise (pipes, /dev/stdin). The readers parse straight
-/// from this view.
+/// A read-only view of a whole file, read into memory (the default) or memory-mapped.
+///
+/// Reading is the default because a mapping is only as stable as the file under it: when another
+/// process truncates a mapped file, touching a page past the new end raises SIGBUS and kills the
+/// process, which no error handling can turn into a message. The readers copy what they parse
+/// anyway, so reading costs one extra pass over the bytes. FileAccess::map (NpyMap's lazy view)
+/// is for callers who want pages loaded on demand and own the file's lifetime.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,11 +21,21 @@
 
 namespace rlhash {
 
+/// How MappedFile holds a file: read into memory, or mapped (pages loaded on demand; the file
+/// must not be truncated while mapped).
+enum class FileAccess { read, map };
+
 class MappedFile {
  public:
-  /// Maps `path`; IoError naming it when it cannot be opened or mapped. With `populate`, the
-  /// pages are read in up front (faster when the whole file will be read).
-  explicit MappedFile(const std::string& path, bool populate = true) : path_(path) {
+  /// Opens `path`; IoError naming it when it cannot be opened, read or mapped. Files that are not
+  /// regular (pipes, /dev/stdin) are always read.
+  explicit MappedFile(const std::string& path, FileAccess access = FileAccess::read) : path_(path) {
+    if (access == FileAccess::read) {
+      owned_ = read_file_bytes(path);
+      data_ = owned_.data();
+      size_ = owned_.size();
+      return;
+    }
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
     struct stat info {};
@@ -34,13 +48,7 @@ class MappedFile {
     }
     size_ = static_cast<std::size_t>(info.st_size);
     if (size_ > 0) {
-      int flags = MAP_PRIVATE;
-#ifdef MAP_POPULATE
-      if (populate) flags |= MAP_POPULATE;
-#else
-      (void)populate;
-#endif
-      void* map = ::mmap(nullptr, size_, PROT_READ, flags, fd, 0);
+      void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (map == MAP_FAILED) {
         const std::string why = detail::errno_text();
         ::close(fd);

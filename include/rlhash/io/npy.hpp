@@ -180,8 +180,11 @@ inline std::uint32_t load_le32(const char* p) {
 
 /// Parses and validates a .npy header at `data` (the whole file, `size` bytes): magic, version,
 /// dict, dtype, C order, 1-D or 2-D, and shape x itemsize == the bytes after the header. Every
-/// violation is a FormatError naming `source`.
-inline NpyHeader parse_npy_header(const char* data, std::size_t size, const std::string& source) {
+/// violation is a FormatError naming `source`. When `data` holds only the first `size` bytes of
+/// a file of `file_size` bytes (a compressed archive entry checked before it is inflated), the
+/// header must lie within those `size` bytes and the payload is checked against `file_size`.
+inline NpyHeader parse_npy_header(const char* data, std::size_t size, const std::string& source,
+                                  std::size_t file_size = static_cast<std::size_t>(-1)) {
   const std::string where = "'" + source + "': ";
   if (size < 10)
     throw FormatError(where + "expected a .npy file of at least 10 bytes, found " + std::to_string(size) +
@@ -232,7 +235,8 @@ inline NpyHeader parse_npy_header(const char* data, std::size_t size, const std:
   if (header.shape.empty() || header.shape.size() > 2)
     throw FormatError(where + "expected a 1-D or 2-D array, found " + std::to_string(header.shape.size()) +
                       "-D shape " + detail::shape_text(header.shape));
-  detail::check_payload(header.shape, header.dtype, size - header.data_offset, source);
+  const std::size_t total = file_size == static_cast<std::size_t>(-1) ? size : file_size;
+  detail::check_payload(header.shape, header.dtype, total - header.data_offset, source);
   return header;
 }
 
@@ -251,12 +255,14 @@ inline NdArray read_npy(const std::string& path) {
 }
 
 /// A .npy file memory-mapped read-only: the header is validated on opening, the data stays on
-/// disk until touched. The data pointer is typed only when its offset suits the type's alignment
-/// (numpy aligns data to 64 bytes).
+/// disk until touched (with `populate`, the file is read into memory instead: see MappedFile on
+/// why a mapping must not be truncated under it). The data pointer is typed only when its offset suits the
+/// type's alignment (numpy aligns data to 64 bytes).
 class NpyMap {
  public:
   explicit NpyMap(const std::string& path, bool populate = false)
-      : file_(path, populate), header_(parse_npy_header(file_.data(), file_.size(), path)) {
+      : file_(path, populate ? FileAccess::read : FileAccess::map),
+        header_(parse_npy_header(file_.data(), file_.size(), path)) {
     if (header_.dtype == "|b1") detail::check_bool_payload(bytes(), nbytes(), path);
   }
 

@@ -129,9 +129,9 @@ inline std::vector<ZipEntry> parse_zip_directory(const char* data, std::size_t s
   return entries;
 }
 
-/// The uncompressed bytes of `entry`, CRC-checked.
-inline std::vector<char> read_zip_entry(const char* data, std::size_t size, const ZipEntry& entry,
-                                        const std::string& source) {
+/// The stored (possibly compressed) bytes of `entry`, after its local header.
+inline const char* zip_entry_data(const char* data, std::size_t size, const ZipEntry& entry,
+                                  const std::string& source) {
   const std::string where = "'" + source + "' entry '" + entry.name + "': ";
   if (entry.local_offset > size) throw FormatError(where + "local header offset is past the end of the file");
   ByteReader local(data + entry.local_offset, size - entry.local_offset, source);
@@ -144,7 +144,14 @@ inline std::vector<char> read_zip_entry(const char* data, std::size_t size, cons
   if (entry.compressed_size > local.remaining())
     throw FormatError(where + std::to_string(entry.compressed_size) + " bytes of data declared, " +
                       std::to_string(local.remaining()) + " present (truncated?)");
-  const char* stored = local.take(static_cast<std::size_t>(entry.compressed_size), "zip entry data");
+  return local.take(static_cast<std::size_t>(entry.compressed_size), "zip entry data");
+}
+
+/// The uncompressed bytes of `entry`, CRC-checked.
+inline std::vector<char> read_zip_entry(const char* data, std::size_t size, const ZipEntry& entry,
+                                        const std::string& source) {
+  const std::string where = "'" + source + "' entry '" + entry.name + "': ";
+  const char* stored = zip_entry_data(data, size, entry, source);
   if (entry.method != 0 && entry.method != 8)
     throw FormatError(where + "compression method " + std::to_string(entry.method) +
                       " is not supported (expected 0 stored or 8 deflate)");
@@ -191,14 +198,26 @@ class NpzArchive {
       for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
       throw FormatError("'" + file_.path() + "' has no array '" + name + "' (it holds: " + known + ")");
     }
+    const std::string source = file_.path() + ":" + entry->name;
+    if (entry->method == 8) check_npy_header_first(*entry, source);
     const std::vector<char> bytes = read_zip_entry(file_.data(), file_.size(), *entry, file_.path());
-    return parse_npy(bytes.data(), bytes.size(), file_.path() + ":" + entry->name);
+    return parse_npy(bytes.data(), bytes.size(), source);
   }
 
  private:
   static std::string strip(const std::string& name) {
     return name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0 ? name.substr(0, name.size() - 4)
                                                                             : name;
+  }
+  /// Inflates only the .npy header of a compressed entry and checks the shape it declares
+  /// against the entry's size, so a lying archive is refused before the entry is inflated.
+  void check_npy_header_first(const ZipEntry& entry, const std::string& source) const {
+    constexpr std::size_t longest_v1_header = 10 + 0xFFFF;
+    const char* stored = zip_entry_data(file_.data(), file_.size(), entry, file_.path());
+    std::vector<char> head(static_cast<std::size_t>(std::min<std::uint64_t>(entry.size, longest_v1_header)));
+    head.resize(detail::inflate_raw_prefix(stored, static_cast<std::size_t>(entry.compressed_size),
+                                           head.data(), head.size(), source));
+    parse_npy_header(head.data(), head.size(), source, static_cast<std::size_t>(entry.size));
   }
   const ZipEntry* find(const std::string& name) const {
     for (const auto& entry : entries_)

@@ -29,6 +29,9 @@ struct FitOptions {
   int checkpoint_every = 0;     ///< epochs between checkpoints (0: none)
   bool resume = false;          ///< continue from checkpoint_path when it exists
   int threads = 0;              ///< 0: all cores
+  /// Recorded in checkpoints; resuming with other data or settings is refused (nn::TrainerConfig).
+  std::uint64_t data_fingerprint = 0;
+  std::uint64_t settings_fingerprint = 0;
 };
 
 namespace detail {

@@ -43,7 +43,7 @@ struct Model {
   /// (FormatError), and the code length cannot change (InvalidArgument).
   static Model load(const std::string& path,
                     const std::vector<std::pair<std::string, std::string>>& overrides = {}) {
-    const auto bytes = read_file_bytes(path);
+    const auto bytes = read_enveloped_file(path, model_magic, model_format_version);
     ByteReader in = payload(bytes, path);
     Model model;
     const std::string method = in.get_string();
@@ -67,7 +67,7 @@ struct Model {
 
   /// The method a model file holds (checked like load(), nothing else read).
   static std::string method_of(const std::string& path) {
-    const auto bytes = read_file_bytes(path);
+    const auto bytes = read_enveloped_file(path, model_magic, model_format_version);
     return payload(bytes, path).get_string();
   }
 

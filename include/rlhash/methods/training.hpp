@@ -61,6 +61,8 @@ inline nn::TrainerConfig trainer_config(int epochs, int batch_size, std::uint64_
   tc.checkpoint_path = options.checkpoint_path;
   tc.checkpoint_every = options.checkpoint_path.empty() ? 0 : options.checkpoint_every;
   tc.resume = options.resume;
+  tc.data_fingerprint = options.data_fingerprint;
+  tc.settings_fingerprint = options.settings_fingerprint;
   return tc;
 }
 

@@ -56,7 +56,7 @@ class CheckpointReader {
   /// Reads `path`; IoError when it cannot be read, FormatError when it is not an intact
   /// checkpoint of a supported version.
   static CheckpointReader open(const std::string& path) {
-    return CheckpointReader(read_file_bytes(path), path);
+    return CheckpointReader(read_enveloped_file(path, checkpoint_magic, checkpoint_version), path);
   }
 
   CheckpointReader(std::vector<char> bytes, std::string source)

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "rlhash/core/checked_size.hpp"
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/search/codes_view.hpp"
@@ -217,8 +218,10 @@ inline KnnResult knn_search(const CodesView& queries, const CodesView& database,
   KnnResult result;
   result.queries = queries.size;
   result.k = k;
-  result.indices.assign(static_cast<std::size_t>(queries.size * k), Index{-1});
-  result.distances.assign(static_cast<std::size_t>(queries.size * k), std::int32_t{-1});
+  const auto slots = static_cast<std::size_t>(checked_mul(queries.size, k, "knn_search: queries x k"));
+  checked_bytes(static_cast<Index>(slots), sizeof(Index) + sizeof(std::int32_t), "knn_search: result");
+  result.indices.assign(slots, Index{-1});
+  result.distances.assign(slots, std::int32_t{-1});
   if (queries.size == 0 || k == 0 || database.size == 0) return result;
   const int workers = static_cast<int>(std::min<Index>(requested, queries.size));
   detail::run_parallel(workers, [&](int t) {
@@ -254,8 +257,9 @@ inline KnnResult knn_search_one(const std::uint64_t* query, const CodesView& dat
   // Below ~64K codes per thread, starting threads costs more than the scan.
   constexpr Index min_share = Index{1} << 16;
   const int workers = static_cast<int>(std::clamp<Index>(database.size / min_share, 1, requested));
-  std::vector<Index> part_indices(static_cast<std::size_t>(workers * k));
-  std::vector<std::int32_t> part_distances(static_cast<std::size_t>(workers * k));
+  const auto slots = static_cast<std::size_t>(checked_mul(workers, k, "knn_search_one: threads x k"));
+  std::vector<Index> part_indices(slots);
+  std::vector<std::int32_t> part_distances(slots);
   detail::run_parallel(workers, [&](int t) {
     const Index begin = detail::share_begin(database.size, workers, t);
     const Index end = detail::share_begin(database.size, workers, t + 1);

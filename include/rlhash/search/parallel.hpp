@@ -24,7 +24,8 @@ inline int resolve_threads(int threads) {
 }
 
 /// Runs fn(t) for t in [0, count) on `count` threads (the caller's thread runs t = 0) and
-/// rethrows the first exception any of them threw.
+/// rethrows the first exception any of them threw. When the system refuses a thread, the threads
+/// already started are joined and the refusal is an Error naming how many were asked for.
 template <class F>
 void run_parallel(int count, F&& fn) {
   if (count <= 1) {
@@ -34,20 +35,29 @@ void run_parallel(int count, F&& fn) {
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(count));
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(count - 1));
-  for (int t = 1; t < count; ++t)
-    workers.emplace_back([&fn, &errors, t] {
-      try {
-        fn(t);
-      } catch (...) {
-        errors[static_cast<std::size_t>(t)] = std::current_exception();
-      }
-    });
+  const auto join_all = [&workers] {
+    for (auto& worker : workers) worker.join();
+  };
+  try {
+    for (int t = 1; t < count; ++t)
+      workers.emplace_back([&fn, &errors, t] {
+        try {
+          fn(t);
+        } catch (...) {
+          errors[static_cast<std::size_t>(t)] = std::current_exception();
+        }
+      });
+  } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for a thread's state
+    join_all();
+    throw Error("cannot start " + std::to_string(count) + " threads (" + e.what() +
+                "); ask for fewer with threads / --threads");
+  }
   try {
     fn(0);
   } catch (...) {
     errors[0] = std::current_exception();
   }
-  for (auto& worker : workers) worker.join();
+  join_all();
   for (auto& error : errors)
     if (error) std::rethrow_exception(error);
 }
