@@ -4,6 +4,7 @@
 #include "code_options.hpp"
 #include "command.hpp"
 #include "data_options.hpp"
+#include "distributed.hpp"
 #include "report.hpp"
 #include "rlhash/core/file.hpp"
 
@@ -16,9 +17,14 @@ struct MetricsOptions {
   std::vector<int> top_k{1000};
   std::vector<int> precision_at{100, 500, 1000};
   int radius = 2;
+  bool distributed = false;
 };
 
 void run(const MetricsOptions& o, const CommonOptions& common) {
+  if (o.distributed)
+    return run_distributed_metrics({o.database_codes, o.query_codes, o.database_labels, o.query_labels, o.format,
+                                    o.bits, o.top_k, o.precision_at, o.radius},
+                                   common);
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
   const BinaryCodes queries = read_codes(o.query_codes, o.bits, format);
@@ -62,6 +68,7 @@ const RegisterCommand metrics_command{
            ->default_str("100,500,1000");
        app.add_option("--radius", o->radius, "Hamming radius of precision within radius")->default_val(2);
        add_code_format_option(app, o->format);
+       add_distributed_flag(app, o->distributed);
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };
      }}};

@@ -4,6 +4,7 @@
 #include "code_options.hpp"
 #include "command.hpp"
 #include "device_option.hpp"
+#include "distributed.hpp"
 #include "json_writer.hpp"
 #include "method_options.hpp"
 #include "rlhash/core/file.hpp"
@@ -20,9 +21,14 @@ struct SearchOptions {
   Index k = 0;
   int radius = -1;
   std::string device = "cpu";
+  bool distributed = false;
 };
 
 void run(const SearchOptions& o, const CommonOptions& common) {
+  if (o.distributed)
+    return run_distributed_search({o.database_codes, o.query_codes, o.indices, o.distances, o.lims, o.format,
+                                   o.device, o.bits, o.k, o.radius},
+                                  common);
   if ((o.k > 0) == (o.radius >= 0)) throw InvalidArgument("give exactly one of --k and --radius");
   if (o.radius >= 0 && o.lims.empty()) throw InvalidArgument("--radius needs --lims (the per-query offsets)");
   const DeviceChoice device = select_device(o.device);
@@ -84,6 +90,7 @@ const RegisterCommand search_command{
        app.add_option("--lims", o->lims, "Output with --radius: int64 [nq + 1] offsets");
        add_code_format_option(app, o->format);
        add_device_option(app, o->device, "Where the scan runs");
+       add_distributed_flag(app, o->distributed);
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };
      }}};

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "rlhash/dist/communicator.hpp"
+#include "rlhash/io/npy.hpp"
 
 namespace rlhash::dist {
 
@@ -78,6 +79,15 @@ inline void write_shared_file(const Communicator& comm, const std::string& path,
     if (comm.rank() == 0) std::remove(temporary.c_str());
     throw;
   }
+}
+
+/// A .npy of `shape` (numpy's header, byte for byte what write_npy writes) written collectively:
+/// each rank holds `count` elements of the C-order data starting at element `first`.
+template <class T>
+void write_shared_npy(const Communicator& comm, const std::string& path, const std::vector<Index>& shape, Index first,
+                      const T* data, Index count) {
+  write_shared_file(comm, path, npy_header(dtype_of<T>(), shape), static_cast<std::uint64_t>(first) * sizeof(T), data,
+                    static_cast<std::size_t>(count) * sizeof(T));
 }
 
 }  // namespace rlhash::dist
