@@ -3,6 +3,7 @@
 // stops every rank with one message, printed by rank 0, naming the failing rank and its cause,
 // and no output file appears.
 #include "distributed.hpp"
+#include "rlhash/core/error.hpp"
 
 #ifdef RLHASH_HAS_MPI
 #include <chrono>

@@ -2,6 +2,7 @@
 // output file byte for byte the single-process one, and every failure one message naming the
 // failing rank, with no output file.
 #include <catch.hpp>
+#include <shell.hpp>
 #include <test_util.hpp>
 
 #include <cstdio>
@@ -17,21 +18,9 @@ using namespace rlhash;
 
 namespace {
 
-struct Outcome {
-  int status;
-  std::string output;
-};
+using Outcome = test::Run;
 
-/// Runs a shell command, stdout and stderr together.
-Outcome shell(const std::string& command) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Outcome shell(const std::string& command) { return test::run_shell(command); }
 
 Outcome rlhash_once(const std::string& arguments) { return shell(std::string(RLHASH_CLI_PATH) + " " + arguments); }
 
@@ -92,7 +81,7 @@ TEST_CASE("distributed search writes the single-process files", "[mpi]") {
     };
     const Outcome once = rlhash_once(search(dir.file("db.npy")) + outputs("one"));
     INFO(once.output);
-    REQUIRE(once.status == 0);
+    REQUIRE(once.exit_code == 0);
     for (const int ranks : rank_counts) {
       // One shared file, then one file per rank (uneven sizes).
       Index at = 0;
@@ -101,10 +90,12 @@ TEST_CASE("distributed search writes the single-process files", "[mpi]") {
         write_codes(dir.file(numbered("shard", r)), rows_of(database, at, end), CodeFormat::packed);
         at = end;
       }
+      // Per-rank files at more than one rank only (at one rank they are the shared file).
       for (const std::string& db : {dir.file("db.npy"), dir.file("shard{rank}.npy")}) {
+        if (ranks == 1 && db != dir.file("db.npy")) continue;
         const Outcome run = rlhash_on(ranks, search(db) + outputs("dist"));
         INFO(ranks << " ranks, database " << db << (knn ? ", knn\n" : ", range\n") << run.output);
-        REQUIRE(run.status == 0);
+        REQUIRE(run.exit_code == 0);
         for (const auto& name : names) REQUIRE(bytes(dir.file("dist" + name + ".npy")) == bytes(dir.file("one" + name + ".npy")));
       }
     }
@@ -129,13 +120,13 @@ TEST_CASE("distributed encode and metrics match one process byte for byte", "[mp
     const Outcome trained = rlhash_once("train --method " + method + " --bits 24 " + data + " --set drlih.epochs=1 --out " +
                                         dir.file(method + ".rlh"));
     INFO(trained.output);
-    REQUIRE(trained.status == 0);
+    REQUIRE(trained.exit_code == 0);
     const std::string encode = "encode --model " + dir.file(method + ".rlh") + " --features " + dir.file("x.npy") + " --codes ";
-    REQUIRE(rlhash_once(encode + dir.file(method + "-one.npy")).status == 0);
+    REQUIRE(rlhash_once(encode + dir.file(method + "-one.npy")).exit_code == 0);
     for (const int ranks : rank_counts) {
       const Outcome run = rlhash_on(ranks, encode + dir.file(method + "-dist.npy"));
       INFO(method << " at " << ranks << " ranks\n" << run.output);
-      REQUIRE(run.status == 0);
+      REQUIRE(run.exit_code == 0);
       REQUIRE(bytes(dir.file(method + "-dist.npy")) == bytes(dir.file(method + "-one.npy")));
     }
   }
@@ -147,11 +138,11 @@ TEST_CASE("distributed encode and metrics match one process byte for byte", "[mp
                               dir.file("queries.npy") + " --bits 24 --database-labels " + dir.file("y.npy") +
                               " --query-labels " + dir.file("qy.npy") + " --top-k 10,100 --json ";
   const Outcome once = rlhash_once(metrics + dir.file("one.json"));
-  REQUIRE(once.status == 0);
+  REQUIRE(once.exit_code == 0);
   for (const int ranks : rank_counts) {
     const Outcome run = rlhash_on(ranks, metrics + dir.file("dist.json"));
     INFO(ranks << " ranks\n" << run.output);
-    REQUIRE(run.status == 0);
+    REQUIRE(run.exit_code == 0);
     REQUIRE(run.output == once.output);
     REQUIRE(bytes(dir.file("dist.json")) == bytes(dir.file("one.json")));
   }
@@ -166,7 +157,7 @@ TEST_CASE("a failing rank stops every rank with one message naming it, and no ou
   };
   const auto one_message = [](const Outcome& run, const std::string& needle) {
     INFO(run.output);
-    REQUIRE(run.status != 0);
+    REQUIRE(run.exit_code != 0);
     const auto first = run.output.find("rlhash: error: ");
     REQUIRE(first != std::string::npos);
     REQUIRE(run.output.find("rlhash: error: ", first + 1) == std::string::npos);
@@ -181,6 +172,7 @@ TEST_CASE("a failing rank stops every rank with one message naming it, and no ou
     one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": cannot open '" +
                                                                        dir.file(numbered("s", ranks - 1)));
     REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
+    if (ranks == 2) continue;  // the remaining cases once, at 4 ranks
     // A shard of another code length.
     write_codes(dir.file(numbered("s", ranks - 1)), tied_codes(10, 24, 3), CodeFormat::packed);
     one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": ");
