@@ -44,14 +44,16 @@ inline void check_mpi(int code, const char* what) {
 }
 
 /// MPI for the lifetime of the object: initialises it unless someone already did, and finalises
-/// what it initialised.
+/// what it initialised. Only the thread that created it may call MPI.
 class Environment {
  public:
   Environment(int* argc = nullptr, char*** argv = nullptr) {
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (initialized) return;
-    check_mpi(MPI_Init(argc, argv), "MPI_Init");
+    // FUNNELED: rlhash's worker threads compute, only the calling thread talks to MPI.
+    int provided = 0;
+    check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     owned_ = true;
   }
   ~Environment() {
