@@ -3,6 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake libeigen3-dev libxsimd-dev catch2 libbenchmark-dev libcli11-dev zlib1g-dev
           dataset-fashion-mnist)
+packages+=(openmpi-bin libopenmpi-dev)  # the optional MPI component (rlhash::mpi) and its tests
 packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #include "data_options.hpp"
 #include "device_option.hpp"
 #include "json_writer.hpp"
+#include "distributed.hpp"
 #include "method_options.hpp"
 #include "output_paths.hpp"
 #include "rlhash/methods/model.hpp"
@@ -18,11 +19,14 @@ struct EncodeOptions {
   std::string model, features, codes, format = "packed";
   bool no_scale = false;
   std::string device = "cpu";
+  bool distributed = false;
 };
 
 void run(const EncodeOptions& o, const CommonOptions& common) {
   validate_outputs({{"--codes", o.codes}, {"--json", common.json_path}},
                    {{"--model", o.model}, {"--features", o.features}});
+  if (o.distributed)
+    return run_distributed_encode({o.model, o.features, o.codes, o.format, o.device, o.no_scale}, common);
   const DeviceChoice requested = select_device(o.device);
   const Model model = Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets));
   const DeviceChoice device = device_for(requested, model.hasher.method());
@@ -64,6 +68,7 @@ const RegisterCommand encode_command{
        app.add_flag("--no-scale", o->no_scale, "Keep uint8 features as 0..255 (as at training)");
        add_code_format_option(app, o->format);
        add_device_option(app, o->device, "Where the networks encode");
+       add_distributed_flag(app, o->distributed);
        add_common_options(app, common);
        return [o, &common] { run(*o, common); };
      }}};

@@ -6,6 +6,7 @@
 #include "command.hpp"
 #include "data_options.hpp"
 #include "output_paths.hpp"
+#include "distributed.hpp"
 #include "report.hpp"
 #include "rlhash/core/file.hpp"
 
@@ -18,6 +19,7 @@ struct MetricsOptions {
   std::vector<int> top_k{1000};
   std::vector<int> precision_at{100, 500, 1000};
   int radius = 2;
+  bool distributed = false;
 };
 
 void run(const MetricsOptions& o, const CommonOptions& common) {
@@ -25,6 +27,10 @@ void run(const MetricsOptions& o, const CommonOptions& common) {
                                                     {"--query-codes", o.query_codes},
                                                     {"--database-labels", o.database_labels},
                                                     {"--query-labels", o.query_labels}});
+  if (o.distributed)
+    return run_distributed_metrics({o.database_codes, o.query_codes, o.database_labels, o.query_labels, o.format,
+                                    o.bits, o.top_k, o.precision_at, o.radius},
+                                   common);
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
   const BinaryCodes queries = read_codes(o.query_codes, o.bits, format);
@@ -74,6 +80,7 @@ const RegisterCommand metrics_command{
            ->default_val(2)
            ->check(CLI::Range(0, 1024));
        add_code_format_option(app, o->format);
+       add_distributed_flag(app, o->distributed);
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };
      }}};

@@ -7,6 +7,7 @@
 #include "command.hpp"
 #include "device_option.hpp"
 #include "index_options.hpp"
+#include "distributed.hpp"
 #include "json_writer.hpp"
 #include "method_options.hpp"
 #include "output_paths.hpp"
@@ -25,6 +26,7 @@ struct SearchOptions {
   int radius = -1;
   std::string device = "cpu";
   IndexOptions index;
+  bool distributed = false;
 };
 
 void run(const SearchOptions& o, const CommonOptions& common) {
@@ -35,6 +37,10 @@ void run(const SearchOptions& o, const CommonOptions& common) {
                     {"--lims", o.radius >= 0 ? o.lims : ""},
                     {"--json", common.json_path}},
                    {{"--database-codes", o.database_codes}, {"--query-codes", o.query_codes}});
+  if (o.distributed)
+    return run_distributed_search({o.database_codes, o.query_codes, o.indices, o.distances, o.lims, o.format,
+                                   o.device, o.bits, o.k, o.radius},
+                                  common);
   const DeviceChoice device = select_device(o.device);
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
@@ -116,6 +122,7 @@ const RegisterCommand search_command{
        add_code_format_option(app, o->format);
        add_device_option(app, o->device, "Where the scan runs");
        add_index_options(app, o->index);
+       add_distributed_flag(app, o->distributed);
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };
      }}};

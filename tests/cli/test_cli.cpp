@@ -1,4 +1,5 @@
 #include <catch.hpp>
+#include <shell.hpp>
 #include <test_util.hpp>
 
 #include <cstdio>
@@ -14,22 +15,10 @@ using namespace rlhash;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string output;
-};
+using test::Run;
 
 /// Runs the rlhash tool with `arguments`, capturing stdout and stderr together.
-Run run_cli(const std::string& arguments) {
-  const std::string command = std::string(RLHASH_CLI_PATH) + " " + arguments + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Run run_cli(const std::string& arguments) { return test::run_shell(std::string(RLHASH_CLI_PATH) + " " + arguments); }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);

@@ -70,16 +70,28 @@ inline void check_cutoffs(const std::vector<int>& cutoffs, const char* option) {
 
 }  // namespace detail
 
-/// Evaluates every query code against the database. `distance(query_row, database, out)` writes
-/// the Hamming distances from one query (a pointer to its packed words) to every database code
-/// into `out[0..database.size())`; it is called concurrently from the worker threads.
-/// `excluded` (empty, or one entry per query; -1 = none) names a database index to leave out of
-/// each query's ranking; options.exclude_self is the special case excluded[i] = i.
-template <class DistanceFn = detail::SimdHammingDistances>
-EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCodes& database,
-                                    const Labels& query_labels, const Labels& database_labels,
-                                    const std::vector<Index>& excluded, const EvalOptions& options = {},
-                                    DistanceFn distance = {}) {
+namespace detail {
+
+/// Queries per block of the evaluation: the per-query metrics are summed per block, and the block
+/// sums are added in block order, so the report does not depend on how blocks are shared out
+/// (threads here, MPI ranks in rlhash::dist).
+constexpr Index eval_block_size = 64;
+
+/// Doubles per block sum: map, map_tie, precision_radius, empty_radius, no_relevant, map_at...,
+/// precision_at..., ndcg_at..., pr precision[bits + 1], pr recall[bits + 1].
+inline std::size_t eval_sum_stride(const EvalOptions& options, int bits) {
+  return 5 + options.map_at.size() + options.precision_at.size() + options.ndcg_at.size() +
+         2 * (static_cast<std::size_t>(bits) + 1);
+}
+
+/// The block sums of queries [first_query, last_query) (first_query a multiple of
+/// eval_block_size), one stride of doubles per block, in block order. See
+/// evaluate_with_exclusions for the arguments.
+template <class DistanceFn>
+std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const BinaryCodes& database,
+                                          const Labels& query_labels, const Labels& database_labels,
+                                          const std::vector<Index>& excluded, const EvalOptions& options,
+                                          DistanceFn distance, Index first_query, Index last_query) {
   const Index num_queries = queries.size();
   const Index n = database.size();
   detail::require(queries.bits() == database.bits(),
@@ -109,15 +121,17 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
 
   const int bits = database.bits();
   const std::size_t buckets = static_cast<std::size_t>(bits) + 1;
-  const std::size_t n_map = options.map_at.size();
-  const std::size_t n_precision = options.precision_at.size();
-  const std::size_t n_ndcg = options.ndcg_at.size();
   // Per-block sums, laid out as: map, map_tie, precision_radius, empty_radius, no_relevant,
   // map_at..., precision_at..., ndcg_at..., pr precision[buckets], pr recall[buckets].
   const std::size_t fixed = 5;
-  const std::size_t stride = fixed + n_map + n_precision + n_ndcg + 2 * buckets;
-  constexpr Index block_size = 64;
-  const Index blocks = (num_queries + block_size - 1) / block_size;
+  const std::size_t stride = eval_sum_stride(options, bits);
+  constexpr Index block_size = eval_block_size;
+  detail::require(first_query >= 0 && first_query % block_size == 0 && first_query <= last_query &&
+                      last_query <= num_queries,
+                  "evaluate: query range " + std::to_string(first_query) + ".." + std::to_string(last_query) +
+                      " is not a block-aligned range of the " + std::to_string(num_queries) + " queries");
+  const Index first_block = first_query / block_size;
+  const Index blocks = (last_query - first_query + block_size - 1) / block_size;
   std::vector<double> block_sums(static_cast<std::size_t>(blocks) * stride, 0.0);
 
   std::atomic<Index> next_block{0};
@@ -135,8 +149,9 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
         const Index block = next_block.fetch_add(1);
         if (block >= blocks) break;
         double* sums = block_sums.data() + static_cast<std::size_t>(block) * stride;
-        const Index end = std::min(num_queries, (block + 1) * block_size);
-        for (Index q = block * block_size; q < end; ++q) {
+        const Index begin = (first_block + block) * block_size;
+        const Index end = std::min(last_query, begin + block_size);
+        for (Index q = begin; q < end; ++q) {
           distance(queries.row(q), database, distances.data());
           const Index skip = excluded.empty() ? -1 : excluded[static_cast<std::size_t>(q)];
           if (one_label_word) {
@@ -180,11 +195,19 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
   threads = std::max<Index>(1, std::min(threads, blocks));
   detail::run_parallel(static_cast<int>(threads), [&worker](int) { worker(); });
   if (failure) std::rethrow_exception(failure);
+  return block_sums;
+}
 
+/// The report of `num_queries` queries from the block sums of all their blocks, in block order.
+inline EvalReport evaluation_report(const std::vector<double>& block_sums, Index num_queries,
+                                    const EvalOptions& options, int bits) {
+  const std::size_t buckets = static_cast<std::size_t>(bits) + 1;
+  const std::size_t fixed = 5;
+  const std::size_t stride = eval_sum_stride(options, bits);
+  const std::size_t blocks = block_sums.size() / stride;
   std::vector<double> total(stride, 0.0);
-  for (Index block = 0; block < blocks; ++block)
-    for (std::size_t i = 0; i < stride; ++i)
-      total[i] += block_sums[static_cast<std::size_t>(block) * stride + i];
+  for (std::size_t block = 0; block < blocks; ++block)
+    for (std::size_t i = 0; i < stride; ++i) total[i] += block_sums[block * stride + i];
   const double scale = num_queries == 0 ? 0.0 : 1.0 / static_cast<double>(num_queries);
 
   EvalReport report;
@@ -205,22 +228,46 @@ EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCode
   return report;
 }
 
+/// The excluded indices options.exclude_self stands for: query i is database item i (none when off).
+inline std::vector<Index> self_exclusions(const BinaryCodes& queries, const BinaryCodes& database,
+                                          const EvalOptions& options) {
+  std::vector<Index> excluded;
+  if (!options.exclude_self) return excluded;
+  require(queries.size() <= database.size(),
+          "evaluate: exclude_self needs query i to be database item i, but there are " +
+              std::to_string(queries.size()) + " queries and " + std::to_string(database.size()) +
+              " database items");
+  excluded.resize(static_cast<std::size_t>(queries.size()));
+  for (std::size_t q = 0; q < excluded.size(); ++q) excluded[q] = static_cast<Index>(q);
+  return excluded;
+}
+
+}  // namespace detail
+
+/// Evaluates every query code against the database. `distance(query_row, database, out)` writes
+/// the Hamming distances from one query (a pointer to its packed words) to every database code
+/// into `out[0..database.size())`; it is called concurrently from the worker threads.
+/// `excluded` (empty, or one entry per query; -1 = none) names a database index to leave out of
+/// each query's ranking; options.exclude_self is the special case excluded[i] = i.
+template <class DistanceFn = detail::SimdHammingDistances>
+EvalReport evaluate_with_exclusions(const BinaryCodes& queries, const BinaryCodes& database,
+                                    const Labels& query_labels, const Labels& database_labels,
+                                    const std::vector<Index>& excluded, const EvalOptions& options = {},
+                                    DistanceFn distance = {}) {
+  const std::vector<double> block_sums =
+      detail::evaluation_block_sums(queries, database, query_labels, database_labels, excluded, options,
+                                    std::move(distance), 0, queries.size());
+  return detail::evaluation_report(block_sums, queries.size(), options, database.bits());
+}
+
 /// Evaluates every query code against the database (see evaluate_with_exclusions); with
 /// options.exclude_self, query i is database item i and is left out of its own ranking.
 template <class DistanceFn = detail::SimdHammingDistances>
 EvalReport evaluate(const BinaryCodes& queries, const BinaryCodes& database, const Labels& query_labels,
                     const Labels& database_labels, const EvalOptions& options = {},
                     DistanceFn distance = {}) {
-  std::vector<Index> excluded;
-  if (options.exclude_self) {
-    detail::require(queries.size() <= database.size(),
-                    "evaluate: exclude_self needs query i to be database item i, but there are " +
-                        std::to_string(queries.size()) + " queries and " + std::to_string(database.size()) +
-                        " database items");
-    excluded.resize(static_cast<std::size_t>(queries.size()));
-    for (std::size_t q = 0; q < excluded.size(); ++q) excluded[q] = static_cast<Index>(q);
-  }
-  return evaluate_with_exclusions(queries, database, query_labels, database_labels, excluded, options,
+  return evaluate_with_exclusions(queries, database, query_labels, database_labels,
+                                  detail::self_exclusions(queries, database, options), options,
                                   std::move(distance));
 }
 

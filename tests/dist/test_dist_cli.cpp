@@ -1,0 +1,196 @@
+// rlhash search, encode and metrics with --distributed under mpirun at 1, 2 and 4 ranks: every
+// output file byte for byte the single-process one, and every failure one message naming the
+// failing rank, with no output file.
+#include <catch.hpp>
+#include <shell.hpp>
+#include <test_util.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "rlhash/codes/code_file.hpp"
+#include "rlhash/core/file.hpp"
+#include "rlhash/core/random.hpp"
+#include "rlhash/io/npy.hpp"
+
+using namespace rlhash;
+
+namespace {
+
+using Outcome = test::Run;
+
+Outcome shell(const std::string& command) { return test::run_shell(command); }
+
+Outcome rlhash_once(const std::string& arguments) { return shell(std::string(RLHASH_CLI_PATH) + " " + arguments); }
+
+Outcome rlhash_on(int ranks, const std::string& arguments) {
+  return shell(std::string(RLHASH_MPIRUN) + " -np " + std::to_string(ranks) + " " + RLHASH_CLI_PATH + " " + arguments +
+               " --distributed");
+}
+
+std::vector<char> bytes(const std::string& path) { return read_file_bytes(path); }
+
+/// Random codes with many repeats, so searches meet ties.
+BinaryCodes tied_codes(Index count, int bits, std::uint64_t seed) {
+  Rng rng(seed);
+  BinaryCodes codes(count, bits);
+  for (Index i = 0; i < count; ++i) {
+    Rng pick(rng() % 40);  // 40 distinct codes
+    for (int w = 0; w < codes.words(); ++w) codes.row(i)[w] = pick();
+    codes.row(i)[codes.words() - 1] &= codes.tail_mask();
+  }
+  return codes;
+}
+
+BinaryCodes rows_of(const BinaryCodes& codes, Index begin, Index end) {
+  BinaryCodes part(end - begin, codes.bits());
+  std::memcpy(part.data(), codes.row(begin), static_cast<std::size_t>((end - begin) * codes.words()) * 8);
+  return part;
+}
+
+const int rank_counts[] = {1, 2, 4};
+
+/// "<stem><number>.npy", built step by step (GCC 12 misreads the one-expression form as an
+/// overlapping copy under -Werror=restrict).
+std::string numbered(const char* stem, int number) {
+  std::string name = stem;
+  name += std::to_string(number);
+  name += ".npy";
+  return name;
+}
+
+}  // namespace
+
+TEST_CASE("distributed search writes the single-process files", "[mpi]") {
+  test::TempDir dir;
+  const int bits = 20;
+  const BinaryCodes database = tied_codes(503, bits, 1);
+  write_codes(dir.file("db.npy"), database, CodeFormat::packed);
+  write_codes(dir.file("q.npy"), tied_codes(29, bits, 2), CodeFormat::packed);
+  const auto search = [&](const std::string& db) {
+    return "search --database-codes " + db + " --query-codes " + dir.file("q.npy") + " --bits 20 --threads 1 ";
+  };
+  for (const bool knn : {true, false}) {
+    const std::vector<std::string> names = knn ? std::vector<std::string>{"I", "D"} : std::vector<std::string>{"I", "D", "L"};
+    const auto outputs = [&](const std::string& tag) {
+      std::string text = knn ? "--k 7" : "--radius 6";
+      const char* options[] = {" --indices ", " --distances ", " --lims "};
+      for (std::size_t j = 0; j < names.size(); ++j) text += options[j] + dir.file(tag + names[j] + ".npy");
+      return text;
+    };
+    const Outcome once = rlhash_once(search(dir.file("db.npy")) + outputs("one"));
+    INFO(once.output);
+    REQUIRE(once.exit_code == 0);
+    for (const int ranks : rank_counts) {
+      // One shared file, then one file per rank (uneven sizes).
+      Index at = 0;
+      for (int r = 0; r < ranks; ++r) {
+        const Index end = r + 1 == ranks ? database.size() : at + 60 + 50 * r;
+        write_codes(dir.file(numbered("shard", r)), rows_of(database, at, end), CodeFormat::packed);
+        at = end;
+      }
+      // Per-rank files at more than one rank only (at one rank they are the shared file).
+      for (const std::string& db : {dir.file("db.npy"), dir.file("shard{rank}.npy")}) {
+        if (ranks == 1 && db != dir.file("db.npy")) continue;
+        const Outcome run = rlhash_on(ranks, search(db) + outputs("dist"));
+        INFO(ranks << " ranks, database " << db << (knn ? ", knn\n" : ", range\n") << run.output);
+        REQUIRE(run.exit_code == 0);
+        for (const auto& name : names) REQUIRE(bytes(dir.file("dist" + name + ".npy")) == bytes(dir.file("one" + name + ".npy")));
+      }
+    }
+  }
+}
+
+TEST_CASE("distributed encode and metrics match one process byte for byte", "[mpi]") {
+  test::TempDir dir;
+  // 1000 items of 96 dimensions in 5 classes.
+  Rng rng(3);
+  MatrixF x(96, 1000);
+  std::vector<std::int32_t> y(1000);
+  for (Index i = 0; i < x.cols(); ++i) {
+    y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 5);
+    for (Index d = 0; d < x.rows(); ++d) x(d, i) = static_cast<float>((d % 5 == i % 5 ? 2.0 : 0.0) + standard_normal(rng));
+  }
+  write_npy_matrix(dir.file("x.npy"), x);
+  write_npy_vector(dir.file("y.npy"), y);
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 10 --train-per-class 60 --val-per-class 10 --seed 2";
+  for (const std::string method : {"lsh", "drlih"}) {
+    const Outcome trained = rlhash_once("train --method " + method + " --bits 24 " + data + " --set drlih.epochs=1 --out " +
+                                        dir.file(method + ".rlh"));
+    INFO(trained.output);
+    REQUIRE(trained.exit_code == 0);
+    const std::string encode = "encode --model " + dir.file(method + ".rlh") + " --features " + dir.file("x.npy") + " --codes ";
+    REQUIRE(rlhash_once(encode + dir.file(method + "-one.npy")).exit_code == 0);
+    for (const int ranks : rank_counts) {
+      const Outcome run = rlhash_on(ranks, encode + dir.file(method + "-dist.npy"));
+      INFO(method << " at " << ranks << " ranks\n" << run.output);
+      REQUIRE(run.exit_code == 0);
+      REQUIRE(bytes(dir.file(method + "-dist.npy")) == bytes(dir.file(method + "-one.npy")));
+    }
+  }
+  // Metrics of the drlih codes, queries = the first 300 items (5 blocks of 64, uneven at 4 ranks).
+  const BinaryCodes codes = read_codes(dir.file("drlih-one.npy"), 24, CodeFormat::packed);
+  write_codes(dir.file("queries.npy"), rows_of(codes, 0, 300), CodeFormat::packed);
+  write_npy_vector(dir.file("qy.npy"), std::vector<std::int32_t>(y.begin(), y.begin() + 300));
+  const std::string metrics = "metrics --database-codes " + dir.file("drlih-one.npy") + " --query-codes " +
+                              dir.file("queries.npy") + " --bits 24 --database-labels " + dir.file("y.npy") +
+                              " --query-labels " + dir.file("qy.npy") + " --top-k 10,100 --json ";
+  const Outcome once = rlhash_once(metrics + dir.file("one.json"));
+  REQUIRE(once.exit_code == 0);
+  for (const int ranks : rank_counts) {
+    const Outcome run = rlhash_on(ranks, metrics + dir.file("dist.json"));
+    INFO(ranks << " ranks\n" << run.output);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE(run.output == once.output);
+    REQUIRE(bytes(dir.file("dist.json")) == bytes(dir.file("one.json")));
+  }
+}
+
+TEST_CASE("a failing rank stops every rank with one message naming it, and no output", "[mpi]") {
+  test::TempDir dir;
+  write_codes(dir.file("q.npy"), tied_codes(5, 16, 2), CodeFormat::packed);
+  const std::string out = " --k 3 --indices " + dir.file("i.npy") + " --distances " + dir.file("d.npy");
+  const auto search = [&](const std::string& db) {
+    return "search --database-codes " + db + " --query-codes " + dir.file("q.npy") + " --bits 16" + out;
+  };
+  const auto one_message = [](const Outcome& run, const std::string& needle) {
+    INFO(run.output);
+    REQUIRE(run.exit_code != 0);
+    const auto first = run.output.find("rlhash: error: ");
+    REQUIRE(first != std::string::npos);
+    REQUIRE(run.output.find("rlhash: error: ", first + 1) == std::string::npos);
+    REQUIRE_THAT(run.output, Catch::Contains(needle));
+  };
+  for (const int ranks : {2, 4}) {
+    // The last rank's shard file is missing.
+    for (int r = 0; r < ranks - 1; ++r)
+      write_codes(dir.file(numbered("s", r)), tied_codes(10, 16, 3), CodeFormat::packed);
+    std::filesystem::remove(dir.file(numbered("s", ranks - 1)));
+    const std::string last = std::to_string(ranks - 1);
+    one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": cannot open '" +
+                                                                       dir.file(numbered("s", ranks - 1)));
+    REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
+    if (ranks == 2) continue;  // the remaining cases once, at 4 ranks
+    // A shard of another code length.
+    write_codes(dir.file(numbered("s", ranks - 1)), tied_codes(10, 24, 3), CodeFormat::packed);
+    one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": ");
+    // A database smaller than the world.
+    write_codes(dir.file("tiny.npy"), tied_codes(1, 16, 3), CodeFormat::packed);
+    one_message(rlhash_on(ranks, search(dir.file("tiny.npy"))), "expected at least one code per rank");
+    // A code file cut short: its size does not match its header.
+    write_codes(dir.file("cut.npy"), tied_codes(50, 16, 3), CodeFormat::packed);
+    std::filesystem::resize_file(dir.file("cut.npy"), std::filesystem::file_size(dir.file("cut.npy")) - 3);
+    one_message(rlhash_on(ranks, search(dir.file("cut.npy"))), "cut.npy");
+    REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
+  }
+  // Ranks started with different options (MPMD): refused, naming rank 1.
+  write_codes(dir.file("db.npy"), tied_codes(50, 16, 3), CodeFormat::packed);
+  const std::string a = std::string(RLHASH_CLI_PATH) + " " + search(dir.file("db.npy")) + " --distributed";
+  std::string b = a;
+  b.replace(b.find("--k 3"), 5, "--k 4");
+  const Outcome mixed = shell(std::string(RLHASH_MPIRUN) + " -np 1 " + a + " : -np 1 " + b);
+  one_message(mixed, "rank 1: search options differ from rank 0's");
+  REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
+}
