@@ -1,11 +1,10 @@
-// The tool's CUDA paths (see cuda_paths.hpp). With CUDA this file instantiates the methods with
-// networks on cuda::CudaBackend -- tens of seconds of compile time, hence outside the CLI's unity
-// file; the kernels themselves are compiled by nvcc in cuda_kernels.cu.
+// The tool's CUDA module, rlhash-cuda.so (see cuda_paths.hpp): built only with CUDA, loaded by
+// the tool at run time. It instantiates the methods with networks on cuda::CudaBackend; the
+// kernels themselves are compiled by nvcc in cuda_kernels.cu.
 #include "cuda_paths.hpp"
 
 #include "rlhash/core/error.hpp"
 
-#ifdef RLHASH_HAS_CUDA
 #include <cuda_runtime_api.h>
 
 #include <utility>
@@ -18,11 +17,8 @@
 #include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
 #include "rlhash/methods/via_backend.hpp"
-#endif
 
-namespace rlhash::cli {
-
-#ifdef RLHASH_HAS_CUDA
+namespace rlhash::cli::cuda_module {
 
 std::string use_cuda_device(const DeviceChoice& device) {
   const int count = cuda::device_count();
@@ -90,29 +86,16 @@ RangeResult range_on_cuda(const BinaryCodes& queries, const BinaryCodes& databas
   return cuda::GpuHammingIndex(database, {}, device).range(queries, radius);
 }
 
-#else
+}  // namespace rlhash::cli::cuda_module
 
-std::string use_cuda_device(const DeviceChoice& device) {
-  throw InvalidArgument("--device " + device.text +
-                        ": this rlhash was built without CUDA (configure with -DRLHASH_WITH_CUDA=ON)");
+extern "C" __attribute__((visibility("default"))) const rlhash::cli::CudaPathTable* rlhash_cli_cuda_paths() {
+  namespace m = rlhash::cli::cuda_module;
+  static const rlhash::cli::CudaPathTable table{rlhash::cli::cuda_path_table_abi,
+                                                &m::use_cuda_device,
+                                                &m::has_cuda_path,
+                                                &m::fit_on_cuda,
+                                                &m::encode_on_cuda,
+                                                &m::knn_on_cuda,
+                                                &m::range_on_cuda};
+  return &table;
 }
-
-bool has_cuda_path(const std::string&) { return false; }
-
-// Unreachable without CUDA: use_cuda_device refused --device cuda first.
-void fit_on_cuda(AnyHasher&, const Eigen::Ref<const MatrixF>&, const Labels&, const FitOptions&) {
-  throw StateError("fit_on_cuda: this rlhash was built without CUDA");
-}
-BinaryCodes encode_on_cuda(const AnyHasher&, const Eigen::Ref<const MatrixF>&) {
-  throw StateError("encode_on_cuda: this rlhash was built without CUDA");
-}
-KnnResult knn_on_cuda(const BinaryCodes&, const BinaryCodes&, Index, int) {
-  throw StateError("knn_on_cuda: this rlhash was built without CUDA");
-}
-RangeResult range_on_cuda(const BinaryCodes&, const BinaryCodes&, int, int) {
-  throw StateError("range_on_cuda: this rlhash was built without CUDA");
-}
-
-#endif
-
-}  // namespace rlhash::cli

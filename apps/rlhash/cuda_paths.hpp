@@ -1,6 +1,10 @@
 #pragma once
-// The tool's CUDA paths: defined in cuda_paths.cpp, for real in a build with CUDA
-// (RLHASH_HAS_CUDA) and as clear errors without it, so the subcommands never test the macro.
+// The tool's CUDA paths. They live in a separately built module, rlhash-cuda.so (cuda_paths.cpp
+// and the kernels, linked to the CUDA runtime and cuBLAS), which cuda_module.cpp loads with
+// dlopen the first time --device cuda asks for it: the tool itself never maps the CUDA
+// libraries, so it starts like a CPU tool and runs on machines without them. A tool built
+// without CUDA has no module, and --device cuda is a clear error; the subcommands never test a
+// macro.
 #include <string>
 
 #include "rlhash/codes/binary_codes.hpp"
@@ -33,5 +37,20 @@ BinaryCodes encode_on_cuda(const AnyHasher& hasher, const Eigen::Ref<const Matri
 /// the same results as knn_search / range_search.
 KnnResult knn_on_cuda(const BinaryCodes& queries, const BinaryCodes& database, Index k, int device);
 RangeResult range_on_cuda(const BinaryCodes& queries, const BinaryCodes& database, int radius, int device);
+
+/// What the module exports: the functions above, for one build of the tool (the module is
+/// built with the tool; `abi` guards against pairing it with another build's).
+struct CudaPathTable {
+  int abi;
+  std::string (*use_cuda_device)(const DeviceChoice&);
+  bool (*has_cuda_path)(const std::string&);
+  void (*fit_on_cuda)(AnyHasher&, const Eigen::Ref<const MatrixF>&, const Labels&, const FitOptions&);
+  BinaryCodes (*encode_on_cuda)(const AnyHasher&, const Eigen::Ref<const MatrixF>&);
+  KnnResult (*knn_on_cuda)(const BinaryCodes&, const BinaryCodes&, Index, int);
+  RangeResult (*range_on_cuda)(const BinaryCodes&, const BinaryCodes&, int, int);
+};
+constexpr int cuda_path_table_abi = 1;
+/// The module's one exported symbol: extern "C" const CudaPathTable* rlhash_cli_cuda_paths().
+constexpr const char* cuda_path_table_symbol = "rlhash_cli_cuda_paths";
 
 }  // namespace rlhash::cli

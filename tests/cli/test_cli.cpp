@@ -230,8 +230,8 @@ TEST_CASE("search --index scan|mih|auto and index build|add|search agree with th
   write_codes(dir.file("q.npy"), queries, CodeFormat::packed);
   const std::string outputs = " --indices " + dir.file("i.npy") + " --distances " + dir.file("d.npy");
   const auto knn_files = [&] {
-    return std::make_pair(read_npy_vector<std::int64_t>(dir.file("i.npy")),
-                          read_npy_vector<std::int32_t>(dir.file("d.npy")));
+    return std::make_pair(read_npy(dir.file("i.npy")).to_vector<std::int64_t>(),
+                          read_npy(dir.file("d.npy")).to_vector<std::int32_t>());
   };
   const std::string search = "search --database-codes " + dir.file("db.npy") + " --query-codes " +
                              dir.file("q.npy") + " --bits 40 --k 7" + outputs;
