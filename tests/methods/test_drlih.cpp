@@ -446,6 +446,9 @@ TEST_CASE("DRLIH and FC-triplet reject misuse", "[methods][drlih]") {
   config = small_fit_config(1);
   config.group_size = 0;
   CHECK_THROWS_AS(Drlih(config), InvalidArgument);
+  config = small_fit_config(1);
+  config.policy_samples = 0;
+  CHECK_THROWS_WITH(Drlih(config), Catch::Contains("policy_samples must be >= 1"));
   Drlih::Config fields;
   set_field(fields, "baseline", "greedy");
   set_field(fields, "repr_hidden1", "64");

@@ -7,8 +7,10 @@
 /// one per step, in action groups of k bits (eq. 2): group j starts from the state (h, i) with
 /// h the last hidden state of group j - 1 (zero for the first group), feeds i only at its first
 /// step (c_1 = tanh(W_f i + W_h h + b), then c_t = tanh(W_x c_{t-1} + W_h c_{t-1} + b)), and
-/// hands its last state to the next group. p_t = sigmoid(w^T c_t + v) is the probability of
-/// bit t being 1; the code is b_t = [p_t > 0.5] (eq. 7).
+/// hands its last state to the next group. p_t = sigmoid(w_t^T c_t + v_t) is the probability of
+/// bit t being 1; the code is b_t = [p_t > 0.5] (eq. 7). The policy layer has one row per step
+/// by default (`per_step_heads`); eq. 6 read literally shares one (w, v) across all steps, which
+/// collapses bits — kept as an option for the ablation (docs/methods/drlih.md).
 ///
 /// Training (eq. 8–10), per mini-batch with triplets sampled by labels:
 ///   - the global reward R^G (eq. 4) on the relaxed code p, maximised by gradient descent on
@@ -16,8 +18,9 @@
 ///     back-propagated through time across steps and groups (eq. 10) and into the
 ///     representation network;
 ///   - the group rewards R^g by Monte-Carlo policy gradient over actions sampled from the
-///     Bernoulli policy (reward/triplet_reward.hpp). Default: the reward of the SAMPLED bits
-///     with a baseline; `group_reward_on_probabilities = true` is the paper's literal reading
+///     Bernoulli policy (reward/triplet_reward.hpp). Default: the reward of the SAMPLED bits,
+///     `policy_samples` codes per image, each with the leave-one-out baseline of the others;
+///     `group_reward_on_probabilities = true` is the paper's literal reading
 ///     (rewards of the relaxed code: the REINFORCE term then has zero mean — see
 ///     docs/methods/drlih.md for the measurements).
 ///
@@ -429,14 +432,15 @@ class DrlihHasher {
     double learning_rate = 1e-3;
     double lr_decay = 0.1;  ///< x lr_decay at every decay point
     /// Decay points every this many epochs (> 0), or, with 0, every lr_decay_steps steps (the
-    /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 10 of the 20
-    /// epochs ends the +-0.04 epoch-to-epoch swings of validation mAP (docs/methods/drlih.md).
-    double lr_decay_epochs = 10;
+    /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 30 of the 60
+    /// epochs ends the epoch-to-epoch swings of validation mAP, which still rose at epoch 20 of a
+    /// 20-epoch schedule (docs/methods/drlih.md).
+    double lr_decay_epochs = 30;
     long long lr_decay_steps = 10000;
     double weight_decay = 5e-4;
     double momentum = 0.9;  ///< sgd only
     int batch_size = 64;    ///< paper: 16 (docs/methods/drlih.md: 64 validated better and faster)
-    int epochs = 20;
+    int epochs = 60;
     int patience =
         0;  ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
     double max_grad_norm = 1.0;  ///< global clipping (validated: the RNN trains better); 0: off
