@@ -184,8 +184,9 @@ GroupPolicyGradient<typename Dp::Scalar> group_policy_gradient(const Eigen::Matr
 /// The REINFORCE estimate from K >= 2 codes sampled independently per image, each with the
 /// leave-one-out baseline (the mean reward of the other K - 1 samples, "buy 4 REINFORCE
 /// samples, get a baseline for free", Kool, van Hoof & Welling 2019): unbiased, because a
-/// sample's baseline does not depend on its own actions, and of much lower variance than one
-/// sample with the batch mean. The rewards are those of the sampled bits; `options.baseline`
+/// sample's baseline does not depend on its own actions, and of lower variance than the unbiased
+/// one-sample estimate without a baseline (the batch-mean baseline, biased by O(1/T), can be
+/// lower still: tests/methods/test_drlih.cpp measures both). The rewards are those of the sampled bits; `options.baseline`
 /// and `options.on_probabilities` are not used. The result is the mean of the K per-sample
 /// estimates; `mean_reward` the mean over the samples.
 template <class Dp, class S = typename Dp::Scalar>
