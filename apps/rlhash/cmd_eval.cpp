@@ -36,12 +36,14 @@ void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, E
   const BinaryCodes database_codes = encode(d.database);
   row.encode_seconds = seconds_since(start);
   row.report = evaluate(query_codes, database_codes, d.query_labels, d.database_labels, eval_options);
+  row.health = code_health(database_codes);
 }
 
 ResultRow run_one(const std::string& method, int bits, const DataSets& d, const DeviceChoice& device,
                   const CommonOptions& common, const EvalOptions& eval_options) {
-  ResultRow row{method, bits, common.seed, {}, 0, 0};
+  ResultRow row{method, bits, common.seed, {}, 0, 0, {}, {}};
   AnyHasher hasher = configured_hasher(method, bits, common.seed, common.sets);
+  row.config = hasher.config();
   const DeviceChoice where = device_for(device, method);
   ProgressBar bar(method + "@" + std::to_string(bits));
   FitOptions fit;
@@ -62,7 +64,8 @@ ResultRow run_one(const std::string& method, int bits, const DataSets& d, const 
 ResultRow run_model(const std::string& path, const DataSets& raw, const DeviceChoice& device,
                     const CommonOptions& common, const EvalOptions& eval_options) {
   const Model model = Model::load(path, model_overrides(Model::method_of(path), common.sets));
-  ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0};
+  ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0, {}, {}};
+  row.config = model.hasher.config();
   const DeviceChoice where = device_for(device, model.hasher.method());
   score(row, raw, eval_options, [&](const MatrixF& x) { return encode_on(where, model, x); });
   return row;

@@ -48,7 +48,7 @@ void run(const MetricsOptions& o, const CommonOptions& common) {
   options.threads = common.threads;
   ResultRow row{"codes",     o.bits,
                 common.seed, evaluate(queries, database, query_labels, database_labels, options),
-                0,           0};
+                0,           0, code_health(database), {}};
   print_table_header(options);
   print_table_row(row);
   if (!common.json_path.empty()) {

@@ -13,6 +13,7 @@
 #include "rlhash/core/checksum.hpp"
 #include "rlhash/core/message.hpp"
 #include "rlhash/methods/model.hpp"
+#include "rlhash/version.hpp"
 
 namespace rlhash::cli {
 namespace {
@@ -82,6 +83,14 @@ void run(const TrainOptions& o, const CommonOptions& common) {
   fit_on(device, model.hasher, model.preprocessor.apply(d.train), d.train_labels, fit);
   const double seconds = seconds_since(start);
   bar.finish();
+  model.training = {{"data", d.description},
+                    {"train_items", std::to_string(d.train.cols())},
+                    {"validation_items", std::to_string(d.validation.cols())},
+                    {"dims", std::to_string(d.train.rows())},
+                    {"seed", std::to_string(common.seed)},
+                    {"device", o.device},
+                    {"train_seconds", std::to_string(seconds)},
+                    {"rlhash_version", RLHASH_VERSION_STRING}};
   model.save(o.out);
   std::printf("trained %s at %d bits on %lld items in %.2f s; wrote %s\n", o.method.c_str(),
               model.hasher.bits(), static_cast<long long>(d.train.cols()), seconds, o.out.c_str());

@@ -280,4 +280,43 @@ TEST_CASE("search --index scan|mih|auto and index build|add|search agree with th
   write_codes(dir.file("wide.npy"), wide, CodeFormat::packed);
   const Run wrong_width = run_cli("index search" + file + " --query-codes " + dir.file("wide.npy") + " --k 7" + outputs);
   CHECK(wrong_width.exit_code == 1);
+
+TEST_CASE("eval reports code health and every config field; --val-per-class 0 trains every method; info",
+          "[cli]") {
+  test::TempDir dir;
+  write_blobs(dir, 240, 4, 5);
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 10 --train-per-class 40 --val-per-class 0";
+  // Every method with a network, one epoch, on all training items (no validation carve).
+  std::string sets;
+  for (const char* method : {"drlih", "drlih-ng", "fc-triplet", "dph", "drlh", "bch-classifier"})
+    sets += std::string(" --set ") + method + ".epochs=1";
+  const Run eval = run_cli("eval --method lsh,drlih,drlih-ng,fc-triplet,dph,drlh,bch-classifier --bits 8 " +
+                           data + sets + " --json " + dir.file("e.json"));
+  INFO(eval.output);
+  REQUIRE(eval.exit_code == 0);
+  CHECK_THAT(eval.output, Catch::Contains("0 validation"));
+  CHECK_THAT(eval.output, Catch::Contains("distinct"));
+  const std::string json = read_text(dir.file("e.json"));
+  for (const char* key : {"\"distinct_codes\"", "\"constant_bits\"", "\"mean_bit_balance\"",
+                          "\"max_abs_bit_correlation\"", "\"config\": {", "\"policy_samples\": 4",
+                          "\"per_step_heads\": true", "\"baseline\": \"batch_mean\""})
+    CHECK_THAT(json, Catch::Contains(key));
+
+  const Run train = run_cli("train --method fc-triplet --bits 8 --set fc-triplet.epochs=1 " + data + " --out " +
+                            dir.file("m.rlh"));
+  INFO(train.output);
+  REQUIRE(train.exit_code == 0);
+  const Run info = run_cli("info " + dir.file("m.rlh") + " --json " + dir.file("i.json"));
+  INFO(info.output);
+  REQUIRE(info.exit_code == 0);
+  CHECK_THAT(info.output, Catch::Contains("method: fc-triplet"));
+  CHECK_THAT(info.output, Catch::Contains("bits: 8"));
+  CHECK_THAT(info.output, Catch::Contains("format version: 2"));
+  CHECK_THAT(info.output, Catch::Contains("epochs = 1"));
+  CHECK_THAT(info.output, Catch::Contains("train_items = 160"));
+  CHECK_THAT(read_text(dir.file("i.json")), Catch::Contains("\"trained_on\""));
+  const Run missing = run_cli("info " + dir.file("none.rlh"));
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.output, Catch::Contains("none.rlh"));
 }

@@ -87,3 +87,33 @@ TEST_CASE("the registry names methods and --set reaches config fields", "[method
   CHECK_THROWS_WITH(hasher.set("sed", "7"), Catch::Contains("bits, seed"));
   CHECK_THROWS_WITH(make_hasher("nope", 32), Catch::Contains("lsh"));
 }
+
+TEST_CASE("a model file keeps what it was trained on; version 1 files still load", "[methods][model]") {
+  test::TempDir dir;
+  const MatrixF x = random_features(12, 100, 3);
+  Model model;
+  model.hasher = make_hasher("lsh", 16, 4);
+  model.preprocessor.fit(x);
+  model.hasher.fit(x, Labels{});
+  model.training = {{"data", "blobs"}, {"train_items", "100"}};
+  const auto path = dir.file("m2.rlh");
+  model.save(path);
+  const Model back = Model::load(path);
+  CHECK(back.format_version == 2);
+  CHECK(back.training == model.training);
+  CHECK(back.encode(x) == model.encode(x));
+
+  // The version 1 layout: the same fields without the training record.
+  ByteWriter v1;
+  v1.put_string(model.hasher.method());
+  v1.put<std::int32_t>(model.hasher.bits());
+  model.hasher.save_config(v1);
+  model.preprocessor.save(v1);
+  model.hasher.save(v1);
+  const auto old_path = dir.file("m1.rlh");
+  write_enveloped(old_path, {model_magic, 1}, v1.bytes());
+  const Model old = Model::load(old_path);
+  CHECK(old.format_version == 1);
+  CHECK(old.training.empty());
+  CHECK(old.encode(x) == model.encode(x));
+}

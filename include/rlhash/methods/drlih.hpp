@@ -7,8 +7,10 @@
 /// one per step, in action groups of k bits (eq. 2): group j starts from the state (h, i) with
 /// h the last hidden state of group j - 1 (zero for the first group), feeds i only at its first
 /// step (c_1 = tanh(W_f i + W_h h + b), then c_t = tanh(W_x c_{t-1} + W_h c_{t-1} + b)), and
-/// hands its last state to the next group. p_t = sigmoid(w^T c_t + v) is the probability of
-/// bit t being 1; the code is b_t = [p_t > 0.5] (eq. 7).
+/// hands its last state to the next group. p_t = sigmoid(w_t^T c_t + v_t) is the probability of
+/// bit t being 1; the code is b_t = [p_t > 0.5] (eq. 7). The policy layer has one row per step
+/// by default (`per_step_heads`); eq. 6 read literally shares one (w, v) across all steps, which
+/// collapses bits — kept as an option for the ablation (docs/methods/drlih.md).
 ///
 /// Training (eq. 8–10), per mini-batch with triplets sampled by labels:
 ///   - the global reward R^G (eq. 4) on the relaxed code p, maximised by gradient descent on
@@ -16,8 +18,9 @@
 ///     back-propagated through time across steps and groups (eq. 10) and into the
 ///     representation network;
 ///   - the group rewards R^g by Monte-Carlo policy gradient over actions sampled from the
-///     Bernoulli policy (reward/triplet_reward.hpp). Default: the reward of the SAMPLED bits
-///     with a baseline; `group_reward_on_probabilities = true` is the paper's literal reading
+///     Bernoulli policy (reward/triplet_reward.hpp). Default: the reward of the SAMPLED bits,
+///     `policy_samples` codes per image, each with the leave-one-out baseline of the others;
+///     `group_reward_on_probabilities = true` is the paper's literal reading
 ///     (rewards of the relaxed code: the REINFORCE term then has zero mean — see
 ///     docs/methods/drlih.md for the measurements).
 ///
@@ -44,6 +47,7 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/methods/representation.hpp"
 #include "rlhash/methods/training.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/bernoulli.hpp"
@@ -61,97 +65,6 @@
 #include "rlhash/reward/triplet_sampling.hpp"
 
 namespace rlhash {
-
-// ---------------------------------------------------------------------------------------------
-// Representation networks
-//
-// A representation policy R provides: `using Scalar`, `using Net` (a module, nn/module.hpp),
-// `struct Config` (fields listed by visit(), merged into the hasher's Config, so their names
-// should carry a "repr_" prefix), `static Net make(Index inputs, const Config&, Rng&)` and
-// `static Index outputs(Index inputs, const Config&)`.
-
-/// The identity module: for features that are already good (e.g. CNN activations).
-template <class S, class B = nn::CpuBackend>
-class IdentityModule {
- public:
-  using Scalar = S;
-  using Backend = B;
-  using Matrix = typename B::template Matrix<S>;
-  using ConstRef = typename B::template ConstRef<S>;
-
-  const Matrix& forward(const ConstRef& x) {
-    B::copy(output_, x);
-    return output_;
-  }
-  Matrix infer(const ConstRef& x) const {
-    Matrix y;
-    B::copy(y, x);
-    return y;
-  }
-  const Matrix& backward(const ConstRef& dy) {
-    B::copy(grad_, dy);
-    return grad_;
-  }
-  nn::ParameterList<S, B> parameters() { return {}; }
-  void zero_grad() {}
-  void set_training(bool) {}
-
- private:
-  Matrix output_, grad_;
-};
-
-/// Features used as they are; the policy network sees the input directly.
-template <class S, class B = nn::CpuBackend>
-struct IdentityRepresentation {
-  using Scalar = S;
-  using Backend = B;
-  using Net = IdentityModule<S, B>;
-  struct Config {
-    template <class V>
-    void visit(V&&) {}
-  };
-  static Net make(Index, const Config&, Rng&) { return Net(); }
-  static Index outputs(Index inputs, const Config&) { return inputs; }
-};
-
-/// The widths of MlpRepresentation: one type for every scalar and backend, so a host config
-/// configures the same network on a device.
-struct MlpRepresentationConfig {
-  int repr_hidden1 = 1024;
-  int repr_hidden2 = 512;
-  double repr_dropout = 0.0;
-  template <class V>
-  void visit(V&& field) {
-    field("repr_hidden1", repr_hidden1);
-    field("repr_hidden2", repr_hidden2);
-    field("repr_dropout", repr_dropout);
-  }
-};
-
-/// A two-hidden-layer ReLU MLP, inputs -> repr_hidden1 -> repr_hidden2 (default
-/// 784 -> 1024 -> 512), with dropout after the first layer (rate 0: off), He initialisation.
-/// `B`: the backend the whole DRLIH network runs on (nn/backend.hpp; cuda::CudaBackend for a GPU).
-template <class S, class B = nn::CpuBackend>
-struct MlpRepresentation {
-  using Scalar = S;
-  using Backend = B;
-  using Net =
-      nn::Sequential<nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dropout<S, B>, nn::Dense<S, B>, nn::ReLU<S, B>>;
-  using Config = MlpRepresentationConfig;
-  static Net make(Index inputs, const Config& c, Rng& rng) {
-    detail::require(c.repr_hidden1 > 0 && c.repr_hidden2 > 0,
-                    "representation: repr_hidden1 and repr_hidden2 must be > 0, got " +
-                        std::to_string(c.repr_hidden1) + " and " + std::to_string(c.repr_hidden2));
-    detail::require(c.repr_dropout >= 0 && c.repr_dropout < 1,
-                    "representation: repr_dropout must be in [0, 1), got " + std::to_string(c.repr_dropout));
-    nn::Dense<S, B> first(inputs, c.repr_hidden1, rng, nn::Init::he_uniform);
-    nn::Dense<S, B> second(c.repr_hidden1, c.repr_hidden2, rng, nn::Init::he_uniform);
-    const std::uint64_t dropout_seed = rng();
-    return Net(std::move(first), nn::ReLU<S, B>(), nn::Dropout<S, B>(c.repr_dropout, dropout_seed),
-               std::move(second), nn::ReLU<S, B>());
-  }
-  static Index outputs(Index, const Config& c) { return c.repr_hidden2; }
-};
 
 // ---------------------------------------------------------------------------------------------
 // The DRLIH network: representation -> feature-first RNN agent -> policy layer
@@ -498,7 +411,11 @@ class DrlihHasher {
     // Agent (eq. 2, 5–7)
     int group_size = Variant::group_size;  ///< k; the last group is shorter when k does not divide bits
     int rnn_hidden = 256;         ///< the paper's 4096 is far too slow on 2 cores (docs/methods/drlih.md)
-    bool per_step_heads = false;  ///< false: one policy layer shared by all steps (the paper)
+    /// true: one policy layer per step (row t of W_p for bit t). false: one layer shared by all
+    /// steps (eq. 6 read literally), kept for the ablation: inside a group the RNN gets no fresh
+    /// input, its state falls onto an image-independent attractor and the shared layer turns it
+    /// into constant bits (docs/methods/drlih.md).
+    bool per_step_heads = true;
     typename Repr::Config repr;
     // Rewards (eq. 3, 4, 8)
     double margin = 1.0;          ///< m_t
@@ -507,19 +424,23 @@ class DrlihHasher {
     bool group_reward_on_probabilities = false;  ///< the paper's literal reading (zero-mean REINFORCE term)
     bool group_grad_to_representation = false;   ///< false: the policy gradient trains the agent only
     std::string baseline = "batch_mean";  ///< none | batch_mean | greedy (see reward/triplet_reward.hpp)
+    /// Codes sampled per image for the group-reward gradient: >= 2 uses the leave-one-out
+    /// baseline over the samples (and ignores `baseline`); 1: one sample with `baseline`.
+    int policy_samples = 4;
     // Optimisation (section IV-B defaults)
     std::string optimizer = "adam";  ///< adam | sgd
     double learning_rate = 1e-3;
     double lr_decay = 0.1;  ///< x lr_decay at every decay point
     /// Decay points every this many epochs (> 0), or, with 0, every lr_decay_steps steps (the
-    /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 10 of the 20
-    /// epochs ends the +-0.04 epoch-to-epoch swings of validation mAP (docs/methods/drlih.md).
-    double lr_decay_epochs = 10;
+    /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 30 of the 60
+    /// epochs ends the epoch-to-epoch swings of validation mAP, which still rose at epoch 20 of a
+    /// 20-epoch schedule (docs/methods/drlih.md).
+    double lr_decay_epochs = 30;
     long long lr_decay_steps = 10000;
     double weight_decay = 5e-4;
     double momentum = 0.9;  ///< sgd only
     int batch_size = 64;    ///< paper: 16 (docs/methods/drlih.md: 64 validated better and faster)
-    int epochs = 20;
+    int epochs = 60;
     int patience =
         0;  ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
     double max_grad_norm = 1.0;  ///< global clipping (validated: the RNN trains better); 0: off
@@ -539,6 +460,7 @@ class DrlihHasher {
       field("group_reward_on_probabilities", group_reward_on_probabilities);
       field("group_grad_to_representation", group_grad_to_representation);
       field("baseline", baseline);
+      field("policy_samples", policy_samples);
       field("optimizer", optimizer);
       field("learning_rate", learning_rate);
       field("lr_decay", lr_decay);
@@ -564,6 +486,9 @@ class DrlihHasher {
     detail::require(config_.group_weight >= 0, std::string(method_name) +
                                                    ": group_weight must be >= 0, got " +
                                                    std::to_string(config_.group_weight));
+    detail::require(config_.policy_samples >= 1, std::string(method_name) +
+                                                     ": policy_samples must be >= 1, got " +
+                                                     std::to_string(config_.policy_samples));
     parse_reward_baseline(config_.baseline);  // rejects unknown names now, not in fit
   }
   const Config& config() const { return config_; }
@@ -577,6 +502,7 @@ class DrlihHasher {
     reward.margin = config_.margin;
     reward.baseline = parse_reward_baseline(config_.baseline);
     reward.on_probabilities = config_.group_reward_on_probabilities;
+    reward.samples = config_.policy_samples;
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
       const auto x = Backend::from_host(detail::gather_columns<S>(features, batch));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
@@ -634,8 +560,7 @@ class DrlihHasher {
     Matrix<S> d_logits;
     double loss = detail::triplet_loss_of_logits(p, triplets, reward.margin, &d_logits);
     if (group_weight > 0) {
-      const Matrix<S> actions = nn::sample_bernoulli(p, rng);
-      const auto group = group_policy_gradient(p, actions, groups, triplets, reward);
+      const auto group = sampled_group_gradient(p, groups, triplets, reward, rng);
       loss -= group_weight * group.mean_reward;
       const Matrix<S> weighted = static_cast<S>(group_weight) * group.logit_grad;
       if (group_to_representation) {
@@ -649,6 +574,17 @@ class DrlihHasher {
   }
 
  private:
+  /// The REINFORCE estimate of the group rewards from `reward.samples` codes drawn from `p`.
+  static GroupPolicyGradient<S> sampled_group_gradient(const Matrix<S>& p, const std::vector<ActionGroup>& groups,
+                                                       const std::vector<nn::Triplet>& triplets,
+                                                       const GroupRewardOptions& reward, Rng& rng) {
+    if (reward.samples < 2 || reward.on_probabilities)
+      return group_policy_gradient(p, nn::sample_bernoulli(p, rng), groups, triplets, reward);
+    std::vector<Matrix<S>> samples;
+    for (int k = 0; k < reward.samples; ++k) samples.push_back(nn::sample_bernoulli(p, rng));
+    return group_policy_gradient_leave_one_out(p, samples, groups, triplets, reward);
+  }
+
   Config config_;
   detail::TrainedNetwork<Network> trained_;
 };

@@ -90,14 +90,15 @@ class FcTripletHasher {
     double learning_rate = 1e-3;
     double lr_decay = 0.1;  ///< x lr_decay at every decay point
     /// Decay points every this many epochs (> 0), or, with 0, every lr_decay_steps steps (the
-    /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 10 of the 20
-    /// epochs ends the +-0.04 epoch-to-epoch swings of validation mAP (docs/methods/drlih.md).
-    double lr_decay_epochs = 10;
+    /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 30 of the 60
+    /// epochs ends the epoch-to-epoch swings of validation mAP, which still rose at epoch 20 of a
+    /// 20-epoch schedule (docs/methods/drlih.md).
+    double lr_decay_epochs = 30;
     long long lr_decay_steps = 10000;
     double weight_decay = 5e-4;
     double momentum = 0.9;
     int batch_size = 64;
-    int epochs = 20;
+    int epochs = 60;
     int patience =
         0;  ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
     double max_grad_norm = 1.0;

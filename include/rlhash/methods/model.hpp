@@ -2,9 +2,11 @@
 /// \file
 /// A trained model: the fitted preprocessing plus a hasher, in one `.rlh` file for every method.
 ///
-///     envelope "RLHMODEL" v1 { string method | i32 bits | config (key=value) |
-///                              preprocessing | hasher parameters }
-/// written atomically; a corrupted, truncated or foreign file is a FormatError.
+///     envelope "RLHMODEL" v2 { string method | i32 bits | config (key=value) |
+///                              preprocessing | hasher parameters |
+///                              u32 n, n x (string key, string value): what it was trained on }
+/// written atomically; a corrupted, truncated or foreign file is a FormatError. Version 1 files
+/// (without the training record) are still read; their record is empty.
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,11 +18,16 @@
 namespace rlhash {
 
 inline constexpr const char* model_magic = "RLHMODEL";
-inline constexpr std::uint32_t model_format_version = 1;
+inline constexpr std::uint32_t model_format_version = 2;
 
 struct Model {
   Preprocessor preprocessor;
   AnyHasher hasher;
+  /// What the model was trained on, as (key, value) text chosen by the program that trained it
+  /// (e.g. the data, the item counts, the seed); empty when unknown.
+  std::vector<std::pair<std::string, std::string>> training;
+  /// The format version of the file it was loaded from (model_format_version for a new model).
+  std::uint32_t format_version = model_format_version;
 
   /// Preprocesses raw features (D x N, as given to training) and encodes them.
   BinaryCodes encode(const Eigen::Ref<const MatrixF>& raw_features) const {
@@ -34,6 +41,11 @@ struct Model {
     hasher.save_config(out);
     preprocessor.save(out);
     hasher.save(out);
+    out.put<std::uint32_t>(static_cast<std::uint32_t>(training.size()));
+    for (const auto& [key, value] : training) {
+      out.put_string(key);
+      out.put_string(value);
+    }
     write_enveloped(path, {model_magic, model_format_version}, out.bytes());
   }
 
@@ -44,8 +56,8 @@ struct Model {
   static Model load(const std::string& path,
                     const std::vector<std::pair<std::string, std::string>>& overrides = {}) {
     const auto bytes = read_enveloped_file(path, model_magic, model_format_version);
-    ByteReader in = payload(bytes, path);
     Model model;
+    ByteReader in = payload(bytes, path, &model.format_version);
     const std::string method = in.get_string();
     const auto bits = in.get<std::int32_t>();
     try {
@@ -61,6 +73,14 @@ struct Model {
                             " bits) cannot be overridden");
     model.preprocessor.load(in);
     model.hasher.load(in);
+    if (model.format_version >= 2) {
+      const auto entries = in.get<std::uint32_t>();
+      if (entries > in.remaining() / (2 * sizeof(std::uint64_t))) in.fail("a training record that fits the file");
+      for (std::uint32_t i = 0; i < entries; ++i) {
+        std::string key = in.get_string();
+        model.training.emplace_back(std::move(key), in.get_string());
+      }
+    }
     in.expect_end();
     return model;
   }
@@ -72,8 +92,10 @@ struct Model {
   }
 
  private:
-  static ByteReader payload(const std::vector<char>& bytes, const std::string& path) {
+  static ByteReader payload(const std::vector<char>& bytes, const std::string& path,
+                            std::uint32_t* version = nullptr) {
     const auto view = open_envelope(bytes, path, model_magic, model_format_version);
+    if (version != nullptr) *version = view.version;
     return ByteReader(bytes.data() + view.payload_offset, view.payload_size, path);
   }
 };

@@ -97,6 +97,9 @@ struct GroupRewardOptions {
   double margin = 1.0;  ///< m_t of eq. (3)
   RewardBaseline baseline = RewardBaseline::batch_mean;
   bool on_probabilities = false;  ///< the paper's literal reading: rewards of the relaxed code
+  /// Codes sampled per image: 1 = one sample with `baseline`; K >= 2 = K samples, each with the
+  /// leave-one-out baseline (group_policy_gradient_leave_one_out).
+  int samples = 1;
 };
 
 template <class S>
@@ -104,6 +107,37 @@ struct GroupPolicyGradient {
   Matrix<S> logit_grad;    ///< d(-objective)/dz, bits x N
   double mean_reward = 0;  ///< sum over groups of the mean reward over triplets (the objective's sample)
 };
+
+namespace detail {
+/// Each triplet's advantage (groups x T) routed to its three images and averaged over the T
+/// triplets: the return of every image in every group (groups x N).
+template <class S>
+Matrix<S> route_to_images(const Matrix<S>& advantage, const std::vector<nn::Triplet>& triplets, Index n) {
+  Matrix<S> returns = Matrix<S>::Zero(advantage.rows(), n);
+  for (std::size_t t = 0; t < triplets.size(); ++t) {
+    const auto col = advantage.col(static_cast<Index>(t));
+    returns.col(triplets[t].anchor) += col;
+    returns.col(triplets[t].positive) += col;
+    returns.col(triplets[t].negative) += col;
+  }
+  return returns / static_cast<S>(triplets.size());
+}
+
+/// d(-objective)/dz = -(a - p) * return of the bit's group and image (bits x N).
+template <class S>
+Matrix<S> policy_logit_grad(const Matrix<S>& p, const Matrix<S>& a, const Matrix<S>& returns,
+                            const std::vector<ActionGroup>& groups) {
+  Matrix<S> grad(p.rows(), p.cols());
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    grad.middleRows(groups[g].begin, groups[g].size) =
+        ((p.middleRows(groups[g].begin, groups[g].size) - a.middleRows(groups[g].begin, groups[g].size))
+             .array()
+             .rowwise() *
+         returns.row(static_cast<Index>(g)).array())
+            .matrix();
+  return grad;
+}
+}  // namespace detail
 
 /// The REINFORCE estimate for the group rewards (see the file comment). `probabilities` and
 /// `actions` are bits x N (actions 0/1 drawn from the probabilities); the result is the
@@ -143,24 +177,50 @@ GroupPolicyGradient<typename Dp::Scalar> group_policy_gradient(const Eigen::Matr
       break;
     }
   }
-  // Route each triplet's advantage to its three images: returns (groups x N).
-  Matrix<S> returns = Matrix<S>::Zero(static_cast<Index>(groups.size()), p.cols());
-  for (std::size_t t = 0; t < triplets.size(); ++t) {
-    const auto col = advantage.col(static_cast<Index>(t));
-    returns.col(triplets[t].anchor) += col;
-    returns.col(triplets[t].positive) += col;
-    returns.col(triplets[t].negative) += col;
+  out.logit_grad = detail::policy_logit_grad(p, a, detail::route_to_images(advantage, triplets, p.cols()), groups);
+  return out;
+}
+
+/// The REINFORCE estimate from K >= 2 codes sampled independently per image, each with the
+/// leave-one-out baseline (the mean reward of the other K - 1 samples, "buy 4 REINFORCE
+/// samples, get a baseline for free", Kool, van Hoof & Welling 2019): unbiased, because a
+/// sample's baseline does not depend on its own actions, and of lower variance than the unbiased
+/// one-sample estimate without a baseline (the batch-mean baseline, biased by O(1/T), can be
+/// lower still: tests/methods/test_drlih.cpp measures both). The rewards are those of the sampled bits; `options.baseline`
+/// and `options.on_probabilities` are not used. The result is the mean of the K per-sample
+/// estimates; `mean_reward` the mean over the samples.
+template <class Dp, class S = typename Dp::Scalar>
+GroupPolicyGradient<S> group_policy_gradient_leave_one_out(const Eigen::MatrixBase<Dp>& probabilities,
+                                                           const std::vector<Matrix<S>>& samples,
+                                                           const std::vector<ActionGroup>& groups,
+                                                           const std::vector<nn::Triplet>& triplets,
+                                                           const GroupRewardOptions& options) {
+  const Index k = static_cast<Index>(samples.size());
+  detail::require(k >= 2, "group_policy_gradient_leave_one_out: needs at least 2 samples, got " +
+                              std::to_string(k));
+  for (const auto& a : samples)
+    detail::require(a.rows() == probabilities.rows() && a.cols() == probabilities.cols(),
+                    "group_policy_gradient_leave_one_out: a sample is " + std::to_string(a.rows()) + " x " +
+                        std::to_string(a.cols()) + ", probabilities " + std::to_string(probabilities.rows()) +
+                        " x " + std::to_string(probabilities.cols()));
+  GroupPolicyGradient<S> out;
+  out.logit_grad = Matrix<S>::Zero(probabilities.rows(), probabilities.cols());
+  if (triplets.empty()) return out;
+  const Matrix<S> p = probabilities;
+  std::vector<Matrix<S>> rewards;
+  rewards.reserve(samples.size());
+  Matrix<S> total = Matrix<S>::Zero(static_cast<Index>(groups.size()), static_cast<Index>(triplets.size()));
+  for (const auto& a : samples) {
+    rewards.push_back(group_triplet_rewards(a, groups, triplets, options.margin));
+    total += rewards.back();
   }
-  returns /= count;
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    // Loss = -objective: dLoss/dz = -(a - p) * return.
-    out.logit_grad.middleRows(groups[g].begin, groups[g].size) =
-        ((p.middleRows(groups[g].begin, groups[g].size) - a.middleRows(groups[g].begin, groups[g].size))
-             .array()
-             .rowwise() *
-         returns.row(static_cast<Index>(g)).array())
-            .matrix();
+  const S count = static_cast<S>(triplets.size());
+  out.mean_reward = static_cast<double>(total.sum() / (count * static_cast<S>(k)));
+  for (Index i = 0; i < k; ++i) {
+    const Matrix<S> advantage = rewards[i] - (total - rewards[i]) / static_cast<S>(k - 1);
+    out.logit_grad += detail::policy_logit_grad(p, samples[i], detail::route_to_images(advantage, triplets, p.cols()), groups);
   }
+  out.logit_grad /= static_cast<S>(k);
   return out;
 }
 
