@@ -83,7 +83,7 @@ def main():
     methods = args.methods.split(",")
     version, blas = torch_build()
     print(f"torch {version}; {'; '.join(blas) or 'BLAS: not reported'}")
-    print(f"rlhash: {os.path.realpath(args.rlhash)}; one thread each; best of {args.repeats}")
+    print(f"rlhash: {os.path.realpath(args.rlhash)}; one thread each; best of {args.repeats}", flush=True)
     e1, e2 = args.epochs
     ours = {m: float("inf") for m in methods}
     theirs = {m: float("inf") for m in methods}
@@ -91,8 +91,10 @@ def main():
         for _ in range(args.repeats):
             for m in methods:
                 ours[m] = min(ours[m], rlhash_epoch_seconds(args.rlhash, m, args.bits, e1, e2, folder))
+                print(f"  rlhash {m}: {ours[m]:.3f} s/epoch", flush=True)
             for m, s in peer_epoch_seconds(args.driver, args.peer, methods, args.bits, e2, folder).items():
                 theirs[m] = min(theirs[m], s)
+                print(f"  PyTorch {m}: {theirs[m]:.3f} s/epoch", flush=True)
     print(f"\n{'method':12s} {'rlhash s/epoch':>15s} {'PyTorch s/epoch':>16s} {'speed-up':>9s}")
     rows = {}
     for m in methods:
