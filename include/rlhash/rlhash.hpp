@@ -74,3 +74,12 @@
 #include "rlhash/core/message.hpp"
 #include "rlhash/data/finite.hpp"
 #include "rlhash/data/label_file.hpp"
+
+#include "rlhash/methods/deep_hashing.hpp"
+#include "rlhash/methods/dsh.hpp"
+#include "rlhash/methods/hashnet.hpp"
+#include "rlhash/methods/csq.hpp"
+#include "rlhash/methods/greedy_hash.hpp"
+#include "rlhash/methods/dpsh.hpp"
+#include "rlhash/methods/shallow_mlp_representation.hpp"
+#include "rlhash/nn/hashing_losses.hpp"

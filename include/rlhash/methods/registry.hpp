@@ -26,6 +26,11 @@
 #include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
+#include "rlhash/methods/dsh.hpp"
+#include "rlhash/methods/hashnet.hpp"
+#include "rlhash/methods/csq.hpp"
+#include "rlhash/methods/greedy_hash.hpp"
+#include "rlhash/methods/dpsh.hpp"
 #endif
 
 namespace rlhash {
@@ -67,6 +72,14 @@ inline const std::vector<MethodEntry>& method_table() {
       {"bch-classifier", "DRLH's baseline: an MLP classifier, each item its class's BCH codeword",
        &make_default<BchClassifier>},
       {"dph", "listwise deep policy hashing (policy gradient on AP)", &make_default<PolicyHashing>},
+      {"dsh", "DSH: contrastive loss against a memory of all training outputs", &make_default<Dsh>},
+      {"hashnet", "HashNet: balanced pairwise likelihood on tanh(beta u), beta continuation",
+       &make_default<HashNet>},
+      {"csq", "CSQ: central similarity to per-class hash centres (Hadamard, random or BCH)",
+       &make_default<Csq>},
+      {"greedyhash", "GreedyHash: sign forward, straight-through backward, classifier on codes",
+       &make_default<GreedyHash>},
+      {"dpsh", "DPSH: pairwise likelihood on inner products against stored outputs", &make_default<Dpsh>},
   };
   return table;
 }
