@@ -117,8 +117,8 @@ write("npz_two_arrays.npz", npz([("a.npy", feat, False), ("b.npy", feat, False)]
 write("npz_not_zip.npz", b"PK\x03\x04" + bytes(60))
 # Compressed entry whose .npy header declares 40 x 4 floats while the entry holds 4 MB of zeros.
 write("npz_bomb.npz", npz([("x.npy", npy("<f4", (40, 4), bytes(4 << 20)), True)]))
-# The same, cut after 1 KB of deflate data: only a reader that checks the header first can tell
-# that the entry is not the array its header declares.
+# The same, cut after 1 KB of deflate data: its declared 4 MB cannot come from 1 KB of deflate,
+# which is refused before anything is inflated.
 write("npz_bomb_cut.npz", npz([("x.npy", npy("<f4", (40, 4), bytes(4 << 20)), True, 1024)]))
 bad_crc = bytearray(npz([("x.npy", feat, False)]))
 bad_crc[200] ^= 0xFF

@@ -4,6 +4,7 @@
 //   --features F --labels L                      one pool, split by the protocol
 //   --train/--queries/--database + their labels  an explicit split (validation carved from --train)
 #include <CLI/CLI.hpp>
+#include <limits>
 #include <string>
 
 #include "output_paths.hpp"
@@ -48,28 +49,28 @@ inline void add_data_options(CLI::App& app, DataOptions& o) {
   app.add_option("--database", o.database, "Explicit split: database feature file");
   app.add_option("--database-labels", o.database_labels, "Explicit split: database labels");
   app.add_option("--queries-per-class", o.split.queries_per_class, "Protocol: queries per class")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(Index{0}, std::numeric_limits<Index>::max()))
       ->default_val(100);
   app.add_option("--train-per-class", o.split.train_per_class,
                  "Protocol: training items per class (incl. validation)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(Index{0}, std::numeric_limits<Index>::max()))
       ->default_val(500);
   app.add_option("--val-per-class", o.split.val_per_class,
                  "Protocol: validation items per class, carved from training")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(Index{0}, std::numeric_limits<Index>::max()))
       ->default_val(50);
   app.add_flag("--random-split", o.random_split,
                "DRLIH's protocol: random queries and training items (see --random-queries/--random-train)");
   app.add_option("--random-queries", o.split.random_queries, "Random protocol: number of queries")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(Index{0}, std::numeric_limits<Index>::max()))
       ->default_val(1000);
   app.add_option("--random-train", o.split.random_train, "Random protocol: training items (incl. validation)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(Index{0}, std::numeric_limits<Index>::max()))
       ->default_val(5000);
   app.add_option("--random-val", o.split.random_val,
                  "Random protocol: validation items carved from --random-train")
       ->default_val(500)
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(Index{0}, std::numeric_limits<Index>::max()));
   app.add_flag("--no-scale", o.no_scale, "Keep uint8 features as 0..255 instead of scaling to [0, 1]");
   app.add_option("--save-split", o.save_split, "Write the chosen indices as .npy files into this folder");
 }

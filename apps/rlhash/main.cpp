@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "rlhash: error: %s (see rlhash --help)\n", e.what());
-    return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
+    return 2;  // every malformed command line, whatever CLI11's own code
   }
 
   try {

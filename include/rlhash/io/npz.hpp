@@ -147,6 +147,12 @@ inline const char* zip_entry_data(const char* data, std::size_t size, const ZipE
   return local.take(static_cast<std::size_t>(entry.compressed_size), "zip entry data");
 }
 
+/// Deflate expands at most ~1032:1, so a larger declared size is a lie, not a reason to allocate.
+inline bool declared_size_plausible(const ZipEntry& entry) {
+  return entry.method == 0 ? entry.size == entry.compressed_size
+                           : entry.method != 8 || entry.size <= entry.compressed_size * 1032 + 1024;
+}
+
 /// The uncompressed bytes of `entry`, CRC-checked.
 inline std::vector<char> read_zip_entry(const char* data, std::size_t size, const ZipEntry& entry,
                                         const std::string& source) {
@@ -155,9 +161,7 @@ inline std::vector<char> read_zip_entry(const char* data, std::size_t size, cons
   if (entry.method != 0 && entry.method != 8)
     throw FormatError(where + "compression method " + std::to_string(entry.method) +
                       " is not supported (expected 0 stored or 8 deflate)");
-  // Deflate expands at most ~1032:1, so a larger declared size is a lie, not a reason to allocate.
-  if ((entry.method == 0 && entry.size != entry.compressed_size) ||
-      (entry.method == 8 && entry.size > entry.compressed_size * 1032 + 1024))
+  if (!declared_size_plausible(entry))
     throw FormatError(where + "declared size " + std::to_string(entry.size) + " does not fit its " +
                       std::to_string(entry.compressed_size) + " stored bytes");
   std::vector<char> bytes(static_cast<std::size_t>(entry.size));
@@ -199,7 +203,10 @@ class NpzArchive {
       throw FormatError("'" + file_.path() + "' has no array '" + name + "' (it holds: " + known + ")");
     }
     const std::string source = file_.path() + ":" + entry->name;
-    if (entry->method == 8) check_npy_header_first(*entry, source);
+    // A large compressed entry is checked against its .npy header before it is inflated, so a
+    // small archive cannot make the reader allocate and inflate gigabytes first.
+    if (entry->method == 8 && entry->size > (std::uint64_t{1} << 20) && declared_size_plausible(*entry))
+      check_npy_header_first(*entry, source);
     const std::vector<char> bytes = read_zip_entry(file_.data(), file_.size(), *entry, file_.path());
     return parse_npy(bytes.data(), bytes.size(), source);
   }

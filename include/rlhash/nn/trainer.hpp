@@ -175,7 +175,7 @@ class Trainer {
       }
       state_.epochs_done = epoch + 1;
       state_.last_loss = batches > 0 ? loss_sum / static_cast<double>(batches) : state_.last_loss;
-      require_converging(params, epoch + 1);
+      if (batches > 0) require_converging(params, epoch + 1);  // no step: nothing can have diverged
 
       std::ostringstream metrics;
       metrics << "loss=" << state_.last_loss << " lr=" << optimizer_.learning_rate();
