@@ -99,7 +99,7 @@ def knn_vs_cpp(args):
     # One configuration at a time, C++ then Python, so both see the same machine load.
     rng = np.random.default_rng(0)
     rows = []
-    for bits in (32, 64, 128):
+    for bits in args.bits:
         for threads in args.threads:
             with tempfile.NamedTemporaryFile(suffix=".json") as out:
                 subprocess.run([args.bench, f"--benchmark_filter=BM_rlhash_knn_batch/bits:{bits}/threads:{threads}/",
@@ -131,6 +131,7 @@ def main():
     parser.add_argument("--peer-repeats", type=int, default=2)
     parser.add_argument("--queries", type=int, default=1000, help="use the first N protocol queries")
     parser.add_argument("--topk", type=int, nargs="+", default=[1000, 60000], help="cutoffs k of mAP@k")
+    parser.add_argument("--bits", type=int, nargs="+", default=[32, 64, 128], help="knn code lengths")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="knn thread counts")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
