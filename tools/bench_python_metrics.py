@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import types
 
@@ -98,12 +99,14 @@ def knn_vs_cpp(args):
     # One configuration at a time, C++ then Python, so both see the same machine load.
     rng = np.random.default_rng(0)
     rows = []
-    for bits in (32, 64, 128):
+    for bits in args.bits:
         for threads in args.threads:
-            out = subprocess.run([args.bench, f"--benchmark_filter=BM_rlhash_knn_batch/bits:{bits}/threads:{threads}$",
-                                  "--benchmark_format=json", f"--benchmark_repetitions={args.repeats}"],
-                                 check=True, capture_output=True, text=True).stdout
-            cpp_rate = max(b["codes/s"] for b in json.loads(out)["benchmarks"] if b.get("run_type") == "iteration")
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                subprocess.run([args.bench, f"--benchmark_filter=BM_rlhash_knn_batch/bits:{bits}/threads:{threads}/",
+                                f"--benchmark_out={out.name}", "--benchmark_out_format=json",
+                                f"--benchmark_repetitions={args.repeats}"], check=True, capture_output=True)
+                runs = json.load(open(out.name))["benchmarks"]
+            cpp_rate = max(b["codes/s"] for b in runs if b.get("run_type") == "iteration")
             db = rng.integers(0, 256, (1_000_000, bits // 8), dtype=np.uint8)
             q = rng.integers(0, 256, (1000, bits // 8), dtype=np.uint8)
             seconds, _ = best_of(args.repeats, lambda: rlhash.knn(q, db, 100, threads=threads))
@@ -128,6 +131,7 @@ def main():
     parser.add_argument("--peer-repeats", type=int, default=2)
     parser.add_argument("--queries", type=int, default=1000, help="use the first N protocol queries")
     parser.add_argument("--topk", type=int, nargs="+", default=[1000, 60000], help="cutoffs k of mAP@k")
+    parser.add_argument("--bits", type=int, nargs="+", default=[32, 64, 128], help="knn code lengths")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="knn thread counts")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
