@@ -27,6 +27,7 @@ class RlhashConan(ConanFile):
     version = "0.1.0"
     description = "Binary codes learned with deep reinforcement learning, and fast Hamming search"
     license = "MIT"
+    # Placeholder: the project has no published address yet; replace before a ConanCenter submission.
     homepage = "https://github.com/rlhash/rlhash"
     url = homepage
     topics = ("hashing", "binary-codes", "learning-to-hash", "reinforcement-learning", "hamming-distance",

@@ -28,8 +28,8 @@ namespace rlhash::cli {
 #ifdef RLHASH_HAS_MPI
 namespace {
 
-/// Runs `job` as one MPI job. An agreed failure is reported once, by rank 0 (main prints it; the
-/// other ranks leave quietly with the same status); anything else (an error inside a collective)
+/// Runs `job` as one MPI job. An agreed failure is reported once, by rank 0, and every rank
+/// leaves with status 1 after it; anything else (an error inside a collective)
 /// names this rank and stops every rank with MPI_Abort.
 template <class Job>
 void run_as_job(Job&& job) {
@@ -37,8 +37,14 @@ void run_as_job(Job&& job) {
   const dist::Communicator comm;
   try {
     job(comm);
-  } catch (const dist::DistributedError&) {
-    if (comm.rank() == 0) throw;
+  } catch (const dist::DistributedError& e) {
+    // Rank 0 prints before any rank leaves: mpirun stops the job when the first rank exits
+    // with an error, which could otherwise kill rank 0 before its message is out.
+    if (comm.rank() == 0) {
+      std::fprintf(stderr, "rlhash: error: %s\n", e.what());
+      std::fflush(stderr);
+    }
+    MPI_Barrier(comm.get());
     MPI_Finalize();
     std::exit(1);
   } catch (const std::exception& e) {
@@ -230,10 +236,11 @@ void metrics_job(const DistributedMetrics& o, const CommonOptions& common, const
   options.precision_at = o.precision_at;
   options.radius = o.radius;
   options.threads = common.threads;
-  const ResultRow row{
+  ResultRow row{
       "codes", o.bits, common.seed, dist::distributed_evaluate(comm, queries, database, query_labels, database_labels, options),
-      0,       0};
+      0,       0,      {},          {}};
   if (comm.rank() != 0) return;
+  row.health = code_health(database);  // every rank holds the whole database; rank 0 reports
   print_table_header(options);
   print_table_row(row);
   if (common.json_path.empty()) return;

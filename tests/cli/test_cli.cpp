@@ -280,6 +280,7 @@ TEST_CASE("search --index scan|mih|auto and index build|add|search agree with th
   write_codes(dir.file("wide.npy"), wide, CodeFormat::packed);
   const Run wrong_width = run_cli("index search" + file + " --query-codes " + dir.file("wide.npy") + " --k 7" + outputs);
   CHECK(wrong_width.exit_code == 1);
+}
 
 TEST_CASE("eval reports code health and every config field; --val-per-class 0 trains every method; info",
           "[cli]") {

@@ -70,7 +70,8 @@ TEMPLATE_TEST_CASE("deep hashing baselines solve separable clusters and round-tr
 
   SECTION("a model file of the registered method") {
     test::TempDir dir;
-    Model model{Preprocessor(), make_hasher(TestType::method_name, 8)};
+    Model model;
+    model.hasher = make_hasher(TestType::method_name, 8);
     model.preprocessor.fit(train.x);  // the identity: the codes are the hasher's
     for (const auto& [key, value] : field_values(h.config())) model.hasher.set(key, value);
     model.hasher.fit(train.x, train.labels, {});

@@ -32,6 +32,7 @@
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
+#include "rlhash/data/split.hpp"
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/hasher.hpp"
@@ -133,12 +134,6 @@ Matrix<S> relevance(const Labels& a, const std::vector<Index>& rows, const Label
     for (std::size_t i = 0; i < rows.size(); ++i)
       r(static_cast<Index>(i), static_cast<Index>(j)) = a.relevant(rows[i], b, cols[j]) ? S(1) : S(0);
   return r;
-}
-
-inline std::vector<Index> all_items(Index n) {
-  std::vector<Index> items(static_cast<std::size_t>(n));
-  for (Index i = 0; i < n; ++i) items[static_cast<std::size_t>(i)] = i;
-  return items;
 }
 
 /// A memory of every training item's latest output (bits x N), written at each step before
