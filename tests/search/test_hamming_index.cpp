@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch.hpp>
 #include <test_util.hpp>
 
@@ -292,7 +293,9 @@ TEST_CASE("hamming index tables: saved, loaded and mapped with the index; damage
   h = detail::decode_index_header(bytes.data(), bytes.size(), "x");
   h.substrings = 5;
   std::vector<char> lying = bytes;
-  detail::encode_index_header(h, lying.data());
+  char lying_header[detail::index_header_size];
+  detail::encode_index_header(h, lying_header);
+  std::copy(lying_header, lying_header + sizeof lying_header, lying.begin());
   write_bytes(bad, lying);
   CHECK_THROWS_WITH(HammingIndex::open_mmap(bad), Catch::Contains("bad.rlhi"));
 }

@@ -441,7 +441,8 @@ class HammingIndex {
                   tables_.table_positions(s).data(), h.count * 4);
     if (h.substrings > 0) {
       h.tables_crc = crc32(bytes.data() + h.tables_offset, h.tables_bytes);
-      detail::encode_index_header(h, bytes.data());
+      detail::encode_index_header(h, header);
+      std::copy(header, header + sizeof header, bytes.begin());
     }
     write_file_atomic(path, bytes);
   }
