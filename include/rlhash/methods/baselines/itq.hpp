@@ -32,7 +32,9 @@ struct PrincipalComponents {
   Vector<double> variances;  // k, decreasing
 };
 
-inline PrincipalComponents principal_components(const Eigen::Ref<const MatrixF>& features, Index k) {
+template <class Derived>
+PrincipalComponents principal_components(const Eigen::MatrixBase<Derived>& items, Index k) {
+  const Eigen::Ref<const MatrixF> features(items.derived());
   const Index dims = features.rows();
   const Index n = features.cols();
   PrincipalComponents pca;
@@ -56,7 +58,8 @@ inline PrincipalComponents principal_components(const Eigen::Ref<const MatrixF>&
 }
 
 /// A k x k orthogonal matrix: the Q factor of a QR decomposition of a standard Gaussian matrix.
-inline MatrixD random_rotation(Index k, Rng& rng) {
+template <class Generator>
+MatrixD random_rotation(Index k, Generator& rng) {
   MatrixD gaussian(k, k);
   for (Index i = 0; i < gaussian.size(); ++i) gaussian.data()[i] = standard_normal(rng);
   const Eigen::HouseholderQR<MatrixD> qr(gaussian);
@@ -88,8 +91,11 @@ class Itq {
   }
   const Config& config() const { return config_; }
 
-  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {},
-           const FitOptions& options = {}) {
+  // A template (any Eigen matrix of floats, items as columns) so that its solver code is
+  // compiled only in the programs that train this method, not in every file that includes it.
+  template <class Derived>
+  void fit(const Eigen::MatrixBase<Derived>& items, const Labels& /*labels*/ = {}, const FitOptions& options = {}) {
+    const Eigen::Ref<const MatrixF> features(items.derived());
     const Index bits = config_.bits;
     if (features.cols() < 2)
       throw InvalidArgument("itq: fit needs at least 2 training items, found " +

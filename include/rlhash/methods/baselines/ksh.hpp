@@ -32,25 +32,27 @@ namespace detail {
 
 /// The residue R = r (2 S0 - 1) - Y Y^T of KSH as an operator. For single-label data S0 = L L^T
 /// (L one-hot), so R v costs O(l (c + bits)); multi-label data keeps r (2 S0 - 1) dense.
+/// (A template so that only programs that train KSH compile its products.)
+template <class Scalar>
 class PairwiseResidue {
  public:
-  PairwiseResidue(const Labels& labels, double scale) : scale_(scale), single_(labels.is_single_label()) {
+  PairwiseResidue(const Labels& labels, Scalar scale) : scale_(scale), single_(labels.is_single_label()) {
     const Index l = labels.size();
     if (single_) {
-      onehot_ = label_matrix(labels);
+      onehot_ = label_matrix(labels).template cast<Scalar>();
     } else {
       dense_.resize(l, l);
       for (Index j = 0; j < l; ++j)
-        for (Index i = 0; i < l; ++i) dense_(i, j) = scale * (labels.relevant(i, labels, j) ? 1.0 : -1.0);
+        for (Index i = 0; i < l; ++i) dense_(i, j) = labels.relevant(i, labels, j) ? scale : -scale;
     }
     used_.resize(l, 0);
   }
 
   /// R M for an l x k matrix M.
-  MatrixD apply(const MatrixD& m) const {
-    MatrixD out;
+  Matrix<Scalar> apply(const Matrix<Scalar>& m) const {
+    Matrix<Scalar> out;
     if (single_) {
-      out.noalias() = (2.0 * scale_) * (onehot_ * (onehot_.transpose() * m));
+      out.noalias() = (Scalar(2) * scale_) * (onehot_ * (onehot_.transpose() * m));
       out.rowwise() -= scale_ * m.colwise().sum();
     } else {
       out.noalias() = dense_ * m;
@@ -58,22 +60,22 @@ class PairwiseResidue {
     if (used_.cols() > 0) out.noalias() -= used_ * (used_.transpose() * m);
     return out;
   }
-  Vector<double> apply(const Vector<double>& v) const {
-    const MatrixD m = v;
+  Vector<Scalar> apply(const Vector<Scalar>& v) const {
+    const Matrix<Scalar> m = v;
     return apply(m).col(0);
   }
   /// R <- R - y y^T.
-  void subtract(const Vector<double>& y) {
+  void subtract(const Vector<Scalar>& y) {
     used_.conservativeResize(Eigen::NoChange, used_.cols() + 1);
     used_.col(used_.cols() - 1) = y;
   }
 
  private:
-  double scale_;
+  Scalar scale_;
   bool single_;
-  MatrixD onehot_;  // l x c
-  MatrixD dense_;   // l x l, r (2 S0 - 1)
-  MatrixD used_;    // l x (bits so far)
+  Matrix<Scalar> onehot_;  // l x c
+  Matrix<Scalar> dense_;   // l x l, r (2 S0 - 1)
+  Matrix<Scalar> used_;    // l x (bits so far)
 };
 
 inline Vector<double> sign_vector(const Vector<double>& z) {
@@ -115,7 +117,11 @@ class Ksh {
   }
   const Config& config() const { return config_; }
 
-  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
+  // A template (any Eigen matrix of floats, items as columns) so that its solver code is
+  // compiled only in the programs that train this method, not in every file that includes it.
+  template <class Derived>
+  void fit(const Eigen::MatrixBase<Derived>& items, const Labels& labels, const FitOptions& options = {}) {
+    const Eigen::Ref<const MatrixF> features(items.derived());
     const Index n = features.cols();
     if (n < 2) throw InvalidArgument("ksh: fit needs at least 2 training items, found " + std::to_string(n));
     detail::require_labels(labels, n, method_name);
@@ -130,7 +136,7 @@ class Ksh {
       kk.row(i) = phi.col(subset[static_cast<std::size_t>(i)]).transpose().cast<double>();
     const Labels subset_labels = labels.subset(subset);
 
-    detail::PairwiseResidue residue(subset_labels, static_cast<double>(bits));
+    detail::PairwiseResidue<double> residue(subset_labels, static_cast<double>(bits));
     MatrixD rm = kk.transpose() * kk;
     // A relative ridge keeps the generalised eigenproblem's right-hand matrix positive definite
     // when anchors (nearly) coincide; it is far below the spectrum of distinct anchors.
@@ -211,11 +217,12 @@ class Ksh {
  private:
   // Minimises f(a) = -phi(K a)^T R phi(K a) from `a` by gradient descent with Armijo
   // backtracking and a step that grows after each accepted move.
-  Vector<double> gradient_descent(const MatrixD& kk, const detail::PairwiseResidue& residue,
-                                  Vector<double> a) const {
-    Vector<double> y(kk.rows()), ry(kk.rows());
-    auto evaluate = [&](const Vector<double>& at) {
-      const Vector<double> z = kk * at;
+  template <class Scalar>
+  Vector<Scalar> gradient_descent(const Matrix<Scalar>& kk, const detail::PairwiseResidue<Scalar>& residue,
+                                  Vector<Scalar> a) const {
+    Vector<Scalar> y(kk.rows()), ry(kk.rows());
+    auto evaluate = [&](const Vector<Scalar>& at) {
+      const Vector<Scalar> z = kk * at;
       y = z.unaryExpr([](double v) { return 2.0 / (1.0 + std::exp(-v)) - 1.0; });
       ry = residue.apply(y);
       return -y.dot(ry);
@@ -224,13 +231,13 @@ class Ksh {
     double step = 0.0;
     for (int it = 0; it < config_.gd_iterations; ++it) {
       // d f / d z = -2 (R y) .* phi'(z), phi'(z) = (1 - y^2) / 2.
-      const Vector<double> gradient = -(kk.transpose() * (ry.array() * (1.0 - y.array().square())).matrix());
+      const Vector<Scalar> gradient = -(kk.transpose() * (ry.array() * (1.0 - y.array().square())).matrix());
       const double g2 = gradient.squaredNorm();
       if (!(g2 > 0.0)) break;
       if (step == 0.0) step = 0.1 * a.norm() / std::sqrt(g2);
       bool accepted = false;
       double f_new = f;
-      Vector<double> candidate;
+      Vector<Scalar> candidate;
       for (int tries = 0; tries < 40; ++tries) {
         candidate = a - step * gradient;
         f_new = evaluate(candidate);

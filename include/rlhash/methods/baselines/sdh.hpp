@@ -87,7 +87,11 @@ class Sdh {
   }
   const Config& config() const { return config_; }
 
-  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
+  // A template (any Eigen matrix of floats, items as columns) so that its solver code is
+  // compiled only in the programs that train this method, not in every file that includes it.
+  template <class Derived>
+  void fit(const Eigen::MatrixBase<Derived>& items, const Labels& labels, const FitOptions& options = {}) {
+    const Eigen::Ref<const MatrixF> features(items.derived());
     const Index n = features.cols();
     if (n == 0) throw InvalidArgument("sdh: cannot fit on an empty training set");
     detail::require_labels(labels, n, method_name);
@@ -173,8 +177,9 @@ class Sdh {
 
  private:
   // W = (B^T B + lambda I)^-1 B^T Y, the G-step.
-  MatrixD classifier(const MatrixD& b, const MatrixD& y) const {
-    MatrixD normal = b.transpose() * b;
+  template <class Matrix>
+  Matrix classifier(const Matrix& b, const Matrix& y) const {
+    Matrix normal = b.transpose() * b;
     normal.diagonal().array() += config_.lambda;
     return normal.ldlt().solve(b.transpose() * y);
   }

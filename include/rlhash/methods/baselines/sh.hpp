@@ -39,8 +39,12 @@ class Sh {
   explicit Sh(Config config) : config_(config) { detail::require_bits(config.bits, method_name); }
   const Config& config() const { return config_; }
 
-  void fit(const Eigen::Ref<const MatrixF>& features, const Labels& /*labels*/ = {},
+  // A template (any Eigen matrix of floats, items as columns) so that its solver code is
+  // compiled only in the programs that train this method, not in every file that includes it.
+  template <class Derived>
+  void fit(const Eigen::MatrixBase<Derived>& items, const Labels& /*labels*/ = {},
            const FitOptions& /*options*/ = {}) {
+    const Eigen::Ref<const MatrixF> features(items.derived());
     if (features.cols() < 2)
       throw InvalidArgument("sh: fit needs at least 2 training items, found " +
                             std::to_string(features.cols()));
