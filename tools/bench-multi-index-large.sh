@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# bench_multi_index at the large sizes (multi-index vs scan vs auto, k = 1, 10, 100, random and
+# clustered codes, one thread, CPU time), each size and code length run only when its codes and
+# tables fit in 80% of the memory available now (MemAvailable), else skipped with the estimate.
+#
+#   tools/bench-multi-index-large.sh [build dir, default build] [N ...]   (default N: 1e7 1e8)
+#
+# Queries per batch: RLHASH_BENCH_QUERIES (default here 100). Output: one Google Benchmark table
+# per size and length, on stdout.
+set -euo pipefail
+build=${1:-build}
+shift || true
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(1e7 1e8)
+bench=$build/bench/bench_multi_index
+[[ -x $bench ]] || { echo "$0: $bench not built (cmake --build $build --target bench_multi_index)" >&2; exit 1; }
+export RLHASH_BENCH_QUERIES=${RLHASH_BENCH_QUERIES:-100}
+available_kib=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+for n in "${sizes[@]}"; do
+  for bits in 64 128; do
+    # Codes, queries aside; tables: m substrings of <= log2 N bits (MultiIndex::default_substrings),
+    # each N x (4-byte position + the code) plus 2^(bits/m) 4-byte offsets. One data set at a time.
+    need_kib=$(awk -v n="$n" -v b="$bits" 'BEGIN {
+      len = int(log(n) / log(2)); if (len > 26) len = 26; if (len < 4) len = 4;
+      m = int((b + len - 1) / len); words = int((b + 63) / 64); sub_bits = int((b + m - 1) / m);
+      bytes = n * words * 8 + m * n * (4 + 8 * words) + m * 2 ^ sub_bits * 4;
+      printf "%d", bytes / 1024 }')
+    if (( need_kib * 10 > available_kib * 8 )); then
+      echo "skipped N=$n bits=$bits: needs ~$((need_kib / 1048576)) GiB, $((available_kib / 1048576)) GiB available"
+      continue
+    fi
+    echo "N=$n bits=$bits: ~$((need_kib / 1048576)) GiB of codes and tables"
+    RLHASH_BENCH_N=$n RLHASH_BENCH_BITS=$bits "$bench" --benchmark_counters_tabular=true
+  done
+done
