@@ -5,8 +5,10 @@
 #
 #   tools/bench-multi-index-large.sh [build dir, default build] [N ...]   (default N: 1e7 1e8)
 #
-# Queries per batch: RLHASH_BENCH_QUERIES (default here 100). Output: one Google Benchmark table
-# per size and length, on stdout.
+# Queries per batch: RLHASH_BENCH_QUERIES (default here 100); repetitions (interleaved at random,
+# so that each method sees the same disturbances): RLHASH_BENCH_REPETITIONS (default 3). Writes
+# mi-<N>-<bits>.json into RLHASH_BENCH_OUT (default .) and ends with the docs table of the best
+# repetitions (tools/bench-multi-index-summary.py).
 set -euo pipefail
 build=${1:-build}
 shift || true
@@ -15,6 +17,9 @@ sizes=("$@")
 bench=$build/bench/bench_multi_index
 [[ -x $bench ]] || { echo "$0: $bench not built (cmake --build $build --target bench_multi_index)" >&2; exit 1; }
 export RLHASH_BENCH_QUERIES=${RLHASH_BENCH_QUERIES:-100}
+out=${RLHASH_BENCH_OUT:-.}
+mkdir -p "$out"
+reports=()
 available_kib=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
 for n in "${sizes[@]}"; do
   for bits in 64 128; do
@@ -30,6 +35,11 @@ for n in "${sizes[@]}"; do
       continue
     fi
     echo "N=$n bits=$bits: ~$((need_kib / 1048576)) GiB of codes and tables"
-    RLHASH_BENCH_N=$n RLHASH_BENCH_BITS=$bits "$bench" --benchmark_counters_tabular=true
+    report=$out/mi-$n-$bits.json
+    RLHASH_BENCH_N=$n RLHASH_BENCH_BITS=$bits "$bench" --benchmark_counters_tabular=true \
+      --benchmark_repetitions="${RLHASH_BENCH_REPETITIONS:-3}" --benchmark_enable_random_interleaving=true \
+      --benchmark_out="$report" --benchmark_out_format=json
+    reports+=("$report")
   done
 done
+[[ ${#reports[@]} -eq 0 ]] || python3 "$(dirname "$0")/bench-multi-index-summary.py" "${reports[@]}"

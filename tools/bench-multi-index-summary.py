@@ -4,13 +4,15 @@
 Per data set (bits, random or clustered) and k: the scan's, multi-index's and auto's CPU time
 per query, each the fastest of its repetitions (--benchmark_repetitions; on a shared machine the
 slower repetitions measure the other processes), the multi-index speed-up over the scan and
-auto's time over the better of the two; and the tables' build time and memory.
+auto's time over the better of the two (and the same ratio of the medians, which shows how far
+the repetitions scatter); and the tables' build time and memory.
 
   build/bench/bench_multi_index --benchmark_repetitions=3 --benchmark_out=mi.json \\
       --benchmark_out_format=json && python3 tools/bench-multi-index-summary.py mi.json
 """
 import json
 import re
+import statistics
 import sys
 from collections import defaultdict
 
@@ -18,8 +20,8 @@ from collections import defaultdict
 def main():
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
-    best = {}          # (method, bits, clustered, k) -> seconds per query (CPU)
-    labels, builds = {}, {}
+    times = defaultdict(list)  # (method, bits, clustered, k) -> seconds per query (CPU), every repetition
+    labels, builds, chose = {}, {}, {}
     for path in sys.argv[1:]:
         with open(path) as f:
             report = json.load(f)
@@ -38,14 +40,15 @@ def main():
                 continue
             per_query = b["s/query"]
             key = (method, bits, clustered, int(k))
-            best[key] = min(best.get(key, float("inf")), per_query)
+            times[key].append(per_query)
             if method == "auto":
-                best[("chose_mih",) + key[1:]] = b.get("chose_mih", float("nan"))
-    rows = defaultdict(dict)
-    for (method, bits, clustered, k), t in best.items():
-        rows[(bits, clustered, k)][method] = t
-    print("| data set | k | scan | mih | mih speed-up | auto (chose) | auto / better |")
-    print("|---|---|---|---|---|---|---|")
+                chose[key[1:]] = b.get("chose_mih", float("nan"))
+    rows, medians = defaultdict(dict), defaultdict(dict)
+    for (method, bits, clustered, k), t in times.items():
+        rows[(bits, clustered, k)][method] = min(t)
+        medians[(bits, clustered, k)][method] = statistics.median(t)
+    print("| data set | k | scan | mih | mih speed-up | auto (chose) | auto / better | same, medians |")
+    print("|---|---|---|---|---|---|---|---|")
     for (bits, clustered, k) in sorted(rows):
         r = rows[(bits, clustered, k)]
         if not {"scan", "mih", "auto"} <= r.keys():
@@ -55,9 +58,11 @@ def main():
         m = re.search(r"m=(\d+)", label)
         name = (f"N = {power_of_ten(int(n.group(1)))}, {bits} bits, {'clustered' if clustered else 'random'}"
                 f" (m = {m.group(1)})")
-        chose = "mih" if r.get("chose_mih") == 1 else "scan"
+        picked = "mih" if chose.get((bits, clustered, k)) == 1 else "scan"
+        med = medians[(bits, clustered, k)]
         print(f"| {name} | {k} | {fmt(r['scan'])} | {fmt(r['mih'])} | {r['scan'] / r['mih']:.1f}x | "
-              f"{fmt(r['auto'])} ({chose}) | {r['auto'] / min(r['scan'], r['mih']):.2f} |")
+              f"{fmt(r['auto'])} ({picked}) | {r['auto'] / min(r['scan'], r['mih']):.2f} | "
+              f"{med['auto'] / min(med['scan'], med['mih']):.2f} |")
     for (bits, clustered), (wall, cpu, tables, codes) in sorted(builds.items()):
         print(f"build, {bits} bits, {'clustered' if clustered else 'random'}: {wall:.1f} s wall, {cpu:.1f} s CPU; "
               f"tables {tables:.0f} MiB for {codes:.0f} MiB of codes")
