@@ -31,10 +31,10 @@ for n in "${sizes[@]}"; do
       bytes = n * words * 8 + m * n * (4 + 8 * words) + m * 2 ^ sub_bits * 4;
       printf "%d", bytes / 1024 }')
     if (( need_kib * 10 > available_kib * 8 )); then
-      echo "skipped N=$n bits=$bits: needs ~$((need_kib / 1048576)) GiB, $((available_kib / 1048576)) GiB available"
+      echo "skipped N=$n bits=$bits: needs ~$((need_kib / 1024)) MiB, $((available_kib / 1024)) MiB available"
       continue
     fi
-    echo "N=$n bits=$bits: ~$((need_kib / 1048576)) GiB of codes and tables"
+    echo "N=$n bits=$bits: ~$((need_kib / 1024)) MiB of codes and tables"
     report=$out/mi-$n-$bits.json
     RLHASH_BENCH_N=$n RLHASH_BENCH_BITS=$bits "$bench" --benchmark_counters_tabular=true \
       --benchmark_repetitions="${RLHASH_BENCH_REPETITIONS:-3}" --benchmark_enable_random_interleaving=true \
