@@ -33,7 +33,11 @@ def main():
             if parts is None:
                 continue
             method, bits, clustered, k = parts.group(1), int(parts.group(2)), int(parts.group(3)), parts.group(4)
-            labels[(bits, clustered)] = b.get("label", "")
+            label = b.get("label", "")
+            size = re.search(r"N=(\d+)", label)
+            # Data sets are told apart by N too: several files may hold several sizes.
+            bits = (int(size.group(1)) if size else 0, bits)
+            labels[(bits, clustered)] = label
             if method == "build":
                 builds[(bits, clustered)] = (b["build_s"], b.get("build_cpu_s", float("nan")), b["table_MiB"],
                                              b["codes_MiB"])
@@ -49,23 +53,21 @@ def main():
         medians[(bits, clustered, k)][method] = statistics.median(t)
     print("| data set | k | scan | mih | mih speed-up | auto (chose) | auto / better | same, medians |")
     print("|---|---|---|---|---|---|---|---|")
-    for (bits, clustered, k) in sorted(rows):
-        r = rows[(bits, clustered, k)]
+    for data_set in sorted(rows):
+        (size, bits), clustered, k = data_set
+        r, med = rows[data_set], medians[data_set]
         if not {"scan", "mih", "auto"} <= r.keys():
             continue
-        label = labels[(bits, clustered)]
-        n = re.search(r"N=(\d+)", label)
-        m = re.search(r"m=(\d+)", label)
-        name = (f"N = {power_of_ten(int(n.group(1)))}, {bits} bits, {'clustered' if clustered else 'random'}"
+        m = re.search(r"m=(\d+)", labels[((size, bits), clustered)])
+        name = (f"N = {power_of_ten(size)}, {bits} bits, {'clustered' if clustered else 'random'}"
                 f" (m = {m.group(1)})")
-        picked = "mih" if chose.get((bits, clustered, k)) == 1 else "scan"
-        med = medians[(bits, clustered, k)]
+        picked = "mih" if chose.get(data_set) == 1 else "scan"
         print(f"| {name} | {k} | {fmt(r['scan'])} | {fmt(r['mih'])} | {r['scan'] / r['mih']:.1f}x | "
               f"{fmt(r['auto'])} ({picked}) | {r['auto'] / min(r['scan'], r['mih']):.2f} | "
               f"{med['auto'] / min(med['scan'], med['mih']):.2f} |")
-    for (bits, clustered), (wall, cpu, tables, codes) in sorted(builds.items()):
-        print(f"build, {bits} bits, {'clustered' if clustered else 'random'}: {wall:.1f} s wall, {cpu:.1f} s CPU; "
-              f"tables {tables:.0f} MiB for {codes:.0f} MiB of codes")
+    for ((size, bits), clustered), (wall, cpu, tables, codes) in sorted(builds.items()):
+        print(f"build, N = {power_of_ten(size)}, {bits} bits, {'clustered' if clustered else 'random'}: "
+              f"{wall:.1f} s wall, {cpu:.1f} s CPU; tables {tables:.0f} MiB for {codes:.0f} MiB of codes")
 
 
 def power_of_ten(n):
