@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "mihasher.h"  // first: linscan.h relies on its types.h
+// mihasher.h first: linscan.h relies on the types.h it includes.
+#include "mihasher.h"
+
 #include "linscan.h"
 
 namespace {
@@ -84,18 +86,22 @@ int main(int argc, char** argv) {
     mih.populate(db.data(), static_cast<UINT32>(n), bits / 8);
     const double build_s = seconds_since(wall), build_cpu = cpu_seconds() - cpu;
     mih.setK(k);
-    std::vector<UINT32> results(nq * static_cast<std::size_t>(k)), numres(nq * static_cast<std::size_t>(bits + 1));
+    std::vector<UINT32> results(nq * static_cast<std::size_t>(k)),
+        numres(nq * static_cast<std::size_t>(bits + 1));
     std::vector<qstat> stats(nq);
     wall = std::chrono::steady_clock::now();
     cpu = cpu_seconds();
-    mih.batchquery(results.data(), numres.data(), stats.data(), queries.data(), static_cast<UINT32>(nq), bits / 8);
+    mih.batchquery(results.data(), numres.data(), stats.data(), queries.data(), static_cast<UINT32>(nq),
+                   bits / 8);
     const double search_s = seconds_since(wall), search_cpu = cpu_seconds() - cpu;
     for (auto& r : results) r -= 1;  // batchquery returns 1-based indices
-    std::printf("{\"n\": %zu, \"queries\": %zu, \"m\": %d, \"build_s\": %.6f, \"build_cpu_s\": %.6f, "
-                "\"search_s\": %.6f, \"search_cpu_s\": %.6f",
-                n, nq, m, build_s, build_cpu, search_s, search_cpu);
+    std::printf(
+        "{\"n\": %zu, \"queries\": %zu, \"m\": %d, \"build_s\": %.6f, \"build_cpu_s\": %.6f, "
+        "\"search_s\": %.6f, \"search_cpu_s\": %.6f",
+        n, nq, m, build_s, build_cpu, search_s, search_cpu);
     if (argc > 7 && std::string(argv[7]) == "linscan") {
-      std::vector<UINT32> counter(nq * static_cast<std::size_t>(bits + 1)), scan(nq * static_cast<std::size_t>(k));
+      std::vector<UINT32> counter(nq * static_cast<std::size_t>(bits + 1)),
+          scan(nq * static_cast<std::size_t>(k));
       wall = std::chrono::steady_clock::now();
       cpu = cpu_seconds();
       linscan_query(counter.data(), scan.data(), db.data(), queries.data(), static_cast<int>(n),
@@ -104,7 +110,8 @@ int main(int argc, char** argv) {
     }
     std::printf("}\n");
     std::ofstream out(argv[6], std::ios::binary);
-    out.write(reinterpret_cast<const char*>(results.data()), static_cast<std::streamsize>(results.size() * 4));
+    out.write(reinterpret_cast<const char*>(results.data()),
+              static_cast<std::streamsize>(results.size() * 4));
     if (!out) throw std::runtime_error(std::string(argv[6]) + ": cannot write");
   } catch (const std::exception& e) {
     std::cerr << "norouzi_mih: " << e.what() << "\n";
