@@ -130,7 +130,13 @@ void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
         rlhash::MihCostModel().mih_ns(work.probes, work.candidates, data.database.words()) / runs / kQueries /
         kThreads;
   }
-  if (method == rlhash::SearchMethod::automatic) state.counters["chose_mih"] = plan.used == rlhash::SearchMethod::mih;
+  if (method == rlhash::SearchMethod::automatic) {
+    state.counters["chose_mih"] = plan.used == rlhash::SearchMethod::mih;
+    // The last batch's work: equal to the mih row's when auto chose the tables (in batches of 10
+    // queries or more its pilot has the same one-scan budget per query).
+    state.counters["probes/query"] = static_cast<double>(plan.work.probes) / kQueries;
+    state.counters["candidates/query"] = static_cast<double>(plan.work.candidates) / kQueries;
+  }
   label(state, data);
 }
 
