@@ -3,16 +3,18 @@
 // otherwise. Each benchmark reports "s/query"; the ratio of two rows of one run is the speedup.
 //
 //   build/bench/bench_multi_index                                   (N = 10^6)
-//   RLHASH_BENCH_N=100000000 RLHASH_BENCH_BITS=64 build/bench/bench_multi_index   (see
-//   tools/bench-multi-index.sh, which runs the large sizes niced and beside faiss-cpu)
+//   RLHASH_BENCH_N=100000000 RLHASH_BENCH_BITS=64 build/bench/bench_multi_index
+//   (tools/bench-multi-index-large.sh runs the large sizes where memory allows;
+//   tools/bench-multi-index.py compares with faiss-cpu and norouzi/mih)
 //
 // Clustered codes imitate learned ones: N / 1000 centres, every code a centre with each bit
 // flipped with probability 1/16, queries drawn around the same centres.
-// BM_build reports the tables' build time and memory; the "model/real" counter of the mih rows
+// BM_build reports the tables' build time (wall clock and CPU) and memory; the "model/real" counter of the mih rows
 // is the cost model's predicted time over the measured one (search_plan.hpp uses the model).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -59,7 +61,8 @@ struct Dataset {
   bool clustered = false;
   BinaryCodes database, queries;
   std::unique_ptr<rlhash::MultiIndex> tables;
-  double build_seconds = 0;
+  double build_seconds = 0;      // wall clock
+  double build_cpu_seconds = 0;  // process CPU time: what a shared machine disturbs least
 };
 
 Dataset& dataset(int bits, bool clustered) {
@@ -76,8 +79,10 @@ Dataset& dataset(int bits, bool clustered) {
     data.queries = codes_around(kQueries, nullptr, bits, rng);
   }
   const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
   data.tables = std::make_unique<rlhash::MultiIndex>(data.database, 0, kThreads);
   data.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  data.build_cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   data.bits = bits;
   data.clustered = clustered;
   return data;
@@ -98,6 +103,7 @@ void BM_build(benchmark::State& state) {
   const Dataset& data = dataset(static_cast<int>(state.range(0)), state.range(1) != 0);
   for (auto _ : state) state.SetIterationTime(data.build_seconds);
   state.counters["build_s"] = data.build_seconds;
+  state.counters["build_cpu_s"] = data.build_cpu_seconds;
   state.counters["table_MiB"] = static_cast<double>(data.tables->memory_bytes()) / (1 << 20);
   state.counters["codes_MiB"] = static_cast<double>(data.database.size() * data.database.words() * 8) / (1 << 20);
   label(state, data);
@@ -124,7 +130,13 @@ void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
         rlhash::MihCostModel().mih_ns(work.probes, work.candidates, data.database.words()) / runs / kQueries /
         kThreads;
   }
-  if (method == rlhash::SearchMethod::automatic) state.counters["chose_mih"] = plan.used == rlhash::SearchMethod::mih;
+  if (method == rlhash::SearchMethod::automatic) {
+    state.counters["chose_mih"] = plan.used == rlhash::SearchMethod::mih;
+    // The last batch's work: equal to the mih row's when auto chose the tables (in batches of 10
+    // queries or more its pilot has the same one-scan budget per query).
+    state.counters["probes/query"] = static_cast<double>(plan.work.probes) / kQueries;
+    state.counters["candidates/query"] = static_cast<double>(plan.work.candidates) / kQueries;
+  }
   label(state, data);
 }
 

@@ -114,6 +114,7 @@ TEST_CASE("train, encode, search and metrics round-trip and agree with eval", "[
   REQUIRE(indices.size() == 1800);
   for (std::size_t q = 0; q < 600; ++q) CHECK(distances[3 * q] == 0);  // each code finds an equal code first
   CHECK_THAT(read_text(dir.file("s.json")), Catch::Contains("search_seconds"));
+  CHECK_THAT(read_text(dir.file("s.json")), Catch::Contains("\"search_cpu_seconds\": "));
 
   const Run range = run_cli("search --database-codes " + dir.file("codes.npy") + " --query-codes " +
                             dir.file("codes.npy") + " --bits 24 --radius 1 --indices " + dir.file("ri.npy") +

@@ -164,12 +164,20 @@ TEST_CASE("search plan: every method returns the scan's result; auto picks by th
       const MultiIndex tables(data.database, 0, 2);
       for (const Index k : {Index{1}, Index{10}, Index{100}}) {
         const KnnResult scan = knn_search(data.queries, data.database, k, 1);
+        MultiIndexWork mih_work;
         for (const SearchMethod method : {SearchMethod::scan, SearchMethod::mih, SearchMethod::automatic}) {
           SearchPlan plan;
           INFO("bits " << bits << " clustered " << clustered << " k " << k << " method " << to_string(method));
           require_same(planned_knn(data.queries, data.database, &tables, k, method, 2, &plan), scan);
+          if (method == SearchMethod::mih) mih_work = plan.work;
           if (method != SearchMethod::automatic) continue;
           REQUIRE(plan.pilot_queries == 2);
+          // Choosing the tables, auto does the multi-index search's work and no more: the pilot's
+          // answers are kept.
+          if (plan.used == SearchMethod::mih) {
+            REQUIRE(plan.work.probes == mih_work.probes);
+            REQUIRE(plan.work.candidates == mih_work.candidates);
+          }
           // Codes within a few bits of 1000 centres: the first buckets hold the neighbours. Random
           // 128-bit codes: the k-th neighbour is ~45 bits away, the scan wins.
           if (clustered && bits >= 64 && k < 100) REQUIRE(plan.used == SearchMethod::mih);

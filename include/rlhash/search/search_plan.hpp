@@ -58,6 +58,7 @@ struct SearchPlan {
   Index pilot_queries = 0;
   double mih_ns_per_query = 0;   // expected multi-index cost from the pilot (auto only)
   double scan_ns_per_query = 0;  // modelled scan cost
+  MultiIndexWork work;           // probes and candidates of every query the tables searched
 };
 
 namespace detail {
@@ -86,7 +87,7 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
   }
   if (method == SearchMethod::mih) {
     p.used = SearchMethod::mih;
-    return tables->knn(queries, database, k, threads, nullptr, 1.0, costs);
+    return tables->knn(queries, database, k, threads, &p.work, 1.0, costs);
   }
   detail::require_query_database(queries, database, "auto search");
   detail::require_k(k);
@@ -104,9 +105,10 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
                                      overruns * p.scan_ns_per_query) /
                                         static_cast<double>(pilot);
   p.used = p.mih_ns_per_query < p.scan_ns_per_query ? SearchMethod::mih : SearchMethod::scan;
+  p.work = work;
   if (pilot == queries.size) return pilot_result;
   const CodesView rest(queries.row(pilot), queries.size - pilot, queries.bits);
-  const KnnResult rest_result = p.used == SearchMethod::mih ? tables->knn(rest, database, k, threads, nullptr, 1.0, costs)
+  const KnnResult rest_result = p.used == SearchMethod::mih ? tables->knn(rest, database, k, threads, &p.work, 1.0, costs)
                                                            : knn_search(rest, database, k, threads);
   KnnResult result;
   result.queries = queries.size;
