@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "rlhash/codes/code_file.hpp"
 #include "rlhash/core/file.hpp"
@@ -194,4 +197,116 @@ TEST_CASE("a failing rank stops every rank with one message naming it, and no ou
   const Outcome mixed = shell(std::string(RLHASH_MPIRUN) + " -np 1 " + a + " : -np 1 " + b);
   one_message(mixed, "rank 1: search options differ from rank 0's");
   REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
+}
+
+namespace {
+
+/// `text`'s lines that start with `prefix`, without the two timing columns (train and encode
+/// seconds, 5th and 6th from the end) of a result table row.
+std::vector<std::string> rows_without_timings(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    std::istringstream words(line);
+    std::vector<std::string> tokens;
+    for (std::string word; words >> word;) tokens.push_back(word);
+    REQUIRE(tokens.size() > 6);
+    tokens.erase(tokens.end() - 6, tokens.end() - 4);
+    std::string row;
+    for (const auto& token : tokens) row += token + " ";
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("distributed train and eval: data-parallel networks, split encoding and evaluation", "[mpi]") {
+  test::TempDir dir;
+  // 480 items of 24 dimensions in 4 classes.
+  Rng rng(5);
+  MatrixF x(24, 480);
+  std::vector<std::int32_t> y(480);
+  for (Index i = 0; i < x.cols(); ++i) {
+    y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 4);
+    for (Index d = 0; d < x.rows(); ++d) x(d, i) = static_cast<float>((d % 4 == i % 4 ? 1.5 : 0.0) + standard_normal(rng));
+  }
+  write_npy_matrix(dir.file("x.npy"), x);
+  write_npy_vector(dir.file("y.npy"), y);
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 20 --train-per-class 60 --val-per-class 10 --seed 4 --threads 1";
+  const std::string sets = " --set fc-triplet.repr_hidden1=32 --set fc-triplet.repr_hidden2=16 --set fc-triplet.epochs=2";
+  const std::string train = "train --method fc-triplet --bits 16 " + data + sets + " --out ";
+  REQUIRE(rlhash_once(train + dir.file("one.rlh")).exit_code == 0);
+  const std::string encode = "encode --features " + dir.file("x.npy") + " --codes ";
+  REQUIRE(rlhash_once(encode + dir.file("one.npy") + " --model " + dir.file("one.rlh")).exit_code == 0);
+  for (const int ranks : rank_counts) {
+    const Outcome run = rlhash_on(ranks, train + dir.file("dist.rlh") + " --json " + dir.file("train.json"));
+    INFO(ranks << " ranks\n" << run.output);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE_THAT(run.output, Catch::Contains("on " + std::to_string(ranks) + " ranks; wrote"));
+    REQUIRE(run.output.find("trained ") == run.output.rfind("trained "));  // rank 0 alone reports
+    const std::vector<char> json = bytes(dir.file("train.json"));
+    REQUIRE_THAT(std::string(json.begin(), json.end()), Catch::Contains("\"ranks\": " + std::to_string(ranks)));
+    // The network equals the one-process network within float rounding: here every code agrees.
+    REQUIRE(rlhash_once(encode + dir.file("dist.npy") + " --model " + dir.file("dist.rlh")).exit_code == 0);
+    REQUIRE(bytes(dir.file("dist.npy")) == bytes(dir.file("one.npy")));
+  }
+
+  // eval of a trained model: codes encoded and queries evaluated across the ranks, every metric
+  // the one-process figure.
+  const std::string eval = "eval --model " + dir.file("one.rlh") + " " + data + " --map-at 10,50 --precision-at 5";
+  const Outcome once = rlhash_once(eval);
+  INFO(once.output);
+  REQUIRE(once.exit_code == 0);
+  const auto expected = rows_without_timings(once.output, "fc-triplet");
+  REQUIRE(expected.size() == 1);
+  for (const int ranks : rank_counts) {
+    const Outcome run = rlhash_on(ranks, eval);
+    INFO(ranks << " ranks\n" << run.output);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE(rows_without_timings(run.output, "fc-triplet") == expected);
+  }
+  // eval training data-parallel: LSH cannot, and is refused before any work, naming it.
+  const Outcome refused = rlhash_on(2, "eval --method lsh,fc-triplet --bits 16 " + data + sets);
+  INFO(refused.output);
+  REQUIRE(refused.exit_code != 0);
+  REQUIRE_THAT(refused.output, Catch::Contains("rank 0: lsh does not train data-parallel"));
+  const Outcome trained = rlhash_on(2, "eval --method fc-triplet --bits 16 " + data + sets);
+  INFO(trained.output);
+  REQUIRE(trained.exit_code == 0);
+  REQUIRE(rows_without_timings(trained.output, "fc-triplet").size() == 1);
+}
+
+TEST_CASE("distributed train refuses DRLH and mismatched ranks with one message, and no model", "[mpi]") {
+  test::TempDir dir;
+  Rng rng(6);
+  MatrixF x(8, 60);
+  std::vector<std::int32_t> y(60);
+  for (Index i = 0; i < x.cols(); ++i) {
+    y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 3);
+    for (Index d = 0; d < x.rows(); ++d) x(d, i) = static_cast<float>(standard_normal(rng));
+  }
+  write_npy_matrix(dir.file("x.npy"), x);
+  write_npy_vector(dir.file("y.npy"), y);
+  const std::string train = "train --bits 8 --features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                            " --queries-per-class 2 --train-per-class 14 --val-per-class 2 --out " + dir.file("m.rlh");
+  const auto one_message = [](const Outcome& run, const std::string& needle) {
+    INFO(run.output);
+    REQUIRE(run.exit_code != 0);
+    const auto first = run.output.find("rlhash: error: ");
+    REQUIRE(first != std::string::npos);
+    REQUIRE(run.output.find("rlhash: error: ", first + 1) == std::string::npos);
+    REQUIRE_THAT(run.output, Catch::Contains(needle));
+  };
+  one_message(rlhash_on(2, train + " --method drlh"),
+              "rank 0: drlh does not train data-parallel: its deep Q-network learns from a replay memory");
+  REQUIRE_FALSE(std::filesystem::exists(dir.file("m.rlh")));
+  // Ranks started with different options (MPMD): refused, naming rank 1.
+  const std::string a = std::string(RLHASH_CLI_PATH) + " " + train + " --method fc-triplet --distributed";
+  std::string b = a;
+  b.replace(b.find("--bits 8"), 8, "--bits 9");
+  one_message(shell(std::string(RLHASH_MPIRUN) + " -np 1 " + a + " : -np 1 " + b), "rank 1: options differ from rank 0's");
+  REQUIRE_FALSE(std::filesystem::exists(dir.file("m.rlh")));
 }
