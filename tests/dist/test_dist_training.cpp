@@ -5,11 +5,12 @@
 #include <catch.hpp>
 #include <test_util.hpp>
 
+#include "shared_dir.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -106,22 +107,6 @@ void require_data_parallel_fit_equal(const Communicator& comm, const std::string
   CHECK(moved > 100 * tolerance);
 }
 
-/// A folder every rank sees (created and removed by rank 0).
-class SharedDir {
- public:
-  explicit SharedDir(const Communicator& comm) : comm_(comm) {
-    if (comm.rank() == 0) owned_ = std::make_unique<test::TempDir>();
-    path_ = comm.broadcast(owned_ ? owned_->path().string() : std::string(), 0);
-  }
-  ~SharedDir() { comm_.barrier(); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  const Communicator& comm_;
-  std::unique_ptr<test::TempDir> owned_;
-  std::string path_;
-};
-
 }  // namespace
 
 TEST_CASE("data-parallel training equals the one-process fit", "[mpi][training]") {
@@ -187,7 +172,7 @@ TEST_CASE("the ordered gradient sum gives every rank the rank-order sum, bit for
 
 TEST_CASE("data-parallel checkpoints are written once; a failed write stops every rank", "[mpi][training]") {
   const Communicator comm;
-  const SharedDir dir(comm);
+  const test::SharedDir dir(comm);
   const ToyData data;
   const nn::Replicas replicas = dist::replicas_of(comm);
   const Settings settings = {{"repr_hidden1", "16"}, {"repr_hidden2", "8"}, {"batch_size", "16"}};

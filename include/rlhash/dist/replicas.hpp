@@ -38,26 +38,24 @@ template <class S>
 void ordered_sum(const Communicator& comm, S* values, std::size_t n) {
   const int ranks = comm.size();
   if (ranks == 1) return;
-  const auto total = static_cast<Index>(n);
-  std::vector<int> counts(static_cast<std::size_t>(ranks)), offsets(static_cast<std::size_t>(ranks));
-  for (int r = 0; r < ranks; ++r) {
-    const RowRange slice = shard_rows(total, ranks, r);
-    counts[static_cast<std::size_t>(r)] = as_count(slice.size(), "data-parallel gradient sum");
-    offsets[static_cast<std::size_t>(r)] = as_count(slice.begin, "data-parallel gradient sum");
-  }
+  // Slice r of the values belongs to rank r.
+  std::vector<std::int64_t> slices(static_cast<std::size_t>(ranks));
+  for (int r = 0; r < ranks; ++r) slices[static_cast<std::size_t>(r)] = shard_rows(static_cast<Index>(n), ranks, r).size();
+  const Layout layout = layout_of(slices, "data-parallel gradient sum");
   // Every rank's copy of this rank's slice, in rank order.
-  const int mine = counts[static_cast<std::size_t>(comm.rank())];
-  std::vector<S> parts(static_cast<std::size_t>(mine) * static_cast<std::size_t>(ranks));
-  std::vector<int> part_counts(static_cast<std::size_t>(ranks), mine), part_offsets(static_cast<std::size_t>(ranks));
-  for (int r = 0; r < ranks; ++r) part_offsets[static_cast<std::size_t>(r)] = as_count(std::int64_t{mine} * r, "data-parallel gradient sum");
+  const std::int64_t mine = slices[static_cast<std::size_t>(comm.rank())];
+  const Layout parts_layout =
+      layout_of(std::vector<std::int64_t>(static_cast<std::size_t>(ranks), mine), "data-parallel gradient sum");
+  std::vector<S> parts(static_cast<std::size_t>(parts_layout.total));
   const MPI_Datatype type = mpi_type<S>();
-  check_mpi(MPI_Alltoallv(values, counts.data(), offsets.data(), type, parts.data(), part_counts.data(),
-                          part_offsets.data(), type, comm.get()),
+  check_mpi(MPI_Alltoallv(values, layout.counts.data(), layout.offsets.data(), type, parts.data(),
+                          parts_layout.counts.data(), parts_layout.offsets.data(), type, comm.get()),
             "MPI_Alltoallv");
   std::vector<S> summed(parts.begin(), parts.begin() + mine);
   for (int r = 1; r < ranks; ++r)
-    for (int i = 0; i < mine; ++i) summed[static_cast<std::size_t>(i)] += parts[static_cast<std::size_t>(r * mine + i)];
-  check_mpi(MPI_Allgatherv(summed.data(), mine, type, values, counts.data(), offsets.data(), type, comm.get()),
+    for (std::int64_t i = 0; i < mine; ++i) summed[static_cast<std::size_t>(i)] += parts[static_cast<std::size_t>(r * mine + i)];
+  check_mpi(MPI_Allgatherv(summed.data(), static_cast<int>(mine), type, values, layout.counts.data(),
+                           layout.offsets.data(), type, comm.get()),
             "MPI_Allgatherv");
 }
 
@@ -72,15 +70,9 @@ inline nn::Replicas replicas_of(const Communicator& comm) {
   replicas.sum_floats = [comm](float* values, std::size_t n) { detail::ordered_sum(comm, values, n); };
   replicas.sum_doubles = [comm](double* values, std::size_t n) { detail::ordered_sum(comm, values, n); };
   replicas.concatenate = [comm](const void* mine, void* all, const std::vector<std::int64_t>& sizes) {
-    std::vector<int> counts(sizes.size()), offsets(sizes.size());
-    std::int64_t at = 0;
-    for (std::size_t r = 0; r < sizes.size(); ++r) {
-      counts[r] = detail::as_count(sizes[r], "data-parallel batch gather");
-      offsets[r] = detail::as_count(at, "data-parallel batch gather");
-      at += sizes[r];
-    }
-    check_mpi(MPI_Allgatherv(mine, counts[static_cast<std::size_t>(comm.rank())], MPI_BYTE, all, counts.data(),
-                             offsets.data(), MPI_BYTE, comm.get()),
+    const detail::Layout layout = detail::layout_of(sizes, "data-parallel gather");
+    check_mpi(MPI_Allgatherv(mine, layout.counts[static_cast<std::size_t>(comm.rank())], MPI_BYTE, all,
+                             layout.counts.data(), layout.offsets.data(), MPI_BYTE, comm.get()),
               "MPI_Allgatherv");
   };
   replicas.all_ok = [comm](bool ok) {

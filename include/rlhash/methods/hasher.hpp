@@ -43,8 +43,9 @@ struct FitOptions {
   std::uint64_t data_fingerprint = 0;
   std::uint64_t settings_fingerprint = 0;
   /// Data-parallel replicas of this fit (nn/replicas.hpp; e.g. dist::Replicas over MPI ranks),
-  /// or null: one process. Every replica calls fit with the same data and options and ends with
-  /// the same parameters. Only hashers with `data_parallel` use them.
+  /// or null: one process. Every replica calls fit with the same data and options (a progress
+  /// callback must answer alike everywhere) and ends with the same parameters. Only hashers with
+  /// `data_parallel` use them.
   const nn::Replicas* replicas = nullptr;
 };
 
