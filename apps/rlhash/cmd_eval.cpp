@@ -2,10 +2,12 @@
 // database, and report the papers' retrieval metrics.
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
+#include "distributed.hpp"
 #include "method_options.hpp"
 #include "output_paths.hpp"
 #include "progress_bar.hpp"
@@ -25,97 +27,122 @@ struct EvalCommandOptions {
   std::vector<int> precision_at{100, 500, 1000};
   std::string model;  // evaluate this trained model instead of training
   std::string device = "cpu";
+  bool distributed = false;
   std::vector<const CLI::Option*> training_options;  // options --model excludes
 };
 
-/// Encodes queries and database with `encode` and scores the codes into `row`.
+/// Encodes queries and database with `encode` and scores the codes into `row` (with --distributed
+/// each rank encodes its share of the items and evaluates its share of the queries).
 template <class Encode>
-void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, Encode&& encode) {
+void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, const Job& job, Encode&& encode) {
   const auto start = std::chrono::steady_clock::now();
-  const BinaryCodes query_codes = encode(d.queries);
-  const BinaryCodes database_codes = encode(d.database);
+  const BinaryCodes query_codes = job.encode(d.queries, encode);
+  const BinaryCodes database_codes = job.encode(d.database, encode);
   row.encode_seconds = seconds_since(start);
-  row.report = evaluate(query_codes, database_codes, d.query_labels, d.database_labels, eval_options);
+  row.report = job.evaluate(query_codes, database_codes, d.query_labels, d.database_labels, eval_options);
   row.health = code_health(database_codes);
 }
 
 ResultRow run_one(const std::string& method, int bits, const DataSets& d, const DeviceChoice& device,
-                  const CommonOptions& common, const EvalOptions& eval_options) {
+                  const CommonOptions& common, const EvalOptions& eval_options, const Job& job) {
   ResultRow row{method, bits, common.seed, {}, 0, 0, {}, {}};
-  AnyHasher hasher = configured_hasher(method, bits, common.seed, common.sets);
-  row.config = hasher.config();
-  const DeviceChoice where = device_for(device, method);
-  ProgressBar bar(method + "@" + std::to_string(bits));
+  AnyHasher hasher;
+  DeviceChoice where;
   FitOptions fit;
-  fit.progress = bar.callback();
+  fit.replicas = job.replicas;
+  job.agree([&] {
+    hasher = configured_hasher(method, bits, common.seed, common.sets);
+    hasher.check_fit_options(fit);
+    where = device_for(device, method);
+  });
+  row.config = hasher.config();
+  ProgressBar bar(method + "@" + std::to_string(bits));
+  if (job.leader) fit.progress = bar.callback();
   fit.validation_features = &d.validation;
   fit.validation_labels = &d.validation_labels;
   fit.threads = common.threads;
   auto start = std::chrono::steady_clock::now();
-  fit_on(where, hasher, d.train, d.train_labels, fit);
+  job.agree([&] { fit_on(where, hasher, d.train, d.train_labels, fit); });
   row.train_seconds = seconds_since(start);
   bar.finish();
-  score(row, d, eval_options, [&](const MatrixF& x) { return encode_on(where, hasher, x); });
+  score(row, d, eval_options, job, [&](const MatrixF& x) { return encode_on(where, hasher, x); });
   return row;
 }
 
 /// A trained model on the raw (not yet preprocessed) data sets: its own preprocessing, no
 /// training; --set changes its encoding-time settings.
 ResultRow run_model(const std::string& path, const DataSets& raw, const DeviceChoice& device,
-                    const CommonOptions& common, const EvalOptions& eval_options) {
-  const Model model = Model::load(path, model_overrides(Model::method_of(path), common.sets));
-  ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0, {}, {}};
-  row.config = model.hasher.config();
-  const DeviceChoice where = device_for(device, model.hasher.method());
-  score(row, raw, eval_options, [&](const MatrixF& x) { return encode_on(where, model, x); });
+                    const CommonOptions& common, const EvalOptions& eval_options, const Job& job) {
+  std::optional<Model> model;
+  DeviceChoice where;
+  job.agree([&] {
+    model.emplace(Model::load(path, model_overrides(Model::method_of(path), common.sets)));
+    where = device_for(device, model->hasher.method());
+  });
+  ResultRow row{model->hasher.method(), model->hasher.bits(), common.seed, {}, 0, 0, {}, {}};
+  row.config = model->hasher.config();
+  score(row, raw, eval_options, job, [&](const MatrixF& x) { return encode_on(where, *model, x); });
   return row;
 }
 
-void run(const EvalCommandOptions& o, const CommonOptions& common) {
-  if (!o.model.empty())
-    for (const CLI::Option* option : o.training_options)
-      if (option->count() > 0)
-        throw InvalidArgument("--model: the model fixes the method, code length and preprocessing; drop " +
-                              option->get_name());
-  const auto methods = o.model.empty() ? parse_methods(o.methods) : std::vector<std::string>{};
-  if (o.model.empty()) require_sets_apply(methods, common.sets);
-  validate_outputs({{"--json", common.json_path}}, data_inputs(o.data));
-  const DeviceChoice device = select_device(o.device);
-  DataSets d = load_data(o.data, common.seed);
-  if (o.model.empty()) {
-    Preprocessor preprocessor(o.preprocess);
-    preprocessor.fit(d.train);
-    d.train = preprocessor.apply(d.train);
-    d.validation = preprocessor.apply(d.validation);
-    d.queries = preprocessor.apply(d.queries);
-    d.database = preprocessor.apply(d.database);
-  }
+/// Runs as `job` says: in one process, or over the ranks of mpirun (--distributed), training
+/// data-parallel, encoding and evaluating split across the ranks, rank 0 printing and writing.
+void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& job) {
+  std::vector<std::string> methods;
+  DeviceChoice device;
+  DataSets d;
+  job.agree([&] {
+    if (!o.model.empty())
+      for (const CLI::Option* option : o.training_options)
+        if (option->count() > 0)
+          throw InvalidArgument("--model: the model fixes the method, code length and preprocessing; drop " +
+                                option->get_name());
+    methods = o.model.empty() ? parse_methods(o.methods) : std::vector<std::string>{};
+    if (o.model.empty()) require_sets_apply(methods, common.sets);
+    validate_outputs({{"--json", common.json_path}}, data_inputs(o.data));
+    device = select_device(o.device);
+    if (job.replicas != nullptr && device.cuda)
+      throw InvalidArgument("--distributed trains and encodes on the CPU; drop --device " + o.device);
+    FitOptions fit;
+    fit.replicas = job.replicas;
+    for (const auto& method : methods) make_hasher(method, 32).check_fit_options(fit);  // refused before any work
+    d = load_data(o.data, common.seed);
+    if (o.model.empty()) {
+      Preprocessor preprocessor(o.preprocess);
+      preprocessor.fit(d.train);
+      d.train = preprocessor.apply(d.train);
+      d.validation = preprocessor.apply(d.validation);
+      d.queries = preprocessor.apply(d.queries);
+      d.database = preprocessor.apply(d.database);
+    }
+  });
 
   EvalOptions eval_options;
   eval_options.map_at = o.map_at;
   eval_options.precision_at = o.precision_at;
   eval_options.threads = common.threads;
-  std::printf("data: %s; %lld train, %lld validation, %lld queries, %lld database items, %lld dims\n",
-              d.description.c_str(), static_cast<long long>(d.train.cols()),
-              static_cast<long long>(d.validation.cols()), static_cast<long long>(d.queries.cols()),
-              static_cast<long long>(d.database.cols()), static_cast<long long>(d.train.rows()));
-  print_table_header(eval_options);
-  std::vector<ResultRow> rows;
-  if (!o.model.empty()) {
-    rows.push_back(run_model(o.model, d, device, common, eval_options));
-    print_table_row(rows.back());
+  if (job.leader) {
+    std::printf("data: %s; %lld train, %lld validation, %lld queries, %lld database items, %lld dims\n",
+                d.description.c_str(), static_cast<long long>(d.train.cols()),
+                static_cast<long long>(d.validation.cols()), static_cast<long long>(d.queries.cols()),
+                static_cast<long long>(d.database.cols()), static_cast<long long>(d.train.rows()));
+    print_table_header(eval_options);
   }
+  std::vector<ResultRow> rows;
+  const auto add = [&](ResultRow row) {
+    rows.push_back(std::move(row));
+    if (job.leader) print_table_row(rows.back());
+  };
+  if (!o.model.empty()) add(run_model(o.model, d, device, common, eval_options, job));
   for (int bits : o.model.empty() ? o.bits : std::vector<int>{})
-    for (const auto& method : methods) {
-      rows.push_back(run_one(method, bits, d, device, common, eval_options));
-      print_table_row(rows.back());
-    }
-  if (!common.json_path.empty()) {
+    for (const auto& method : methods) add(run_one(method, bits, d, device, common, eval_options, job));
+  job.agree([&] {
+    if (!job.leader || common.json_path.empty()) return;
     const ProtocolInfo protocol{common.seed, d.train.cols(), d.validation.cols(), d.queries.cols(),
                                 d.database.cols()};
     const std::string text = eval_json(protocol, rows);
     write_file_atomic(common.json_path, text.data(), text.size());
-  }
+  });
 }
 
 const RegisterCommand eval_command{
@@ -147,7 +174,12 @@ const RegisterCommand eval_command{
        for (const char* name : {"--center", "--pca", "--l2"})
          o->training_options.push_back(app.get_option(name));
        add_common_options(app, common);
-       return [o, &common] { run(*o, common); };
+       add_distributed_flag(app, o->distributed);
+       return [o, &common, &app] {
+         if (!o->distributed) return run(*o, common, Job{});
+         run_distributed_job("eval " + app.config_to_str(true, false),
+                             [&](const Job& job) { run(*o, common, job); });
+       };
      }}};
 
 }  // namespace

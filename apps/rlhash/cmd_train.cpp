@@ -6,6 +6,7 @@
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
+#include "distributed.hpp"
 #include "json_writer.hpp"
 #include "method_options.hpp"
 #include "output_paths.hpp"
@@ -28,6 +29,7 @@ struct TrainOptions {
   int checkpoint_every = 0;
   bool resume = false;
   std::string device = "cpu";
+  bool distributed = false;
 };
 
 /// CRC-32 fingerprints of what a checkpoint belongs to: the training and validation items and
@@ -54,23 +56,35 @@ std::uint64_t settings_fingerprint(const AnyHasher& hasher, const PreprocessConf
   return crc32(text.data(), text.size()) | (std::uint64_t{1} << 32);
 }
 
-void run(const TrainOptions& o, const CommonOptions& common) {
-  require_sets_apply({o.method}, common.sets);
-  const std::string checkpoint = o.checkpoint.empty() ? o.out + ".ckpt" : o.checkpoint;
-  validate_outputs({{"--out", o.out}, {"--checkpoint", checkpoint}, {"--json", common.json_path}},
-                   data_inputs(o.data));
-  const DeviceChoice requested = select_device(o.device);
+/// Trains as `job` says: in one process, or over the ranks of mpirun (--distributed), each rank
+/// computing its share of every batch and rank 0 writing the model.
+void run(const TrainOptions& o, const CommonOptions& common, const Job& job) {
   Model model;
-  model.hasher = configured_hasher(o.method, o.bits, common.seed, common.sets);
-  const DeviceChoice device = device_for(requested, o.method);
-  const DataSets d = load_data(o.data, common.seed);
-  model.preprocessor = Preprocessor(o.preprocess);
-  model.preprocessor.fit(d.train);
-  const MatrixF validation = model.preprocessor.apply(d.validation);
+  DeviceChoice device;
+  DataSets d;
+  MatrixF train, validation;
+  FitOptions fit;
+  fit.replicas = job.replicas;
+  const std::string checkpoint = o.checkpoint.empty() ? o.out + ".ckpt" : o.checkpoint;
+  job.agree([&] {
+    require_sets_apply({o.method}, common.sets);
+    validate_outputs({{"--out", o.out}, {"--checkpoint", checkpoint}, {"--json", common.json_path}},
+                     data_inputs(o.data));
+    const DeviceChoice requested = select_device(o.device);
+    if (job.replicas != nullptr && requested.cuda)
+      throw InvalidArgument("--distributed trains on the CPU; drop --device " + o.device);
+    model.hasher = configured_hasher(o.method, o.bits, common.seed, common.sets);
+    model.hasher.check_fit_options(fit);  // a method without data-parallel training: refused now
+    device = device_for(requested, o.method);
+    d = load_data(o.data, common.seed);
+    model.preprocessor = Preprocessor(o.preprocess);
+    model.preprocessor.fit(d.train);
+    validation = model.preprocessor.apply(d.validation);
+    train = model.preprocessor.apply(d.train);
+  });
 
   ProgressBar bar(o.method + "@" + std::to_string(o.bits));
-  FitOptions fit;
-  fit.progress = bar.callback();
+  if (job.leader) fit.progress = bar.callback();
   fit.validation_features = &validation;
   fit.validation_labels = &d.validation_labels;
   fit.checkpoint_path = checkpoint;
@@ -80,7 +94,7 @@ void run(const TrainOptions& o, const CommonOptions& common) {
   fit.data_fingerprint = data_fingerprint(d);
   fit.settings_fingerprint = settings_fingerprint(model.hasher, o.preprocess, common.seed);
   const auto start = std::chrono::steady_clock::now();
-  fit_on(device, model.hasher, model.preprocessor.apply(d.train), d.train_labels, fit);
+  job.agree([&] { fit_on(device, model.hasher, train, d.train_labels, fit); });
   const double seconds = seconds_since(start);
   bar.finish();
   model.training = {{"data", d.description},
@@ -91,10 +105,16 @@ void run(const TrainOptions& o, const CommonOptions& common) {
                     {"device", o.device},
                     {"train_seconds", std::to_string(seconds)},
                     {"rlhash_version", RLHASH_VERSION_STRING}};
-  model.save(o.out);
-  std::printf("trained %s at %d bits on %lld items in %.2f s; wrote %s\n", o.method.c_str(),
-              model.hasher.bits(), static_cast<long long>(d.train.cols()), seconds, o.out.c_str());
-  if (!common.json_path.empty()) {
+  const int ranks = job.replicas != nullptr ? job.replicas->count : 1;
+  if (job.replicas != nullptr) model.training.emplace_back("ranks", std::to_string(ranks));
+  job.agree([&] {
+    if (!job.leader) return;
+    model.save(o.out);
+    std::printf("trained %s at %d bits on %lld items in %.2f s", o.method.c_str(), model.hasher.bits(),
+                static_cast<long long>(d.train.cols()), seconds);
+    if (job.replicas != nullptr) std::printf(" on %d ranks", ranks);
+    std::printf("; wrote %s\n", o.out.c_str());
+    if (common.json_path.empty()) return;
     JsonWriter json;
     json.begin_object()
         .field("command", "train")
@@ -109,12 +129,13 @@ void run(const TrainOptions& o, const CommonOptions& common) {
         .field("model", o.out)
         .field("model_bytes", static_cast<long long>(std::filesystem::file_size(o.out)))
         .field("device", device.text);
+    if (job.replicas != nullptr) json.field("ranks", ranks);
     json.key("config").begin_object();
     for (const auto& [field, value] : model.hasher.config()) json.field(field, value);
     json.end_object().end_object();
     const std::string text = json.str() + "\n";
     write_file_atomic(common.json_path, text.data(), text.size());
-  }
+  });
 }
 
 const RegisterCommand train_command{
@@ -133,7 +154,12 @@ const RegisterCommand train_command{
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
        add_common_options(app, common);
-       return [o, &common] { run(*o, common); };
+       add_distributed_flag(app, o->distributed);
+       return [o, &common, &app] {
+         if (!o->distributed) return run(*o, common, Job{});
+         run_distributed_job("train " + app.config_to_str(true, false),
+                             [&](const Job& job) { run(*o, common, job); });
+       };
      }}};
 
 }  // namespace

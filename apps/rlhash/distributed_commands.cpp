@@ -18,6 +18,7 @@
 #include "report.hpp"
 #include "rlhash/core/file.hpp"
 #include "rlhash/dist/distributed_evaluate.hpp"
+#include "rlhash/dist/replicas.hpp"
 #include "rlhash/dist/shared_file.hpp"
 #include "rlhash/dist/sharded_search.hpp"
 #include "rlhash/methods/model.hpp"
@@ -249,7 +250,42 @@ void metrics_job(const DistributedMetrics& o, const CommonOptions& common, const
   write_json_atomic(common.json_path, json);
 }
 
+/// The codes of every column of `x`, each rank encoding its columns shard_rows(N, P, rank) and
+/// one MPI_Allgatherv of the packed rows: the hashers encode item by item, so the codes are
+/// those of one process.
+BinaryCodes encode_split(const dist::Communicator& comm, const nn::Replicas& replicas, const MatrixF& x,
+                         const Job::Encoder& encode) {
+  const dist::RowRange mine = dist::shard_rows(x.cols(), comm.size(), comm.rank());
+  BinaryCodes part;
+  dist::agree(comm, [&] { part = encode(x.middleCols(mine.begin, mine.size())); });
+  dist::require_same_on_all_ranks(comm, std::to_string(part.bits()), "code lengths");
+  BinaryCodes all(x.cols(), part.bits());
+  const auto row_bytes = static_cast<std::int64_t>(all.words()) * 8;
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(comm.size()));
+  for (int r = 0; r < comm.size(); ++r)
+    sizes[static_cast<std::size_t>(r)] = dist::shard_rows(x.cols(), comm.size(), r).size() * row_bytes;
+  replicas.concatenate(part.data(), all.data(), sizes);
+  return all;
+}
+
 }  // namespace
+
+void run_distributed_job(const std::string& options, const std::function<void(const Job&)>& command) {
+  run_as_job([&](const dist::Communicator& comm) {
+    dist::require_same_on_all_ranks(comm, options, "options");
+    const nn::Replicas replicas = dist::replicas_of(comm);
+    Job job;
+    job.replicas = &replicas;
+    job.leader = comm.rank() == 0;
+    job.agree = [&comm](const std::function<void()>& step) { dist::agree(comm, step); };
+    job.encode = [&](const MatrixF& x, const Job::Encoder& encode) { return encode_split(comm, replicas, x, encode); };
+    job.evaluate = [&comm](const BinaryCodes& queries, const BinaryCodes& database, const Labels& query_labels,
+                           const Labels& database_labels, const EvalOptions& eval_options) {
+      return dist::distributed_evaluate(comm, queries, database, query_labels, database_labels, eval_options);
+    };
+    command(job);
+  });
+}
 
 void run_distributed_search(const DistributedSearch& o, const CommonOptions& common) {
   run_as_job([&](const dist::Communicator& comm) { search_job(o, common, comm); });
@@ -271,6 +307,7 @@ namespace {
 }
 }  // namespace
 
+void run_distributed_job(const std::string&, const std::function<void(const Job&)>&) { refuse_without_mpi(); }
 void run_distributed_search(const DistributedSearch&, const CommonOptions&) { refuse_without_mpi(); }
 void run_distributed_encode(const DistributedEncode&, const CommonOptions&) { refuse_without_mpi(); }
 void run_distributed_metrics(const DistributedMetrics&, const CommonOptions&) { refuse_without_mpi(); }

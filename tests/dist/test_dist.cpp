@@ -5,9 +5,10 @@
 #include <catch_runner.hpp>
 #include <test_util.hpp>
 
+#include "shared_dir.hpp"
+
 #include <cstring>
 #include <filesystem>
-#include <memory>
 
 #include "rlhash/bch/code_families.hpp"
 #include "rlhash/dist/distributed_evaluate.hpp"
@@ -18,22 +19,6 @@ using namespace rlhash;
 using rlhash::dist::Communicator;
 
 namespace {
-
-/// A folder every rank sees: created by rank 0, removed by it when all ranks are done.
-class SharedDir {
- public:
-  explicit SharedDir(const Communicator& comm) : comm_(comm) {
-    if (comm.rank() == 0) owned_ = std::make_unique<test::TempDir>();
-    path_ = comm.broadcast(owned_ ? owned_->path().string() : std::string(), 0);
-  }
-  ~SharedDir() { comm_.barrier(); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  const Communicator& comm_;
-  std::unique_ptr<test::TempDir> owned_;
-  std::string path_;
-};
 
 /// `count` random codes with many duplicates (few distinct values), so ties are common.
 BinaryCodes codes_with_ties(Index count, int bits, std::uint64_t seed) {
@@ -62,7 +47,7 @@ void require_rows_equal(const std::vector<T>& owned, const std::vector<T>& whole
 
 TEST_CASE("sharded kNN equals the single-process search, ties included") {
   const Communicator comm;
-  const SharedDir dir(comm);
+  const test::SharedDir dir(comm);
   for (const int bits : {12, 100}) {
     const BinaryCodes database = codes_with_ties(997, bits, 1);
     const BinaryCodes queries = codes_with_ties(37, bits, 2);
@@ -81,7 +66,7 @@ TEST_CASE("sharded kNN equals the single-process search, ties included") {
 
 TEST_CASE("sharded range search equals the single-process search; per-rank shard files") {
   const Communicator comm;
-  const SharedDir dir(comm);
+  const test::SharedDir dir(comm);
   const int bits = 16;
   const BinaryCodes database = codes_with_ties(601, bits, 3);
   const BinaryCodes queries = codes_with_ties(23, bits, 4);
@@ -116,7 +101,7 @@ TEST_CASE("sharded range search equals the single-process search; per-rank shard
 
 TEST_CASE("a shared file is byte-identical to the single-process .npy, and all-or-nothing") {
   const Communicator comm;
-  const SharedDir dir(comm);
+  const test::SharedDir dir(comm);
   const BinaryCodes codes = codes_with_ties(203, 24, 5);
   const NdArray array = codes_to_array(codes, CodeFormat::packed);
   const dist::RowRange mine = dist::shard_rows(codes.size(), comm.size(), comm.rank());
@@ -167,7 +152,7 @@ TEST_CASE("distributed evaluation is bit for bit the single-process report") {
 
 TEST_CASE("a failure on one rank is raised on every rank, naming that rank") {
   const Communicator comm;
-  const SharedDir dir(comm);
+  const test::SharedDir dir(comm);
   const int last = comm.size() - 1;
   // The last rank's shard file is missing.
   for (int r = 0; r < last; ++r)

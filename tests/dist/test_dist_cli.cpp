@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "rlhash/codes/code_file.hpp"
 #include "rlhash/core/file.hpp"
@@ -60,6 +63,53 @@ std::string numbered(const char* stem, int number) {
   return name;
 }
 
+/// A failed run that printed exactly one error, containing `needle`.
+void require_one_message(const Outcome& run, const std::string& needle) {
+  INFO(run.output);
+  REQUIRE(run.exit_code != 0);
+  const auto first = run.output.find("rlhash: error: ");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(run.output.find("rlhash: error: ", first + 1) == std::string::npos);
+  REQUIRE_THAT(run.output, Catch::Contains(needle));
+}
+
+/// Writes `dir`/x.npy (`dims` x `items`, item i of class i % `classes`, `signal` added to the
+/// dimensions d with d % classes == its class, plus standard normal noise) and `dir`/y.npy.
+std::vector<std::int32_t> write_labelled_features(const test::TempDir& dir, Index dims, Index items, int classes,
+                                                  double signal, std::uint64_t seed) {
+  Rng rng(seed);
+  MatrixF x(dims, items);
+  std::vector<std::int32_t> y(static_cast<std::size_t>(items));
+  for (Index i = 0; i < items; ++i) {
+    y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % classes);
+    for (Index d = 0; d < dims; ++d)
+      x(d, i) = static_cast<float>((d % classes == i % classes ? signal : 0.0) + standard_normal(rng));
+  }
+  write_npy_matrix(dir.file("x.npy"), x);
+  write_npy_vector(dir.file("y.npy"), y);
+  return y;
+}
+
+/// `text`'s lines that start with `prefix`, without the two timing columns (train and encode
+/// seconds, 5th and 6th from the end) of a result table row.
+std::vector<std::string> rows_without_timings(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    std::istringstream words(line);
+    std::vector<std::string> tokens;
+    for (std::string word; words >> word;) tokens.push_back(word);
+    REQUIRE(tokens.size() > 6);
+    tokens.erase(tokens.end() - 6, tokens.end() - 4);
+    std::string row;
+    for (const auto& token : tokens) row += token + " ";
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+
 }  // namespace
 
 TEST_CASE("distributed search writes the single-process files", "[mpi]") {
@@ -104,16 +154,7 @@ TEST_CASE("distributed search writes the single-process files", "[mpi]") {
 
 TEST_CASE("distributed encode and metrics match one process byte for byte", "[mpi]") {
   test::TempDir dir;
-  // 1000 items of 96 dimensions in 5 classes.
-  Rng rng(3);
-  MatrixF x(96, 1000);
-  std::vector<std::int32_t> y(1000);
-  for (Index i = 0; i < x.cols(); ++i) {
-    y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 5);
-    for (Index d = 0; d < x.rows(); ++d) x(d, i) = static_cast<float>((d % 5 == i % 5 ? 2.0 : 0.0) + standard_normal(rng));
-  }
-  write_npy_matrix(dir.file("x.npy"), x);
-  write_npy_vector(dir.file("y.npy"), y);
+  const std::vector<std::int32_t> y = write_labelled_features(dir, 96, 1000, 5, 2.0, 3);  // 1000 items, 96 dims
   const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
                            " --queries-per-class 10 --train-per-class 60 --val-per-class 10 --seed 2";
   for (const std::string method : {"lsh", "drlih"}) {
@@ -156,34 +197,26 @@ TEST_CASE("a failing rank stops every rank with one message naming it, and no ou
   const auto search = [&](const std::string& db) {
     return "search --database-codes " + db + " --query-codes " + dir.file("q.npy") + " --bits 16" + out;
   };
-  const auto one_message = [](const Outcome& run, const std::string& needle) {
-    INFO(run.output);
-    REQUIRE(run.exit_code != 0);
-    const auto first = run.output.find("rlhash: error: ");
-    REQUIRE(first != std::string::npos);
-    REQUIRE(run.output.find("rlhash: error: ", first + 1) == std::string::npos);
-    REQUIRE_THAT(run.output, Catch::Contains(needle));
-  };
   for (const int ranks : {2, 4}) {
     // The last rank's shard file is missing.
     for (int r = 0; r < ranks - 1; ++r)
       write_codes(dir.file(numbered("s", r)), tied_codes(10, 16, 3), CodeFormat::packed);
     std::filesystem::remove(dir.file(numbered("s", ranks - 1)));
     const std::string last = std::to_string(ranks - 1);
-    one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": cannot open '" +
+    require_one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": cannot open '" +
                                                                        dir.file(numbered("s", ranks - 1)));
     REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
     if (ranks == 2) continue;  // the remaining cases once, at 4 ranks
     // A shard of another code length.
     write_codes(dir.file(numbered("s", ranks - 1)), tied_codes(10, 24, 3), CodeFormat::packed);
-    one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": ");
+    require_one_message(rlhash_on(ranks, search(dir.file("s{rank}.npy"))), "rank " + last + ": ");
     // A database smaller than the world.
     write_codes(dir.file("tiny.npy"), tied_codes(1, 16, 3), CodeFormat::packed);
-    one_message(rlhash_on(ranks, search(dir.file("tiny.npy"))), "expected at least one code per rank");
+    require_one_message(rlhash_on(ranks, search(dir.file("tiny.npy"))), "expected at least one code per rank");
     // A code file cut short: its size does not match its header.
     write_codes(dir.file("cut.npy"), tied_codes(50, 16, 3), CodeFormat::packed);
     std::filesystem::resize_file(dir.file("cut.npy"), std::filesystem::file_size(dir.file("cut.npy")) - 3);
-    one_message(rlhash_on(ranks, search(dir.file("cut.npy"))), "cut.npy");
+    require_one_message(rlhash_on(ranks, search(dir.file("cut.npy"))), "cut.npy");
     REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
   }
   // Ranks started with different options (MPMD): refused, naming rank 1.
@@ -192,6 +225,70 @@ TEST_CASE("a failing rank stops every rank with one message naming it, and no ou
   std::string b = a;
   b.replace(b.find("--k 3"), 5, "--k 4");
   const Outcome mixed = shell(std::string(RLHASH_MPIRUN) + " -np 1 " + a + " : -np 1 " + b);
-  one_message(mixed, "rank 1: search options differ from rank 0's");
+  require_one_message(mixed, "rank 1: search options differ from rank 0's");
   REQUIRE_FALSE(std::filesystem::exists(dir.file("i.npy")));
+}
+
+TEST_CASE("distributed train and eval: data-parallel networks, split encoding and evaluation", "[mpi]") {
+  test::TempDir dir;
+  write_labelled_features(dir, 24, 480, 4, 1.5, 5);
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 20 --train-per-class 60 --val-per-class 10 --seed 4 --threads 1";
+  const std::string sets = " --set fc-triplet.repr_hidden1=32 --set fc-triplet.repr_hidden2=16 --set fc-triplet.epochs=2";
+  const std::string train = "train --method fc-triplet --bits 16 " + data + sets + " --out ";
+  REQUIRE(rlhash_once(train + dir.file("one.rlh")).exit_code == 0);
+  const std::string encode = "encode --features " + dir.file("x.npy") + " --codes ";
+  REQUIRE(rlhash_once(encode + dir.file("one.npy") + " --model " + dir.file("one.rlh")).exit_code == 0);
+  for (const int ranks : rank_counts) {
+    const Outcome run = rlhash_on(ranks, train + dir.file("dist.rlh") + " --json " + dir.file("train.json"));
+    INFO(ranks << " ranks\n" << run.output);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE_THAT(run.output, Catch::Contains("on " + std::to_string(ranks) + " ranks; wrote"));
+    REQUIRE(run.output.find("trained ") == run.output.rfind("trained "));  // rank 0 alone reports
+    const std::vector<char> json = bytes(dir.file("train.json"));
+    REQUIRE_THAT(std::string(json.begin(), json.end()), Catch::Contains("\"ranks\": " + std::to_string(ranks)));
+    // The network equals the one-process network within float rounding: here every code agrees.
+    REQUIRE(rlhash_once(encode + dir.file("dist.npy") + " --model " + dir.file("dist.rlh")).exit_code == 0);
+    REQUIRE(bytes(dir.file("dist.npy")) == bytes(dir.file("one.npy")));
+  }
+
+  // eval of a trained model: codes encoded and queries evaluated across the ranks, every metric
+  // the one-process figure.
+  const std::string eval = "eval --model " + dir.file("one.rlh") + " " + data + " --map-at 10,50 --precision-at 5";
+  const Outcome once = rlhash_once(eval);
+  INFO(once.output);
+  REQUIRE(once.exit_code == 0);
+  const auto expected = rows_without_timings(once.output, "fc-triplet");
+  REQUIRE(expected.size() == 1);
+  for (const int ranks : rank_counts) {
+    const Outcome run = rlhash_on(ranks, eval);
+    INFO(ranks << " ranks\n" << run.output);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE(rows_without_timings(run.output, "fc-triplet") == expected);
+  }
+  // eval training data-parallel: LSH cannot, and is refused before any work, naming it.
+  const Outcome refused = rlhash_on(2, "eval --method lsh,fc-triplet --bits 16 " + data + sets);
+  INFO(refused.output);
+  REQUIRE(refused.exit_code != 0);
+  REQUIRE_THAT(refused.output, Catch::Contains("rank 0: lsh does not train data-parallel"));
+  const Outcome trained = rlhash_on(2, "eval --method fc-triplet --bits 16 " + data + sets);
+  INFO(trained.output);
+  REQUIRE(trained.exit_code == 0);
+  REQUIRE(rows_without_timings(trained.output, "fc-triplet").size() == 1);
+}
+
+TEST_CASE("distributed train refuses DRLH and mismatched ranks with one message, and no model", "[mpi]") {
+  test::TempDir dir;
+  write_labelled_features(dir, 8, 60, 3, 0.0, 6);
+  const std::string train = "train --bits 8 --features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                            " --queries-per-class 2 --train-per-class 14 --val-per-class 2 --out " + dir.file("m.rlh");
+  require_one_message(rlhash_on(2, train + " --method drlh"),
+              "rank 0: drlh does not train data-parallel: its deep Q-network learns from a replay memory");
+  REQUIRE_FALSE(std::filesystem::exists(dir.file("m.rlh")));
+  // Ranks started with different options (MPMD): refused, naming rank 1.
+  const std::string a = std::string(RLHASH_CLI_PATH) + " " + train + " --method fc-triplet --distributed";
+  std::string b = a;
+  b.replace(b.find("--bits 8"), 8, "--bits 9");
+  require_one_message(shell(std::string(RLHASH_MPIRUN) + " -np 1 " + a + " : -np 1 " + b), "rank 1: options differ from rank 0's");
+  REQUIRE_FALSE(std::filesystem::exists(dir.file("m.rlh")));
 }

@@ -76,6 +76,22 @@ inline int as_count(std::int64_t count, const char* what) {
                           " entries in one MPI message exceed an int count; split the work into smaller batches");
   return static_cast<int>(count);
 }
+
+/// The int counts and offsets of a variable-size collective (MPI_Allgatherv, MPI_Alltoallv) for
+/// blocks of `sizes` entries laid end to end, and their total.
+struct Layout {
+  std::vector<int> counts, offsets;
+  std::int64_t total = 0;
+};
+inline Layout layout_of(const std::vector<std::int64_t>& sizes, const char* what) {
+  Layout layout;
+  for (const std::int64_t size : sizes) {
+    layout.counts.push_back(as_count(size, what));
+    layout.offsets.push_back(as_count(layout.total, what));
+    layout.total += size;
+  }
+  return layout;
+}
 }  // namespace detail
 
 /// A non-owning view of an MPI communicator with the few collectives rlhash needs.

@@ -28,17 +28,11 @@ EvalReport distributed_evaluate(const Communicator& comm, const BinaryCodes& que
                                                  rlhash::detail::self_exclusions(queries, database, options), options,
                                                  std::move(distance), mine.begin, mine.end);
   });
-  const std::vector<std::int64_t> counts64 = comm.all_gather(static_cast<std::int64_t>(sums.size()));
-  std::vector<int> counts(counts64.size()), displacements(counts64.size());
-  std::int64_t total = 0;
-  for (std::size_t r = 0; r < counts64.size(); ++r) {
-    counts[r] = detail::as_count(counts64[r], "distributed evaluation");
-    displacements[r] = detail::as_count(total, "distributed evaluation");
-    total += counts64[r];
-  }
-  std::vector<double> all(static_cast<std::size_t>(total));
-  check_mpi(MPI_Allgatherv(sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, all.data(), counts.data(),
-                           displacements.data(), MPI_DOUBLE, comm.get()),
+  const detail::Layout layout =
+      detail::layout_of(comm.all_gather(static_cast<std::int64_t>(sums.size())), "distributed evaluation");
+  std::vector<double> all(static_cast<std::size_t>(layout.total));
+  check_mpi(MPI_Allgatherv(sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, all.data(), layout.counts.data(),
+                           layout.offsets.data(), MPI_DOUBLE, comm.get()),
             "MPI_Allgatherv");
   return rlhash::detail::evaluation_report(all, queries.size(), options, database.bits());
 }

@@ -11,6 +11,7 @@
 #include "rlhash/core/config.hpp"
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/methods/training.hpp"
 
 namespace rlhash {
 
@@ -29,8 +30,12 @@ class AnyHasher {
   void set(const std::string& field, const std::string& value) { mutable_self().set(field, value); }
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
+    check_fit_options(options);
     mutable_self().fit(features, labels, options);
   }
+  /// InvalidArgument naming the method and why, when it cannot fit with `options`: replicas
+  /// (data-parallel training) for a hasher without `data_parallel` (methods/hasher.hpp).
+  void check_fit_options(const FitOptions& options) const { get().check_fit_options(options); }
   BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const { return get().encode(features); }
 
   void save_config(ByteWriter& out) const { get().save_config(out); }
@@ -54,6 +59,7 @@ class AnyHasher {
     virtual std::vector<std::pair<std::string, std::string>> config() const = 0;
     virtual void set(const std::string& field, const std::string& value) = 0;
     virtual void fit(const Eigen::Ref<const MatrixF>&, const Labels&, const FitOptions&) = 0;
+    virtual void check_fit_options(const FitOptions&) const = 0;
     virtual BinaryCodes encode(const Eigen::Ref<const MatrixF>&) const = 0;
     virtual void save_config(ByteWriter&) const = 0;
     virtual void load_config(ByteReader&) = 0;
@@ -77,6 +83,9 @@ class AnyHasher {
     }
     void fit(const Eigen::Ref<const MatrixF>& x, const Labels& y, const FitOptions& o) override {
       hasher.fit(x, y, o);
+    }
+    void check_fit_options(const FitOptions& o) const override {
+      if constexpr (!is_data_parallel_v<Hasher>) detail::refuse_replicas<Hasher>(o);
     }
     BinaryCodes encode(const Eigen::Ref<const MatrixF>& x) const override { return hasher.encode(x); }
     void save_config(ByteWriter& out) const override { rlhash::save_config(out, hasher.config()); }

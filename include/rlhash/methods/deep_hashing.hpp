@@ -178,6 +178,9 @@ class DeepHashingHasher {
   using Network = DeepHashNetwork<Repr>;
   using Backend = typename Network::Backend;
   static constexpr const char* method_name = Loss::method_name;
+  /// Trains data-parallel over FitOptions::replicas: equal to the one-process fit (the loss,
+  /// its memory of outputs and its classifier see the whole batch on every replica).
+  static constexpr bool data_parallel = true;
 
   /// Defaults: the comparison protocol (Adam 1e-4, weight decay 1e-5, batch 64, 100 epochs)
   /// and the loss's published hyper-parameters.
@@ -227,15 +230,21 @@ class DeepHashingHasher {
     Loss::check_labels(config_.loss, config_.bits, labels);
     Network net = make_network(features.rows(), Loss::classifier ? labels.num_classes() : 0);
     typename Loss::template State<S> state(config_.loss, config_.bits, labels, config_.seed);
+    // Data-parallel (nn/replicas.hpp): the network runs on this replica's part of the batch; the
+    // loss sees the whole batch's outputs, and the classifier's gradient (computed alike on every
+    // replica) is added once.
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
-      const auto x = Backend::from_host(detail::gather_columns<S>(features, batch));
-      const Matrix<S> u = Backend::to_host(net.forward(x));
+      const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
+      Matrix<S> mine(net.bits(), 0);
+      if (!split.empty())
+        mine = Backend::to_host(net.forward(Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)))));
+      const Matrix<S> u = split.gather(mine, net.bits());
       std::optional<Matrix<S>> classifier;
       if (net.classes() > 0) classifier.emplace(net.classifier());
       DeepHashStep<S> ctx{u, batch, context.epoch, classifier ? &*classifier : nullptr, {}, {}};
       const double loss = state.step(ctx);
-      if (net.classes() > 0) net.add_classifier_grad(std::move(ctx.dclassifier));
-      net.backward(Backend::from_host(std::move(ctx.du)));
+      if (net.classes() > 0 && split.leader()) net.add_classifier_grad(std::move(ctx.dclassifier));
+      if (!split.empty()) net.backward(Backend::from_host(split.mine(ctx.du)));
       return loss;
     };
     nn::TrainResult result = train(net, state, features.cols(), options, step);
@@ -307,8 +316,9 @@ class DeepHashingHasher {
   nn::TrainResult train(Network& net, State& state, Index items, const FitOptions& options, Step&& step) const {
     const Config& c = config_;
     const bool validate = detail::validation_requested(options, net.inputs(), method_name);
-    const nn::TrainerConfig tc = detail::trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL,
-                                                        c.max_grad_norm, c.patience, validate, options);
+    nn::TrainerConfig tc = detail::trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL,
+                                                  c.max_grad_norm, c.patience, validate, options);
+    tc.replicas = options.replicas;
     const nn::StepDecaySchedule schedule{
         c.learning_rate, c.lr_decay_epochs > 0 ? c.lr_decay : 1.0,
         c.lr_decay_epochs > 0 ? detail::decay_steps(c.lr_decay_epochs, 0, items, c.batch_size)

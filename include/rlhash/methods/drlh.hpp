@@ -271,6 +271,13 @@ class DrlhHasher {
   /// Where the Q-networks and Adam run; the MDP, the replay memory and the rewards stay on the host.
   using Backend = typename QNetwork::Backend;
   static constexpr const char* method_name = "drlh";
+  /// Data-parallel training does not fit DQN as the paper trains it: each update samples its
+  /// mini-batch from one replay memory of every transition played so far, and the next episodes
+  /// are played by the updated network, so splitting a batch would need one shared memory.
+  static constexpr const char* single_process_because =
+      "its deep Q-network learns from a replay memory: every update samples from all transitions played so "
+      "far and the next episodes are played by the updated network, so there is no global mini-batch to "
+      "split between replicas";
 
   struct Config {
     int bits = 32;
@@ -357,6 +364,7 @@ class DrlhHasher {
 
   /// Trains the Q-network on `features` (D x N, one item per column) with their labels.
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
+    detail::refuse_replicas<DrlhHasher>(options);
     detail::check_labelled_training_data(features, labels, method_name);
     const bool validate_now = detail::validation_requested(options, features.rows(), method_name);
     FrozenRepresentation<S, Backend> representation = FrozenRepresentation<S, Backend>::train(

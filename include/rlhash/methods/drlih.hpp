@@ -58,6 +58,7 @@
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/optimizer.hpp"
 #include "rlhash/nn/policy_head.hpp"
+#include "rlhash/nn/replicas.hpp"
 #include "rlhash/nn/schedule.hpp"
 #include "rlhash/nn/sequential.hpp"
 #include "rlhash/nn/trainer.hpp"
@@ -200,22 +201,47 @@ double triplet_loss_of_logits(const Matrix<S>& p, const std::vector<nn::Triplet>
 }
 }  // namespace detail
 
+namespace detail {
+/// The host outputs (bits x batch) of the whole batch: `net.forward(x)` when `split` is null;
+/// else x holds this replica's columns of the batch (none: no forward pass) and the replicas'
+/// outputs are gathered (nn/replicas.hpp).
+template <class Net>
+Matrix<typename Net::Scalar> batch_outputs(
+    Net& net, const typename nn::backend_of_t<Net>::template ConstRef<typename Net::Scalar>& x,
+    const nn::BatchSplit* split) {
+  using B = nn::backend_of_t<Net>;
+  if (split == nullptr) return B::to_host(net.forward(x));
+  Matrix<typename Net::Scalar> mine(net.bits(), 0);
+  if (!split->empty()) mine = B::to_host(net.forward(x));
+  return split->gather(mine, net.bits());
+}
+/// `net.backward_logits` of this replica's columns of the whole batch's `d_logits`.
+template <class Net>
+void backward_batch_logits(Net& net, Matrix<typename Net::Scalar> d_logits, const nn::BatchSplit* split) {
+  using B = nn::backend_of_t<Net>;
+  if (split == nullptr) return net.backward_logits(B::from_host(std::move(d_logits)));
+  if (!split->empty()) net.backward_logits(B::from_host(split->mine(d_logits)));
+}
+}  // namespace detail
+
 /// The global term (eq. 3, 4, 9): J = mean over triplets of the triplet loss of the relaxed
 /// codes `net.forward(x)`. With `backward`, dJ/dparameters is ADDED to the network's gradients
 /// (through the sigmoid, the agent and the representation). `Net` is DrlihNetwork or any
 /// network with forward / backward_logits, on any backend: the loss is computed on the host
 /// (bits x N values down, their gradient up). Returns J (0 and no gradient without triplets).
+/// With `split` (data-parallel), x is this replica's part of the batch and the triplets index
+/// the whole batch (batch_outputs).
 template <class Net>
 double global_triplet_objective(
     Net& net, const typename nn::backend_of_t<Net>::template ConstRef<typename Net::Scalar>& x,
-    const std::vector<nn::Triplet>& triplets, double margin, bool backward = true) {
+    const std::vector<nn::Triplet>& triplets, double margin, bool backward = true,
+    const nn::BatchSplit* split = nullptr) {
   using S = typename Net::Scalar;
-  using B = nn::backend_of_t<Net>;
-  const auto& p = B::to_host(net.forward(x));
+  const Matrix<S> p = detail::batch_outputs(net, x, split);
   if (triplets.empty()) return 0.0;
   Matrix<S> d_logits;
   const double loss = detail::triplet_loss_of_logits(p, triplets, margin, backward ? &d_logits : nullptr);
-  if (backward) net.backward_logits(B::from_host(std::move(d_logits)));
+  if (backward) detail::backward_batch_logits(net, std::move(d_logits), split);
   return loss;
 }
 
@@ -290,8 +316,9 @@ nn::TrainResult train_triplet_network(Net& net, const Config& c, const char* met
   using S = typename Net::Scalar;
   using B = nn::backend_of_t<Net>;
   const bool validate = validation_requested(options, net.inputs(), method);
-  const nn::TrainerConfig tc = trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL,
-                                              c.max_grad_norm, c.patience, validate, options);
+  nn::TrainerConfig tc = trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL, c.max_grad_norm,
+                                        c.patience, validate, options);
+  tc.replicas = options.replicas;  // the step functions split each batch (batch_outputs)
   const nn::StepDecaySchedule schedule{c.learning_rate, c.lr_decay,
                                        decay_steps(c.lr_decay_epochs, c.lr_decay_steps, items, c.batch_size)};
   auto run = [&](auto& optimizer) {
@@ -404,6 +431,9 @@ class DrlihHasher {
   using Network = DrlihNetwork<Repr>;
   using Backend = typename Network::Backend;
   static constexpr const char* method_name = Variant::method_name;
+  /// Trains data-parallel over FitOptions::replicas: the triplets and the policy samples are
+  /// drawn over the whole batch, so the fit equals the one-process fit (nn/replicas.hpp).
+  static constexpr bool data_parallel = true;
 
   struct Config {
     int bits = 32;
@@ -504,10 +534,11 @@ class DrlihHasher {
     reward.on_probabilities = config_.group_reward_on_probabilities;
     reward.samples = config_.policy_samples;
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
-      const auto x = Backend::from_host(detail::gather_columns<S>(features, batch));
+      const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
+      const auto x = Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
-                           config_.group_grad_to_representation);
+                           config_.group_grad_to_representation, &split);
     };
     nn::TrainResult result =
         detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
@@ -550,12 +581,15 @@ class DrlihHasher {
   /// `group_to_representation`, the policy-gradient term stops at the feature: it trains the
   /// agent (RNN + policy layer) only, while the global term trains the whole network.
   /// The network runs on its backend; the loss, the rewards and the sampled actions are
-  /// computed on the host from the downloaded probabilities (bits x N).
+  /// computed on the host from the downloaded probabilities (bits x N). With `split`
+  /// (data-parallel, nn/replicas.hpp), x is this replica's part of the batch: the loss, the
+  /// rewards and the samples are those of the whole batch, the same on every replica.
   static double training_step(Network& net, const typename Network::ConstRef& x,
                               const std::vector<nn::Triplet>& triplets,
                               const std::vector<ActionGroup>& groups, const GroupRewardOptions& reward,
-                              double group_weight, Rng& rng, bool group_to_representation = false) {
-    const auto& p = Backend::to_host(net.forward(x));
+                              double group_weight, Rng& rng, bool group_to_representation = false,
+                              const nn::BatchSplit* split = nullptr) {
+    const Matrix<S> p = detail::batch_outputs(net, x, split);
     if (triplets.empty()) return 0.0;
     Matrix<S> d_logits;
     double loss = detail::triplet_loss_of_logits(p, triplets, reward.margin, &d_logits);
@@ -565,11 +599,13 @@ class DrlihHasher {
       const Matrix<S> weighted = static_cast<S>(group_weight) * group.logit_grad;
       if (group_to_representation) {
         d_logits += weighted;
-      } else {
+      } else if (split == nullptr) {
         net.backward_logits_agent_only(Backend::from_host(weighted));
+      } else if (!split->empty()) {
+        net.backward_logits_agent_only(Backend::from_host(split->mine(weighted)));
       }
     }
-    net.backward_logits(Backend::from_host(std::move(d_logits)));
+    detail::backward_batch_logits(net, std::move(d_logits), split);
     return loss;
   }
 

@@ -78,6 +78,8 @@ class FcTripletHasher {
   using Network = FcTripletNetwork<Repr>;
   using Backend = typename Network::Backend;
   static constexpr const char* method_name = "fc-triplet";
+  /// Trains data-parallel over FitOptions::replicas, equal to the one-process fit.
+  static constexpr bool data_parallel = true;
 
   /// The fields of DRLIH's Config that apply (same defaults), without the agent's.
   struct Config {
@@ -136,9 +138,10 @@ class FcTripletHasher {
     detail::check_training_data(features, labels, method_name);
     Network net = make_network(features.rows());
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
-      const auto x = Backend::from_host(detail::gather_columns<S>(features, batch));
+      const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
+      const auto x = Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
-      return global_triplet_objective(net, x, triplets, config_.margin);
+      return global_triplet_objective(net, x, triplets, config_.margin, true, &split);
     };
     nn::TrainResult result =
         detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);

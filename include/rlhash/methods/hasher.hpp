@@ -13,13 +13,23 @@
 ///   - `void save(ByteWriter&) const` and `void load(ByteReader&)` for the learned parameters
 ///     (the config is stored by the model file).
 /// Unsupervised hashers ignore the labels.
+///
+/// A hasher that trains data-parallel over `FitOptions::replicas` (nn/replicas.hpp) says so with
+/// `static constexpr bool data_parallel = true`; one that refuses to gives its reason as
+/// `static constexpr const char* single_process_because`. AnyHasher refuses replicas for every
+/// hasher without `data_parallel`.
 #include <string>
+#include <type_traits>
 
 #include "rlhash/core/progress.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
 
 namespace rlhash {
+
+namespace nn {
+struct Replicas;
+}
 
 struct FitOptions {
   ProgressCallback progress;                     ///< reports epochs/steps; return false to stop early
@@ -32,7 +42,20 @@ struct FitOptions {
   /// Recorded in checkpoints; resuming with other data or settings is refused (nn::TrainerConfig).
   std::uint64_t data_fingerprint = 0;
   std::uint64_t settings_fingerprint = 0;
+  /// Data-parallel replicas of this fit (nn/replicas.hpp; e.g. dist::Replicas over MPI ranks),
+  /// or null: one process. Every replica calls fit with the same data and options (a progress
+  /// callback must answer alike everywhere) and ends with the same parameters. Only hashers with
+  /// `data_parallel` use them.
+  const nn::Replicas* replicas = nullptr;
 };
+
+/// True when hasher `H` trains data-parallel (`H::data_parallel`).
+template <class H, class = void>
+struct is_data_parallel : std::false_type {};
+template <class H>
+struct is_data_parallel<H, std::void_t<decltype(H::data_parallel)>> : std::bool_constant<H::data_parallel> {};
+template <class H>
+inline constexpr bool is_data_parallel_v = is_data_parallel<H>::value;
 
 namespace detail {
 inline void require_bits(int bits, const char* method) {

@@ -301,6 +301,10 @@ class PolicyHashingHasher {
   /// Where both networks and Adam run; the rewards, sampling and codes stay on the host.
   using Backend = nn::backend_of_t<Net>;
   static constexpr const char* method_name = "dph";
+  /// Trains data-parallel over FitOptions::replicas: every replica keeps the database network
+  /// and its codes, and the listwise rewards rank the whole batch, so the fit equals the
+  /// one-process fit.
+  static constexpr bool data_parallel = true;
 
   struct Config {
     int bits = 32;
@@ -413,9 +417,10 @@ class PolicyHashingHasher {
     long long updates = 0;
 
     // The trainer's stream differs from the initialisation's.
-    const nn::TrainerConfig tc =
+    nn::TrainerConfig tc =
         detail::trainer_config(config_.epochs, config_.batch_size, config_.seed ^ 0x9E3779B97F4A7C15ULL,
                                config_.max_grad_norm, config_.patience, validate, options);
+    tc.replicas = options.replicas;
     const nn::StepDecaySchedule schedule{config_.learning_rate, config_.lr_decay, config_.lr_decay_steps};
     nn::Adam<S, Backend> optimizer(
         nn::AdamConfig{config_.learning_rate, 0.9, 0.999, 1e-8, config_.weight_decay, false});
@@ -431,8 +436,14 @@ class PolicyHashingHasher {
         ++updates;
         info.database_updated = true;
       }
-      const Matrix<S> logits =
-          Backend::to_host(net.forward(Backend::from_host(detail::gather_columns<S>(features, batch))));
+      // Data-parallel (nn/replicas.hpp): the network runs on this replica's part of the batch;
+      // the listwise rewards and the pairwise term see the whole batch on every replica.
+      const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
+      Matrix<S> mine(config_.bits, 0);
+      if (!split.empty())
+        mine = Backend::to_host(
+            net.forward(Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)))));
+      const Matrix<S> logits = split.gather(mine, config_.bits);
       Matrix<S> d_logits = Matrix<S>::Zero(logits.rows(), logits.cols());
       double loss = 0.0;
       if (config_.pg_weight > 0) {
@@ -448,7 +459,7 @@ class PolicyHashingHasher {
         d_logits += static_cast<S>(config_.aux_weight) * aux_grad;
         loss += config_.aux_weight * info.aux_loss;
       }
-      net.backward(Backend::from_host(std::move(d_logits)));
+      if (!split.empty()) net.backward(Backend::from_host(split.mine(d_logits)));
       info.database_updates = updates;
       info.query_network = &net;
       info.database_network = &database_net;

@@ -4,6 +4,7 @@
 /// config and fit's options, and the owner record at the head of a checkpoint's method section.
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "rlhash/core/error.hpp"
@@ -11,6 +12,7 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/nn/replicas.hpp"
 #include "rlhash/nn/trainer.hpp"
 
 namespace rlhash::detail {
@@ -79,6 +81,28 @@ inline void read_checkpoint_owner(ByteReader& in, const char* method, int bits) 
   if (found != method || found_bits != bits)
     in.fail(std::string("a checkpoint of ") + method + " with " + std::to_string(bits) + " bits, found " +
             found + " with " + std::to_string(found_bits) + " bits");
+}
+
+template <class H, class = void>
+struct has_single_process_reason : std::false_type {};
+template <class H>
+struct has_single_process_reason<H, std::void_t<decltype(H::single_process_because)>> : std::true_type {};
+
+/// Why hasher `H` trains in one process only.
+template <class H>
+std::string single_process_reason() {
+  if constexpr (has_single_process_reason<H>::value)
+    return H::single_process_because;
+  else
+    return "data-parallel training is provided for the network methods trained by mini-batch gradients "
+           "(drlih, drlih-ng, fc-triplet, dph, dsh, hashnet, csq, greedyhash, dpsh)";
+}
+/// InvalidArgument naming hasher `H` and why, when `options` asks for more than one replica.
+template <class H>
+void refuse_replicas(const FitOptions& options) {
+  if (nn::data_parallel(options.replicas))
+    throw InvalidArgument(std::string(H::method_name) + " does not train data-parallel: " +
+                          single_process_reason<H>() + "; train it in one process");
 }
 
 /// The batch's features as a dense matrix of the network's scalar.

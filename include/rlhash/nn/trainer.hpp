@@ -2,7 +2,8 @@
 /// \file
 /// The training loop every iterative method shares: epochs over shuffled mini-batches, a
 /// scheduled learning rate, optional global gradient clipping, progress reports, early stopping
-/// on a validation metric (keeping the best parameters) and resumable checkpoints.
+/// on a validation metric (keeping the best parameters) and resumable checkpoints, in one
+/// process or data-parallel over replicas (nn/replicas.hpp).
 ///
 /// A method plugs in its "one step" function — given the batch's item indices, run forward and
 /// backward so the model's gradients hold dLoss/dParameters, and return the loss — and,
@@ -39,6 +40,7 @@
 #include "rlhash/nn/checkpoint.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/parameters.hpp"
+#include "rlhash/nn/replicas.hpp"
 #include "rlhash/nn/rng_state.hpp"
 
 namespace rlhash::nn {
@@ -62,6 +64,10 @@ struct TrainerConfig {
   /// naming which. 0: not recorded, not checked. (Not config fields: they describe a run.)
   std::uint64_t data_fingerprint = 0;
   std::uint64_t settings_fingerprint = 0;
+  /// Data-parallel replicas of this run (nn/replicas.hpp), or null: one process. The step
+  /// function computes its replica's part of each batch; the trainer sums the gradients over the
+  /// replicas before clipping, and only replica 0 writes checkpoints. Not a config field.
+  const Replicas* replicas = nullptr;
 
   template <class V>
   void visit(V&& field) {
@@ -168,6 +174,7 @@ class Trainer {
         optimizer_.set_learning_rate(context.learning_rate);
         zero_grad(params);
         loss_sum += step(batch, context);
+        if (config_.replicas != nullptr) sum_gradients(params, *config_.replicas);
         if (config_.max_grad_norm > 0) clip_grad_norm(params, config_.max_grad_norm);
         optimizer_.step(params);
         ++state_.step;
@@ -200,7 +207,8 @@ class Trainer {
       }
       const bool last = stop || patience_exhausted() || state_.epochs_done == config_.epochs;
       if (config_.checkpoint_every > 0 && (state_.epochs_done % config_.checkpoint_every == 0 || last)) {
-        save_checkpoint(config_.checkpoint_path);
+        write_once(config_.replicas, "writing checkpoint '" + config_.checkpoint_path + "'",
+                   [&] { save_checkpoint(config_.checkpoint_path); });
         if (hooks.on_checkpoint) hooks.on_checkpoint(state_.epochs_done, config_.checkpoint_path);
       }
     }
