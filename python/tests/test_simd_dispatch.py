@@ -81,7 +81,7 @@ def test_dispatched_kernels_equal_the_scalar_path_bit_for_bit(tmp_path):
     scalar = run_script(tmp_path, "scalar", "scalar")
     assert str(scalar["path"]) == "scalar"
     assert sorted(dispatched.files) == sorted(scalar.files)
-    for name in dispatched.files:
+    for name in set(dispatched.files) - {"path"}:
         np.testing.assert_array_equal(dispatched[name], scalar[name], err_msg=name)
 
 
