@@ -91,6 +91,9 @@ def metrics_vs_calctopmap(args):
               f"{r['rlhash_seconds_all']:>7.4f} {r['speedup_1thread']:>12.1f}x {r['speedup_all']:>6.1f}x  "
               f"{r['peer_map']:>9.6f} {r['peer_stable_map']:>11.6f} {r['rlhash_map']:>9.6f} "
               f"{str(r['same_numbers_stable']):>6}")
+    print("  tie order: ascending Hamming distance, ties by ascending database index (rlhash's stable order);\n"
+          "  'peer mAP' is CalcTopMap as published (np.argsort's default order within ties), 'peer stable'\n"
+          "  the same code with np.argsort(kind='stable'), which is rlhash's order")
     print("  target: speedup (1 thread) >= 50x; equal: |CalcTopMap with a stable argsort - rlhash| < 1e-9")
     return rows
 
