@@ -12,43 +12,49 @@ import rlhash
 
 # Large enough that knn's filtered scan runs after the first (priming) 1,024 codes, with groups
 # of 4 queries plus a remainder, and that metrics ranks more than one 512-item staging block.
-SCRIPT = r"""
-import sys
+RESULTS = r"""
 import numpy as np
 import rlhash
 
-rng = np.random.default_rng(11)
-out = {"path": np.array(rlhash.simd_path())}
-for bits in (13, 64, 128, 150, 256):  # 1 word with a tail, 1, 2, 3 (generic kernels) and 4
-    nbytes = (bits + 7) // 8
-    db = rng.integers(0, 256, (3003, nbytes), dtype=np.uint8)
-    db[1000:2000] = db[:1000]  # duplicates: ties at every distance
-    q = np.vstack([db[:3], rng.integers(0, 256, (34, nbytes), dtype=np.uint8)])
-    if bits % 8:
-        db[:, -1] &= (1 << (bits % 8)) - 1
-        q[:, -1] &= (1 << (bits % 8)) - 1
-    labels = rng.integers(0, 10, len(db)).astype(np.int32)
-    for k in (1, 10, 100):
-        out[f"knn_d_{bits}_{k}"], out[f"knn_i_{bits}_{k}"] = rlhash.knn(q, db, k, bits=bits, threads=2)
-    out[f"lims_{bits}"], out[f"range_d_{bits}"], out[f"range_i_{bits}"] = rlhash.range_search(
-        q, db, bits // 3, bits=bits)
-    m = rlhash.metrics(q, db, labels[:len(q)], labels, bits=bits, map_at=[100, 3003], threads=1)
-    out[f"metrics_{bits}"] = np.array([m["map"], m["map_tie_aware"], m["map_at"][100], m["map_at"][3003],
-                                       m["precision_at"][100], m["ndcg_at"][100], m["precision_radius"],
-                                       m["empty_radius"]])
-    out[f"pr_{bits}"] = np.concatenate([m["pr_precision"], m["pr_recall"]])
-np.savez(sys.argv[1], **out)
+
+def results():
+    rng = np.random.default_rng(11)
+    out = {"path": np.array(rlhash.simd_path())}
+    for bits in (13, 64, 128, 150, 256):  # 1 word with a tail, 1, 2, 3 (generic kernels) and 4
+        nbytes = (bits + 7) // 8
+        db = rng.integers(0, 256, (3003, nbytes), dtype=np.uint8)
+        db[1000:2000] = db[:1000]  # duplicates: ties at every distance
+        q = np.vstack([db[:3], rng.integers(0, 256, (34, nbytes), dtype=np.uint8)])
+        if bits % 8:
+            db[:, -1] &= (1 << (bits % 8)) - 1
+            q[:, -1] &= (1 << (bits % 8)) - 1
+        labels = rng.integers(0, 10, len(db)).astype(np.int32)
+        for k in (1, 10, 100):
+            out[f"knn_d_{bits}_{k}"], out[f"knn_i_{bits}_{k}"] = rlhash.knn(q, db, k, bits=bits, threads=2)
+        out[f"lims_{bits}"], out[f"range_d_{bits}"], out[f"range_i_{bits}"] = rlhash.range_search(
+            q, db, bits // 3, bits=bits)
+        m = rlhash.metrics(q, db, labels[:len(q)], labels, bits=bits, map_at=[100, 3003], threads=1)
+        out[f"metrics_{bits}"] = np.array([m["map"], m["map_tie_aware"], m["map_at"][100], m["map_at"][3003],
+                                           m["precision_at"][100], m["ndcg_at"][100], m["precision_radius"],
+                                           m["empty_radius"]])
+        out[f"pr_{bits}"] = np.concatenate([m["pr_precision"], m["pr_recall"]])
+    return out
 """
 
 
-def run_script(tmp_path, name, simd):
-    env = dict(os.environ)
-    env.pop("RLHASH_SIMD", None)
-    if simd:
-        env["RLHASH_SIMD"] = simd
-    path = tmp_path / f"{name}.npz"
-    subprocess.run([sys.executable, "-c", SCRIPT, str(path)], env=env, check=True)
-    return np.load(path)
+def results_in_this_process():
+    namespace = {}
+    exec(RESULTS, namespace)
+    return namespace["results"]()
+
+
+def results_with_forced_path(tmp_path, simd):
+    """The same results from a new interpreter with RLHASH_SIMD=simd (the path is chosen once per
+    process)."""
+    path = tmp_path / f"{simd}.npz"
+    script = RESULTS + "\nimport sys\nnp.savez(sys.argv[1], **results())\n"
+    subprocess.run([sys.executable, "-c", script, str(path)], env={**os.environ, "RLHASH_SIMD": simd}, check=True)
+    return dict(np.load(path))
 
 
 def cpu_flags():
@@ -77,11 +83,11 @@ def test_portable_module_runs_the_cpus_vector_kernels():
 
 
 def test_dispatched_kernels_equal_the_scalar_path_bit_for_bit(tmp_path):
-    dispatched = run_script(tmp_path, "dispatched", None)
-    scalar = run_script(tmp_path, "scalar", "scalar")
+    dispatched = results_in_this_process()
+    scalar = results_with_forced_path(tmp_path, "scalar")
     assert str(scalar["path"]) == "scalar"
-    assert sorted(dispatched.files) == sorted(scalar.files)
-    for name in set(dispatched.files) - {"path"}:
+    assert sorted(dispatched) == sorted(scalar)
+    for name in set(dispatched) - {"path"}:
         np.testing.assert_array_equal(dispatched[name], scalar[name], err_msg=name)
 
 
