@@ -26,9 +26,15 @@ import tempfile
 import time
 import types
 
-import numpy as np
+# NumPy's BLAS gets one thread (set before NumPy loads; the environment may override it), so that
+# CalcTopMap runs on one thread like rlhash.metrics(threads=1): OpenBLAS's idle threads spin, which
+# would count as CPU time of the peer, and extra threads take extra shares of a loaded machine.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import rlhash
+import numpy as np  # noqa: E402
+
+import rlhash  # noqa: E402
 
 
 def peer_functions(tools_path, stable):
@@ -109,8 +115,8 @@ def metrics_vs_calctopmap(args):
               f"{r['rlhash_seconds_all']:>9.4f} {r['speedup_1thread']:>12.1f}x {r['speedup_cpu_1thread']:>6.1f}x "
               f"{r['speedup_all']:>6.1f}x  {r['peer_map']:>9.6f} {r['peer_stable_map']:>11.6f} "
               f"{r['rlhash_map']:>9.6f} {str(r['same_numbers_stable']):>6}")
-    print("  seconds: best wall-clock time of the repeats; (CPU s): best CPU time of this process (all its\n"
-          "  threads, NumPy's BLAS threads included)")
+    print(f"  seconds: best wall-clock time of the repeats; (CPU s): best CPU time of this process; NumPy's\n"
+          f"  BLAS threads: OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print("  tie order: ascending Hamming distance, ties by ascending database index (rlhash's stable order);\n"
           "  'peer mAP' is CalcTopMap as published (np.argsort's default order within ties), 'peer stable'\n"
           "  the same code with np.argsort(kind='stable'), which is rlhash's order")
