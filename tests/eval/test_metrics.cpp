@@ -293,6 +293,40 @@ TEST_CASE("per-query metrics match a sort-based reference on random data", "[eva
   }
 }
 
+TEST_CASE("rankings spanning many staging blocks of the scan match the sort-based reference", "[eval]") {
+  QueryRanking ranking;
+  for (std::uint64_t seed = 0; seed < 16; ++seed) {
+    Rng rng(1000 + seed);
+    const Index n = 500 + static_cast<Index>(uniform_below(rng, 2500));
+    const int bits = 1 + static_cast<int>(uniform_below(rng, 64));
+    Distances d;
+    Flags r;
+    random_instance(rng, n, bits, uniform_unit(rng), d, r);
+    // None, the last item of the first 512-item block, the first of the second, anywhere.
+    const Index choices[] = {-1, 511, 512, static_cast<Index>(uniform_below(rng, n))};
+    const Index excluded = choices[seed % 4];
+    INFO("seed " << seed << " n " << n << " bits " << bits << " excluded " << excluded);
+    ranking.build(d.data(), r.data(), n, bits, excluded);
+    const Reference ref = reference_ranking(d, r, excluded);
+    REQUIRE(ranking.relevant_count() == ref.relevant);
+    std::vector<Index> positions;
+    for (std::size_t i = 0; i < ref.rel.size(); ++i)
+      if (ref.rel[i]) positions.push_back(static_cast<Index>(i));
+    CHECK(ranking.relevant_positions() == positions);
+    const DistanceHistogram h = distance_histogram(d.data(), r.data(), n, bits, excluded);
+    CHECK(h.total == ranking.histogram().total);
+    CHECK(h.relevant == ranking.histogram().relevant);
+  }
+  // An impossible distance deep in the ranking is named; the excluded item's is never read.
+  Distances d(3000, 1);
+  Flags r(3000, 1);
+  d[2500] = 99;
+  CHECK_THROWS_WITH(average_precision(d.data(), r.data(), 3000, 8), Catch::Contains("item 2500 is 99"));
+  CHECK(average_precision(d.data(), r.data(), 3000, 8, 2500) == Approx(1.0));
+  d[2500] = -3;
+  CHECK_THROWS_WITH(average_precision(d.data(), r.data(), 3000, 8), Catch::Contains("item 2500 is -3"));
+}
+
 TEST_CASE("tie-aware AP equals the mean over all tie orders on tiny instances", "[eval]") {
   for (std::uint64_t seed = 0; seed < 150; ++seed) {
     Rng rng(1000 + seed);

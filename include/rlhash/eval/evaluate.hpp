@@ -159,7 +159,8 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
             const std::uint64_t query_word = query_labels.row(q)[0];
             const std::uint64_t* db_words = database_labels.row(0);
             ranking.build(
-                distances.data(), n, bits, [&](Index j) { return (query_word & db_words[j]) != 0; }, skip);
+                distances.data(), n, bits,
+                [query_word, db_words](Index j) { return (query_word & db_words[j]) != 0; }, skip);
           } else {
             ranking.build(
                 distances.data(), n, bits,

@@ -10,6 +10,7 @@
 /// index order, how many items of bucket d were already seen gives the second term; the first is a
 /// prefix sum of the histogram. Relevant items of one bucket arrive in index order, so placing them
 /// bucket by bucket yields their positions already sorted.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -52,28 +53,13 @@ class QueryRanking {
     pending_.clear();
     items_ = excluded >= 0 ? n - 1 : n;
 
-    Index* total = histogram_.total.data();
-    Index* relevant_count = histogram_.relevant.data();
-    const auto limit = static_cast<std::uint32_t>(bits);
+    counts_.assign(buckets + 1, 0);
     // Two index ranges around the excluded item keep the hot loop free of that test.
-    auto scan = [&](Index begin, Index end) {
-      for (Index j = begin; j < end; ++j) {
-        const std::int32_t d = distances[j];
-        if (static_cast<std::uint32_t>(d) > limit)
-          throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
-                                std::to_string(d) + ", expected 0.." + std::to_string(bits));
-        if (relevant(j)) {
-          pending_.push_back({total[d], d});
-          ++relevant_count[d];
-        }
-        ++total[d];
-      }
-    };
     if (excluded >= 0) {
-      scan(0, excluded);
-      scan(excluded + 1, n);
+      scan(distances, 0, excluded, bits, relevant);
+      scan(distances, excluded + 1, n, bits, relevant);
     } else {
-      scan(0, n);
+      scan(distances, 0, n, bits, relevant);
     }
 
     // Prefix sums: where each bucket starts among all items and among the relevant ones.
@@ -84,8 +70,8 @@ class QueryRanking {
     for (std::size_t d = 0; d < buckets; ++d) {
       bucket_start_[d] = items_before;
       relevant_start_[d] = relevant_before;
-      items_before += total[d];
-      relevant_before += relevant_count[d];
+      items_before += histogram_.total[d];
+      relevant_before += histogram_.relevant[d];
     }
     positions_.resize(pending_.size());
     for (const Pending& item : pending_) {
@@ -113,6 +99,66 @@ class QueryRanking {
   int bits() const { return histogram_.bits(); }
 
  private:
+  /// Items per staging block of scan() (8 bytes each, on the stack).
+  static constexpr Index staging_block = 512;
+  /// Items per segment of scan(): the most that 32-bit counters hold.
+  static constexpr Index segment_items = Index{0xFFFFFFFF};
+
+  /// Counts the items [begin, end) into the histogram and records the relevant ones in pending_.
+  /// The predicate is taken by value: a local copy's captures stay in registers, where a
+  /// reference's would be reloaded after every counter store (which may alias them).
+  /// The loop is branch-free, because relevance is data-dependent and would mispredict often:
+  /// one 64-bit counter per distance holds the items of the current segment (low half) and the
+  /// relevant ones (high half), so each item costs one counter update, and every item is staged
+  /// as (distance, count before it) in a block whose cursor advances only for relevant items.
+  /// A distance outside 0..bits lands in the spare counter bits + 1 and is reported after its block.
+  template <class Relevance>
+  void scan(const std::int32_t* distances, Index begin, Index end, int bits, const Relevance is_relevant) {
+    const auto limit = static_cast<std::uint32_t>(bits);
+    std::uint64_t* counts = counts_.data();
+    std::uint64_t staged[staging_block];
+    for (Index segment = begin; segment < end; segment += segment_items) {
+      const Index segment_end = std::min(end, segment + segment_items);
+      for (Index block = segment; block < segment_end; block += staging_block) {
+        const Index block_end = std::min(segment_end, block + staging_block);
+        std::size_t count = 0;
+        bool out_of_range = false;
+        for (Index j = block; j < block_end; ++j) {
+          const auto raw = static_cast<std::uint32_t>(distances[j]);
+          out_of_range |= raw > limit;
+          const std::uint32_t d = std::min(raw, limit + 1);
+          const std::uint64_t hit = is_relevant(j) ? 1 : 0;
+          const std::uint64_t before = counts[d];
+          staged[count] = (std::uint64_t{d} << 32) | (before & 0xFFFFFFFFU);
+          count += hit;
+          counts[d] = before + 1 + (hit << 32);
+        }
+        if (out_of_range) throw_distance_out_of_range(distances, block, block_end, bits);
+        const std::size_t first = pending_.size();
+        pending_.resize(first + count);
+        Pending* out = pending_.data() + first;
+        const Index* earlier = histogram_.total.data();  // items of the earlier segments
+        for (std::size_t s = 0; s < count; ++s) {
+          const auto d = static_cast<std::size_t>(staged[s] >> 32);
+          out[s] = {earlier[d] + static_cast<Index>(staged[s] & 0xFFFFFFFFU), static_cast<std::int32_t>(d)};
+        }
+      }
+      for (std::size_t d = 0; d < histogram_.total.size(); ++d) {
+        histogram_.total[d] += static_cast<Index>(counts[d] & 0xFFFFFFFFU);
+        histogram_.relevant[d] += static_cast<Index>(counts[d] >> 32);
+        counts[d] = 0;
+      }
+    }
+  }
+
+  [[noreturn]] static void throw_distance_out_of_range(const std::int32_t* distances, Index begin, Index end,
+                                                       int bits) {
+    Index j = begin;
+    while (j + 1 < end && distances[j] >= 0 && distances[j] <= bits) ++j;
+    throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
+                          std::to_string(distances[j]) + ", expected 0.." + std::to_string(bits));
+  }
+
   struct Pending {
     Index rank_in_bucket;  ///< items of the same distance with a smaller database index
     std::int32_t distance;
@@ -120,6 +166,7 @@ class QueryRanking {
   DistanceHistogram histogram_;
   std::vector<Index> positions_;
   std::vector<Pending> pending_;
+  std::vector<std::uint64_t> counts_;  // scan()'s per-distance counters
   std::vector<Index> bucket_start_;
   std::vector<Index> relevant_start_;
   Index items_ = 0;

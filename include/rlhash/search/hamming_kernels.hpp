@@ -82,6 +82,17 @@ void scan_scalar(const CodesView& db, Index begin, Index end, const std::uint64_
 #define RLHASH_TARGET_AVX2 __attribute__((target("avx2,popcnt")))
 #define RLHASH_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vpopcntdq,popcnt")))
 
+// The fixed-count loops of the hot kernels are unrolled explicitly: GCC unrolls them by itself at
+// -O3 but not at -O2 (CMake's RelWithDebInfo, and the Python module), where the per-query registers
+// they index stay on the stack (kNN ran at 0.77x); nvcc's front end warns on both pragmas.
+#if defined(__clang__) && !defined(__CUDACC__)
+#define RLHASH_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__) && !defined(__CUDACC__)
+#define RLHASH_UNROLL _Pragma("GCC unroll 16")
+#else
+#define RLHASH_UNROLL
+#endif
+
 /// Fills an 8-word (AVX-512) or 4-word (AVX2) pattern repeating the query (for widths 1, 2, 4)
 /// and the matching mask pattern (all ones except the tail mask on each code's last word).
 inline void repeat_pattern(const std::uint64_t* query, int words, std::uint64_t tail, int lanes,
@@ -145,6 +156,7 @@ RLHASH_TARGET_AVX512 inline __m512i avx512_dist8(const std::uint64_t* p, __m512i
   } else {
     static_assert(W == 4, "avx512_dist8 handles 1, 2 or 4 words");
     __m512i p4[4];
+    RLHASH_UNROLL
     for (int j = 0; j < 4; ++j)
       p4[j] = _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(_mm512_loadu_si512(p + 8 * j), q, m, 0x28));
     // Pairwise sums inside 128-bit blocks, then across blocks: lanes end as codes 0 2 1 3 4 6 5 7.
@@ -253,11 +265,14 @@ RLHASH_TARGET_AVX512 void scan_avx512_fixed(const CodesView& db, Index begin, In
       const std::uint64_t* p = data + i * W;
       __mmask8 mask[4];
       if constexpr (G == 1) {
+        RLHASH_UNROLL
         for (int line = 0; line < W * U; ++line)
           _mm_prefetch(reinterpret_cast<const char*>(p) + scan_prefetch_bytes + 64 * line, _MM_HINT_T0);
+        RLHASH_UNROLL
         for (int u = 0; u < 4; ++u)
           mask[u] = _mm512_cmplt_epi64_mask(avx512_dist8<W>(p + 8 * u * W, q[0], m), t[0]);
       } else {
+        RLHASH_UNROLL
         for (int g = 0; g < 4; ++g) mask[g] = _mm512_cmplt_epi64_mask(avx512_dist8<W>(p, q[g], m), t[g]);
       }
       // Plain shifts: on AMD cores kunpck* mask instructions measured slower.
@@ -372,6 +387,7 @@ RLHASH_TARGET_AVX2 inline __m256i avx2_dist4(const std::uint64_t* p, __m256i q, 
   } else {
     static_assert(W == 4, "avx2_dist4 handles 1, 2 or 4 words");
     __m256i s[4];
+    RLHASH_UNROLL
     for (int j = 0; j < 4; ++j) s[j] = avx2_popcount_words(avx2_load(p + 4 * j), q, m);
     const __m256i s01 =
         _mm256_add_epi64(_mm256_unpacklo_epi64(s[0], s[1]), _mm256_unpackhi_epi64(s[0], s[1]));
@@ -480,11 +496,14 @@ RLHASH_TARGET_AVX2 void scan_avx2_fixed(const CodesView& db, Index begin, Index 
     for (; i < chunk_end; i += step) {
       const std::uint64_t* p = data + i * W;
       std::uint32_t packed = 0;
+      RLHASH_UNROLL
       for (int j = 0; j < 4; ++j) {
         const int u = G == 1 ? j : 0, g = G == 1 ? 0 : j;
-        if (G == 1 && j == 0)
+        if (G == 1 && j == 0) {
+          RLHASH_UNROLL
           for (int line = 0; line < (W * U * 32) / 64; ++line)
             _mm_prefetch(reinterpret_cast<const char*>(p) + scan_prefetch_bytes + 64 * line, _MM_HINT_T0);
+        }
         const __m256i below = _mm256_cmpgt_epi64(t[g], avx2_dist4<W>(p + 4 * u * W, q[g], m));
         packed |= static_cast<std::uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(below))) << (4 * j);
       }
