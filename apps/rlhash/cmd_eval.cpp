@@ -2,11 +2,13 @@
 // database, and report the papers' retrieval metrics.
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
 #include "method_options.hpp"
+#include "model_inputs.hpp"
 #include "output_paths.hpp"
 #include "progress_bar.hpp"
 #include "report.hpp"
@@ -61,9 +63,8 @@ ResultRow run_one(const std::string& method, int bits, const DataSets& d, const 
 
 /// A trained model on the raw (not yet preprocessed) data sets: its own preprocessing, no
 /// training; --set changes its encoding-time settings.
-ResultRow run_model(const std::string& path, const DataSets& raw, const DeviceChoice& device,
+ResultRow run_model(const Model& model, const DataSets& raw, const DeviceChoice& device,
                     const CommonOptions& common, const EvalOptions& eval_options) {
-  const Model model = Model::load(path, model_overrides(Model::method_of(path), common.sets));
   ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0, {}, {}};
   row.config = model.hasher.config();
   const DeviceChoice where = device_for(device, model.hasher.method());
@@ -81,6 +82,13 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
   if (o.model.empty()) require_sets_apply(methods, common.sets);
   validate_outputs({{"--json", common.json_path}}, data_inputs(o.data));
   const DeviceChoice device = select_device(o.device);
+  // The model before the data: a bad model file or dimension fails before a large file is read.
+  std::optional<Model> model;
+  if (!o.model.empty()) {
+    model = Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets));
+    require_model_dims(*model, o.model,
+                       {{"--features", o.data.features}, {"--queries", o.data.queries}, {"--database", o.data.database}});
+  }
   DataSets d = load_data(o.data, common.seed);
   if (o.model.empty()) {
     Preprocessor preprocessor(o.preprocess);
@@ -102,7 +110,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common) {
   print_table_header(eval_options);
   std::vector<ResultRow> rows;
   if (!o.model.empty()) {
-    rows.push_back(run_model(o.model, d, device, common, eval_options));
+    rows.push_back(run_model(*model, d, device, common, eval_options));
     print_table_row(rows.back());
   }
   for (int bits : o.model.empty() ? o.bits : std::vector<int>{})

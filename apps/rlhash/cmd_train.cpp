@@ -10,6 +10,7 @@
 #include "method_options.hpp"
 #include "output_paths.hpp"
 #include "progress_bar.hpp"
+#include "rlhash/core/checked_size.hpp"
 #include "rlhash/core/checksum.hpp"
 #include "rlhash/core/message.hpp"
 #include "rlhash/methods/model.hpp"
@@ -80,7 +81,9 @@ void run(const TrainOptions& o, const CommonOptions& common) {
   fit.data_fingerprint = data_fingerprint(d);
   fit.settings_fingerprint = settings_fingerprint(model.hasher, o.preprocess, common.seed);
   const auto start = std::chrono::steady_clock::now();
-  fit_on(device, model.hasher, model.preprocessor.apply(d.train), d.train_labels, fit);
+  sized_by(message("--method ", o.method, " --bits ", o.bits), [&] {
+    fit_on(device, model.hasher, model.preprocessor.apply(d.train), d.train_labels, fit);
+  });
   const double seconds = seconds_since(start);
   bar.finish();
   model.training = {{"data", d.description},
