@@ -9,6 +9,7 @@
 #include "json_writer.hpp"
 #include "distributed.hpp"
 #include "method_options.hpp"
+#include "model_inputs.hpp"
 #include "output_paths.hpp"
 #include "rlhash/methods/model.hpp"
 
@@ -30,6 +31,7 @@ void run(const EncodeOptions& o, const CommonOptions& common) {
   const DeviceChoice requested = select_device(o.device);
   const Model model = Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets));
   const DeviceChoice device = device_for(requested, model.hasher.method());
+  require_model_dims(model, o.model, {{"--features", o.features}});
   const MatrixF features = read_features(o.features, o.no_scale);
   const auto start = std::chrono::steady_clock::now();
   const BinaryCodes codes = encode_on(device, model, features);

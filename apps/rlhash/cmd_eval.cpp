@@ -9,6 +9,7 @@
 #include "device_option.hpp"
 #include "distributed.hpp"
 #include "method_options.hpp"
+#include "model_inputs.hpp"
 #include "output_paths.hpp"
 #include "progress_bar.hpp"
 #include "report.hpp"
@@ -71,17 +72,13 @@ ResultRow run_one(const std::string& method, int bits, const DataSets& d, const 
 
 /// A trained model on the raw (not yet preprocessed) data sets: its own preprocessing, no
 /// training; --set changes its encoding-time settings.
-ResultRow run_model(const std::string& path, const DataSets& raw, const DeviceChoice& device,
+ResultRow run_model(const Model& model, const DataSets& raw, const DeviceChoice& device,
                     const CommonOptions& common, const EvalOptions& eval_options, const Job& job) {
-  std::optional<Model> model;
+  ResultRow row{model.hasher.method(), model.hasher.bits(), common.seed, {}, 0, 0, {}, {}};
+  row.config = model.hasher.config();
   DeviceChoice where;
-  job.agree([&] {
-    model.emplace(Model::load(path, model_overrides(Model::method_of(path), common.sets)));
-    where = device_for(device, model->hasher.method());
-  });
-  ResultRow row{model->hasher.method(), model->hasher.bits(), common.seed, {}, 0, 0, {}, {}};
-  row.config = model->hasher.config();
-  score(row, raw, eval_options, job, [&](const MatrixF& x) { return encode_on(where, *model, x); });
+  job.agree([&] { where = device_for(device, model.hasher.method()); });
+  score(row, raw, eval_options, job, [&](const MatrixF& x) { return encode_on(where, model, x); });
   return row;
 }
 
@@ -91,6 +88,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
   std::vector<std::string> methods;
   DeviceChoice device;
   DataSets d;
+  std::optional<Model> model;
   job.agree([&] {
     if (!o.model.empty())
       for (const CLI::Option* option : o.training_options)
@@ -106,6 +104,12 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
     FitOptions fit;
     fit.replicas = job.replicas;
     for (const auto& method : methods) make_hasher(method, 32).check_fit_options(fit);  // refused before any work
+    // The model before the data: a bad model file or dimension fails before a large file is read.
+    if (!o.model.empty()) {
+      model.emplace(Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets)));
+      require_model_dims(*model, o.model,
+                         {{"--features", o.data.features}, {"--queries", o.data.queries}, {"--database", o.data.database}});
+    }
     d = load_data(o.data, common.seed);
     if (o.model.empty()) {
       Preprocessor preprocessor(o.preprocess);
@@ -133,7 +137,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
     rows.push_back(std::move(row));
     if (job.leader) print_table_row(rows.back());
   };
-  if (!o.model.empty()) add(run_model(o.model, d, device, common, eval_options, job));
+  if (model) add(run_model(*model, d, device, common, eval_options, job));
   for (int bits : o.model.empty() ? o.bits : std::vector<int>{})
     for (const auto& method : methods) add(run_one(method, bits, d, device, common, eval_options, job));
   job.agree([&] {

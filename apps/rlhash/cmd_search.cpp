@@ -12,7 +12,9 @@
 #include "json_writer.hpp"
 #include "method_options.hpp"
 #include "output_paths.hpp"
+#include "rlhash/core/checked_size.hpp"
 #include "rlhash/core/file.hpp"
+#include "rlhash/core/message.hpp"
 #include "rlhash/io/npy.hpp"
 #include "rlhash/search/knn.hpp"
 #include "rlhash/search/range.hpp"
@@ -62,8 +64,10 @@ void run(const SearchOptions& o, const CommonOptions& common) {
   double cpu_seconds = 0;  // of every thread of the process
   Index results = 0;
   if (o.k > 0) {
-    const KnnResult r = device.cuda ? knn_on_cuda(queries, database, o.k, device.index)
-                                    : planned_knn(queries, database, tables.get(), o.k, method, common.threads, &plan);
+    const KnnResult r = sized_by(message("--k ", o.k, " with ", queries.size(), " queries"), [&] {
+      return device.cuda ? knn_on_cuda(queries, database, o.k, device.index)
+                         : planned_knn(queries, database, tables.get(), o.k, method, common.threads, &plan);
+    });
     seconds = seconds_since(start);
     cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     // Both files or neither: a failure never leaves indices of one search beside distances of another.
@@ -72,9 +76,11 @@ void run(const SearchOptions& o, const CommonOptions& common) {
          {o.distances, npy_bytes(dtype_of<std::int32_t>(), {r.queries, r.k}, r.distances.data())}});
     results = static_cast<Index>(r.indices.size());
   } else {
-    const RangeResult r = device.cuda ? range_on_cuda(queries, database, o.radius, device.index)
-                                      : tables ? tables->range(queries, database, o.radius, common.threads)
-                                               : range_search(queries, database, o.radius, common.threads);
+    const RangeResult r = sized_by(message("--radius ", o.radius, " with ", queries.size(), " queries"), [&] {
+      return device.cuda ? range_on_cuda(queries, database, o.radius, device.index)
+                         : tables ? tables->range(queries, database, o.radius, common.threads)
+                                  : range_search(queries, database, o.radius, common.threads);
+    });
     plan.used = tables ? SearchMethod::mih : SearchMethod::scan;
     seconds = seconds_since(start);
     cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;

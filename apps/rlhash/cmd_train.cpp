@@ -11,6 +11,7 @@
 #include "method_options.hpp"
 #include "output_paths.hpp"
 #include "progress_bar.hpp"
+#include "rlhash/core/checked_size.hpp"
 #include "rlhash/core/checksum.hpp"
 #include "rlhash/core/message.hpp"
 #include "rlhash/methods/model.hpp"
@@ -94,7 +95,10 @@ void run(const TrainOptions& o, const CommonOptions& common, const Job& job) {
   fit.data_fingerprint = data_fingerprint(d);
   fit.settings_fingerprint = settings_fingerprint(model.hasher, o.preprocess, common.seed);
   const auto start = std::chrono::steady_clock::now();
-  job.agree([&] { fit_on(device, model.hasher, train, d.train_labels, fit); });
+  job.agree([&] {
+    sized_by(message("--method ", o.method, " --bits ", o.bits),
+             [&] { fit_on(device, model.hasher, train, d.train_labels, fit); });
+  });
   const double seconds = seconds_since(start);
   bar.finish();
   model.training = {{"data", d.description},

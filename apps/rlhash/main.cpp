@@ -1,5 +1,7 @@
 // rlhash: learn binary codes, encode, search and evaluate from the command line. A thin shell over
 // the library: every subcommand is what a user can do in a few lines of C++.
+#include <unistd.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <csignal>
@@ -34,10 +36,16 @@ void apply_threads(int threads) {
 #endif
 }
 
-/// SIGINT/SIGTERM: remove the temporary files of writes in progress, then die of the signal as
-/// the shell expects.
+/// SIGINT/SIGTERM: remove the temporary files of writes in progress, say so in one line (a
+/// progress bar's line is cleared first), then die of the signal as the shell expects.
+/// Async-signal-safe calls only.
+volatile std::sig_atomic_t stderr_is_terminal = 0;  // set before the handler is installed
 void remove_temps_and_reraise(int signal_number) {
   rlhash::remove_pending_temp_files();
+  static const char interrupted[] = "\r\033[Krlhash: interrupted; files being written were removed\n";
+  static const char plain[] = "rlhash: interrupted; files being written were removed\n";
+  const bool terminal = stderr_is_terminal != 0;
+  (void)!::write(STDERR_FILENO, terminal ? interrupted : plain, (terminal ? sizeof interrupted : sizeof plain) - 1);
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
 }
@@ -53,6 +61,7 @@ std::string unknown_command(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stderr_is_terminal = ::isatty(STDERR_FILENO) == 1 ? 1 : 0;
   std::signal(SIGINT, remove_temps_and_reraise);
   std::signal(SIGTERM, remove_temps_and_reraise);
   if (const std::string unknown = unknown_command(argc, argv); !unknown.empty()) {

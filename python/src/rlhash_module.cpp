@@ -404,6 +404,8 @@ void translate_exceptions(const std::exception_ptr& error, void*) {
     PyErr_SetString(PyExc_ValueError, e.what());
   } catch (const rlhash::IoError& e) {
     PyErr_SetString(PyExc_OSError, e.what());
+  } catch (const rlhash::OutOfMemory& e) {
+    PyErr_SetString(PyExc_MemoryError, e.what());
   } catch (const rlhash::Error& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
   }

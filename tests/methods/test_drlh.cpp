@@ -262,3 +262,57 @@ TEST_CASE("drlh rejects bad configs and data", "[drlh][methods]") {
   bad(0, 0) = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_AS(h.fit(bad, toy.labels), InvalidArgument);
 }
+
+TEST_CASE("drlh stops a diverged run and checkpoints nothing of it", "[drlh][methods]") {
+  const Toy train = make_toy(6, 12);
+  auto c = toy_config();
+  c.epochs = 3;
+  c.learning_rate = 1e30;  // Adam moves every weight by ~1e30 per update
+  c.max_grad_norm = 0;
+  test::TempDir dir;
+  FitOptions options;
+  options.checkpoint_path = (dir.path() / "drlh.ckpt").string();
+  options.checkpoint_every = 1;
+  Drlh hasher(c);
+  std::string error;
+  try {
+    hasher.fit(train.x, train.labels, options);
+  } catch (const TrainingDiverged& e) {
+    error = e.what();
+  }
+  INFO(error);
+  CHECK(error.rfind("training diverged in epoch 1: mean loss ", 0) == 0);
+  CHECK_THAT(error, Catch::Contains("lower the learning rate or set max_grad_norm"));
+  CHECK_FALSE(std::filesystem::exists(options.checkpoint_path));
+  CHECK_THROWS_AS(hasher.encode(train.x), StateError);  // no model of NaNs was kept
+}
+
+TEST_CASE("drlh refuses to resume a checkpoint of other data or settings", "[drlh][methods]") {
+  const Toy train = make_toy(6, 13);
+  auto c = toy_config();
+  c.epochs = 2;
+  test::TempDir dir;
+  FitOptions options;
+  options.checkpoint_path = (dir.path() / "drlh.ckpt").string();
+  options.checkpoint_every = 1;
+  options.data_fingerprint = 11;
+  options.settings_fingerprint = 22;
+  options.progress = [](const Progress& p) { return p.done < 1; };  // stop after epoch 1
+  Drlh(c).fit(train.x, train.labels, options);
+  REQUIRE(std::filesystem::exists(options.checkpoint_path));
+  options.progress = nullptr;
+  options.resume = true;
+  const auto resume_with = [&](std::uint64_t data, std::uint64_t settings) {
+    FitOptions o = options;
+    o.data_fingerprint = data;
+    o.settings_fingerprint = settings;
+    Drlh(c).fit(train.x, train.labels, o);
+  };
+  CHECK_THROWS_WITH(resume_with(12, 22), Catch::Contains("was written for other training data"));
+  CHECK_THROWS_WITH(resume_with(11, 23), Catch::Contains("was written with other settings"));
+  CHECK_THROWS_AS(resume_with(12, 22), InvalidArgument);
+  Drlh resumed(c);
+  FitOptions same = options;
+  resumed.fit(train.x, train.labels, same);
+  CHECK(resumed.last_result().epochs_run == 2);
+}

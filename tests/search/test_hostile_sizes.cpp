@@ -1,6 +1,7 @@
 // Sizes from hostile arguments: result buffers sized by a checked product, thread-creation
 // failure turned into an error after joining what started.
 #include <catch.hpp>
+#include <test_util.hpp>
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -30,14 +31,6 @@ TEST_CASE("knn_search: queries x k that overflows is an InvalidArgument, not a w
     }
   }
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define RLHASH_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RLHASH_TEST_UNDER_ASAN 1
-#endif
-#endif
 
 TEST_CASE("run_parallel: a refused thread is an Error after the started threads are joined", "[search]") {
 #ifdef RLHASH_TEST_UNDER_ASAN

@@ -4,6 +4,16 @@
 #include <filesystem>
 #include <string>
 
+// RLHASH_TEST_UNDER_ASAN: defined when AddressSanitizer is on. It reserves terabytes of address
+// space at start, so tests that run under an address-space limit (ulimit -v) cannot run with it.
+#if defined(__SANITIZE_ADDRESS__)
+#define RLHASH_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RLHASH_TEST_UNDER_ASAN 1
+#endif
+#endif
+
 namespace rlhash::test {
 
 /// A fresh folder under the system temp dir, removed with its contents when destroyed.

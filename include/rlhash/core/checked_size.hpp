@@ -3,10 +3,12 @@
 /// Sizes computed from input (rows x cols, queries x k, class ids + 1, bytes of a payload) are
 /// computed here, never with bare `*` or `+`: a negative factor or an overflow is an
 /// InvalidArgument naming what was being sized, never undefined behaviour or a wrapped size
-/// that an allocation then trusts.
+/// that an allocation then trusts. An allocation of such a size that the system refuses is an
+/// OutOfMemory naming what and how much (`allocating`), not an anonymous std::bad_alloc.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <string>
 
 #include "rlhash/core/message.hpp"
@@ -39,6 +41,33 @@ inline std::size_t checked_bytes(Index count, std::size_t element_size, const st
             bytes <= static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()),
         what, ": ", count, " elements of ", element_size, " bytes overflow the address space");
   return bytes;
+}
+
+/// Runs `allocate()`, which allocates about `bytes` bytes; a std::bad_alloc becomes an
+/// OutOfMemory whose message starts with `what...` (the file, option or config field the user
+/// knows that sized it), then the bytes asked for. The message is built only on failure.
+template <class Allocate, class... What>
+decltype(auto) allocating(std::size_t bytes, Allocate&& allocate, const What&... what) {
+  try {
+    return allocate();
+  } catch (const std::bad_alloc&) {
+    const bool gib = bytes >= (std::size_t{1} << 30);
+    throw OutOfMemory(message(what..., ": cannot allocate ", bytes, " bytes (",
+                              static_cast<double>(bytes) / double(gib ? 1 << 30 : 1 << 20), gib ? " GiB)" : " MiB)"));
+  }
+}
+
+/// Runs `work`; an OutOfMemory or std::bad_alloc inside it is rethrown as an OutOfMemory whose
+/// message starts with `context` (e.g. the option that sized the work: "--k 1000").
+template <class Work>
+decltype(auto) sized_by(const std::string& context, Work&& work) {
+  try {
+    return work();
+  } catch (const OutOfMemory& e) {
+    throw OutOfMemory(context + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory(context + ": out of memory (the system refused an allocation)");
+  }
 }
 
 }  // namespace rlhash

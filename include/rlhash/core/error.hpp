@@ -43,6 +43,13 @@ class TrainingDiverged : public Error {
   using Error::Error;
 };
 
+/// An allocation sized by the input (a file, an option, a config field) failed; the message names
+/// what was being allocated and how many bytes were asked for.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 /// Throws `E` with `message` when `condition` is false; keeps call sites to one line.
 template <class E = InvalidArgument>

@@ -249,6 +249,19 @@ inline NdArray parse_npy(const char* data, std::size_t size, const std::string& 
   return array;
 }
 
+/// The header of the .npy file at `path`, read and checked (against the file's size) without
+/// reading the data: what a large file declares, known before it is loaded.
+inline NpyHeader read_npy_header(const std::string& path) {
+  const detail::FileHandle file(path, O_RDONLY);
+  if (!file.is_open()) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
+  struct stat info {};
+  if (::fstat(file.fd(), &info) != 0 || !S_ISREG(info.st_mode))
+    throw IoError("cannot read the .npy header of '" + path + "': not a regular file");
+  std::vector<char> head(std::min<std::size_t>(static_cast<std::size_t>(info.st_size), std::size_t{1} << 16));
+  const std::size_t got = detail::read_up_to(file.fd(), head.data(), head.size(), path);
+  return parse_npy_header(head.data(), got, path, static_cast<std::size_t>(info.st_size));
+}
+
 inline NdArray read_npy(const std::string& path) {
   const MappedFile file(path);
   return parse_npy(file.data(), file.size(), path);

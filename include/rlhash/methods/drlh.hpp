@@ -34,6 +34,7 @@
 
 #include "rlhash/bch/label_embedding.hpp"
 #include "rlhash/codes/binary_codes.hpp"
+#include "rlhash/core/checked_size.hpp"
 #include "rlhash/core/config.hpp"
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/random.hpp"
@@ -45,6 +46,7 @@
 #include "rlhash/methods/training.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/checkpoint.hpp"
+#include "rlhash/nn/divergence.hpp"
 #include "rlhash/nn/dense.hpp"
 #include "rlhash/nn/dropout.hpp"
 #include "rlhash/nn/loss.hpp"
@@ -552,6 +554,7 @@ class DrlhHasher {
     int words, bits, history;
     int epoch = 0;  // epochs completed
     int since_best = 0;
+    bool q_values_finite = true;  // in the epoch being run
     std::vector<Matrix<S>> best;
     DrlhFitResult result;
 
@@ -570,7 +573,10 @@ class DrlhHasher {
           online(hasher.make_network(x.rows())),
           target(hasher.make_network(x.rows())),
           optimizer(nn::AdamConfig{c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay, false}),
-          replay(c.replay_size, (c.bits + 63) / 64),
+          replay(allocating(
+              rl::ReplayMemory<drlh::Transition>::bytes_for(c.replay_size, (c.bits + 63) / 64),
+              [&] { return rl::ReplayMemory<drlh::Transition>(c.replay_size, (c.bits + 63) / 64); },
+              method_name, ".replay_size = ", c.replay_size, " transitions")),
           epsilon(c.epsilon_start, c.epsilon_end, c.epsilon_decay_fraction * c.epochs),
           rng(c.seed ^ 0xD1B54A32D192ED03ULL),
           words((c.bits + 63) / 64),
@@ -588,6 +594,7 @@ class DrlhHasher {
         run_epoch();
         ++epoch;
         result.epochs_run = epoch;
+        require_converging();  // before a diverged network is validated, checkpointed or kept
         bool stop = false;
         std::string metrics = "return=" + std::to_string(result.mean_return.back()) +
                               " terminate=" + std::to_string(result.terminate_rate.back()) +
@@ -619,8 +626,21 @@ class DrlhHasher {
       if (!validating) result.best_validation_map = 0.0;
     }
 
+    /// TrainingDiverged when the epoch's mean loss, an acting Q-value or a parameter of the
+    /// online network is not finite.
+    void require_converging() {
+      const double loss = result.mean_loss.back();
+      std::string non_finite;
+      if (!q_values_finite)
+        non_finite = "Q-values are not finite";
+      else if (std::isfinite(loss))
+        non_finite = nn::non_finite_parameter(online.parameters());
+      nn::require_converging(epoch, loss, non_finite);
+    }
+
     // ----- the epoch: streaming batched episodes --------------------------------------------
     void run_epoch() {
+      q_values_finite = true;
       const Index n = features.cols();
       std::vector<Index> order(static_cast<std::size_t>(n));
       for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
@@ -678,6 +698,7 @@ class DrlhHasher {
         }
         const Matrix<S> q = nn::on_host<Backend>(
             online.infer_projected(nn::on_backend<Backend>(p), nn::on_backend<Backend>(s)));
+        q_values_finite = q_values_finite && q.allFinite();
         const double eps = epsilon.value(epoch + static_cast<double>(next) / static_cast<double>(n));
         refill.clear();
         std::vector<Index> still;
@@ -869,11 +890,13 @@ class DrlhHasher {
       writer.add("optimizer", opt);
       writer.add("replay", mem);
       writer.add("best", best_values);
+      nn::add_fingerprints(writer, options.data_fingerprint, options.settings_fingerprint);
       writer.write(path);
     }
 
     void load_checkpoint(const std::string& path) {
       const auto ck = nn::CheckpointReader::open(path);
+      nn::require_same_run(ck, options.data_fingerprint, options.settings_fingerprint);
       auto meta = ck.section("method");
       const std::string name = meta.get_string();
       const auto b = meta.get<std::int32_t>();

@@ -16,6 +16,7 @@
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/file.hpp"
+#include "rlhash/core/message.hpp"
 #include "rlhash/core/serialize.hpp"
 
 namespace rlhash::nn {
@@ -103,5 +104,32 @@ class CheckpointReader {
   std::string source_;
   std::vector<Section> sections_;
 };
+
+/// Records which run a checkpoint belongs to: fingerprints of the training data (features,
+/// labels, split) and of the settings, in a "fingerprint" section. Both 0: nothing recorded.
+inline void add_fingerprints(CheckpointWriter& writer, std::uint64_t data, std::uint64_t settings) {
+  if (data == 0 && settings == 0) return;
+  ByteWriter section;
+  section.put<std::uint64_t>(data);
+  section.put<std::uint64_t>(settings);
+  writer.add("fingerprint", section);
+}
+
+/// Refuses to resume from a checkpoint another run wrote: an InvalidArgument naming the file and
+/// whether the data or the settings differ. Unchecked when this run records no fingerprint or
+/// the checkpoint holds none.
+inline void require_same_run(const CheckpointReader& reader, std::uint64_t data, std::uint64_t settings) {
+  if ((data == 0 && settings == 0) || !reader.has("fingerprint")) return;
+  auto in = reader.section("fingerprint");
+  const auto recorded_data = in.get<std::uint64_t>();
+  const auto recorded_settings = in.get<std::uint64_t>();
+  in.expect_end();
+  const std::string& path = reader.source();
+  check(recorded_data == data, "'", path, "' was written for other training data (fingerprint ", std::hex,
+        recorded_data, ", this run's ", data, "); remove it or give another checkpoint path to train from scratch");
+  check(recorded_settings == settings, "'", path, "' was written with other settings (fingerprint ", std::hex,
+        recorded_settings, ", this run's ", settings,
+        "); remove it or give another checkpoint path to train from scratch");
+}
 
 }  // namespace rlhash::nn

@@ -38,6 +38,7 @@
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/nn/checkpoint.hpp"
+#include "rlhash/nn/divergence.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/parameters.hpp"
 #include "rlhash/nn/replicas.hpp"
@@ -182,7 +183,9 @@ class Trainer {
       }
       state_.epochs_done = epoch + 1;
       state_.last_loss = batches > 0 ? loss_sum / static_cast<double>(batches) : state_.last_loss;
-      if (batches > 0) require_converging(params, epoch + 1);  // no step: nothing can have diverged
+      if (batches > 0)  // no step: nothing can have diverged
+        require_converging(epoch + 1, state_.last_loss,
+                           std::isfinite(state_.last_loss) ? non_finite_parameter(params) : std::string());
 
       std::ostringstream metrics;
       metrics << "loss=" << state_.last_loss << " lr=" << optimizer_.learning_rate();
@@ -245,12 +248,7 @@ class Trainer {
       hooks.save_extra(section);
       writer.add("method", section);
     }
-    if (config_.data_fingerprint != 0 || config_.settings_fingerprint != 0) {
-      section = ByteWriter();
-      section.put<std::uint64_t>(config_.data_fingerprint);
-      section.put<std::uint64_t>(config_.settings_fingerprint);
-      writer.add("fingerprint", section);
-    }
+    add_fingerprints(writer, config_.data_fingerprint, config_.settings_fingerprint);
     writer.write(path);
   }
 
@@ -259,7 +257,7 @@ class Trainer {
   void load_checkpoint(const std::string& path) {
     const auto params = model_.parameters();
     const auto reader = CheckpointReader::open(path);
-    require_same_run(reader, path);
+    require_same_run(reader, config_.data_fingerprint, config_.settings_fingerprint);
     auto in = reader.section("parameters");
     auto values = read_parameter_values(in, params);
     in.expect_end();
@@ -305,38 +303,6 @@ class Trainer {
   }
 
  private:
-  /// Refuses to resume from a checkpoint another run wrote: other data or other settings.
-  void require_same_run(const CheckpointReader& reader, const std::string& path) const {
-    if ((config_.data_fingerprint == 0 && config_.settings_fingerprint == 0) || !reader.has("fingerprint"))
-      return;
-    auto in = reader.section("fingerprint");
-    const auto data = in.get<std::uint64_t>();
-    const auto settings = in.get<std::uint64_t>();
-    in.expect_end();
-    check(data == config_.data_fingerprint, "'", path, "' was written for other training data (fingerprint ",
-          std::hex, data, ", this run's ", config_.data_fingerprint,
-          "); remove it or give another checkpoint path to train from scratch");
-    check(settings == config_.settings_fingerprint, "'", path,
-          "' was written with other settings (fingerprint ", std::hex, settings, ", this run's ",
-          config_.settings_fingerprint, "); remove it or give another checkpoint path to train from scratch");
-  }
-
-  /// Stops a diverged run: a non-finite epoch loss or parameter is a TrainingDiverged naming
-  /// the epoch, the loss and the parameter, so a model of NaNs is never returned (nor saved).
-  template <class Params>
-  void require_converging(const Params& params, int epoch) const {
-    std::string bad;
-    if (std::isfinite(state_.last_loss))
-      for (const auto& p : params)
-        if (!host_value(p).allFinite()) {
-          bad = p.name;
-          break;
-        }
-    if (std::isfinite(state_.last_loss) && bad.empty()) return;
-    throw TrainingDiverged(message("training diverged in epoch ", epoch, ": mean loss ", state_.last_loss,
-                                   bad.empty() ? std::string() : ", parameter '" + bad + "' is not finite",
-                                   "; lower the learning rate or set max_grad_norm (gradient clipping)"));
-  }
   struct State {
     Index num_items = 0;
     int epochs_done = 0;

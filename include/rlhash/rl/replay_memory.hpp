@@ -31,6 +31,11 @@ class ReplayMemory {
     rlhash::detail::require(words >= 0,
                             "replay memory: payload words must be >= 0, got " + std::to_string(words));
     records_.reserve(static_cast<std::size_t>(capacity));
+    payload_.reserve(static_cast<std::size_t>(capacity) * static_cast<std::size_t>(words));
+  }
+  /// Bytes a memory of `capacity` entries with `words` payload words each holds when full.
+  static std::size_t bytes_for(Index capacity, int words) {
+    return static_cast<std::size_t>(capacity) * (sizeof(Record) + static_cast<std::size_t>(words) * 8);
   }
 
   Index capacity() const { return capacity_; }

@@ -219,9 +219,15 @@ inline KnnResult knn_search(const CodesView& queries, const CodesView& database,
   result.queries = queries.size;
   result.k = k;
   const auto slots = static_cast<std::size_t>(checked_mul(queries.size, k, "knn_search: queries x k"));
-  checked_bytes(static_cast<Index>(slots), sizeof(Index) + sizeof(std::int32_t), "knn_search: result");
-  result.indices.assign(slots, Index{-1});
-  result.distances.assign(slots, std::int32_t{-1});
+  const std::size_t bytes =
+      checked_bytes(static_cast<Index>(slots), sizeof(Index) + sizeof(std::int32_t), "knn_search: result");
+  allocating(
+      bytes,
+      [&] {
+        result.indices.assign(slots, Index{-1});
+        result.distances.assign(slots, std::int32_t{-1});
+      },
+      "knn_search: ", queries.size, " queries x k = ", k, " results");
   if (queries.size == 0 || k == 0 || database.size == 0) return result;
   const int workers = static_cast<int>(std::min<Index>(requested, queries.size));
   detail::run_parallel(workers, [&](int t) {
