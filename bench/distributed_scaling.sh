@@ -10,11 +10,8 @@ n=${2:-4000000}
 q=${3:-2000}
 repeats=${4:-3}
 rlhash=$(realpath "$build/apps/rlhash/rlhash")
-mpirun=(mpirun --oversubscribe --bind-to none --mca btl self,vader,tcp --mca btl_tcp_if_include lo
-        --mca oob_tcp_if_include lo)
-[ "$(id -u)" -ne 0 ] || mpirun+=(--allow-run-as-root)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=bench/mpi_launcher.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mpi_launcher.sh"
 
 /usr/bin/python3 - "$work" "$n" "$q" <<'PY'
 import sys, numpy as np
