@@ -162,7 +162,7 @@ def test_search_releases_the_gil():
     import time
     rng = np.random.default_rng(4)
     db = rng.integers(0, 256, (400_000, 8), dtype=np.uint8)
-    q = rng.integers(0, 256, (300, 8), dtype=np.uint8)
+    q = rng.integers(0, 256, (3_000, 8), dtype=np.uint8)  # long enough to watch on a fast SIMD path
     span = {}
 
     def search():
