@@ -14,11 +14,13 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <cstdlib>
 #include <memory>
 #include <string>
+
+#include <time.h>  // clock_gettime, CLOCK_THREAD_CPUTIME_ID (POSIX)
 
 #include "rlhash/codes/binary_codes.hpp"
 #include "rlhash/core/random.hpp"
@@ -140,6 +142,53 @@ void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
   label(state, data);
 }
 
+/// Seconds of CPU time of the calling thread (one-thread runs) or of wall clock (several threads).
+double clock_seconds() {
+  if (kThreads > 1) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+/// auto against one of the two methods on the same batch, alternating within every iteration, so
+/// that whatever else the machine runs disturbs both alike. Rows of microseconds per query
+/// scatter by up to 2x between separately timed benchmarks on a shared machine; the paired ratio
+/// "auto/other" does not.
+void paired_with_auto(benchmark::State& state, rlhash::SearchMethod other) {
+  const Dataset& data = dataset(static_cast<int>(state.range(0)), state.range(1) != 0);
+  const Index k = state.range(2);
+  rlhash::SearchPlan plan;
+  double seconds[2] = {0, 0};  // other, auto
+  bool auto_first = false;
+  for (auto _ : state) {
+    double iteration = 0;
+    for (int turn = 0; turn < 2; ++turn) {
+      const bool run_auto = (turn == 0) == auto_first;
+      const double start = clock_seconds();
+      rlhash::KnnResult result =
+          rlhash::planned_knn(data.queries, data.database, data.tables.get(), k,
+                              run_auto ? rlhash::SearchMethod::automatic : other, kThreads, &plan);
+      benchmark::DoNotOptimize(result.indices.data());
+      const double took = clock_seconds() - start;
+      seconds[run_auto ? 1 : 0] += took;
+      iteration += took;
+      if (run_auto) state.counters["chose_mih"] = plan.used == rlhash::SearchMethod::mih;
+    }
+    state.SetIterationTime(iteration);
+    auto_first = !auto_first;
+  }
+  const double queries = static_cast<double>(state.iterations()) * static_cast<double>(kQueries);
+  state.counters["other_s/query"] = seconds[0] / queries;
+  state.counters["auto_s/query"] = seconds[1] / queries;
+  state.counters["auto/other"] = seconds[1] / seconds[0];
+  label(state, data);
+}
+
+void BM_auto_vs_mih(benchmark::State& state) { paired_with_auto(state, rlhash::SearchMethod::mih); }
+void BM_auto_vs_scan(benchmark::State& state) { paired_with_auto(state, rlhash::SearchMethod::scan); }
+
 void BM_scan(benchmark::State& state) { BM_search(state, rlhash::SearchMethod::scan); }
 void BM_mih(benchmark::State& state) { BM_search(state, rlhash::SearchMethod::mih); }
 void BM_auto(benchmark::State& state) { BM_search(state, rlhash::SearchMethod::automatic); }
@@ -158,6 +207,9 @@ void register_all() {
           // One thread: CPU time, robust on a shared machine. Several: wall-clock time.
           if (kThreads > 1) b->UseRealTime();
         }
+        for (auto* b : {benchmark::RegisterBenchmark("BM_auto_vs_mih", BM_auto_vs_mih),
+                        benchmark::RegisterBenchmark("BM_auto_vs_scan", BM_auto_vs_scan)})
+          b->Args({bits, clustered, k})->Unit(benchmark::kMillisecond)->UseManualTime();
       }
     }
   }

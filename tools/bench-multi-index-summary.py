@@ -7,6 +7,10 @@ slower repetitions measure the other processes), the multi-index speed-up over t
 auto's time over the better of the two (and the same ratio of the medians, which shows how far
 the repetitions scatter); and the tables' build time and memory.
 
+The BM_auto_vs_mih / BM_auto_vs_scan rows time auto and one method alternately on the same batch;
+their table gives auto over the better method from those pairs, the statistic that survives a
+shared machine (separately timed rows of microseconds scatter by up to 2x).
+
   build/bench/bench_multi_index --benchmark_repetitions=3 --benchmark_out=mi.json \\
       --benchmark_out_format=json && python3 tools/bench-multi-index-summary.py mi.json
 """
@@ -22,6 +26,7 @@ def main():
         raise SystemExit(__doc__)
     times = defaultdict(list)  # (method, bits, clustered, k) -> seconds per query (CPU), every repetition
     labels, builds, chose = {}, {}, {}
+    pairs = defaultdict(dict)  # (bits, clustered, k) -> other method -> (auto s/query, other s/query, chose mih)
     for path in sys.argv[1:]:
         with open(path) as f:
             report = json.load(f)
@@ -42,6 +47,10 @@ def main():
                 builds[(bits, clustered)] = (b["build_s"], b.get("build_cpu_s", float("nan")), b["table_MiB"],
                                              b["codes_MiB"])
                 continue
+            if method.startswith("auto_vs_"):
+                pairs[(bits, clustered, int(k))][method[len("auto_vs_"):]] = (
+                    b["auto_s/query"], b["other_s/query"], b.get("chose_mih", float("nan")))
+                continue
             per_query = b["s/query"]
             key = (method, bits, clustered, int(k))
             times[key].append(per_query)
@@ -51,8 +60,9 @@ def main():
     for (method, bits, clustered, k), t in times.items():
         rows[(bits, clustered, k)][method] = min(t)
         medians[(bits, clustered, k)][method] = statistics.median(t)
-    print("| data set | k | scan | mih | mih speed-up | auto (chose) | auto / better | same, medians |")
-    print("|---|---|---|---|---|---|---|---|")
+    if rows:
+        print("| data set | k | scan | mih | mih speed-up | auto (chose) | auto / better | same, medians |")
+        print("|---|---|---|---|---|---|---|---|")
     for data_set in sorted(rows):
         (size, bits), clustered, k = data_set
         r, med = rows[data_set], medians[data_set]
@@ -65,9 +75,30 @@ def main():
         print(f"| {name} | {k} | {fmt(r['scan'])} | {fmt(r['mih'])} | {r['scan'] / r['mih']:.1f}x | "
               f"{fmt(r['auto'])} ({picked}) | {r['auto'] / min(r['scan'], r['mih']):.2f} | "
               f"{med['auto'] / min(med['scan'], med['mih']):.2f} |")
+    print_pairs(pairs, labels)
     for ((size, bits), clustered), (wall, cpu, tables, codes) in sorted(builds.items()):
         print(f"build, N = {power_of_ten(size)}, {bits} bits, {'clustered' if clustered else 'random'}: "
               f"{wall:.1f} s wall, {cpu:.1f} s CPU; tables {tables:.0f} MiB for {codes:.0f} MiB of codes")
+
+
+def print_pairs(pairs, labels):
+    """auto over the better of scan and mih, each ratio from auto timed alternately with that method."""
+    if not pairs:
+        return
+    print()
+    print("| data set | k | mih (paired) | scan (paired) | auto chose | auto / mih | auto / scan | auto / better |")
+    print("|---|---|---|---|---|---|---|---|")
+    for data_set in sorted(pairs):
+        (size, bits), clustered, k = data_set
+        p = pairs[data_set]
+        if not {"mih", "scan"} <= p.keys():
+            continue
+        ratio = {other: auto / other_time for other, (auto, other_time, _) in p.items()}
+        better = "mih" if p["mih"][1] < p["scan"][1] else "scan"
+        picked = "mih" if p["mih"][2] == 1 else "scan"
+        name = f"N = {power_of_ten(size)}, {bits} bits, {'clustered' if clustered else 'random'}"
+        print(f"| {name} | {k} | {fmt(p['mih'][1])} | {fmt(p['scan'][1])} | {picked} | {ratio['mih']:.3f} | "
+              f"{ratio['scan']:.3f} | **{ratio[better]:.3f}** |")
 
 
 def power_of_ten(n):

@@ -153,20 +153,19 @@ class MihRange {
   std::vector<std::pair<std::int32_t, Index>> hits_;
 };
 
-/// Calls visit(mask) for every `length`-bit mask with exactly `ones` bits set (Gosper's hack).
+/// Calls visit(mask) for every `length`-bit mask with exactly `ones` bits set (Gosper's hack)
+/// while visit returns true; returns whether every mask was visited.
 template <class Visit>
-void for_each_mask(int length, int ones, Visit&& visit) {
-  if (ones == 0) {
-    visit(std::uint64_t{0});
-    return;
-  }
+bool for_each_mask(int length, int ones, Visit&& visit) {
+  if (ones == 0) return visit(std::uint64_t{0});
   const std::uint64_t end = std::uint64_t{1} << length;
   for (std::uint64_t mask = (std::uint64_t{1} << ones) - 1; mask < end;) {
-    visit(mask);
+    if (!visit(mask)) return false;
     const std::uint64_t low = mask & (~mask + 1);
     const std::uint64_t ripple = mask + low;
     mask = (((ripple ^ mask) >> 2) / low) | ripple;
   }
+  return true;
 }
 
 }  // namespace detail
@@ -453,6 +452,9 @@ class MultiIndex {
       longest = std::max(longest, tables_[static_cast<std::size_t>(s)].length);
     }
     const std::int64_t probes_before = work.probes, candidates_before = work.candidates;
+    const auto over_budget = [&] {
+      return costs.mih_ns(work.probes - probes_before, work.candidates - candidates_before, w) > budget;
+    };
     std::uint64_t diff[BinaryCodes::max_bits / 64];
     for (int r = 0; r <= longest; ++r) {
       for (int s = 0; s < m; ++s) {
@@ -488,16 +490,20 @@ class MultiIndex {
           }
           pending = 0;
         };
-        detail::for_each_mask(table.length, r, [&](std::uint64_t mask) {
+        // The budget is checked after every group, not only after a whole radius: one radius of
+        // one table can cost half a scan on long random codes (C(21, 6) = 54,264 probes).
+        const bool enumerated = detail::for_each_mask(table.length, r, [&](std::uint64_t mask) {
           group_keys[pending] = keys[s] ^ mask;
           __builtin_prefetch(offsets + group_keys[pending]);
-          if (++pending == group) verify_group();
+          if (++pending < group) return true;
+          verify_group();
+          return !over_budget();
         });
+        if (!enumerated) return false;
         verify_group();
         const int reached = reached_radius(r, s);
         if (reached >= bits_ || sink.done(reached)) return true;
-        if (costs.mih_ns(work.probes - probes_before, work.candidates - candidates_before, w) > budget)
-          return false;
+        if (over_budget()) return false;
       }
     }
     return true;  // every table enumerated completely: every code was seen
