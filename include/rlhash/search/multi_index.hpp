@@ -241,10 +241,16 @@ class MultiIndex {
   /// query far from every code) is answered by the scan instead, so no query costs much more
   /// than a scan; infinity disables the fallback. `work`, when given, accumulates the probes and
   /// candidates of the search.
-  /// `fell_back`, when given, receives 1 for each query the scan answered.
+  /// `fell_back`, when given, receives 1 for each query the scan answered. `stop_mid_radius`
+  /// checks the budget after every group of probes instead of after each table's radius: what a
+  /// pilot wants (an overrunning query costs no more than its budget, where one radius of one
+  /// table can cost half a scan on long random codes), but not a plain search, where a query
+  /// near its budget is usually close to done (the cost model prices probes conservatively) and
+  /// finishing the radius is cheaper than scanning.
   KnnResult knn(const CodesView& queries, const CodesView& database, Index k, int threads = 0,
                 MultiIndexWork* work = nullptr, double fallback_scans = 1.0,
-                const MihCostModel& costs = MihCostModel(), std::vector<char>* fell_back_out = nullptr) const {
+                const MihCostModel& costs = MihCostModel(), std::vector<char>* fell_back_out = nullptr,
+                bool stop_mid_radius = false) const {
     require_searchable(queries, database, "multi-index knn");
     detail::require_k(k);
     KnnResult result;
@@ -257,7 +263,7 @@ class MultiIndex {
     std::vector<char> fell_back(static_cast<std::size_t>(queries.size), 0);
     for_each_query_parallel(queries.size, threads, work, [&](Index q, MultiIndexWork& w) {
       detail::MihTopK top(k, bits_);
-      if (search_one(queries.row(q), top, w, costs, budget))
+      if (search_one(queries.row(q), top, w, costs, budget, stop_mid_radius))
         top.finish(result.indices.data() + q * k, result.distances.data() + q * k);
       else
         fell_back[static_cast<std::size_t>(q)] = 1;
@@ -438,7 +444,7 @@ class MultiIndex {
   /// MihRange). Returns false when the work exceeds `budget` (then the sink is incomplete).
   template <class Sink>
   bool search_one(const std::uint64_t* query, Sink& sink, MultiIndexWork& work, const MihCostModel& costs = {},
-                  double budget = std::numeric_limits<double>::infinity()) const {
+                  double budget = std::numeric_limits<double>::infinity(), bool stop_mid_radius = false) const {
     const int m = substrings();
     const int w = words_;
     const std::uint64_t tail = CodesView(nullptr, 0, bits_).tail_mask();
@@ -490,14 +496,12 @@ class MultiIndex {
           }
           pending = 0;
         };
-        // The budget is checked after every group, not only after a whole radius: one radius of
-        // one table can cost half a scan on long random codes (C(21, 6) = 54,264 probes).
         const bool enumerated = detail::for_each_mask(table.length, r, [&](std::uint64_t mask) {
           group_keys[pending] = keys[s] ^ mask;
           __builtin_prefetch(offsets + group_keys[pending]);
           if (++pending < group) return true;
           verify_group();
-          return !over_budget();
+          return !(stop_mid_radius && over_budget());
         });
         if (!enumerated) return false;
         verify_group();

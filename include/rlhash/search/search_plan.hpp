@@ -10,8 +10,8 @@
 ///
 /// `automatic` decides per batch from a pilot: the first P = clamp(Q / 16, 1, 64) queries run
 /// through the tables with a budget of min(1, Q / (10 P)) scans each (a query over budget is
-/// scanned, so the pilot's answers are all kept), so the pilot never spends more than a tenth
-/// of the batch's scan. The pilot's priced work (MihCostModel) plus a whole scan for every query
+/// scanned, so the pilot's answers are all kept; the budget is checked after every group of
+/// probes), so the pilot never spends more than a tenth of the batch's scan. The pilot's priced work (MihCostModel) plus a whole scan for every query
 /// that overran gives the expected cost of a multi-index query, E. The rest of the batch runs
 /// through the tables when E is below the modelled cost of a scan, otherwise through the scan.
 /// Choosing the scan wastes at most a tenth of the batch's scan, so auto stays within about
@@ -98,7 +98,8 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
   std::vector<char> overran;
   const double budget = pilot == 0 ? 1.0
                                    : std::min(1.0, 0.1 * static_cast<double>(queries.size) / static_cast<double>(pilot));
-  const KnnResult pilot_result = tables->knn(head, database, k, threads, &work, budget, costs, &overran);
+  const KnnResult pilot_result = tables->knn(head, database, k, threads, &work, budget, costs, &overran,
+                                                  /*stop_mid_radius=*/true);
   const auto overruns = static_cast<double>(std::count(overran.begin(), overran.end(), char{1}));
   p.mih_ns_per_query = pilot == 0 ? 0
                                   : (costs.mih_ns(work.probes, work.candidates, database.words) +
