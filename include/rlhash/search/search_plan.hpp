@@ -11,7 +11,9 @@
 /// `automatic` decides per batch from a pilot: the first P = clamp(Q / 16, 1, 64) queries run
 /// through the tables with a budget of min(1, Q / (10 P)) scans each (a query over budget is
 /// scanned, so the pilot's answers are all kept; the budget is checked after every group of
-/// probes), so the pilot never spends more than a tenth of the batch's scan. The pilot's priced work (MihCostModel) plus a whole scan for every query
+/// probes), so the pilot never spends more than a tenth of the batch's scan. It runs in two
+/// halves and stops after the first when every query there overran: then the tables lose, and
+/// what the pilot wastes is halved. The pilot's priced work (MihCostModel) plus a whole scan for every query
 /// that overran gives the expected cost of a multi-index query, E. The rest of the batch runs
 /// through the tables when E is below the modelled cost of a scan, otherwise through the scan.
 /// Choosing the scan wastes at most a tenth of the batch's scan, so auto stays within about
@@ -91,32 +93,42 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
   }
   detail::require_query_database(queries, database, "auto search");
   detail::require_k(k);
-  const Index pilot = std::clamp<Index>(queries.size / 16, std::min<Index>(queries.size, 1), 64);
-  p.pilot_queries = pilot;
-  const CodesView head(queries.data, pilot, queries.bits);
-  MultiIndexWork work;
-  std::vector<char> overran;
-  const double budget = pilot == 0 ? 1.0
-                                   : std::min(1.0, 0.1 * static_cast<double>(queries.size) / static_cast<double>(pilot));
-  const KnnResult pilot_result = tables->knn(head, database, k, threads, &work, budget, costs, &overran,
-                                                  /*stop_mid_radius=*/true);
-  const auto overruns = static_cast<double>(std::count(overran.begin(), overran.end(), char{1}));
-  p.mih_ns_per_query = pilot == 0 ? 0
-                                  : (costs.mih_ns(work.probes, work.candidates, database.words) +
-                                     overruns * p.scan_ns_per_query) /
-                                        static_cast<double>(pilot);
-  p.used = p.mih_ns_per_query < p.scan_ns_per_query ? SearchMethod::mih : SearchMethod::scan;
-  p.work = work;
-  if (pilot == queries.size) return pilot_result;
-  const CodesView rest(queries.row(pilot), queries.size - pilot, queries.bits);
-  const KnnResult rest_result = p.used == SearchMethod::mih ? tables->knn(rest, database, k, threads, &p.work, 1.0, costs)
-                                                           : knn_search(rest, database, k, threads);
+  const Index planned = std::clamp<Index>(queries.size / 16, std::min<Index>(queries.size, 1), 64);
+  const double budget =
+      planned == 0 ? 1.0 : std::min(1.0, 0.1 * static_cast<double>(queries.size) / static_cast<double>(planned));
   KnnResult result;
   result.queries = queries.size;
   result.k = k;
   result.indices.resize(static_cast<std::size_t>(queries.size * k));
   result.distances.resize(static_cast<std::size_t>(queries.size * k));
-  detail::copy_knn_rows(pilot_result, 0, pilot, result, 0);
+  MultiIndexWork work;
+  Index pilot = 0;
+  std::int64_t overruns = 0;
+  // The pilot runs in two halves: when every query of the first half overran its budget, the
+  // tables lose to the scan, and the second half would only add to what the pilot wastes.
+  for (const Index end : {(planned + 1) / 2, planned}) {
+    if (end <= pilot) continue;
+    const CodesView part(queries.row(pilot), end - pilot, queries.bits);
+    std::vector<char> overran;
+    const KnnResult answers = tables->knn(part, database, k, threads, &work, budget, costs, &overran,
+                                          /*stop_mid_radius=*/true);
+    detail::copy_knn_rows(answers, 0, part.size, result, pilot);
+    const auto part_overruns = std::count(overran.begin(), overran.end(), char{1});
+    overruns += part_overruns;
+    pilot = end;
+    if (part_overruns == part.size) break;
+  }
+  p.pilot_queries = pilot;
+  p.mih_ns_per_query = pilot == 0 ? 0
+                                  : (costs.mih_ns(work.probes, work.candidates, database.words) +
+                                     static_cast<double>(overruns) * p.scan_ns_per_query) /
+                                        static_cast<double>(pilot);
+  p.used = p.mih_ns_per_query < p.scan_ns_per_query ? SearchMethod::mih : SearchMethod::scan;
+  p.work = work;
+  if (pilot == queries.size) return result;
+  const CodesView rest(queries.row(pilot), queries.size - pilot, queries.bits);
+  const KnnResult rest_result = p.used == SearchMethod::mih ? tables->knn(rest, database, k, threads, &p.work, 1.0, costs)
+                                                           : knn_search(rest, database, k, threads);
   detail::copy_knn_rows(rest_result, 0, rest.size, result, pilot);
   return result;
 }
