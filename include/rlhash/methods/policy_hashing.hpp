@@ -24,6 +24,9 @@
 ///      weighted equally (ADSH-style, Jiang & Li 2018). It is off
 ///      with aux_weight = 0 (pure listwise policy gradient) and can be limited to the first
 ///      aux_epochs epochs (a warm start).
+///   4. a bit-balance term (an addition to the outline, on by default: balance_weight) keeps
+///      each bit 1 for about half of the batch: a bit constant over the database changes no
+///      ranking, so the listwise reward alone never brings it back into use.
 /// encode() thresholds the query network's probabilities (z > 0 <=> p > 1/2).
 ///
 /// The network is a template policy (MlpPolicyNetwork: 784 -> 1024 -> 512 -> K with ReLU by
@@ -324,8 +327,9 @@ class PolicyHashingHasher {
     int aux_epochs = 0;       ///< epochs with the auxiliary term; 0: all (a warm start when > 0)
     /// Weight of the bit-balance term (nn::bit_balance_loss_of_logits over the batch), an
     /// addition to the outline: the listwise reward is blind to a bit that is constant over the
-    /// database, so nothing else brings such a bit back into use. 0: off.
-    double balance_weight = 0.0;
+    /// database, so nothing else brings such a bit back into use (without it every seed kept one
+    /// constant bit at 32 bits; docs/methods/policy-hashing.md). 0: off.
+    double balance_weight = 1.0;
     // Optimisation
     double learning_rate = 3e-4;  ///< Adam (chosen on validation mAP: docs/methods/policy-hashing.md)
     double lr_decay = 0.1;        ///< x lr_decay every lr_decay_steps steps
