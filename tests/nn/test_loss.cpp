@@ -151,3 +151,26 @@ TEST_CASE("softmax cross-entropy", "[nn][loss][gradcheck]") {
   CHECK_THROWS_AS(softmax_cross_entropy(z, {0, 1}), InvalidArgument);
   CHECK_THROWS_AS(softmax_cross_entropy(z, {0, 1, 2, 3, 4, 5}), InvalidArgument);
 }
+
+TEST_CASE("bit balance of a Bernoulli code policy", "[nn][loss][gradcheck]") {
+  SECTION("hand-computed: one balanced bit, one constant bit") {
+    // p = sigmoid(0) = 1/2 for both items of bit 0 (m = 0); bit 1 has p = 0.5 and sigmoid(ln 3)
+    // = 0.75: m = (0 + 0.5) / 2 = 0.25, L = (0 + 0.0625) / 2.
+    Eigen::MatrixXd z(2, 2);
+    z << 0, 0, 0, std::log(3.0);
+    Eigen::MatrixXd grad;
+    CHECK(bit_balance_loss_of_logits(z, &grad) == Approx(0.03125));
+    // dL/dz = 4 / (K N) m p (1 - p) = 1 * 0.25 * p (1 - p)
+    CHECK(grad(0, 0) == Approx(0.0).margin(1e-15));
+    CHECK(grad(1, 0) == Approx(0.25 * 0.25));
+    CHECK(grad(1, 1) == Approx(0.25 * 0.75 * 0.25));
+  }
+  SECTION("gradient") {
+    Rng rng(43);
+    Eigen::MatrixXd z = 2 * random_matrix(5, 7, rng);
+    Eigen::MatrixXd grad;
+    bit_balance_loss_of_logits(z, &grad);
+    require_close(check_gradient([&] { return bit_balance_loss_of_logits(z); }, z, grad, "balance"));
+  }
+  CHECK_THROWS_AS(bit_balance_loss_of_logits(Eigen::MatrixXd(3, 0)), InvalidArgument);
+}

@@ -24,6 +24,9 @@
 ///      weighted equally (ADSH-style, Jiang & Li 2018). It is off
 ///      with aux_weight = 0 (pure listwise policy gradient) and can be limited to the first
 ///      aux_epochs epochs (a warm start).
+///   4. a bit-balance term (an addition to the outline, on by default: balance_weight) keeps
+///      each bit 1 for about half of the batch: a bit constant over the database changes no
+///      ranking, so the listwise reward alone never brings it back into use.
 /// encode() thresholds the query network's probabilities (z > 0 <=> p > 1/2).
 ///
 /// The network is a template policy (MlpPolicyNetwork: 784 -> 1024 -> 512 -> K with ReLU by
@@ -50,6 +53,7 @@
 #include "rlhash/methods/training.hpp"
 #include "rlhash/nn/activation.hpp"
 #include "rlhash/nn/dense.hpp"
+#include "rlhash/nn/loss.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/optimizer.hpp"
 #include "rlhash/nn/parameters.hpp"
@@ -321,6 +325,11 @@ class PolicyHashingHasher {
     // Auxiliary asymmetric pairwise term
     double aux_weight = 0.0;  ///< 0: pure listwise policy gradient
     int aux_epochs = 0;       ///< epochs with the auxiliary term; 0: all (a warm start when > 0)
+    /// Weight of the bit-balance term (nn::bit_balance_loss_of_logits over the batch), an
+    /// addition to the outline: the listwise reward is blind to a bit that is constant over the
+    /// database, so nothing else brings such a bit back into use (without it every seed kept one
+    /// constant bit at 32 bits; docs/methods/policy-hashing.md). 0: off.
+    double balance_weight = 1.0;
     // Optimisation
     double learning_rate = 3e-4;  ///< Adam (chosen on validation mAP: docs/methods/policy-hashing.md)
     double lr_decay = 0.1;        ///< x lr_decay every lr_decay_steps steps
@@ -348,6 +357,7 @@ class PolicyHashingHasher {
       field("polyak_tau", polyak_tau);
       field("aux_weight", aux_weight);
       field("aux_epochs", aux_epochs);
+      field("balance_weight", balance_weight);
       field("learning_rate", learning_rate);
       field("lr_decay", lr_decay);
       field("lr_decay_steps", lr_decay_steps);
@@ -374,6 +384,8 @@ class PolicyHashingHasher {
                     m + ": pg_weight and aux_weight must be >= 0 and not both 0, got " +
                         std::to_string(c.pg_weight) + " and " + std::to_string(c.aux_weight));
     detail::require(c.aux_epochs >= 0, m + ": aux_epochs must be >= 0, got " + std::to_string(c.aux_epochs));
+    detail::require(c.balance_weight >= 0,
+                    m + ": balance_weight must be >= 0, got " + std::to_string(c.balance_weight));
     detail::require(c.database_update == "copy" || c.database_update == "polyak",
                     m + ": database_update must be 'copy' or 'polyak', got '" + c.database_update + "'");
     detail::require(c.database_update_every >= 1, m + ": database_update_every must be >= 1, got " +
@@ -458,6 +470,11 @@ class PolicyHashingHasher {
         info.aux_loss = asymmetric_pairwise_term<S>(logits, batch, database_signs, labels, aux_grad);
         d_logits += static_cast<S>(config_.aux_weight) * aux_grad;
         loss += config_.aux_weight * info.aux_loss;
+      }
+      if (config_.balance_weight > 0 && logits.cols() > 0) {
+        Matrix<S> balance_grad;
+        loss += config_.balance_weight * static_cast<double>(nn::bit_balance_loss_of_logits(logits, &balance_grad));
+        d_logits += static_cast<S>(config_.balance_weight) * balance_grad;
       }
       if (!split.empty()) net.backward(Backend::from_host(split.mine(d_logits)));
       info.database_updates = updates;

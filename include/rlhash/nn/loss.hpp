@@ -89,6 +89,30 @@ typename D::Scalar triplet_margin_loss(const Eigen::MatrixBase<D>& codes,
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bit balance of a Bernoulli code policy
+
+/// L = mean over bits k of m_k^2, m_k = mean over the batch of (2 sigmoid(z_k) - 1), for logits
+/// z (bits x N): 0 when every bit is 1 for half of the batch in expectation, 1 when a bit is the
+/// same for every item. A ranking reward is blind to a bit that is constant over the database
+/// (it shifts every distance alike), so nothing else moves such a bit back into use; this term
+/// does (the even-distribution criterion of DeepBit, Lin et al. 2016, on the probabilities).
+/// `grad` (bits x N), if given, receives dL/dz = (4 / (K N)) m_k p (1 - p).
+template <class D>
+typename D::Scalar bit_balance_loss_of_logits(const Eigen::MatrixBase<D>& logits,
+                                              Matrix<typename D::Scalar>* grad = nullptr) {
+  using S = typename D::Scalar;
+  detail::require_nonempty(logits.size(), "bit_balance_loss_of_logits");
+  const Matrix<S> p = (S(1) / (S(1) + (-logits.array()).exp())).matrix();
+  const Vector<S> mean = (S(2) * p.rowwise().mean().array() - S(1)).matrix();
+  if (grad) {
+    const S scale = S(4) / static_cast<S>(logits.rows() * logits.cols());
+    *grad = (p.array() * (S(1) - p.array())).matrix();
+    *grad = (scale * mean).asDiagonal() * *grad;
+  }
+  return static_cast<S>(mean.squaredNorm() / static_cast<S>(logits.rows()));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Regression losses
 
 /// mean((y - t)^2) over all elements.
