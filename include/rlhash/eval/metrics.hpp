@@ -79,6 +79,42 @@ inline double average_precision_at_k(const QueryRanking& ranking, Index k) {
   return m == 0 ? 0.0 : sum / static_cast<double>(m);
 }
 
+namespace detail {
+
+/// sum + (m + 1) / (positions[m] + 1) for m = from .. to - 1, added in that order (the terms of
+/// AP and AP@k). A function of its own so that the running sum stays in a register.
+inline double add_precision_terms(double sum, const std::vector<Index>& positions, std::size_t from,
+                                  std::size_t to) {
+  for (std::size_t m = from; m < to; ++m)
+    sum += static_cast<double>(m + 1) / static_cast<double>(positions[m] + 1);
+  return sum;
+}
+
+}  // namespace detail
+
+/// AP (the return value) and AP@k for every k of `cutoffs` (added to `at_k[i]` for cutoffs[i]) in
+/// one pass over the relevant items: AP@k's sum is a prefix of AP's, taken in the same order, so
+/// each value is bit-for-bit that of average_precision / average_precision_at_k. `ascending` lists
+/// the indices of `cutoffs` by ascending value.
+inline double average_precision_with_cutoffs(const QueryRanking& ranking, const std::vector<int>& cutoffs,
+                                             const std::vector<std::size_t>& ascending, double* at_k) {
+  const auto& positions = ranking.relevant_positions();
+  double sum = 0.0;
+  std::size_t m = 0;
+  for (std::size_t index : ascending) {
+    const Index k = cutoffs[index];
+    detail::require_cutoff(k, "AP@k");
+    const auto end = static_cast<std::size_t>(std::lower_bound(positions.begin() + static_cast<std::ptrdiff_t>(m),
+                                                               positions.end(), k) -
+                                              positions.begin());
+    sum = detail::add_precision_terms(sum, positions, m, end);
+    m = end;
+    at_k[index] += m == 0 ? 0.0 : sum / static_cast<double>(m);
+  }
+  sum = detail::add_precision_terms(sum, positions, m, positions.size());
+  return positions.empty() ? 0.0 : sum / static_cast<double>(positions.size());
+}
+
 /// Relevant items among the top k of the stable order, divided by k (also when the ranking has
 /// fewer than k items).
 inline double precision_at_k(const QueryRanking& ranking, Index k) {
