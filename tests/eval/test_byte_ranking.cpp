@@ -188,3 +188,22 @@ TEST_CASE("evaluate: the relevance of class ids and of the same labels as multi-
     }
   }
 }
+
+TEST_CASE("the precision terms of AP sum bit for bit alike on every path", "[eval][simd]") {
+  Rng rng(21);
+  std::vector<Index> positions;
+  Index next = 0;
+  for (int i = 0; i < 1003; ++i) {
+    next += 1 + static_cast<Index>(uniform_below(rng, 50));
+    positions.push_back(next);
+  }
+  for (std::size_t from : {std::size_t{0}, std::size_t{3}, std::size_t{500}}) {
+    for (std::size_t to : {from, from + 1, from + 7, std::size_t{1003}}) {
+      const double scalar = detail::add_precision_terms(0.25, positions, from, to, SimdPath::scalar);
+      for (const SimdPath path : kPaths) {
+        if (!simd_path_supported(path)) continue;
+        CHECK(detail::add_precision_terms(0.25, positions, from, to, path) == scalar);
+      }
+    }
+  }
+}

@@ -25,14 +25,16 @@ struct RankedItem {
   std::uint32_t distance;
 };
 
-/// Four interleaved count tables per byte value, of all items and of the relevant ones.
+/// Counts per byte value: of all items in two interleaved tables (item i into table i % 2, so
+/// that neighbours of one distance do not wait on each other's counter), of the relevant ones in
+/// one (they are few).
 struct ByteCountTables {
-  std::uint32_t items[4][256];
-  std::uint32_t relevant[4][256];
+  std::uint32_t items[2][256];
+  std::uint32_t relevant[256];
 };
 
-inline Index table_count(const std::uint32_t (&tables)[4][256], std::size_t value) {
-  return Index{tables[0][value]} + tables[1][value] + tables[2][value] + tables[3][value];
+inline Index item_count(const ByteCountTables& tables, std::size_t value) {
+  return Index{tables.items[0][value]} + tables.items[1][value];
 }
 
 /// Relevant items of a block taken per round of the scan whether present or not (a fixed count
@@ -76,7 +78,7 @@ struct Avx2ByteMask {
 
 /// The scan behind QueryRanking's byte form: for every block of 64 items, first the rank of each
 /// relevant item from the counts before the block plus its equals earlier in the block, then the
-/// block's items into the tables (item i into table i % 4). Writes the relevant items in index
+/// block's items into the tables. Writes the relevant items in index
 /// order to `out` (room for their number plus byte_rank_unroll) and returns their number.
 /// `distances` holds one spare block past the last (read, never counted).
 template <class EqualMask>
@@ -98,31 +100,28 @@ __attribute__((always_inline)) inline std::size_t rank_byte_blocks_with(const st
       const auto j = static_cast<unsigned>(__builtin_ctzll(rest | (std::uint64_t{1} << 63)));
       rest &= rest - 1;
       const std::uint8_t d = p[j];
-      const std::uint64_t before = (std::uint64_t{1} << j) - 1;
-      const std::uint64_t equal = equal_mask(p, d) & before;
-      out[count + s] = {static_cast<std::uint32_t>(table_count(tables.items, d)) +
+      const std::uint64_t equal = equal_mask(p, d) & ((std::uint64_t{1} << j) - 1);
+      out[count + s] = {static_cast<std::uint32_t>(item_count(tables, d)) +
                             static_cast<std::uint32_t>(__builtin_popcountll(equal)),
-                        static_cast<std::uint32_t>(table_count(tables.relevant, d)) +
-                            static_cast<std::uint32_t>(__builtin_popcountll(equal & block_relevant)),
+                        tables.relevant[d] + static_cast<std::uint32_t>(__builtin_popcountll(equal & block_relevant)),
                         d};
     };
     for (std::size_t s = 0; s < byte_rank_unroll; ++s) rank_one(s);
     for (std::size_t s = byte_rank_unroll; s < found; ++s) rank_one(s);
     const std::size_t rounds = found > byte_rank_unroll ? found : byte_rank_unroll;
-    for (std::size_t s = 0; s < rounds; ++s)
-      tables.relevant[s & 3][out[count + s].distance] += s < found ? 1U : 0U;
+    for (std::size_t s = 0; s < rounds; ++s) tables.relevant[out[count + s].distance] += s < found ? 1U : 0U;
     count += found;
     for (int k = 0; k < 64; k += 8) {
       std::uint64_t word;
       std::memcpy(&word, p + k, 8);
       ++tables.items[0][word & 0xFF];
       ++tables.items[1][(word >> 8) & 0xFF];
-      ++tables.items[2][(word >> 16) & 0xFF];
-      ++tables.items[3][(word >> 24) & 0xFF];
+      ++tables.items[0][(word >> 16) & 0xFF];
+      ++tables.items[1][(word >> 24) & 0xFF];
       ++tables.items[0][(word >> 32) & 0xFF];
       ++tables.items[1][(word >> 40) & 0xFF];
-      ++tables.items[2][(word >> 48) & 0xFF];
-      ++tables.items[3][word >> 56];
+      ++tables.items[0][(word >> 48) & 0xFF];
+      ++tables.items[1][word >> 56];
     }
   }
   return count;

@@ -101,17 +101,7 @@ class QueryRanking {
       scan(distances, 0, n, bits, relevant);
     }
 
-    // Prefix sums: where each bucket starts among all items and among the relevant ones.
-    bucket_start_.resize(buckets);
-    relevant_start_.resize(buckets);
-    Index items_before = 0;
-    Index relevant_before = 0;
-    for (std::size_t d = 0; d < buckets; ++d) {
-      bucket_start_[d] = items_before;
-      relevant_start_[d] = relevant_before;
-      items_before += histogram_.total[d];
-      relevant_before += histogram_.relevant[d];
-    }
+    start_buckets();
     positions_.resize(pending_.size());
     for (const Pending& item : pending_) {
       const auto d = static_cast<std::size_t>(item.distance);
@@ -130,7 +120,7 @@ class QueryRanking {
 
   /// Same, from one query's byte distances and relevance bits (codes of up to 254 bits, fewer
   /// than 2^32 items): the fast form used by evaluate(). It never stages every item: one pass
-  /// over blocks of 64 items keeps four interleaved count tables per distance (so consecutive
+  /// over blocks of 64 items keeps two interleaved count tables per distance (so consecutive
   /// items of one distance do not wait on each other's counter), and each relevant item's rank in
   /// its bucket is the table count at its block's start plus the items of its distance before it
   /// in the block (a 64-bit equality mask, one compare per 32 bytes on the SIMD path).
@@ -153,10 +143,10 @@ class QueryRanking {
     histogram_.relevant.assign(buckets, 0);
     Index counted = 0;
     for (std::size_t d = 0; d < 256; ++d) {
-      const Index total = detail::table_count(byte_tables_.items, d);
+      const Index total = detail::item_count(byte_tables_, d);
       if (d < buckets) {
         histogram_.total[d] = total;
-        histogram_.relevant[d] = detail::table_count(byte_tables_.relevant, d);
+        histogram_.relevant[d] = byte_tables_.relevant[d];
       } else if (d != ByteRankingInput::left_out && total > 0) {
         throw_byte_distance_out_of_range(input, bits);
       }
@@ -164,17 +154,7 @@ class QueryRanking {
     }
     items_ = counted;
 
-    bucket_start_.resize(buckets);
-    relevant_start_.resize(buckets);
-    Index items_before = 0;
-    Index relevant_before = 0;
-    for (std::size_t d = 0; d < buckets; ++d) {
-      bucket_start_[d] = items_before;
-      relevant_start_[d] = relevant_before;
-      items_before += histogram_.total[d];
-      relevant_before += histogram_.relevant[d];
-    }
-    positions_.resize(static_cast<std::size_t>(relevant_before));
+    positions_.resize(static_cast<std::size_t>(start_buckets()));
     // Each relevant item knows its rank among all and among the relevant items of its bucket, so
     // the positions are written in place, without a running cursor per bucket.
     for (std::size_t s = 0; s < found; ++s) {
@@ -253,6 +233,23 @@ class QueryRanking {
     while (j + 1 < end && distances[j] >= 0 && distances[j] <= bits) ++j;
     throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
                           std::to_string(distances[j]) + ", expected 0.." + std::to_string(bits));
+  }
+
+  /// Prefix sums of the histogram: where each bucket starts among all items and among the
+  /// relevant ones. Returns the number of relevant items.
+  Index start_buckets() {
+    const std::size_t buckets = histogram_.total.size();
+    bucket_start_.resize(buckets);
+    relevant_start_.resize(buckets);
+    Index items_before = 0;
+    Index relevant_before = 0;
+    for (std::size_t d = 0; d < buckets; ++d) {
+      bucket_start_[d] = items_before;
+      relevant_start_[d] = relevant_before;
+      items_before += histogram_.total[d];
+      relevant_before += histogram_.relevant[d];
+    }
+    return relevant_before;
   }
 
   [[noreturn]] static void throw_byte_distance_out_of_range(const ByteRankingInput& input, int bits) {
