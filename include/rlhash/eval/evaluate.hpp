@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "rlhash/eval/metrics.hpp"
 #include "rlhash/eval/ranking.hpp"
 #include "rlhash/search/hamming.hpp"
+#include "rlhash/search/hamming_bytes.hpp"
 #include "rlhash/search/parallel.hpp"
 
 namespace rlhash {
@@ -66,6 +68,77 @@ inline void check_cutoffs(const std::vector<int>& cutoffs, const char* option) {
   for (int k : cutoffs)
     require(k >= 1, std::string("evaluate: option ") + option + " holds k = " + std::to_string(k) +
                         ", expected >= 1");
+}
+
+}  // namespace detail
+
+namespace detail {
+
+/// The database's class ids as bytes, padded with 255 to whole blocks of 64, when both label sets
+/// are single-label with at most 255 classes (relevance is then one byte compare); else empty.
+inline std::vector<std::uint8_t> single_label_bytes(const Labels& query_labels, const Labels& database_labels) {
+  if (!query_labels.is_single_label() || !database_labels.is_single_label() ||
+      database_labels.num_classes() > 255 || database_labels.size() == 0)
+    return {};
+  const Index n = database_labels.size();
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>((n + 63) / 64 * 64), 255);
+  for (Index j = 0; j < n; ++j) bytes[static_cast<std::size_t>(j)] = static_cast<std::uint8_t>(database_labels.first_label(j));
+  return bytes;
+}
+
+/// Relevance bits of a single-label query of class `query_class` (see single_label_bytes).
+inline void single_label_relevance(int query_class, const std::vector<std::uint8_t>& class_bytes,
+                                   ByteRankingInput& input) {
+  if (query_class >= 0 && query_class < 255) {
+    equal_byte_bits(class_bytes.data(), input.blocks(), static_cast<std::uint8_t>(query_class),
+                    input.relevant_words());
+  } else {
+    std::fill(input.relevant_words(), input.relevant_words() + input.blocks(), std::uint64_t{0});
+  }
+}
+
+/// Relevance bits from a predicate Index -> bool, one 64-item word at a time.
+template <class Relevance>
+void relevance_bits(ByteRankingInput& input, const Relevance& is_relevant) {
+  const Index n = input.size();
+  for (Index b = 0; b < input.blocks(); ++b) {
+    std::uint64_t word = 0;
+    const Index end = std::min(n, (b + 1) * 64);
+    for (Index j = b * 64; j < end; ++j) word |= static_cast<std::uint64_t>(is_relevant(j) ? 1 : 0) << (j - b * 64);
+    input.relevant_words()[b] = word;
+  }
+}
+
+/// int32 distances (of a user's distance function) as bytes, each checked to lie in 0..bits.
+inline void narrow_distances(const std::int32_t* distances, Index n, int bits, std::uint8_t* out) {
+  const auto limit = static_cast<std::uint32_t>(bits);
+  for (Index j = 0; j < n; ++j) {
+    if (static_cast<std::uint32_t>(distances[j]) > limit)
+      throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
+                            std::to_string(distances[j]) + ", expected 0.." + std::to_string(bits));
+    out[j] = static_cast<std::uint8_t>(distances[j]);
+  }
+}
+
+/// Adds the precision and recall of the Hamming ball of every radius 0..bits (as
+/// precision_recall_points) to precision[d] and recall[d].
+inline void add_precision_recall(const DistanceHistogram& histogram, double* precision, double* recall) {
+  RadiusRetrieval ball;
+  for (Index count : histogram.relevant) ball.relevant += count;
+  for (std::size_t d = 0; d < histogram.total.size(); ++d) {
+    ball.retrieved += histogram.total[d];
+    ball.relevant_retrieved += histogram.relevant[d];
+    precision[d] += ball.precision();
+    recall[d] += ball.recall();
+  }
+}
+
+/// The indices of `cutoffs` in ascending order of their values.
+inline std::vector<std::size_t> ascending_order(const std::vector<int>& cutoffs) {
+  std::vector<std::size_t> order(cutoffs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cutoffs[a] < cutoffs[b]; });
+  return order;
 }
 
 }  // namespace detail
@@ -140,10 +213,22 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
   std::mutex failure_mutex;
   const int database_words = database_labels.words_per_item();
   const bool one_label_word = query_labels.words_per_item() == 1 && database_words == 1;
+  const std::vector<std::size_t> map_cutoffs = ascending_order(options.map_at);
+
+  // Codes of up to 254 bits are ranked from byte distances (ranking.hpp's byte form); wider ones
+  // keep the int32 form. Both give the same rankings, so the report does not depend on the form.
+  const bool byte_form = bits <= max_byte_distance_bits && n < (Index{1} << 32);
+  constexpr bool default_distances = std::is_same<DistanceFn, SimdHammingDistances>::value;
+  PackedCodes32 packed;
+  if (byte_form && default_distances && bits <= 32) packed = PackedCodes32::from(database);
+  const std::vector<std::uint8_t> class_bytes =
+      byte_form ? single_label_bytes(query_labels, database_labels) : std::vector<std::uint8_t>{};
 
   auto worker = [&]() {
     try {
       std::vector<std::int32_t> distances(static_cast<std::size_t>(n));
+      ByteRankingInput input;
+      if (byte_form) input.resize(n);
       QueryRanking ranking;
       while (!failed.load(std::memory_order_relaxed)) {
         const Index block = next_block.fetch_add(1);
@@ -152,36 +237,54 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
         const Index begin = (first_block + block) * block_size;
         const Index end = std::min(last_query, begin + block_size);
         for (Index q = begin; q < end; ++q) {
-          distance(queries.row(q), database, distances.data());
           const Index skip = excluded.empty() ? -1 : excluded[static_cast<std::size_t>(q)];
-          if (one_label_word) {
-            // Up to 64 classes: relevance is one AND of label words.
-            const std::uint64_t query_word = query_labels.row(q)[0];
-            const std::uint64_t* db_words = database_labels.row(0);
-            ranking.build(
-                distances.data(), n, bits,
-                [query_word, db_words](Index j) { return (query_word & db_words[j]) != 0; }, skip);
+          if (byte_form) {
+            if (!packed.words.empty()) {
+              hamming_distances_u8(static_cast<std::uint32_t>(queries.row(q)[0]), packed, input.distances());
+            } else if (default_distances) {
+              hamming_distances_u8(queries.row(q), database, input.distances());
+            } else {
+              distance(queries.row(q), database, distances.data());
+              narrow_distances(distances.data(), n, bits, input.distances());
+            }
+            if (!class_bytes.empty()) {
+              single_label_relevance(query_labels.first_label(q), class_bytes, input);
+            } else if (one_label_word) {
+              const std::uint64_t query_word = query_labels.row(q)[0];
+              const std::uint64_t* db_words = database_labels.row(0);
+              relevance_bits(input, [query_word, db_words](Index j) { return (query_word & db_words[j]) != 0; });
+            } else {
+              relevance_bits(input, [&](Index j) { return query_labels.relevant(q, database_labels, j); });
+            }
+            if (skip >= 0) input.leave_out(skip);
+            ranking.build(input, bits);
           } else {
-            ranking.build(
-                distances.data(), n, bits,
-                [&](Index j) { return query_labels.relevant(q, database_labels, j); }, skip);
+            distance(queries.row(q), database, distances.data());
+            if (one_label_word) {
+              // Up to 64 classes: relevance is one AND of label words.
+              const std::uint64_t query_word = query_labels.row(q)[0];
+              const std::uint64_t* db_words = database_labels.row(0);
+              ranking.build(
+                  distances.data(), n, bits,
+                  [query_word, db_words](Index j) { return (query_word & db_words[j]) != 0; }, skip);
+            } else {
+              ranking.build(
+                  distances.data(), n, bits,
+                  [&](Index j) { return query_labels.relevant(q, database_labels, j); }, skip);
+            }
           }
           const DistanceHistogram& histogram = ranking.histogram();
-          sums[0] += average_precision(ranking);
+          double* slot = sums + fixed;
+          sums[0] += average_precision_with_cutoffs(ranking, options.map_at, map_cutoffs, slot);
           sums[1] += tie_aware_average_precision(histogram);
           const RadiusRetrieval ball = retrieve_within_radius(histogram, options.radius);
           sums[2] += ball.precision();
           sums[3] += ball.empty() ? 1.0 : 0.0;
           sums[4] += ranking.relevant_count() == 0 ? 1.0 : 0.0;
-          double* slot = sums + fixed;
-          for (int k : options.map_at) *slot++ += average_precision_at_k(ranking, k);
+          slot += options.map_at.size();
           for (int k : options.precision_at) *slot++ += precision_at_k(ranking, k);
           for (int k : options.ndcg_at) *slot++ += ndcg_at_k(ranking, k);
-          const auto points = precision_recall_points(histogram);
-          for (std::size_t d = 0; d < buckets; ++d) {
-            slot[d] += points[d].precision;
-            slot[buckets + d] += points[d].recall;
-          }
+          add_precision_recall(histogram, slot, slot + buckets);
         }
       }
     } catch (...) {

@@ -17,6 +17,7 @@
 
 #include "rlhash/core/error.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/eval/byte_blocks.hpp"
 
 namespace rlhash {
 
@@ -28,6 +29,44 @@ struct DistanceHistogram {
 
   /// The code length the histogram covers (its size is bits + 1).
   int bits() const { return static_cast<int>(total.size()) - 1; }
+};
+
+/// One query's database in the layout of the byte ranking (QueryRanking::build(const
+/// ByteRankingInput&, ...)): distances as bytes, relevance as bits, both padded to whole blocks of
+/// 64 items. A distance of 255 (`left_out`) leaves the item out of the ranking. Keep one per
+/// thread: resize() allocates only when the database grows.
+class ByteRankingInput {
+ public:
+  static constexpr std::uint8_t left_out = 255;
+
+  /// Room for `n` items; every distance reads left_out and every item irrelevant until written.
+  void resize(Index n) {
+    detail::require(n >= 0, "byte ranking: negative database size " + std::to_string(n));
+    const Index blocks = (n + 63) / 64;
+    // One spare block: the ranking may read a byte past the last block (never counted).
+    distances_.assign(static_cast<std::size_t>((blocks + 1) * 64), left_out);
+    relevant_.assign(static_cast<std::size_t>(blocks), 0);
+    size_ = n;
+  }
+  Index size() const { return size_; }
+  Index blocks() const { return static_cast<Index>(relevant_.size()); }
+  /// distances()[j] in 0..bits, or left_out.
+  std::uint8_t* distances() { return distances_.data(); }
+  const std::uint8_t* distances() const { return distances_.data(); }
+  /// Bit j % 64 of word j / 64 says whether item j is relevant (bits past size() are ignored).
+  std::uint64_t* relevant_words() { return relevant_.data(); }
+  const std::uint64_t* relevant_words() const { return relevant_.data(); }
+  /// Leaves item j out of the ranking (e.g. the query itself when the queries are database items).
+  void leave_out(Index j) {
+    detail::require(j >= 0 && j < size_, "byte ranking: left-out index " + std::to_string(j) + " outside [0, " +
+                                             std::to_string(size_) + ")");
+    distances_[static_cast<std::size_t>(j)] = left_out;
+  }
+
+ private:
+  std::vector<std::uint8_t> distances_;
+  std::vector<std::uint64_t> relevant_;
+  Index size_ = 0;
 };
 
 /// A query's ranking summary: histogram plus the stable-order positions of its relevant items.
@@ -62,17 +101,7 @@ class QueryRanking {
       scan(distances, 0, n, bits, relevant);
     }
 
-    // Prefix sums: where each bucket starts among all items and among the relevant ones.
-    bucket_start_.resize(buckets);
-    relevant_start_.resize(buckets);
-    Index items_before = 0;
-    Index relevant_before = 0;
-    for (std::size_t d = 0; d < buckets; ++d) {
-      bucket_start_[d] = items_before;
-      relevant_start_[d] = relevant_before;
-      items_before += histogram_.total[d];
-      relevant_before += histogram_.relevant[d];
-    }
+    start_buckets();
     positions_.resize(pending_.size());
     for (const Pending& item : pending_) {
       const auto d = static_cast<std::size_t>(item.distance);
@@ -87,6 +116,53 @@ class QueryRanking {
                     "ranking: relevance flags are null for " + std::to_string(n) + " items");
     build(
         distances, n, bits, [relevant](Index j) { return relevant[j] != 0; }, excluded);
+  }
+
+  /// Same, from one query's byte distances and relevance bits (codes of up to 254 bits, fewer
+  /// than 2^32 items): the fast form used by evaluate(). It never stages every item: one pass
+  /// over blocks of 64 items keeps two interleaved count tables per distance (so consecutive
+  /// items of one distance do not wait on each other's counter), and each relevant item's rank in
+  /// its bucket is the table count at its block's start plus the items of its distance before it
+  /// in the block (a 64-bit equality mask, one compare per 32 bytes on the SIMD path).
+  /// Bit-for-bit the result of the other forms for the same distances and relevance.
+  void build(const ByteRankingInput& input, int bits, SimdPath path = active_simd_path()) {
+    detail::require(bits >= 1 && bits < ByteRankingInput::left_out,
+                    "ranking: bits = " + std::to_string(bits) + ", expected 1.." +
+                        std::to_string(ByteRankingInput::left_out - 1) + " for byte distances");
+    detail::require(input.size() < (Index{1} << 32),
+                    "ranking: " + std::to_string(input.size()) + " items, expected fewer than 2^32 for byte distances");
+    require_simd_path(path);
+    const std::size_t buckets = static_cast<std::size_t>(bits) + 1;
+    // Room for every item: the scan writes relevant items only, so the untouched rest costs nothing.
+    if (byte_pending_.size() < static_cast<std::size_t>(input.size()) + detail::byte_rank_unroll)
+      byte_pending_.resize(static_cast<std::size_t>(input.size()) + detail::byte_rank_unroll);
+    const std::size_t found = detail::rank_byte_blocks(input.distances(), input.relevant_words(), input.size(),
+                                                       byte_pending_.data(), byte_tables_, path);
+
+    histogram_.total.assign(buckets, 0);
+    histogram_.relevant.assign(buckets, 0);
+    Index counted = 0;
+    for (std::size_t d = 0; d < 256; ++d) {
+      const Index total = detail::item_count(byte_tables_, d);
+      if (d < buckets) {
+        histogram_.total[d] = total;
+        histogram_.relevant[d] = byte_tables_.relevant[d];
+      } else if (d != ByteRankingInput::left_out && total > 0) {
+        throw_byte_distance_out_of_range(input, bits);
+      }
+      counted += d < buckets ? total : 0;
+    }
+    items_ = counted;
+
+    positions_.resize(static_cast<std::size_t>(start_buckets()));
+    // Each relevant item knows its rank among all and among the relevant items of its bucket, so
+    // the positions are written in place, without a running cursor per bucket.
+    for (std::size_t s = 0; s < found; ++s) {
+      const detail::RankedItem& item = byte_pending_[s];
+      if (item.distance == ByteRankingInput::left_out) continue;
+      positions_[static_cast<std::size_t>(relevant_start_[item.distance] + item.relevant_rank)] =
+          bucket_start_[item.distance] + item.rank;
+    }
   }
 
   const DistanceHistogram& histogram() const { return histogram_; }
@@ -159,6 +235,32 @@ class QueryRanking {
                           std::to_string(distances[j]) + ", expected 0.." + std::to_string(bits));
   }
 
+  /// Prefix sums of the histogram: where each bucket starts among all items and among the
+  /// relevant ones. Returns the number of relevant items.
+  Index start_buckets() {
+    const std::size_t buckets = histogram_.total.size();
+    bucket_start_.resize(buckets);
+    relevant_start_.resize(buckets);
+    Index items_before = 0;
+    Index relevant_before = 0;
+    for (std::size_t d = 0; d < buckets; ++d) {
+      bucket_start_[d] = items_before;
+      relevant_start_[d] = relevant_before;
+      items_before += histogram_.total[d];
+      relevant_before += histogram_.relevant[d];
+    }
+    return relevant_before;
+  }
+
+  [[noreturn]] static void throw_byte_distance_out_of_range(const ByteRankingInput& input, int bits) {
+    Index j = 0;
+    while (j + 1 < input.size() &&
+           (input.distances()[j] <= bits || input.distances()[j] == ByteRankingInput::left_out))
+      ++j;
+    throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
+                          std::to_string(input.distances()[j]) + ", expected 0.." + std::to_string(bits));
+  }
+
   struct Pending {
     Index rank_in_bucket;  ///< items of the same distance with a smaller database index
     std::int32_t distance;
@@ -169,6 +271,8 @@ class QueryRanking {
   std::vector<std::uint64_t> counts_;  // scan()'s per-distance counters
   std::vector<Index> bucket_start_;
   std::vector<Index> relevant_start_;
+  std::vector<detail::RankedItem> byte_pending_;  // the byte form's relevant items, index order
+  detail::ByteCountTables byte_tables_;
   Index items_ = 0;
 };
 
