@@ -1,8 +1,8 @@
 #pragma once
 /// \file
 /// Hamming distances stored as one byte each, for the evaluation of rankings: a quarter of the
-/// memory traffic of the int32 distances of hamming.hpp, and the layout that the byte ranking of
-/// eval/ranking.hpp counts and compares 32 or 64 items at a time.
+/// memory traffic of the int32 distances of hamming.hpp, and a layout that a ranking can count
+/// and compare 32 or 64 items at a time.
 ///
 /// Codes of up to 32 bits have a dedicated kernel over a packed copy of the database with one
 /// 32-bit word per code (PackedCodes32, made once per database): the AVX2 kernel takes 8 codes per
