@@ -53,6 +53,20 @@ TEST_CASE("Dense gradients pass finite differences", "[nn][dense][gradcheck]") {
   check_module_gradients(dense, random_matrix(5, 3, rng), rng);
 }
 
+TEST_CASE("Dense without an input gradient computes the same parameter gradients", "[nn][dense]") {
+  Rng rng(13), same(13);
+  Dense<double> full(5, 4, rng), first(5, 4, same);
+  first.set_input_gradient(false);
+  CHECK_FALSE(first.input_gradient());
+  const Eigen::MatrixXd x = random_matrix(5, 3, rng), dy = random_matrix(4, 3, rng);
+  full.forward(x);
+  first.forward(x);
+  CHECK(full.backward(dy).rows() == 5);
+  CHECK(first.backward(dy).size() == 0);
+  CHECK(first.weight_grad() == full.weight_grad());
+  CHECK(first.bias_grad() == full.bias_grad());
+}
+
 TEST_CASE("activations pass finite differences", "[nn][activation][gradcheck]") {
   Rng rng(12);
   const Eigen::MatrixXd x = 2 * random_matrix(4, 5, rng);

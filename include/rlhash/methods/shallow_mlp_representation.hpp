@@ -4,7 +4,8 @@
 /// with dropout after it (rate 0: off): the network the deep hashing baselines are compared
 /// on (their hashing layer, repr_hidden -> bits, follows). Weights drawn U(-1/sqrt(fan_in),
 /// 1/sqrt(fan_in)), the default of PyTorch's nn.Linear in which the baselines' reference
-/// implementations are written; biases zero. A representation policy like MlpRepresentation
+/// implementations are written; biases zero. Its backward pass computes no gradient for the
+/// input (the network's input is data). A representation policy like MlpRepresentation
 /// (methods/drlih.hpp): Scalar, Backend, Net, Config, make, outputs.
 #include <cmath>
 #include <cstdint>
@@ -51,6 +52,7 @@ struct ShallowMlpRepresentation {
     detail::require(c.repr_dropout >= 0 && c.repr_dropout < 1,
                     "representation: repr_dropout must be in [0, 1), got " + std::to_string(c.repr_dropout));
     auto hidden = fan_in_uniform_dense<S, B>(inputs, c.repr_hidden, rng);
+    hidden.set_input_gradient(false);  // the input is data: no dX (a third of the layer's cost)
     const std::uint64_t dropout_seed = rng();
     return Net(std::move(hidden), nn::ReLU<S, B>(), nn::Dropout<S, B>(c.repr_dropout, dropout_seed));
   }

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// Fully connected layer y = W x + b over a batch (one sample per column): one GEMM forward,
-/// two GEMMs backward (dW = dY X^T, dX = W^T dY). `B` is the backend (backend.hpp): the host
+/// two GEMMs backward (dW = dY X^T, dX = W^T dY; the second is skipped for a first layer whose
+/// input is data, see set_input_gradient). `B` is the backend (backend.hpp): the host
 /// by default, CUDA's cuBLAS with rlhash/cuda/backend.hpp.
 #include <string>
 #include <utility>
@@ -67,9 +68,17 @@ class Dense {
                                 " x " + std::to_string(input_.cols()));
     B::add_product(weight_grad_, dy, B::transpose(input_));
     B::add_row_sums(bias_grad_, dy);
-    B::product(input_grad_, B::transpose(weight_), dy);
+    if (input_gradient_) B::product(input_grad_, B::transpose(weight_), dy);
     return input_grad_;
   }
+
+  /// false: backward() computes the parameters' gradients only and returns an empty dX. For a
+  /// network's first layer, whose input is data, this saves a third of the layer's arithmetic.
+  void set_input_gradient(bool on) {
+    input_gradient_ = on;
+    if (!on) B::resize(input_grad_, 0, 0);
+  }
+  bool input_gradient() const { return input_gradient_; }
 
   ParameterList<S, B> parameters() {
     return {make_param<B>(weight_, weight_grad_, "weight"), make_param<B>(bias_, bias_grad_, "bias")};
@@ -98,6 +107,7 @@ class Dense {
   Vector bias_, bias_grad_;
   Matrix input_, output_, input_grad_;
   bool has_input_ = false;
+  bool input_gradient_ = true;
 };
 
 }  // namespace rlhash::nn

@@ -78,20 +78,20 @@ double dsh_loss(const Matrix<S>& u, const Matrix<S>& memory, const std::vector<b
 template <class S>
 double dpsh_loss(const Matrix<S>& u, const Matrix<S>& memory, const Matrix<S>& similar, double alpha,
                  Matrix<S>* du) {
-  const Index bits = u.rows(), batch = u.cols(), items = memory.cols();
-  const Matrix<S> theta = (u.transpose() * memory) * S(0.5);
-  Matrix<S> d_theta(batch, items);
-  double pair_loss = 0;
-  for (Index j = 0; j < items; ++j)
-    for (Index i = 0; i < batch; ++i) {
-      const double t = theta(i, j);
-      pair_loss += detail::softplus(t) - similar(i, j) * t;
-      d_theta(i, j) = static_cast<S>(detail::sigmoid(t) - similar(i, j));
-    }
-  const double pairs = static_cast<double>(batch) * static_cast<double>(items);
+  const Index bits = u.rows(), batch = u.cols();
+  // Elementwise over the batch x N pairs in packets: softplus(t) = max(t, 0) + log1p(e),
+  // sigmoid(t) = 1 / (1 + e) or e / (1 + e), e = exp(-|t|) <= 1 (never overflows).
+  const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> theta = ((u.transpose() * memory) * S(0.5)).array();
+  const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> e = (-theta.abs()).exp();
+  const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> s = similar.array();
+  const double pair_loss = (theta.max(S(0)) + e.log1p() - s * theta).template cast<double>().sum();
+  const double pairs = static_cast<double>(theta.size());
   const double entries = static_cast<double>(bits) * static_cast<double>(batch);
   const Matrix<S> residual = u - u.unaryExpr([](S x) { return static_cast<S>(detail::sign(x)); });
-  if (du != nullptr) *du = (memory * d_theta.transpose()) * S(0.5 / pairs) + residual * S(2 * alpha / entries);
+  if (du != nullptr) {
+    const Matrix<S> d_theta = ((theta >= S(0)).select(S(1), e) / (S(1) + e) - s).matrix();
+    *du = (memory * d_theta.transpose()) * S(0.5 / pairs) + residual * S(2 * alpha / entries);
+  }
   return pair_loss / pairs + alpha * residual.squaredNorm() / entries;
 }
 

@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""Every hasher of the library side by side on Fashion-MNIST: classic, deep baselines, RL.
+
+Runs one `rlhash eval --json` per (method, code length, seed) that is not already in --dir, at
+most --jobs at a time, then prints (and with --out writes) a markdown table of tie-aware mAP@all,
+mean +- sample std over the seeds present, with the command of every row beside it. Rerunning
+only runs what is missing, so a table can be extended or one group regenerated (delete its JSON
+files, or name it with --methods) without redoing the others. Each run's log (FILE.log) is its
+claim, so two drivers may share a folder; delete the log of a failed run to retry it.
+
+    /usr/bin/python3 tools/side_by_side.py --dir /tmp/side --bits 32 --seeds 0,1,2 --jobs 2
+    /usr/bin/python3 tools/side_by_side.py --dir /tmp/side --bits 12,24,48 --seeds 0 --jobs 2
+    /usr/bin/python3 tools/side_by_side.py --dir /tmp/side --table-only --out docs/side-by-side-table.md
+
+Protocol per method (ROWS below): every method at its default configuration, one thread, the
+seed choosing the split and the method's randomness. The classic methods and the deep baselines
+train on all 5,000 training images (`--val-per-class 0`: they use no validation set; the deep
+baselines keep their last epoch, as their PyTorch originals do). The RL methods keep their default
+protocol: 500 of the 5,000 are their validation set for early stopping / best-epoch selection.
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+ALL_DATA = ["--val-per-class", "0"]
+# (row label, group, CLI method, extra arguments)
+ROWS = [
+    ("lsh", "classic", "lsh", ALL_DATA),
+    ("sh", "classic", "sh", ALL_DATA),
+    ("itq", "classic", "itq", ALL_DATA),
+    ("ksh", "classic", "ksh", ALL_DATA),
+    ("sdh", "classic", "sdh", ALL_DATA),
+    ("dsh", "deep baseline", "dsh", ALL_DATA),
+    ("hashnet", "deep baseline", "hashnet", ALL_DATA),
+    ("csq", "deep baseline", "csq", ALL_DATA),
+    ("csq-bch", "deep baseline", "csq", ALL_DATA + ["--set", "csq.centres=bch"]),
+    ("greedyhash", "deep baseline", "greedyhash", ALL_DATA),
+    ("dpsh", "deep baseline", "dpsh", ALL_DATA),
+    ("drlih", "RL", "drlih", []),
+    ("drlih-ng", "RL", "drlih-ng", []),
+    ("fc-triplet", "RL", "fc-triplet", []),
+    ("dph", "RL", "dph", []),
+    ("drlh", "RL", "drlh", []),
+]
+ROW = {r[0]: r for r in ROWS}
+# Tie-aware mAP@all of the PyTorch originals (DeepHash-pytorch ab14068, run on this protocol by
+# /work/shared/peers/peer_deephash_driver.py: first 500 training / 100 test images per class,
+# 32 bits, seed 0).
+PEER_32 = {"dsh": 0.7828, "hashnet": 0.7803, "greedyhash": 0.7683, "csq": 0.7626, "dpsh": 0.6890}
+
+
+DATA = ["--dataset", "fashion-mnist"]
+
+
+def explicit_split(folder):
+    """The data arguments of the split written by write_peer_split(folder)."""
+    args = []
+    for part, labels in (("train", "train-labels"), ("queries", "query-labels"), ("database", "database-labels")):
+        args += [f"--{part}", os.path.join(folder, f"{part}.npy"),
+                 f"--{labels}", os.path.join(folder, f"{labels.replace('-', '_')}.npy")]
+    return args
+
+
+def write_peer_split(folder, fmnist="/usr/share/datasets/fashion-mnist"):
+    """The PyTorch originals' split (peer_deephash_driver.py): the first 500 training images of
+    each class (training set), the first 100 test images of each class (queries), all 60,000
+    training images (database), as uint8 .npy files."""
+    import gzip
+    import numpy as np
+
+    def idx(name):
+        with gzip.open(os.path.join(fmnist, name), "rb") as f:
+            data = f.read()
+        dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(data[3])]
+        return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * data[3]).reshape(dims)
+
+    def first(labels, k):
+        return np.sort(np.concatenate([np.where(labels == c)[0][:k] for c in range(10)]))
+
+    x_train, y_train = idx("train-images-idx3-ubyte.gz").reshape(-1, 784), idx("train-labels-idx1-ubyte.gz")
+    x_test, y_test = idx("t10k-images-idx3-ubyte.gz").reshape(-1, 784), idx("t10k-labels-idx1-ubyte.gz")
+    os.makedirs(folder, exist_ok=True)
+    train, queries = first(y_train, 500), first(y_test, 100)
+    for name, array in (("train", x_train[train]), ("train_labels", y_train[train].astype(np.int32)),
+                        ("queries", x_test[queries]), ("query_labels", y_test[queries].astype(np.int32)),
+                        ("database", x_train), ("database_labels", y_train.astype(np.int32))):
+        np.save(os.path.join(folder, name + ".npy"), array)
+
+
+def command(binary, label, bits, seed, json_path):
+    _, _, method, extra = ROW[label]
+    return [binary, "eval", *DATA, "--method", method, *extra, "--bits", str(bits),
+            "--seed", str(seed), "--threads", "1", "--json", json_path]
+
+
+def shown_command(label):
+    cmd = command("rlhash", label, "B", "S", "OUT.json")
+    shown = " ".join(cmd[:cmd.index("--bits")]) + " --bits B --seed S --threads 1"
+    return shown if DATA[0] == "--dataset" else "(peer split) " + shown[shown.index("--method"):]
+
+
+def result_path(folder, label, bits, seed):
+    return os.path.join(folder, f"{label}-b{bits}-s{seed}.json")
+
+
+def run_one(binary, folder, label, bits, seed):
+    path = result_path(folder, label, bits, seed)
+    log = path[:-len(".json")] + ".log"
+    try:  # the log doubles as a claim: two drivers on one folder never run the same job
+        claim = os.open(log, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    start = time.time()
+    with os.fdopen(claim, "w") as out:
+        rc = subprocess.run(command(binary, label, bits, seed, path), stdout=out, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        print(f"FAILED ({rc}) {label} {bits} bits seed {seed}: see {log}", flush=True)
+        return
+    print(f"done {label} {bits} bits seed {seed} in {time.time() - start:.0f} s", flush=True)
+
+
+def load(folder):
+    """{(label, bits): {seed: result}} for every result file present."""
+    found = {}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".json"):
+            continue
+        label, b, s = name[:-len(".json")].rsplit("-", 2)
+        if label not in ROW or not b.startswith("b") or not s.startswith("s"):
+            continue
+        with open(os.path.join(folder, name)) as f:
+            doc = json.load(f)
+        for r in doc["results"]:
+            found.setdefault((label, int(r["bits"])), {})[int(r["seed"])] = r
+    return found
+
+
+def cell(results, key="map_tie_aware"):
+    values = [r[key] for r in results.values()]
+    if not values:
+        return "–"
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.4f} (seed {next(iter(results))})"
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    return f"{mean:.4f} ± {std:.4f} (n={len(values)})"
+
+
+def table(found, labels, bits):
+    lines = ["| group | method | " + " | ".join(f"{b} bits" for b in bits) + " | command |",
+             "|---|---|" + "---:|" * len(bits) + "---|"]
+    for label in labels:
+        if not any((label, b) in found for b in bits):
+            continue
+        cells = [cell(found.get((label, b), {})) for b in bits]
+        lines.append(f"| {ROW[label][1]} | `{label}` | " + " | ".join(cells) +
+                     f" | `{shown_command(label)}` |")
+    return "\n".join(lines) + "\n"
+
+
+def cross_check(found, bits=32):
+    """Per-seed tie-aware mAP of the deep baselines against their PyTorch originals."""
+    seeds = sorted({s for (label, b), rs in found.items() if b == bits and label in PEER_32 for s in rs})
+    if not seeds:
+        return ""
+    lines = [f"| method ({bits} bits) | " + " | ".join(f"seed {s}" for s in seeds) +
+             " | mean of the seeds run | PyTorch original (seed 0) | mean − original |",
+             "|---|" + "---:|" * (len(seeds) + 3)]
+    for label in PEER_32:
+        rs = found.get((label, bits), {})
+        if not rs:
+            continue
+        values = [rs[s]["map_tie_aware"] if s in rs else None for s in seeds]
+        present = [v for v in values if v is not None]
+        mean = sum(present) / len(present)
+        lines.append(f"| `{label}` | " + " | ".join("–" if v is None else f"{v:.4f}" for v in values) +
+                     f" | {mean:.4f} | {PEER_32[label]:.4f} | {mean - PEER_32[label]:+.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rlhash", default="build/apps/rlhash/rlhash")
+    ap.add_argument("--dir", required=True, help="folder of the per-run JSON files (kept; reruns skip them)")
+    ap.add_argument("--methods", default=",".join(r[0] for r in ROWS))
+    ap.add_argument("--bits", default="12,24,32,48")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--jobs", type=int, default=1, help="runs at a time (each uses one thread)")
+    ap.add_argument("--table-only", action="store_true", help="run nothing; tabulate what is in --dir")
+    ap.add_argument("--out", help="also write the table to this markdown file")
+    ap.add_argument("--peer-split", metavar="FOLDER",
+                    help="train and evaluate on the PyTorch originals' split (first 500 / 100 images per "
+                         "class), written to FOLDER, instead of the seeded per-class draw")
+    args = ap.parse_args()
+    if args.peer_split:
+        if not os.path.exists(os.path.join(args.peer_split, "database_labels.npy")):
+            write_peer_split(args.peer_split)
+        DATA[:] = explicit_split(args.peer_split)
+    labels = args.methods.split(",")
+    unknown = [m for m in labels if m not in ROW]
+    if unknown:
+        sys.exit(f"side_by_side.py: unknown --methods {unknown}; expected some of {[r[0] for r in ROWS]}")
+    bits = [int(b) for b in args.bits.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    os.makedirs(args.dir, exist_ok=True)
+    if not args.table_only:
+        todo = [(m, b, s) for s in seeds for b in bits for m in labels
+                if not os.path.exists(result_path(args.dir, m, b, s))]
+        print(f"{len(todo)} runs, {args.jobs} at a time", flush=True)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for job in todo:
+                pool.submit(run_one, args.rlhash, args.dir, *job)
+    found = load(args.dir)
+    all_bits = sorted({b for (_, b) in found})
+    text = ("Tie-aware mAP@all, mean ± sample std over the seeds present (n); "
+            "`rlhash eval --dataset fashion-mnist`, 1,000 queries, 60,000 database items.\n\n" +
+            table(found, labels, all_bits))
+    check = cross_check(found) if args.peer_split else ""  # the originals ran on their split only
+    if check:
+        text += "\nCross-check of the deep baselines against their PyTorch originals (tie-aware mAP@all):\n\n" + check
+    print(text)
+    if args.out:
+        tmp = args.out + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, args.out)
+
+
+if __name__ == "__main__":
+    main()
