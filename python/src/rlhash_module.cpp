@@ -426,7 +426,7 @@ NB_MODULE(_rlhash, m) {
   m.attr("StateError") = nb::handle(state_error_type);
   nb::register_exception_translator(translate_exceptions);
 
-  m.def("method_names", &rlhash::method_names);
+  m.def("method_names", &rlhash::method_names<>);
   m.def("fashion_mnist", &fashion_mnist, "dir"_a);
   m.def("simd_path", [] { return rlhash::to_string(rlhash::active_simd_path()); });
 

@@ -53,6 +53,7 @@ struct Model {
   /// parameters are read, for settings that act at encoding time (DRLH's max_steps, any
   /// method's encode_batch): a field that shapes the parameters makes their check fail
   /// (FormatError), and the code length cannot change (InvalidArgument).
+  template <int = 0>  // a template, so that only a program that loads models compiles the registry
   static Model load(const std::string& path,
                     const std::vector<std::pair<std::string, std::string>>& overrides = {}) {
     const auto bytes = read_enveloped_file(path, model_magic, model_format_version);

@@ -2,9 +2,11 @@
 /// \file
 /// The hashers the CLI and model files know by name.
 ///
-/// The table instantiates every method (training, encoding, saving) wherever it is compiled,
-/// which costs about a minute of compile time per translation unit. A program with several
-/// files that use the registry (or model.hpp) can compile it once: define
+/// The table instantiates every method (training, encoding, saving) in each translation unit
+/// that calls make_hasher, method_names or Model::load, which costs about 40 s of compile time
+/// there. They are templates (with a defaulted, unused parameter; call them as usual) so that a
+/// file that includes the header, or rlhash.hpp, without calling them pays nothing for the table.
+/// A program with several files that use the registry can compile it once: define
 /// RLHASH_REGISTRY_EXTERN for the whole target, and RLHASH_REGISTRY_IMPLEMENTATION in exactly
 /// one .cpp file before including this header. Without either macro everything is inline.
 #include <functional>
@@ -56,7 +58,8 @@ AnyHasher make_default(int bits, std::uint64_t seed) {
 #ifdef RLHASH_REGISTRY_IMPLEMENTATION
 const std::vector<MethodEntry>& method_table() {
 #else
-inline const std::vector<MethodEntry>& method_table() {
+template <int = 0>
+const std::vector<MethodEntry>& method_table() {
 #endif
   static const std::vector<MethodEntry> table = {
       {"lsh", "random-projection LSH (unsupervised)", &make_default<Lsh>},
@@ -87,14 +90,16 @@ inline const std::vector<MethodEntry>& method_table() {
 }  // namespace detail
 
 /// The registered method names, in the order `--method all` runs them.
-inline std::vector<std::string> method_names() {
+template <int = 0>
+std::vector<std::string> method_names() {
   std::vector<std::string> names;
   for (const auto& entry : detail::method_table()) names.emplace_back(entry.name);
   return names;
 }
 
 /// A hasher of the named method with the given code length and seed; other fields at defaults.
-inline AnyHasher make_hasher(const std::string& method, int bits, std::uint64_t seed = 0) {
+template <int = 0>
+AnyHasher make_hasher(const std::string& method, int bits, std::uint64_t seed = 0) {
   for (const auto& entry : detail::method_table())
     if (method == entry.name) return entry.make(bits, seed);
   std::string known;
