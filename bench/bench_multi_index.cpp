@@ -13,12 +13,14 @@
 // is the cost model's predicted time over the measured one (search_plan.hpp uses the model).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <time.h>  // clock_gettime, CLOCK_THREAD_CPUTIME_ID (POSIX)
 
@@ -41,6 +43,12 @@ Index env_index(const char* name, Index fallback) {
 const Index kDatabase = env_index("RLHASH_BENCH_N", 1000000);
 const Index kQueries = env_index("RLHASH_BENCH_QUERIES", 200);
 const int kThreads = static_cast<int>(env_index("RLHASH_BENCH_THREADS", 1));
+// The mih rows' per-query fallback budget in scans (MultiIndex::knn's fallback_scans); "inf"
+// measures the tables alone, what fitting the cost model needs.
+const double kFallbackScans = [] {
+  const char* text = std::getenv("RLHASH_BENCH_MIH_FALLBACK");
+  return text != nullptr ? std::atof(text) : 1.0;
+}();
 
 BinaryCodes codes_around(Index count, const BinaryCodes* centres, int bits, rlhash::Rng& rng) {
   BinaryCodes codes(count, bits);
@@ -116,10 +124,12 @@ void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
   const Index k = state.range(2);
   rlhash::SearchPlan plan;
   rlhash::MultiIndexWork work;
+  std::vector<char> fell_back;
   for (auto _ : state) {
     rlhash::KnnResult result =
         method == rlhash::SearchMethod::mih
-            ? data.tables->knn(data.queries, data.database, k, kThreads, &work)
+            ? data.tables->knn(data.queries, data.database, k, kThreads, &work, kFallbackScans,
+                               rlhash::MihCostModel(), &fell_back)
             : rlhash::planned_knn(data.queries, data.database, data.tables.get(), k, method, kThreads, &plan);
     benchmark::DoNotOptimize(result.indices.data());
   }
@@ -128,8 +138,11 @@ void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
     const auto runs = static_cast<double>(state.iterations());
     state.counters["probes/query"] = static_cast<double>(work.probes) / runs / kQueries;
     state.counters["candidates/query"] = static_cast<double>(work.candidates) / runs / kQueries;
+    state.counters["accepted/query"] = static_cast<double>(work.accepted) / runs / kQueries;
+    state.counters["scanned/query"] =
+        static_cast<double>(std::count(fell_back.begin(), fell_back.end(), char{1})) / kQueries;
     state.counters["model_ns/query"] =
-        rlhash::MihCostModel().mih_ns(work.probes, work.candidates, data.database.words()) / runs / kQueries /
+        rlhash::MihCostModel().mih_ns(work, data.database.words()) / runs / kQueries /
         kThreads;
   }
   if (method == rlhash::SearchMethod::automatic) {

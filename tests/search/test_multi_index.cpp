@@ -107,6 +107,16 @@ TEST_CASE("multi-index: a hand-checked 8-bit example and the pigeonhole bookkeep
   // Radius 0 in both tables (2 probes) reaches 1; radius 1 in table 0 (4 probes) reaches 2,
   // where the third neighbour (distance 2) is known: 6 probes in all.
   REQUIRE(work.probes == 6);
+  REQUIRE(work.candidates == 5);
+  REQUIRE(work.accepted == 5);  // the 3-NN limit (9, then 2) passes every candidate
+  // k = 1: radius 0 in both tables. Table 0 finds 0x10 (distance 1: the limit drops to 1); table
+  // 1 finds 0x01 (1, accepted) and 0x03 (2, beyond the limit: verified but not accepted).
+  MultiIndexWork nearest_work;
+  const KnnResult nearest = index.knn(query, database, 1, 1, &nearest_work, inf);
+  REQUIRE(nearest.indices == std::vector<Index>{1});
+  REQUIRE(nearest_work.probes == 2);
+  REQUIRE(nearest_work.candidates == 3);
+  REQUIRE(nearest_work.accepted == 2);
   const RangeResult range = index.range(query, database, 1, 1);
   REQUIRE(range.indices == std::vector<Index>{1, 2});
 }
@@ -178,6 +188,7 @@ TEST_CASE("search plan: every method returns the scan's result; auto picks by th
           if (plan.used == SearchMethod::mih) {
             REQUIRE(plan.work.probes == mih_work.probes);
             REQUIRE(plan.work.candidates == mih_work.candidates);
+            REQUIRE(plan.work.accepted == mih_work.accepted);
           }
           // Codes within a few bits of 1000 centres: the first buckets hold the neighbours. Random
           // 128-bit codes: the k-th neighbour is ~45 bits away, the scan wins.

@@ -46,29 +46,48 @@ namespace rlhash {
 struct MultiIndexWork {
   std::int64_t probes = 0;
   std::int64_t candidates = 0;
+  /// Candidates within the sink's limit (the k-th best distance so far, or the range radius):
+  /// they pay the duplicate test over the other tables and the top-k update. Their number
+  /// grows with k at the same probes and candidates.
+  std::int64_t accepted = 0;
+
+  MultiIndexWork& operator+=(const MultiIndexWork& other) {
+    probes += other.probes;
+    candidates += other.candidates;
+    accepted += other.accepted;
+    return *this;
+  }
+  MultiIndexWork since(const MultiIndexWork& before) const {
+    return {probes - before.probes, candidates - before.candidates, accepted - before.accepted};
+  }
 };
 
 /// What a search costs on one thread, in nanoseconds: a probed bucket (a random access to the
 /// offsets and a cache miss into the bucket), a verified candidate (a sequential read of its
-/// words, the threshold test and the top-k update) and a scanned code word. Fitted to
-/// bench_multi_index's probes/candidates counters and CPU times at N = 10^6 and 10^7 on a
-/// (shared) Zen 4 core
-/// (docs/performance.md); only the ratios matter, and they carry over to other x86 cores within
-/// a factor of about two.
+/// words and the threshold test), an accepted candidate (the duplicate test over the other
+/// tables and the top-k update: what makes k = 100 dearer than k = 10 at the same probes) and a
+/// scanned code word. Fitted to bench_multi_index's work counters and CPU times of the tables
+/// alone (RLHASH_BENCH_MIH_FALLBACK=inf) at N = 10^6 and 10^7, 64 and 128 bits, on a shared Zen 4
+/// core, weighting the 64-bit random rows where the two methods come close (docs/performance.md).
+/// Probes into tables larger than the cache (10^8 codes) cost about 1.5x more; there the tables
+/// win by 10x or more at 64 bits. Only the ratios matter, and they carry over to other x86 cores
+/// within a factor of about two.
 struct MihCostModel {
-  double probe_ns = 50.0;
-  double candidate_ns = 2.5;
-  double candidate_ns_per_word = 0.5;
-  double scan_ns_per_word = 0.26;
+  double probe_ns = 35.0;
+  double candidate_ns = 2.0;
+  double candidate_ns_per_word = 1.5;
+  double accepted_ns = 40.0;
+  double scan_ns_per_word = 0.27;
   double build_ns_per_entry = 30.0;
 
   double scan_ns(Index codes, int words) const { return static_cast<double>(codes) * scan_ns_per_word * words; }
   double build_ns(Index codes, int substrings, int words) const {
     return static_cast<double>(codes) * substrings * build_ns_per_entry * (1 + 0.25 * (words - 1));
   }
-  double mih_ns(std::int64_t probes, std::int64_t candidates, int words) const {
-    return static_cast<double>(probes) * probe_ns +
-           static_cast<double>(candidates) * (candidate_ns + candidate_ns_per_word * words);
+  double mih_ns(const MultiIndexWork& work, int words) const {
+    return static_cast<double>(work.probes) * probe_ns +
+           static_cast<double>(work.candidates) * (candidate_ns + candidate_ns_per_word * words) +
+           static_cast<double>(work.accepted) * accepted_ns;
   }
 };
 
@@ -356,10 +375,7 @@ class MultiIndex {
         per_query(q, per_thread[static_cast<std::size_t>(t)]);
     });
     if (work == nullptr) return;
-    for (const auto& w : per_thread) {
-      work->probes += w.probes;
-      work->candidates += w.candidates;
-    }
+    for (const auto& w : per_thread) *work += w;
   }
 
   /// Sets bits, words, size and the substring layout, checking `substrings`.
@@ -457,10 +473,8 @@ class MultiIndex {
       keys[s] = substring_key(query_copy, tables_[static_cast<std::size_t>(s)]);
       longest = std::max(longest, tables_[static_cast<std::size_t>(s)].length);
     }
-    const std::int64_t probes_before = work.probes, candidates_before = work.candidates;
-    const auto over_budget = [&] {
-      return costs.mih_ns(work.probes - probes_before, work.candidates - candidates_before, w) > budget;
-    };
+    const MultiIndexWork before = work;
+    const auto over_budget = [&] { return costs.mih_ns(work.since(before), w) > budget; };
     std::uint64_t diff[BinaryCodes::max_bits / 64];
     for (int r = 0; r <= longest; ++r) {
       for (int s = 0; s < m; ++s) {
@@ -490,8 +504,9 @@ class MultiIndex {
                 diff[i] = code[i] ^ query_copy[i];
                 d += __builtin_popcountll(diff[i]);
               }
-              if (d > sink.limit() || seen_before(diff, s, r)) continue;
-              sink.push(d, table.positions[j]);
+              if (d > sink.limit()) continue;
+              ++work.accepted;
+              if (!seen_before(diff, s, r)) sink.push(d, table.positions[j]);
             }
           }
           pending = 0;
