@@ -142,7 +142,7 @@ void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
     state.counters["scanned/query"] =
         static_cast<double>(std::count(fell_back.begin(), fell_back.end(), char{1})) / kQueries;
     state.counters["model_ns/query"] =
-        rlhash::MihCostModel().mih_ns(work, data.database.words()) / runs / kQueries /
+        rlhash::MihCostModel().mih_ns(work, data.database.words(), data.tables->offsets_bytes()) / runs / kQueries /
         kThreads;
   }
   if (method == rlhash::SearchMethod::automatic) {

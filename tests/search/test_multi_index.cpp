@@ -121,6 +121,24 @@ TEST_CASE("multi-index: a hand-checked 8-bit example and the pigeonhole bookkeep
   REQUIRE(range.indices == std::vector<Index>{1, 2});
 }
 
+TEST_CASE("multi-index: the cost model prices probes by the offsets' share outside the cache", "[search][mih]") {
+  MihCostModel costs;
+  costs.probe_ns = 30;
+  costs.probe_miss_ns = 60;
+  costs.cache_bytes = 1000;
+  costs.candidate_ns = 2;
+  costs.candidate_ns_per_word = 1;
+  costs.accepted_ns = 10;
+  REQUIRE(costs.probe_price(800) == 30);    // inside the cache
+  REQUIRE(costs.probe_price(1000) == 30);
+  REQUIRE(costs.probe_price(4000) == 75);   // three quarters outside: 30 + 60 * 0.75
+  MultiIndexWork work{10, 100, 5};          // 10 probes, 100 candidates, 5 accepted
+  REQUIRE(costs.mih_ns(work, 2, 4000) == 10 * 75 + 100 * (2 + 2) + 5 * 10);
+  // The tables know their offsets: one 4-bit table of 16 buckets, 17 offsets of 4 bytes.
+  BinaryCodes database(3, 4);
+  REQUIRE(MultiIndex(database, 1, 1).offsets_bytes() == 17 * 4);
+}
+
 TEST_CASE("multi-index: default substrings follow log2 N", "[search][mih]") {
   REQUIRE(MultiIndex::default_substrings(1000000, 64) == 4);   // 19-bit substrings -> ceil(64/19)
   REQUIRE(MultiIndex::default_substrings(100000000, 64) == 3);  // 26-bit -> 3

@@ -69,11 +69,16 @@ struct MultiIndexWork {
 /// scanned code word. Fitted to bench_multi_index's work counters and CPU times of the tables
 /// alone (RLHASH_BENCH_MIH_FALLBACK=inf) at N = 10^6 and 10^7, 64 and 128 bits, on a shared Zen 4
 /// core, weighting the 64-bit random rows where the two methods come close (docs/performance.md).
-/// Probes into tables larger than the cache (10^8 codes) cost about 1.5x more; there the tables
-/// win by 10x or more at 64 bits. Only the ratios matter, and they carry over to other x86 cores
-/// within a factor of about two.
+/// A probe's first access goes to the bucket offsets: while every table's offsets fit the last
+/// level cache it costs probe_ns (the bucket's codes are prefetched group by group); beyond it,
+/// the fraction of the offsets outside the cache adds a memory access (10^7 codes of 128 bits:
+/// 48 MiB of offsets, ~55 ns a probe against ~35 ns for 24 MiB). Only the ratios matter, and
+/// they carry over to other x86 cores within a factor of about two; cache_bytes is the L3 of one
+/// Zen 4 core complex.
 struct MihCostModel {
   double probe_ns = 35.0;
+  double probe_miss_ns = 60.0;
+  double cache_bytes = 32.0 * (1 << 20);
   double candidate_ns = 2.0;
   double candidate_ns_per_word = 1.5;
   double accepted_ns = 40.0;
@@ -84,8 +89,13 @@ struct MihCostModel {
   double build_ns(Index codes, int substrings, int words) const {
     return static_cast<double>(codes) * substrings * build_ns_per_entry * (1 + 0.25 * (words - 1));
   }
-  double mih_ns(const MultiIndexWork& work, int words) const {
-    return static_cast<double>(work.probes) * probe_ns +
+  /// The price of one probe into tables whose bucket offsets take `offsets_bytes`.
+  double probe_price(std::size_t offsets_bytes) const {
+    const double outside = 1.0 - cache_bytes / std::max(static_cast<double>(offsets_bytes), cache_bytes);
+    return probe_ns + probe_miss_ns * outside;
+  }
+  double mih_ns(const MultiIndexWork& work, int words, std::size_t offsets_bytes) const {
+    return static_cast<double>(work.probes) * probe_price(offsets_bytes) +
            static_cast<double>(work.candidates) * (candidate_ns + candidate_ns_per_word * words) +
            static_cast<double>(work.accepted) * accepted_ns;
   }
@@ -232,6 +242,12 @@ class MultiIndex {
     return tables_.at(static_cast<std::size_t>(s)).positions;
   }
   /// Bytes held by the tables (offsets, positions and code copies).
+  /// Bytes of the bucket offsets of every table: what a probe reads first (MihCostModel).
+  std::size_t offsets_bytes() const {
+    std::size_t bytes = 0;
+    for (const auto& t : tables_) bytes += sizeof(std::uint32_t) * t.offsets.size();
+    return bytes;
+  }
   std::size_t memory_bytes() const {
     std::size_t bytes = 0;
     for (const auto& t : tables_)
@@ -474,7 +490,8 @@ class MultiIndex {
       longest = std::max(longest, tables_[static_cast<std::size_t>(s)].length);
     }
     const MultiIndexWork before = work;
-    const auto over_budget = [&] { return costs.mih_ns(work.since(before), w) > budget; };
+    const std::size_t offsets_size = offsets_bytes();
+    const auto over_budget = [&] { return costs.mih_ns(work.since(before), w, offsets_size) > budget; };
     std::uint64_t diff[BinaryCodes::max_bits / 64];
     for (int r = 0; r <= longest; ++r) {
       for (int s = 0; s < m; ++s) {

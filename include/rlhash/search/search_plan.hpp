@@ -120,7 +120,7 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
   }
   p.pilot_queries = pilot;
   p.mih_ns_per_query = pilot == 0 ? 0
-                                  : (costs.mih_ns(work, database.words) +
+                                  : (costs.mih_ns(work, database.words, tables->offsets_bytes()) +
                                      static_cast<double>(overruns) * p.scan_ns_per_query) /
                                         static_cast<double>(pilot);
   p.used = p.mih_ns_per_query < p.scan_ns_per_query ? SearchMethod::mih : SearchMethod::scan;
