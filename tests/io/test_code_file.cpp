@@ -69,6 +69,31 @@ TEST_CASE("code files: every format round-trips for any bit count", "[io][codes]
   CHECK(read_codes(dir.file("none.npy"), 16, CodeFormat::packed) == none);
 }
 
+TEST_CASE("code files: packed codes stream from the file in blocks, checked row by row", "[io][codes]") {
+  test::TempDir dir;
+  const auto path = dir.file("many.npy");
+  // 20,000 rows of 8 bytes: three 64 KiB reads, the last one partial.
+  const BinaryCodes codes = random_codes(20000, 64, 5);
+  write_codes(path, codes, CodeFormat::packed);
+  CHECK(read_codes(path, 64, CodeFormat::packed) == codes);
+  CHECK(read_codes(path, 0, CodeFormat::packed) == codes);
+  // A tail bit in the third block is reported with its row.
+  BinaryCodes narrow(20000, 60);
+  write_codes(path, narrow, CodeFormat::packed);
+  NdArray bytes = read_npy(path);
+  bytes.data<std::uint8_t>()[19999 * 8 + 7] = 0x80;
+  write_npy(path, bytes);
+  require_error([&] { read_codes(path, 60, CodeFormat::packed); }, {"many.npy", "row 19999", "beyond bit 60"});
+  // A payload shorter than the header declares is refused before anything is read.
+  const std::vector<char> whole = npy_bytes("|u1", {20000, 8}, bytes.bytes());
+  write_file_atomic(path, std::vector<char>(whole.begin(), whole.end() - 8));
+  require_error([&] { read_codes(path, 64, CodeFormat::packed); }, {"many.npy"});
+  // Packed codes must be uint8.
+  const float floats[] = {1, 2};
+  write_npy(path, floats, {1, 2});
+  require_error([&] { read_codes(path, 16, CodeFormat::packed); }, {"many.npy", "|u1", "<f4"});
+}
+
 TEST_CASE("code files: the layouts hold the values they promise", "[io][codes]") {
   BinaryCodes codes(2, 3);
   codes.set(0, 1, true);

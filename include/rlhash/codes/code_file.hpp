@@ -5,14 +5,21 @@
 ///   IndexBinary's layout, and on a little-endian host exactly BinaryCodes' words cut per row;
 /// - bits01: uint8 [N, bits] of 0/1 (read: any dtype holding exactly 0 and 1);
 /// - sign:   float32 [N, bits] of -1/+1, bit 1 <-> +1 (read: any signed dtype holding exactly ±1).
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <vector>
+
+#include <fcntl.h>     // open flags (POSIX)
+#include <sys/stat.h>  // stat
+#include <unistd.h>    // lseek
 
 #include "rlhash/codes/binary_codes.hpp"
 #include "rlhash/core/error.hpp"
+#include "rlhash/core/file.hpp"
 #include "rlhash/io/ndarray.hpp"
 #include "rlhash/io/npy.hpp"
 
@@ -64,17 +71,14 @@ inline NdArray codes_to_array(const BinaryCodes& codes, CodeFormat format) {
   return array;
 }
 
-/// Codes of `bits` bits from an [N, width] array in `format`; `bits` <= 0 takes the width's
-/// (packed: 8 x width). FormatError naming `source` for a wrong dtype or rank, a width that does
-/// not match `bits`, non-zero tail bits, or values other than 0/1 (bits01) or ±1 (sign).
-inline BinaryCodes codes_from_array(const NdArray& array, int bits, CodeFormat format,
-                                    const std::string& source = "codes") {
-  const std::string where = "'" + source + "': " + to_string(format) + " codes: ";
-  if (array.rank() != 2)
-    throw FormatError(where + "expected a 2-D [N, width] array, found shape " +
-                      detail::shape_text(array.shape()));
-  const Index n = array.shape()[0];
-  const Index width = array.shape()[1];
+namespace detail {
+
+/// The code length an [N, width] array in `format` holds, checked against `bits` (<= 0: taken
+/// from the width); FormatError after `where` for a rank or width that does not fit.
+inline int code_bits_of(const std::vector<Index>& shape, int bits, CodeFormat format, const std::string& where) {
+  if (shape.size() != 2)
+    throw FormatError(where + "expected a 2-D [N, width] array, found shape " + detail::shape_text(shape));
+  const Index width = shape[1];
   const bool packed = format == CodeFormat::packed;
   if (bits <= 0) {
     // Checked before multiplying: an empty array may declare any width.
@@ -91,20 +95,41 @@ inline BinaryCodes codes_from_array(const NdArray& array, int bits, CodeFormat f
   const Index expected = packed ? (bits + 7) / 8 : bits;
   if (width != expected)
     throw FormatError(where + "expected shape [N, " + std::to_string(expected) + "] for " +
-                      std::to_string(bits) + "-bit codes, found " + detail::shape_text(array.shape()));
+                      std::to_string(bits) + "-bit codes, found " + detail::shape_text(shape));
+  return bits;
+}
+
+/// Copies `rows` packed rows (faiss layout) into codes rows [first, first + rows), refusing a row
+/// with bits set past the code length.
+inline void copy_packed_rows(const std::uint8_t* in, Index first, Index rows, BinaryCodes& codes,
+                             const std::string& where) {
+  const Index width = (codes.bits() + 7) / 8;
+  const unsigned tail = codes.bits() % 8 == 0 ? 0U : (0xFFU << (codes.bits() % 8)) & 0xFFU;
+  for (Index r = 0; r < rows; ++r) {
+    const std::uint8_t last = in[r * width + width - 1];
+    if (last & tail)
+      throw FormatError(where + "row " + std::to_string(first + r) + " has bits set beyond bit " +
+                        std::to_string(codes.bits()) + " (byte value " + std::to_string(last) +
+                        "); tail bits must be zero");
+    std::memcpy(codes.row(first + r), in + r * width, static_cast<std::size_t>(width));
+  }
+}
+
+}  // namespace detail
+
+/// Codes of `bits` bits from an [N, width] array in `format`; `bits` <= 0 takes the width's
+/// (packed: 8 x width). FormatError naming `source` for a wrong dtype or rank, a width that does
+/// not match `bits`, non-zero tail bits, or values other than 0/1 (bits01) or ±1 (sign).
+inline BinaryCodes codes_from_array(const NdArray& array, int bits, CodeFormat format,
+                                    const std::string& source = "codes") {
+  const std::string where = "'" + source + "': " + to_string(format) + " codes: ";
+  bits = detail::code_bits_of(array.shape(), bits, format, where);
+  const Index n = array.shape()[0];
   BinaryCodes codes(n, bits);
-  if (packed) {
+  if (format == CodeFormat::packed) {
     if (array.dtype() != "|u1")
       throw FormatError(where + "expected dtype |u1 (uint8), found " + array.dtype());
-    const auto* in = array.data<std::uint8_t>();
-    const unsigned tail = bits % 8 == 0 ? 0U : (0xFFU << (bits % 8)) & 0xFFU;
-    for (Index i = 0; i < n; ++i) {
-      if (in[i * width + width - 1] & tail)
-        throw FormatError(where + "row " + std::to_string(i) + " has bits set beyond bit " +
-                          std::to_string(bits) + " (byte value " + std::to_string(in[i * width + width - 1]) +
-                          "); tail bits must be zero");
-      std::memcpy(codes.row(i), in + i * width, static_cast<std::size_t>(width));
-    }
+    detail::copy_packed_rows(array.data<std::uint8_t>(), 0, n, codes, where);
     return codes;
   }
   visit_dtype(array.dtype(), [&](auto tag) {
@@ -135,8 +160,34 @@ inline void write_codes(const std::string& path, const BinaryCodes& codes, CodeF
 }
 
 /// Reads a code .npy in `format` (`bits` <= 0: inferred from the width, see codes_from_array).
+/// Packed codes stream from the file into the codes in blocks, so a search holds the codes once
+/// (not the file's bytes beside them).
 inline BinaryCodes read_codes(const std::string& path, int bits, CodeFormat format) {
-  return codes_from_array(read_npy(path), bits, format, path);
+  struct stat info {};
+  const bool regular = ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+  if (format != CodeFormat::packed || !regular) return codes_from_array(read_npy(path), bits, format, path);
+  const NpyHeader header = read_npy_header(path);  // checked against the file's size
+  const std::string where = "'" + path + "': packed codes: ";
+  bits = detail::code_bits_of(header.shape, bits, format, where);
+  if (header.dtype != "|u1") throw FormatError(where + "expected dtype |u1 (uint8), found " + header.dtype);
+  const Index n = header.shape[0];
+  const Index width = header.shape[1];
+  BinaryCodes codes(n, bits);
+  const detail::FileHandle file(path, O_RDONLY);
+  if (!file.is_open()) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
+  if (::lseek(file.fd(), static_cast<off_t>(header.data_offset), SEEK_SET) < 0)
+    throw IoError("cannot seek in '" + path + "': " + detail::errno_text());
+  const Index block = std::max<Index>(1, (Index{1} << 16) / width);  // rows per 64 KiB read
+  std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min(block, std::max<Index>(n, 1)) * width));
+  for (Index first = 0; first < n; first += block) {
+    const Index rows = std::min(block, n - first);
+    const auto bytes = static_cast<std::size_t>(rows * width);
+    if (detail::read_up_to(file.fd(), reinterpret_cast<char*>(buffer.data()), bytes, path) != bytes)
+      throw FormatError(where + "the file ended before row " + std::to_string(first + rows) + " of " +
+                        std::to_string(n) + " (truncated while reading?)");
+    detail::copy_packed_rows(buffer.data(), first, rows, codes, where);
+  }
+  return codes;
 }
 
 }  // namespace rlhash
