@@ -80,6 +80,19 @@ TEST_CASE("knn: batch search equals a brute-force stable sort, every path, ties 
   }
 }
 
+TEST_CASE("knn: batches past one chunk of queries per thread equal the brute force", "[search][knn]") {
+  Rng rng(23);
+  const BinaryCodes database = test::random_codes(1500, 40, rng);
+  // 2 * 256 + 89 queries: one thread scans three chunks, the last one partial; three threads one each.
+  const BinaryCodes queries = test::random_codes(2 * detail::knn_query_chunk + 89, 40, rng);
+  const BruteForce truth(queries, database);
+  for (const Index k : {Index{1}, Index{30}, Index{1501}})
+    for (const int threads : {1, 3}) {
+      INFO("k " << k << " threads " << threads);
+      check_against_brute_force(knn_search(queries, database, k, threads), truth, k);
+    }
+}
+
 TEST_CASE("knn: k = 0, empty database, empty queries, one code", "[search][knn]") {
   Rng rng(2);
   const BinaryCodes database = test::random_codes(10, 64, rng);
