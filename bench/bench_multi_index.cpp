@@ -9,15 +9,15 @@
 //
 // Clustered codes imitate learned ones: N / 1000 centres, every code a centre with each bit
 // flipped with probability 1/16, queries drawn around the same centres.
-// BM_build reports the tables' build time (wall clock and CPU) and memory; the "model/real" counter of the mih rows
-// is the cost model's predicted time over the measured one (search_plan.hpp uses the model).
+// BM_build reports the tables' build time (wall clock and CPU) and memory; the "model/real" counter of the
+// mih rows is the cost model's predicted time over the measured one (search_plan.hpp uses the model).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,9 +53,9 @@ const double kFallbackScans = [] {
 BinaryCodes codes_around(Index count, const BinaryCodes* centres, int bits, rlhash::Rng& rng) {
   BinaryCodes codes(count, bits);
   for (Index i = 0; i < count; ++i) {
-    const std::uint64_t* centre =
-        centres ? centres->row(static_cast<Index>(rlhash::uniform_below(rng, static_cast<std::uint64_t>(centres->size()))))
-                : nullptr;
+    const std::uint64_t* centre = centres ? centres->row(static_cast<Index>(rlhash::uniform_below(
+                                                rng, static_cast<std::uint64_t>(centres->size()))))
+                                          : nullptr;
     for (int w = 0; w < codes.words(); ++w) {
       const std::uint64_t noise = rng() & rng() & rng() & rng();
       codes.row(i)[w] = centre ? centre[w] ^ noise : rng();
@@ -105,8 +105,9 @@ void label(benchmark::State& state, const Dataset& data) {
 }
 
 void per_query(benchmark::State& state) {
-  state.counters["s/query"] = benchmark::Counter(
-      static_cast<double>(kQueries), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["s/query"] =
+      benchmark::Counter(static_cast<double>(kQueries),
+                         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 void BM_build(benchmark::State& state) {
@@ -115,7 +116,8 @@ void BM_build(benchmark::State& state) {
   state.counters["build_s"] = data.build_seconds;
   state.counters["build_cpu_s"] = data.build_cpu_seconds;
   state.counters["table_MiB"] = static_cast<double>(data.tables->memory_bytes()) / (1 << 20);
-  state.counters["codes_MiB"] = static_cast<double>(data.database.size() * data.database.words() * 8) / (1 << 20);
+  state.counters["codes_MiB"] =
+      static_cast<double>(data.database.size() * data.database.words() * 8) / (1 << 20);
   label(state, data);
 }
 
@@ -142,8 +144,8 @@ void BM_search(benchmark::State& state, rlhash::SearchMethod method) {
     state.counters["scanned/query"] =
         static_cast<double>(std::count(fell_back.begin(), fell_back.end(), char{1})) / kQueries;
     state.counters["model_ns/query"] =
-        rlhash::MihCostModel().mih_ns(work, data.database.words(), data.tables->offsets_bytes()) / runs / kQueries /
-        kThreads;
+        rlhash::MihCostModel().mih_ns(work, data.database.words(), data.tables->offsets_bytes()) / runs /
+        kQueries / kThreads;
   }
   if (method == rlhash::SearchMethod::automatic) {
     state.counters["chose_mih"] = plan.used == rlhash::SearchMethod::mih;
@@ -211,11 +213,14 @@ void register_all() {
   for (const int bits : {64, 128}) {
     if (bits_only != 0 && bits != bits_only) continue;
     for (const int clustered : {0, 1}) {
-      benchmark::RegisterBenchmark("BM_build", BM_build)->Args({bits, clustered})->UseManualTime()->Iterations(1);
+      benchmark::RegisterBenchmark("BM_build", BM_build)
+          ->Args({bits, clustered})
+          ->UseManualTime()
+          ->Iterations(1);
       for (const int k : {1, 10, 100}) {
-        for (auto* b : {benchmark::RegisterBenchmark("BM_scan", BM_scan), benchmark::RegisterBenchmark("BM_mih", BM_mih),
-                        benchmark::RegisterBenchmark("BM_auto", BM_auto)})
-        {
+        for (auto* b : {benchmark::RegisterBenchmark("BM_scan", BM_scan),
+                        benchmark::RegisterBenchmark("BM_mih", BM_mih),
+                        benchmark::RegisterBenchmark("BM_auto", BM_auto)}) {
           b->Args({bits, clustered, k})->Unit(benchmark::kMillisecond);
           // One thread: CPU time, robust on a shared machine. Several: wall-clock time.
           if (kThreads > 1) b->UseRealTime();

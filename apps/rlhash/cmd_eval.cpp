@@ -35,7 +35,8 @@ struct EvalCommandOptions {
 /// Encodes queries and database with `encode` and scores the codes into `row` (with --distributed
 /// each rank encodes its share of the items and evaluates its share of the queries).
 template <class Encode>
-void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, const Job& job, Encode&& encode) {
+void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, const Job& job,
+           Encode&& encode) {
   const auto start = std::chrono::steady_clock::now();
   const BinaryCodes query_codes = job.encode(d.queries, encode);
   const BinaryCodes database_codes = job.encode(d.database, encode);
@@ -103,12 +104,14 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
       throw InvalidArgument("--distributed trains and encodes on the CPU; drop --device " + o.device);
     FitOptions fit;
     fit.replicas = job.replicas;
-    for (const auto& method : methods) make_hasher(method, 32).check_fit_options(fit);  // refused before any work
+    for (const auto& method : methods)
+      make_hasher(method, 32).check_fit_options(fit);  // refused before any work
     // The model before the data: a bad model file or dimension fails before a large file is read.
     if (!o.model.empty()) {
       model.emplace(Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets)));
-      require_model_dims(*model, o.model,
-                         {{"--features", o.data.features}, {"--queries", o.data.queries}, {"--database", o.data.database}});
+      require_model_dims(
+          *model, o.model,
+          {{"--features", o.data.features}, {"--queries", o.data.queries}, {"--database", o.data.database}});
     }
     d = load_data(o.data, common.seed);
     if (o.model.empty()) {

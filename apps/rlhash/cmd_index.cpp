@@ -58,16 +58,16 @@ void build(const IndexCommandOptions& o, const CommonOptions& common) {
   HammingIndex index(o.bits);
   add_codes(o, index, common.threads);
   index.save(o.file);
-  std::fprintf(stderr, "wrote %s: %lld codes of %d bits\n", o.file.c_str(), static_cast<long long>(index.size()),
-               index.bits());
+  std::fprintf(stderr, "wrote %s: %lld codes of %d bits\n", o.file.c_str(),
+               static_cast<long long>(index.size()), index.bits());
 }
 
 void add(const IndexCommandOptions& o, const CommonOptions& common) {
   HammingIndex index = HammingIndex::load(o.file);
   add_codes(o, index, common.threads);
   index.save(o.file);
-  std::fprintf(stderr, "wrote %s: %lld codes of %d bits\n", o.file.c_str(), static_cast<long long>(index.size()),
-               index.bits());
+  std::fprintf(stderr, "wrote %s: %lld codes of %d bits\n", o.file.c_str(),
+               static_cast<long long>(index.size()), index.bits());
 }
 
 void search(const IndexCommandOptions& o, const CommonOptions& common) {
@@ -141,7 +141,8 @@ const RegisterCommand index_command{
          sub->add_option("--codes", o->codes, "Code file (.npy) to add")->required();
          sub->add_option("--ids", o->ids, "int64 ids (.npy), one per code (default: consecutive)");
          sub->add_flag("--no-tables", o->no_tables, "Keep no multi-index tables (searches scan)");
-         sub->add_option("--substrings", o->index.substrings, "Multi-index substrings (0: about log2(N) bits each)")
+         sub->add_option("--substrings", o->index.substrings,
+                         "Multi-index substrings (0: about log2(N) bits each)")
              ->check(CLI::NonNegativeNumber)
              ->default_val(0);
        }

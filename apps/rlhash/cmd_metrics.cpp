@@ -5,8 +5,8 @@
 #include "code_options.hpp"
 #include "command.hpp"
 #include "data_options.hpp"
-#include "output_paths.hpp"
 #include "distributed.hpp"
+#include "output_paths.hpp"
 #include "report.hpp"
 #include "rlhash/core/file.hpp"
 
@@ -28,8 +28,8 @@ void run(const MetricsOptions& o, const CommonOptions& common) {
                                                     {"--database-labels", o.database_labels},
                                                     {"--query-labels", o.query_labels}});
   if (o.distributed)
-    return run_distributed_metrics({o.database_codes, o.query_codes, o.database_labels, o.query_labels, o.format,
-                                    o.bits, o.top_k, o.precision_at, o.radius},
+    return run_distributed_metrics({o.database_codes, o.query_codes, o.database_labels, o.query_labels,
+                                    o.format, o.bits, o.top_k, o.precision_at, o.radius},
                                    common);
   const CodeFormat format = parse_code_format(o.format);
   const BinaryCodes database = read_codes(o.database_codes, o.bits, format);
@@ -46,9 +46,14 @@ void run(const MetricsOptions& o, const CommonOptions& common) {
   options.precision_at = o.precision_at;
   options.radius = o.radius;
   options.threads = common.threads;
-  ResultRow row{"codes",     o.bits,
-                common.seed, evaluate(queries, database, query_labels, database_labels, options),
-                0,           0, code_health(database), {}};
+  ResultRow row{"codes",
+                o.bits,
+                common.seed,
+                evaluate(queries, database, query_labels, database_labels, options),
+                0,
+                0,
+                code_health(database),
+                {}};
   print_table_header(options);
   print_table_row(row);
   if (!common.json_path.empty()) {

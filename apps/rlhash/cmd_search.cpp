@@ -7,8 +7,8 @@
 #include "code_options.hpp"
 #include "command.hpp"
 #include "device_option.hpp"
-#include "index_options.hpp"
 #include "distributed.hpp"
+#include "index_options.hpp"
 #include "json_writer.hpp"
 #include "method_options.hpp"
 #include "output_paths.hpp"
@@ -78,8 +78,8 @@ void run(const SearchOptions& o, const CommonOptions& common) {
   } else {
     const RangeResult r = sized_by(message("--radius ", o.radius, " with ", queries.size(), " queries"), [&] {
       return device.cuda ? range_on_cuda(queries, database, o.radius, device.index)
-                         : tables ? tables->range(queries, database, o.radius, common.threads)
-                                  : range_search(queries, database, o.radius, common.threads);
+             : tables    ? tables->range(queries, database, o.radius, common.threads)
+                         : range_search(queries, database, o.radius, common.threads);
     });
     plan.used = tables ? SearchMethod::mih : SearchMethod::scan;
     seconds = seconds_since(start);
@@ -91,9 +91,9 @@ void run(const SearchOptions& o, const CommonOptions& common) {
          {o.lims, npy_bytes(dtype_of<Index>(), {static_cast<Index>(r.lims.size())}, r.lims.data())}});
     results = static_cast<Index>(r.indices.size());
   }
-  const std::string path = device.cuda ? device.text
-                                        : std::string("SIMD ") + to_string(active_simd_path()) + ", " +
-                                              to_string(plan.used);
+  const std::string path =
+      device.cuda ? device.text
+                  : std::string("SIMD ") + to_string(active_simd_path()) + ", " + to_string(plan.used);
   std::fprintf(stderr, "searched %lld queries in %lld codes: %lld results in %.4f s (%s)\n",
                static_cast<long long>(queries.size()), static_cast<long long>(database.size()),
                static_cast<long long>(results), seconds, path.c_str());

@@ -90,8 +90,9 @@ inline Labels read_labels(const std::string& spec) { return read_labels_file(spe
 /// Features as float D x N; uint8 features are scaled to [0, 1] unless `no_scale`.
 inline MatrixF read_features(const std::string& spec, bool no_scale) {
   const NdArray array = read_array_spec(spec);
-  MatrixF features = allocating(checked_bytes(array.size(), sizeof(float), spec),
-                                [&] { return array.to_matrix<float>(spec); }, "'", spec, "' as float features");
+  MatrixF features = allocating(
+      checked_bytes(array.size(), sizeof(float), spec), [&] { return array.to_matrix<float>(spec); }, "'",
+      spec, "' as float features");
   if (array.dtype() == "|u1" && !no_scale) features /= 255.0f;
   require_dimensions(features, spec);
   require_finite(features, spec);

@@ -54,7 +54,8 @@ struct Job {
   std::function<BinaryCodes(const MatrixF& x, const Encoder& encode)> encode =
       [](const MatrixF& x, const Encoder& encode) { return encode(x); };
   /// evaluate(), the queries split across the ranks.
-  std::function<EvalReport(const BinaryCodes&, const BinaryCodes&, const Labels&, const Labels&, const EvalOptions&)>
+  std::function<EvalReport(const BinaryCodes&, const BinaryCodes&, const Labels&, const Labels&,
+                           const EvalOptions&)>
       evaluate = [](const BinaryCodes& queries, const BinaryCodes& database, const Labels& query_labels,
                     const Labels& database_labels, const EvalOptions& options) {
         return rlhash::evaluate(queries, database, query_labels, database_labels, options);

@@ -19,8 +19,8 @@
 #include "rlhash/core/file.hpp"
 #include "rlhash/dist/distributed_evaluate.hpp"
 #include "rlhash/dist/replicas.hpp"
-#include "rlhash/dist/shared_file.hpp"
 #include "rlhash/dist/sharded_search.hpp"
+#include "rlhash/dist/shared_file.hpp"
 #include "rlhash/methods/model.hpp"
 #endif
 
@@ -87,8 +87,10 @@ void search_job(const DistributedSearch& o, const CommonOptions& common, const d
   CodeFormat format{};
   dist::agree(comm, [&] {
     if ((o.k > 0) == (o.radius >= 0)) throw InvalidArgument("give exactly one of --k and --radius");
-    if (o.radius >= 0 && o.lims.empty()) throw InvalidArgument("--radius needs --lims (the per-query offsets)");
-    if (o.device != "cpu") throw InvalidArgument("--distributed searches on the CPU; drop --device " + o.device);
+    if (o.radius >= 0 && o.lims.empty())
+      throw InvalidArgument("--radius needs --lims (the per-query offsets)");
+    if (o.device != "cpu")
+      throw InvalidArgument("--distributed searches on the CPU; drop --device " + o.device);
     format = parse_code_format(o.format);
   });
   const dist::CodeShard shard = dist::read_code_shard(comm, o.database_codes, o.bits, format);
@@ -121,7 +123,8 @@ void search_job(const DistributedSearch& o, const CommonOptions& common, const d
     std::vector<std::int64_t>& lims = r.result.lims;
     for (auto& lim : lims) lim += before;
     if (comm.rank() + 1 < comm.size()) lims.pop_back();
-    dist::write_shared_npy(comm, o.lims, {q + 1}, r.first_query, lims.data(), static_cast<Index>(lims.size()));
+    dist::write_shared_npy(comm, o.lims, {q + 1}, r.first_query, lims.data(),
+                           static_cast<Index>(lims.size()));
   }
   if (comm.rank() != 0) return;
   std::fprintf(stderr, "searched %lld queries in %lld codes on %d ranks: %lld results in %.4f s (SIMD %s)\n",
@@ -165,8 +168,9 @@ FeatureRows read_feature_rows(const std::string& spec, bool no_scale, const dist
     take(map.items());
     const std::size_t row_bytes = static_cast<std::size_t>(map.dims()) * dtype_itemsize(map.dtype());
     out.features.resize(map.dims(), out.rows.size());
-    rlhash::detail::convert_elements(map.bytes() + static_cast<std::size_t>(out.rows.begin) * row_bytes, map.dtype(),
-                                     static_cast<std::size_t>(out.features.size()), out.features.data(), spec);
+    rlhash::detail::convert_elements(map.bytes() + static_cast<std::size_t>(out.rows.begin) * row_bytes,
+                                     map.dtype(), static_cast<std::size_t>(out.features.size()),
+                                     out.features.data(), spec);
     if (map.dtype() == "|u1" && !no_scale) out.features /= 255.0f;
     return out;
   }
@@ -201,26 +205,29 @@ void encode_job(const DistributedEncode& o, const CommonOptions& common, const d
   const Index width = array.shape()[1];
   const std::size_t row_bytes = static_cast<std::size_t>(width) * array.itemsize();
   dist::write_shared_file(comm, o.codes, npy_header(array.dtype(), {rows.total, width}),
-                          static_cast<std::uint64_t>(rows.rows.begin) * row_bytes, array.bytes(), array.nbytes());
+                          static_cast<std::uint64_t>(rows.rows.begin) * row_bytes, array.bytes(),
+                          array.nbytes());
   if (comm.rank() == 0)
     std::printf("encoded %lld items to %d-bit codes in %.3f s on %d ranks; wrote %s\n",
-                static_cast<long long>(rows.total), model->hasher.bits(), seconds, comm.size(), o.codes.c_str());
+                static_cast<long long>(rows.total), model->hasher.bits(), seconds, comm.size(),
+                o.codes.c_str());
 }
 
-void require_labels_match(const BinaryCodes& database, const BinaryCodes& queries, const Labels& database_labels,
-                          const Labels& query_labels) {
+void require_labels_match(const BinaryCodes& database, const BinaryCodes& queries,
+                          const Labels& database_labels, const Labels& query_labels) {
   if (database_labels.size() != database.size() || query_labels.size() != queries.size())
-    throw InvalidArgument("labels and codes differ in count: " + std::to_string(database.size()) + " database codes, " +
-                          std::to_string(database_labels.size()) + " database labels, " +
-                          std::to_string(queries.size()) + " query codes, " + std::to_string(query_labels.size()) +
-                          " query labels");
+    throw InvalidArgument("labels and codes differ in count: " + std::to_string(database.size()) +
+                          " database codes, " + std::to_string(database_labels.size()) +
+                          " database labels, " + std::to_string(queries.size()) + " query codes, " +
+                          std::to_string(query_labels.size()) + " query labels");
 }
 
 void metrics_job(const DistributedMetrics& o, const CommonOptions& common, const dist::Communicator& comm) {
   dist::require_same_on_all_ranks(
       comm,
-      options_text({o.database_codes, o.query_codes, o.database_labels, o.query_labels, o.format, std::to_string(o.bits),
-                    join(o.top_k), join(o.precision_at), std::to_string(o.radius), common.json_path}),
+      options_text({o.database_codes, o.query_codes, o.database_labels, o.query_labels, o.format,
+                    std::to_string(o.bits), join(o.top_k), join(o.precision_at), std::to_string(o.radius),
+                    common.json_path}),
       "metrics options");
   BinaryCodes database, queries;
   Labels database_labels, query_labels;
@@ -237,9 +244,14 @@ void metrics_job(const DistributedMetrics& o, const CommonOptions& common, const
   options.precision_at = o.precision_at;
   options.radius = o.radius;
   options.threads = common.threads;
-  ResultRow row{
-      "codes", o.bits, common.seed, dist::distributed_evaluate(comm, queries, database, query_labels, database_labels, options),
-      0,       0,      {},          {}};
+  ResultRow row{"codes",
+                o.bits,
+                common.seed,
+                dist::distributed_evaluate(comm, queries, database, query_labels, database_labels, options),
+                0,
+                0,
+                {},
+                {}};
   if (comm.rank() != 0) return;
   row.health = code_health(database);  // every rank holds the whole database; rank 0 reports
   print_table_header(options);
@@ -278,9 +290,12 @@ void run_distributed_job(const std::string& options, const std::function<void(co
     job.replicas = &replicas;
     job.leader = comm.rank() == 0;
     job.agree = [&comm](const std::function<void()>& step) { dist::agree(comm, step); };
-    job.encode = [&](const MatrixF& x, const Job::Encoder& encode) { return encode_split(comm, replicas, x, encode); };
-    job.evaluate = [&comm](const BinaryCodes& queries, const BinaryCodes& database, const Labels& query_labels,
-                           const Labels& database_labels, const EvalOptions& eval_options) {
+    job.encode = [&](const MatrixF& x, const Job::Encoder& encode) {
+      return encode_split(comm, replicas, x, encode);
+    };
+    job.evaluate = [&comm](const BinaryCodes& queries, const BinaryCodes& database,
+                           const Labels& query_labels, const Labels& database_labels,
+                           const EvalOptions& eval_options) {
       return dist::distributed_evaluate(comm, queries, database, query_labels, database_labels, eval_options);
     };
     command(job);

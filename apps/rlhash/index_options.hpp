@@ -41,8 +41,9 @@ inline bool worth_building(SearchMethod method, Index queries, const CodesView& 
 
 /// Builds the tables a one-shot search uses (null when not worth it), printing the build time
 /// apart from the search time.
-inline std::unique_ptr<MultiIndex> build_tables_for(SearchMethod method, Index queries, const CodesView& database,
-                                                    int substrings, int threads, double& seconds) {
+inline std::unique_ptr<MultiIndex> build_tables_for(SearchMethod method, Index queries,
+                                                    const CodesView& database, int substrings, int threads,
+                                                    double& seconds) {
   seconds = 0;
   if (!worth_building(method, queries, database, substrings)) return nullptr;
   const auto start = std::chrono::steady_clock::now();

@@ -45,7 +45,8 @@ void remove_temps_and_reraise(int signal_number) {
   static const char interrupted[] = "\r\033[Krlhash: interrupted; files being written were removed\n";
   static const char plain[] = "rlhash: interrupted; files being written were removed\n";
   const bool terminal = stderr_is_terminal != 0;
-  (void)!::write(STDERR_FILENO, terminal ? interrupted : plain, (terminal ? sizeof interrupted : sizeof plain) - 1);
+  (void)!::write(STDERR_FILENO, terminal ? interrupted : plain,
+                 (terminal ? sizeof interrupted : sizeof plain) - 1);
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
 }

@@ -22,7 +22,7 @@ struct ResultRow {
   EvalReport report;
   double train_seconds = 0;
   double encode_seconds = 0;
-  CodeHealth health;  ///< of the database codes
+  CodeHealth health;                                        ///< of the database codes
   std::vector<std::pair<std::string, std::string>> config;  ///< the method's every config field
 };
 
@@ -45,7 +45,9 @@ inline void write_config_value(JsonWriter& json, const std::string& text) {
     json.value(text == "true");
     return;
   }
-  const auto parsed_whole = [&](const char* end) { return !text.empty() && end == text.c_str() + text.size(); };
+  const auto parsed_whole = [&](const char* end) {
+    return !text.empty() && end == text.c_str() + text.size();
+  };
   char* end = nullptr;
   errno = 0;
   const long long integer = std::strtoll(text.c_str(), &end, 10);

@@ -83,7 +83,8 @@ TEST_CASE("code files: packed codes stream from the file in blocks, checked row 
   NdArray bytes = read_npy(path);
   bytes.data<std::uint8_t>()[19999 * 8 + 7] = 0x80;
   write_npy(path, bytes);
-  require_error([&] { read_codes(path, 60, CodeFormat::packed); }, {"many.npy", "row 19999", "beyond bit 60"});
+  require_error([&] { read_codes(path, 60, CodeFormat::packed); },
+                {"many.npy", "row 19999", "beyond bit 60"});
   // A payload shorter than the header declares is refused before anything is read.
   const std::vector<char> whole = npy_bytes("|u1", {20000, 8}, bytes.bytes());
   write_file_atomic(path, std::vector<char>(whole.begin(), whole.end() - 8));

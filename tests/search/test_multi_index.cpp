@@ -33,10 +33,12 @@ struct Data {
 
 /// Uniform codes, or codes around a few centres (queries near the same centres): many ties and
 /// huge buckets, the case learned codes resemble.
-Data make_data(int bits, Index n, Index nq, bool clustered, Rng& rng, int flip_log2 = 3, Index centre_count = 5) {
+Data make_data(int bits, Index n, Index nq, bool clustered, Rng& rng, int flip_log2 = 3,
+               Index centre_count = 5) {
   if (!clustered) return {test::random_codes(nq, bits, rng), test::random_codes(n, bits, rng)};
   const BinaryCodes centres = test::random_codes(centre_count, bits, rng);
-  return {test::clustered_codes(nq, centres, flip_log2, rng), test::clustered_codes(n, centres, flip_log2, rng)};
+  return {test::clustered_codes(nq, centres, flip_log2, rng),
+          test::clustered_codes(n, centres, flip_log2, rng)};
 }
 
 constexpr double inf = std::numeric_limits<double>::infinity();
@@ -50,8 +52,8 @@ TEST_CASE("multi-index: kNN equals the scan bit for bit, every k, bits, substrin
     Index n;
   };
   for (const bool clustered : {false, true})
-    for (const Case c : {Case{1, 40}, Case{7, 300}, Case{16, 900}, Case{33, 500}, Case{64, 2000}, Case{65, 700},
-                         Case{100, 400}, Case{128, 1500}, Case{130, 300}}) {
+    for (const Case c : {Case{1, 40}, Case{7, 300}, Case{16, 900}, Case{33, 500}, Case{64, 2000},
+                         Case{65, 700}, Case{100, 400}, Case{128, 1500}, Case{130, 300}}) {
       const Data data = make_data(c.bits, c.n, 12, clustered, rng);
       // The default, one substring where it fits, and counts that do not divide the length.
       std::vector<int> counts = {0, (c.bits + 19) / 20};
@@ -121,7 +123,8 @@ TEST_CASE("multi-index: a hand-checked 8-bit example and the pigeonhole bookkeep
   REQUIRE(range.indices == std::vector<Index>{1, 2});
 }
 
-TEST_CASE("multi-index: the cost model prices probes by the offsets' share outside the cache", "[search][mih]") {
+TEST_CASE("multi-index: the cost model prices probes by the offsets' share outside the cache",
+          "[search][mih]") {
   MihCostModel costs;
   costs.probe_ns = 30;
   costs.probe_miss_ns = 60;
@@ -129,10 +132,10 @@ TEST_CASE("multi-index: the cost model prices probes by the offsets' share outsi
   costs.candidate_ns = 2;
   costs.candidate_ns_per_word = 1;
   costs.accepted_ns = 10;
-  REQUIRE(costs.probe_price(800) == 30);    // inside the cache
+  REQUIRE(costs.probe_price(800) == 30);  // inside the cache
   REQUIRE(costs.probe_price(1000) == 30);
-  REQUIRE(costs.probe_price(4000) == 75);   // three quarters outside: 30 + 60 * 0.75
-  MultiIndexWork work{10, 100, 5};          // 10 probes, 100 candidates, 5 accepted
+  REQUIRE(costs.probe_price(4000) == 75);  // three quarters outside: 30 + 60 * 0.75
+  MultiIndexWork work{10, 100, 5};         // 10 probes, 100 candidates, 5 accepted
   REQUIRE(costs.mih_ns(work, 2, 4000) == 10 * 75 + 100 * (2 + 2) + 5 * 10);
   // The tables know their offsets: one 4-bit table of 16 buckets, 17 offsets of 4 bytes.
   BinaryCodes database(3, 4);
@@ -140,10 +143,10 @@ TEST_CASE("multi-index: the cost model prices probes by the offsets' share outsi
 }
 
 TEST_CASE("multi-index: default substrings follow log2 N", "[search][mih]") {
-  REQUIRE(MultiIndex::default_substrings(1000000, 64) == 4);   // 19-bit substrings -> ceil(64/19)
+  REQUIRE(MultiIndex::default_substrings(1000000, 64) == 4);    // 19-bit substrings -> ceil(64/19)
   REQUIRE(MultiIndex::default_substrings(100000000, 64) == 3);  // 26-bit -> 3
   REQUIRE(MultiIndex::default_substrings(1000000, 128) == 7);
-  REQUIRE(MultiIndex::default_substrings(10, 16) == 4);         // never shorter than 4 bits
+  REQUIRE(MultiIndex::default_substrings(10, 16) == 4);  // never shorter than 4 bits
   REQUIRE(MultiIndex::default_substrings(1, 3) == 1);
 }
 
@@ -195,7 +198,8 @@ TEST_CASE("search plan: every method returns the scan's result; auto picks by th
         MultiIndexWork mih_work;
         for (const SearchMethod method : {SearchMethod::scan, SearchMethod::mih, SearchMethod::automatic}) {
           SearchPlan plan;
-          INFO("bits " << bits << " clustered " << clustered << " k " << k << " method " << to_string(method));
+          INFO("bits " << bits << " clustered " << clustered << " k " << k << " method "
+                       << to_string(method));
           require_same(planned_knn(data.queries, data.database, &tables, k, method, 2, &plan), scan);
           if (method == SearchMethod::mih) mih_work = plan.work;
           if (method != SearchMethod::automatic) continue;
@@ -217,7 +221,7 @@ TEST_CASE("search plan: every method returns the scan's result; auto picks by th
           }
         }
       }
-      require_same(planned_knn(data.queries, data.database, nullptr, 5, SearchMethod::automatic), 
+      require_same(planned_knn(data.queries, data.database, nullptr, 5, SearchMethod::automatic),
                    knn_search(data.queries, data.database, 5, 1));
       REQUIRE_THROWS_AS(planned_knn(data.queries, data.database, nullptr, 5, SearchMethod::mih), StateError);
     }

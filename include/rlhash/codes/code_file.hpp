@@ -75,7 +75,8 @@ namespace detail {
 
 /// The code length an [N, width] array in `format` holds, checked against `bits` (<= 0: taken
 /// from the width); FormatError after `where` for a rank or width that does not fit.
-inline int code_bits_of(const std::vector<Index>& shape, int bits, CodeFormat format, const std::string& where) {
+inline int code_bits_of(const std::vector<Index>& shape, int bits, CodeFormat format,
+                        const std::string& where) {
   if (shape.size() != 2)
     throw FormatError(where + "expected a 2-D [N, width] array, found shape " + detail::shape_text(shape));
   const Index width = shape[1];

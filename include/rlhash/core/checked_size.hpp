@@ -53,7 +53,8 @@ decltype(auto) allocating(std::size_t bytes, Allocate&& allocate, const What&...
   } catch (const std::bad_alloc&) {
     const bool gib = bytes >= (std::size_t{1} << 30);
     throw OutOfMemory(message(what..., ": cannot allocate ", bytes, " bytes (",
-                              static_cast<double>(bytes) / double(gib ? 1 << 30 : 1 << 20), gib ? " GiB)" : " MiB)"));
+                              static_cast<double>(bytes) / double(gib ? 1 << 30 : 1 << 20),
+                              gib ? " GiB)" : " MiB)"));
   }
 }
 

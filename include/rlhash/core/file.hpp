@@ -83,7 +83,8 @@ inline std::vector<char> read_rest(int fd, const std::string& path, std::size_t 
   }
   std::vector<char> bytes;
   const auto grow = [&](std::size_t size) {
-    allocating(size, [&] { bytes.resize(size); }, "reading '", path, "'");
+    allocating(
+        size, [&] { bytes.resize(size); }, "reading '", path, "'");
   };
   grow(std::min(want, max_bytes + 1));
   std::size_t used = 0;

@@ -241,7 +241,8 @@ inline KnnResult knn_search(const CodesView& queries, const CodesView& database,
     // buffers (primed entries each) then take a bounded amount of memory whatever the batch
     // size, where one collector per query took 12 KB a query at k <= 128 (1.2 GB for 10^5
     // queries). The extra passes over the database are a small share of the chunk's work.
-    std::vector<detail::TopKCollector> sinks(static_cast<std::size_t>(std::min(detail::knn_query_chunk, q1 - q0)));
+    std::vector<detail::TopKCollector> sinks(
+        static_cast<std::size_t>(std::min(detail::knn_query_chunk, q1 - q0)));
     for (Index c0 = q0; c0 < q1; c0 += detail::knn_query_chunk) {
       const Index c1 = std::min(q1, c0 + detail::knn_query_chunk);
       for (Index q = c0; q < c1; ++q) sinks[static_cast<std::size_t>(q - c0)].reset(k, database.bits);

@@ -85,7 +85,9 @@ struct MihCostModel {
   double scan_ns_per_word = 0.27;
   double build_ns_per_entry = 30.0;
 
-  double scan_ns(Index codes, int words) const { return static_cast<double>(codes) * scan_ns_per_word * words; }
+  double scan_ns(Index codes, int words) const {
+    return static_cast<double>(codes) * scan_ns_per_word * words;
+  }
   double build_ns(Index codes, int substrings, int words) const {
     return static_cast<double>(codes) * substrings * build_ns_per_entry * (1 + 0.25 * (words - 1));
   }
@@ -117,7 +119,8 @@ struct SubstringBuckets {
 /// candidates at or below it (bits + 1 while there are fewer), and sorts at the end.
 class MihTopK {
  public:
-  MihTopK(Index k, int bits) : k_(k), threshold_(bits + 1), histogram_(static_cast<std::size_t>(bits) + 2, 0) {}
+  MihTopK(Index k, int bits)
+      : k_(k), threshold_(bits + 1), histogram_(static_cast<std::size_t>(bits) + 2, 0) {}
   /// Candidates at a larger distance cannot enter the top k.
   std::int32_t limit() const { return threshold_; }
   void push(std::int32_t distance, Index index) {
@@ -162,8 +165,10 @@ class MihRange {
   explicit MihRange(int radius) : radius_(radius) {}
   /// The (already sorted) results of query q of a scan.
   MihRange(int radius, const RangeResult& scanned, Index q) : radius_(radius) {
-    for (auto j = scanned.lims[static_cast<std::size_t>(q)]; j < scanned.lims[static_cast<std::size_t>(q) + 1]; ++j)
-      hits_.emplace_back(scanned.distances[static_cast<std::size_t>(j)], scanned.indices[static_cast<std::size_t>(j)]);
+    for (auto j = scanned.lims[static_cast<std::size_t>(q)];
+         j < scanned.lims[static_cast<std::size_t>(q) + 1]; ++j)
+      hits_.emplace_back(scanned.distances[static_cast<std::size_t>(j)],
+                         scanned.indices[static_cast<std::size_t>(j)]);
   }
   std::int32_t limit() const { return radius_; }
   void push(std::int32_t distance, Index index) { hits_.emplace_back(distance, index); }
@@ -227,7 +232,8 @@ class MultiIndex {
     substrings = this->substrings();
     const int workers = std::clamp(detail::resolve_threads(threads), 1, substrings);
     detail::run_parallel(workers, [&](int t) {
-      for (int s = t; s < substrings; s += workers) fill_table(database, tables_[static_cast<std::size_t>(s)]);
+      for (int s = t; s < substrings; s += workers)
+        fill_table(database, tables_[static_cast<std::size_t>(s)]);
     });
   }
 
@@ -250,8 +256,7 @@ class MultiIndex {
   }
   std::size_t memory_bytes() const {
     std::size_t bytes = 0;
-    for (const auto& t : tables_)
-      bytes += 4 * (t.offsets.size() + t.positions.size()) + 8 * t.codes.size();
+    for (const auto& t : tables_) bytes += 4 * (t.offsets.size() + t.positions.size()) + 8 * t.codes.size();
     return bytes;
   }
 
@@ -259,7 +264,8 @@ class MultiIndex {
   /// sorting; every position list is checked to be a permutation in table order, so a damaged
   /// list is an InvalidArgument (`source` names where it came from), never a wrong answer.
   static MultiIndex from_positions(const CodesView& database, int substrings,
-                                   std::vector<std::vector<std::uint32_t>> positions, const std::string& source) {
+                                   std::vector<std::vector<std::uint32_t>> positions,
+                                   const std::string& source) {
     MultiIndex index;
     index.layout(database, substrings, source);
     if (positions.size() != index.tables_.size())
@@ -359,7 +365,8 @@ class MultiIndex {
   static BinaryCodes gather(const CodesView& queries, const std::vector<Index>& rows) {
     BinaryCodes gathered(static_cast<Index>(rows.size()), queries.bits);
     for (std::size_t j = 0; j < rows.size(); ++j)
-      std::copy(queries.row(rows[j]), queries.row(rows[j]) + queries.words, gathered.row(static_cast<Index>(j)));
+      std::copy(queries.row(rows[j]), queries.row(rows[j]) + queries.words,
+                gathered.row(static_cast<Index>(j)));
     return gathered;
   }
 
@@ -377,17 +384,20 @@ class MultiIndex {
     }
   }
 
-  void require_searchable(const CodesView& queries, const CodesView& database, const std::string& what) const {
+  void require_searchable(const CodesView& queries, const CodesView& database,
+                          const std::string& what) const {
     require_built_for(database, what);
     detail::require_query_database(queries, database, what);
   }
 
   template <class PerQuery>
-  static void for_each_query_parallel(Index queries, int threads, MultiIndexWork* work, PerQuery&& per_query) {
+  static void for_each_query_parallel(Index queries, int threads, MultiIndexWork* work,
+                                      PerQuery&& per_query) {
     const int workers = static_cast<int>(std::clamp<Index>(queries, 1, detail::resolve_threads(threads)));
     std::vector<MultiIndexWork> per_thread(static_cast<std::size_t>(workers));
     detail::run_parallel(workers, [&](int t) {
-      for (Index q = detail::share_begin(queries, workers, t); q < detail::share_begin(queries, workers, t + 1); ++q)
+      for (Index q = detail::share_begin(queries, workers, t);
+           q < detail::share_begin(queries, workers, t + 1); ++q)
         per_query(q, per_thread[static_cast<std::size_t>(t)]);
     });
     if (work == nullptr) return;
@@ -404,7 +414,8 @@ class MultiIndex {
                             std::to_string((database.bits + max_substring_bits - 1) / max_substring_bits) +
                             ".." + std::to_string(database.bits));
     if (database.size > static_cast<Index>(std::numeric_limits<std::uint32_t>::max()))
-      throw InvalidArgument(what + ": " + std::to_string(database.size) + " codes, expected at most 2^32 - 1");
+      throw InvalidArgument(what + ": " + std::to_string(database.size) +
+                            " codes, expected at most 2^32 - 1");
     bits_ = database.bits;
     words_ = database.words;
     size_ = database.size;
@@ -435,8 +446,8 @@ class MultiIndex {
   void adopt_positions(const CodesView& database, detail::SubstringBuckets& table,
                        std::vector<std::uint32_t> positions, const std::string& source) const {
     if (static_cast<Index>(positions.size()) != size_)
-      throw InvalidArgument(source + ": a table lists " + std::to_string(positions.size()) + " codes, expected " +
-                            std::to_string(size_));
+      throw InvalidArgument(source + ": a table lists " + std::to_string(positions.size()) +
+                            " codes, expected " + std::to_string(size_));
     std::vector<bool> seen(static_cast<std::size_t>(size_), false);
     const std::size_t buckets = std::size_t{1} << table.length;
     table.offsets.assign(buckets + 1, 0);
@@ -444,11 +455,13 @@ class MultiIndex {
     for (std::size_t j = 0; j < positions.size(); ++j) {
       const std::uint32_t p = positions[j];
       if (p >= static_cast<std::uint64_t>(size_) || seen[p])
-        throw InvalidArgument(source + ": table entry " + std::to_string(j) + " is not a permutation of the codes");
+        throw InvalidArgument(source + ": table entry " + std::to_string(j) +
+                              " is not a permutation of the codes");
       seen[p] = true;
       const std::uint64_t key = substring_key(database.row(p), table);
       if (j > 0 && (key < previous_key || (key == previous_key && p < positions[j - 1])))
-        throw InvalidArgument(source + ": table entry " + std::to_string(j) + " is out of (key, index) order");
+        throw InvalidArgument(source + ": table entry " + std::to_string(j) +
+                              " is out of (key, index) order");
       previous_key = key;
       ++table.offsets[key + 1];
     }
@@ -475,8 +488,9 @@ class MultiIndex {
   /// The progressive radius search of the file comment for one query, into `sink` (MihTopK or
   /// MihRange). Returns false when the work exceeds `budget` (then the sink is incomplete).
   template <class Sink>
-  bool search_one(const std::uint64_t* query, Sink& sink, MultiIndexWork& work, const MihCostModel& costs = {},
-                  double budget = std::numeric_limits<double>::infinity(), bool stop_mid_radius = false) const {
+  bool search_one(const std::uint64_t* query, Sink& sink, MultiIndexWork& work,
+                  const MihCostModel& costs = {}, double budget = std::numeric_limits<double>::infinity(),
+                  bool stop_mid_radius = false) const {
     const int m = substrings();
     const int w = words_;
     const std::uint64_t tail = CodesView(nullptr, 0, bits_).tail_mask();
@@ -576,7 +590,8 @@ class MultiIndex {
 };
 
 /// Exact kNN through freshly built tables (default substrings); the same result as knn_search.
-inline KnnResult mih_knn_search(const CodesView& queries, const CodesView& database, Index k, int threads = 0) {
+inline KnnResult mih_knn_search(const CodesView& queries, const CodesView& database, Index k,
+                                int threads = 0) {
   return MultiIndex(database, 0, threads).knn(queries, database, k, threads);
 }
 

@@ -95,7 +95,8 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
   detail::require_k(k);
   const Index planned = std::clamp<Index>(queries.size / 16, std::min<Index>(queries.size, 1), 64);
   const double budget =
-      planned == 0 ? 1.0 : std::min(1.0, 0.1 * static_cast<double>(queries.size) / static_cast<double>(planned));
+      planned == 0 ? 1.0
+                   : std::min(1.0, 0.1 * static_cast<double>(queries.size) / static_cast<double>(planned));
   KnnResult result;
   result.queries = queries.size;
   result.k = k;
@@ -127,8 +128,9 @@ inline KnnResult planned_knn(const CodesView& queries, const CodesView& database
   p.work = work;
   if (pilot == queries.size) return result;
   const CodesView rest(queries.row(pilot), queries.size - pilot, queries.bits);
-  const KnnResult rest_result = p.used == SearchMethod::mih ? tables->knn(rest, database, k, threads, &p.work, 1.0, costs)
-                                                           : knn_search(rest, database, k, threads);
+  const KnnResult rest_result = p.used == SearchMethod::mih
+                                    ? tables->knn(rest, database, k, threads, &p.work, 1.0, costs)
+                                    : knn_search(rest, database, k, threads);
   detail::copy_knn_rows(rest_result, 0, rest.size, result, pilot);
   return result;
 }
