@@ -82,32 +82,6 @@ TEST_CASE("the top k equals the whole ranking's first k on every path", "[eval][
   }
 }
 
-TEST_CASE("a hand-computed top k: the cutoff inside a tied bucket keeps index order", "[eval]") {
-  // Items:     0  1  2  3  4  5
-  // distance:  2  0  2  1  0  2
-  // relevant:  1  0  1  0  1  1   ; item 5 left out
-  // Stable order: 1(0) 4(0,r) 3(1) 0(2,r) 2(2,r): the top 4 hold relevant positions 1 and 3.
-  ByteRankingInput input;
-  input.resize(6);
-  const std::uint8_t d[] = {2, 0, 2, 1, 0, 2};
-  for (int j = 0; j < 6; ++j) input.distances()[j] = d[j];
-  input.relevant_words()[0] = 0b110101;
-  input.leave_out(5);
-  TopRanking top;
-  top.build(input, 2, 4);
-  CHECK(top.size() == 5);
-  CHECK(top.relevant_count() == 3);
-  CHECK(top.relevant_positions() == std::vector<Index>{1, 3});
-  CHECK(precision_at_k(top, 4) == 0.5);
-  const std::vector<int> cutoffs{4};
-  double at_4 = 0.0;
-  average_precision_with_cutoffs(top, cutoffs, {0}, &at_4);
-  CHECK(at_4 == Approx(0.5));  // (1/2 + 2/4) / 2
-  input.distances()[3] = 3;
-  CHECK_THROWS_WITH(top.build(input, 2, 4), Catch::Contains("item 3 is 3, expected 0..2"));
-  CHECK_THROWS_AS(top.build(input, 2, -1), InvalidArgument);
-}
-
 TEST_CASE("evaluate without the whole ranking gives the top-k metrics bit for bit", "[eval]") {
   Rng rng(8);
   const Index n = 3001, m = 90;

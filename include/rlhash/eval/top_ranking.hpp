@@ -263,7 +263,7 @@ class TopRanking {
     // Items and relevant items ranked: those not left out (the padding reads left_out too).
     const auto top = static_cast<std::uint8_t>(bits);
     const detail::RankedCounts ranked = kernels.count_ranked(distances, relevant, blocks, top);
-    if (ranked.out_of_range) throw_out_of_range(input, bits);
+    if (ranked.out_of_range) detail::throw_byte_distance_out_of_range(input, bits);
     items_ = ranked.items;
     relevant_count_ = ranked.relevant;
     positions_.clear();
@@ -325,15 +325,6 @@ class TopRanking {
       if (seen * stride >= wanted) return t;
     }
     return top;
-  }
-
-  [[noreturn]] static void throw_out_of_range(const ByteRankingInput& input, int bits) {
-    Index j = 0;
-    while (j + 1 < input.size() &&
-           (input.distances()[j] <= bits || input.distances()[j] == ByteRankingInput::left_out))
-      ++j;
-    throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
-                          std::to_string(input.distances()[j]) + ", expected 0.." + std::to_string(bits));
   }
 
   std::vector<std::uint32_t> within_;  // the top items, index order
