@@ -38,18 +38,21 @@ inline std::uint64_t at_most_mask_scalar(const std::uint8_t* bytes, std::uint8_t
   return mask;
 }
 
-/// Items at distance < t and at distance <= t.
+/// Items at distance < t, at distance <= t, and ranked (at distance <= top).
 struct ThresholdCounts {
   Index below = 0;
   Index within = 0;
+  Index ranked = 0;
 };
 
 /// The ThresholdCounts of `blocks` blocks of 64 bytes (portable form).
-inline ThresholdCounts count_threshold_scalar(const std::uint8_t* bytes, Index blocks, std::uint8_t t) {
+inline ThresholdCounts count_threshold_scalar(const std::uint8_t* bytes, Index blocks, std::uint8_t t,
+                                              std::uint8_t top) {
   ThresholdCounts counts;
   for (Index i = 0; i < blocks * 64; ++i) {
     counts.below += bytes[i] < t ? 1 : 0;
     counts.within += bytes[i] <= t ? 1 : 0;
+    counts.ranked += bytes[i] <= top ? 1 : 0;
   }
   return counts;
 }
@@ -68,36 +71,43 @@ __attribute__((target("avx2"))) inline std::uint64_t at_most_mask_avx2(const std
   return std::uint64_t{low_bits} | (std::uint64_t{high_bits} << 32);
 }
 
-/// Byte counters (each compare adds -1 per hit, subtracted) of items <= t and == t, two per
-/// vector half, summed into 64-bit lanes every 127 blocks of 64 bytes, before a counter can wrap.
+/// Byte counters (each compare gives -1 per hit, subtracted) of the items <= t, == t and <= top,
+/// summed into 64-bit lanes every 127 blocks of 64 bytes, before a counter can wrap.
 __attribute__((target("avx2"))) inline ThresholdCounts count_threshold_avx2(const std::uint8_t* bytes,
-                                                                            Index blocks, std::uint8_t t) {
+                                                                            Index blocks, std::uint8_t t,
+                                                                            std::uint8_t top) {
   const __m256i limit = _mm256_set1_epi8(static_cast<char>(t));
+  const __m256i top_limit = _mm256_set1_epi8(static_cast<char>(top));
   const __m256i zero = _mm256_setzero_si256();
-  __m256i within_total = zero;
-  __m256i at_total = zero;
+  __m256i within_total = zero, at_total = zero, ranked_total = zero;
+  auto lane_sums = [&zero](__m256i a, __m256i b) __attribute__((target("avx2"))) {
+    return _mm256_add_epi64(_mm256_sad_epu8(a, zero), _mm256_sad_epu8(b, zero));
+  };
   for (Index begin = 0; begin < blocks; begin += 127) {
     const Index end = std::min(blocks, begin + 127);
-    __m256i within[2] = {zero, zero};
-    __m256i at[2] = {zero, zero};
+    __m256i within0 = zero, within1 = zero, at0 = zero, at1 = zero, ranked0 = zero, ranked1 = zero;
     for (Index b = begin; b < end; ++b) {
-      for (int half = 0; half < 2; ++half) {
-        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes + 64 * b + 32 * half));
-        within[half] = _mm256_sub_epi8(within[half], _mm256_cmpeq_epi8(_mm256_min_epu8(x, limit), x));
-        at[half] = _mm256_sub_epi8(at[half], _mm256_cmpeq_epi8(x, limit));
-      }
+      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes + 64 * b));
+      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes + 64 * b + 32));
+      within0 = _mm256_sub_epi8(within0, _mm256_cmpeq_epi8(_mm256_min_epu8(x0, limit), x0));
+      within1 = _mm256_sub_epi8(within1, _mm256_cmpeq_epi8(_mm256_min_epu8(x1, limit), x1));
+      at0 = _mm256_sub_epi8(at0, _mm256_cmpeq_epi8(x0, limit));
+      at1 = _mm256_sub_epi8(at1, _mm256_cmpeq_epi8(x1, limit));
+      ranked0 = _mm256_sub_epi8(ranked0, _mm256_cmpeq_epi8(_mm256_min_epu8(x0, top_limit), x0));
+      ranked1 = _mm256_sub_epi8(ranked1, _mm256_cmpeq_epi8(_mm256_min_epu8(x1, top_limit), x1));
     }
-    within_total = _mm256_add_epi64(
-        within_total, _mm256_add_epi64(_mm256_sad_epu8(within[0], zero), _mm256_sad_epu8(within[1], zero)));
-    at_total = _mm256_add_epi64(at_total,
-                                _mm256_add_epi64(_mm256_sad_epu8(at[0], zero), _mm256_sad_epu8(at[1], zero)));
+    within_total = _mm256_add_epi64(within_total, lane_sums(within0, within1));
+    at_total = _mm256_add_epi64(at_total, lane_sums(at0, at1));
+    ranked_total = _mm256_add_epi64(ranked_total, lane_sums(ranked0, ranked1));
   }
-  alignas(32) std::uint64_t lanes[2][4];
+  alignas(32) std::uint64_t lanes[3][4];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[0]), within_total);
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[1]), at_total);
-  const auto within_count = static_cast<Index>(lanes[0][0] + lanes[0][1] + lanes[0][2] + lanes[0][3]);
-  const auto at_count = static_cast<Index>(lanes[1][0] + lanes[1][1] + lanes[1][2] + lanes[1][3]);
-  return {within_count - at_count, within_count};
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[2]), ranked_total);
+  Index sums[3];
+  for (int c = 0; c < 3; ++c)
+    sums[c] = static_cast<Index>(lanes[c][0] + lanes[c][1] + lanes[c][2] + lanes[c][3]);
+  return {sums[0] - sums[1], sums[0], sums[2]};
 }
 #endif
 
@@ -168,6 +178,14 @@ __attribute__((always_inline)) inline std::size_t collect_with(const std::uint8_
   return count;
 }
 
+/// Relevance bits of the items 0..n-1 that are set (the words past them ignored).
+__attribute__((always_inline)) inline Index count_relevant_bits_with(const std::uint64_t* words, Index n) {
+  Index count = 0;
+  for (Index b = 0; b < n / 64; ++b) count += __builtin_popcountll(words[b]);
+  if (n % 64 != 0) count += __builtin_popcountll(words[n / 64] & ((std::uint64_t{1} << (n % 64)) - 1));
+  return count;
+}
+
 /// collect_with for the items at distance <= value (equal: == value).
 template <class AtMostMask, class EqualMask>
 __attribute__((always_inline)) inline std::size_t collect_either_with(const std::uint8_t* bytes, Index blocks,
@@ -175,6 +193,10 @@ __attribute__((always_inline)) inline std::size_t collect_either_with(const std:
                                                                       std::size_t limit, std::uint32_t* out) {
   return equal ? collect_with(bytes, blocks, value, limit, out, EqualMask{})
                : collect_with(bytes, blocks, value, limit, out, AtMostMask{});
+}
+
+inline Index count_relevant_bits_scalar(const std::uint64_t* words, Index n) {
+  return count_relevant_bits_with(words, n);
 }
 
 inline RankedCounts count_ranked_scalar(const std::uint8_t* bytes, const std::uint64_t* relevant_words,
@@ -192,6 +214,10 @@ struct Avx2AtMostMask {
     return at_most_mask_avx2(bytes, t);
   }
 };
+__attribute__((target("popcnt"))) inline Index count_relevant_bits_popcnt(const std::uint64_t* words,
+                                                                          Index n) {
+  return count_relevant_bits_with(words, n);
+}
 __attribute__((target("avx2,popcnt,bmi"))) inline RankedCounts count_ranked_avx2(
     const std::uint8_t* bytes, const std::uint64_t* relevant_words, Index blocks, std::uint8_t top) {
   return count_ranked_with(bytes, relevant_words, blocks, top, Avx2AtMostMask{});
@@ -215,11 +241,18 @@ struct AtMostKernels {
     (void)path;
 #endif
   }
-  ThresholdCounts count_threshold(const std::uint8_t* bytes, Index blocks, std::uint8_t t) const {
+  ThresholdCounts count_threshold(const std::uint8_t* bytes, Index blocks, std::uint8_t t,
+                                  std::uint8_t top) const {
 #if defined(RLHASH_SEARCH_X86)
-    if (avx2) return count_threshold_avx2(bytes, blocks, t);
+    if (avx2) return count_threshold_avx2(bytes, blocks, t, top);
 #endif
-    return count_threshold_scalar(bytes, blocks, t);
+    return count_threshold_scalar(bytes, blocks, t, top);
+  }
+  Index count_relevant_bits(const std::uint64_t* words, Index n) const {
+#if defined(RLHASH_SEARCH_X86)
+    if (avx2) return count_relevant_bits_popcnt(words, n);
+#endif
+    return count_relevant_bits_scalar(words, n);
   }
   RankedCounts count_ranked(const std::uint8_t* bytes, const std::uint64_t* relevant_words, Index blocks,
                             std::uint8_t top) const {
@@ -260,21 +293,27 @@ class TopRanking {
     const std::uint8_t* distances = input.distances();
     const std::uint64_t* relevant = input.relevant_words();
 
-    // Items and relevant items ranked: those not left out (the padding reads left_out too).
+    // The threshold t (fewer than k items closer than t, at least k within t): a guess, then exact
+    // counts. The first count also says whether every item is ranked, as usual; then the
+    // relevant ones are all the relevance bits, else a pass over blocks tells which are left out
+    // (the padding reads left_out too) and finds distances out of range.
     const auto top = static_cast<std::uint8_t>(bits);
-    const detail::RankedCounts ranked = kernels.count_ranked(distances, relevant, blocks, top);
-    if (ranked.out_of_range) detail::throw_byte_distance_out_of_range(input, bits);
-    items_ = ranked.items;
-    relevant_count_ = ranked.relevant;
+    std::uint8_t threshold = guess_threshold(distances, blocks, top, k);
+    detail::ThresholdCounts counts = kernels.count_threshold(distances, blocks, threshold, top);
+    if (counts.ranked == input.size()) {
+      items_ = input.size();
+      relevant_count_ = kernels.count_relevant_bits(relevant, input.size());
+    } else {
+      const detail::RankedCounts ranked = kernels.count_ranked(distances, relevant, blocks, top);
+      if (ranked.out_of_range) detail::throw_byte_distance_out_of_range(input, bits);
+      items_ = ranked.items;
+      relevant_count_ = ranked.relevant;
+    }
     positions_.clear();
     const Index wanted = std::min(k, items_);
     if (wanted == 0) return;
-
-    // The threshold t: fewer than `wanted` items closer than t, at least `wanted` within t.
-    std::uint8_t threshold = guess_threshold(distances, blocks, top, wanted);
-    detail::ThresholdCounts counts = kernels.count_threshold(distances, blocks, threshold);
-    while (counts.within < wanted) counts = kernels.count_threshold(distances, blocks, ++threshold);
-    while (counts.below >= wanted) counts = kernels.count_threshold(distances, blocks, --threshold);
+    while (counts.within < wanted) counts = kernels.count_threshold(distances, blocks, ++threshold, top);
+    while (counts.below >= wanted) counts = kernels.count_threshold(distances, blocks, --threshold, top);
 
     // The items closer than t, counting-sorted by distance (stable), then the first items at t.
     const auto closer = static_cast<std::size_t>(counts.below);
@@ -285,12 +324,7 @@ class TopRanking {
     if (threshold > 0)
       kernels.collect(distances, blocks, static_cast<std::uint8_t>(threshold - 1), false, closer,
                       within_.data());
-    bucket_start_.assign(static_cast<std::size_t>(threshold) + 1, 0);
-    for (std::size_t s = 0; s < closer; ++s)
-      ++bucket_start_[static_cast<std::size_t>(distances[within_[s]]) + 1];
-    for (std::size_t d = 1; d < bucket_start_.size(); ++d) bucket_start_[d] += bucket_start_[d - 1];
-    for (std::size_t s = 0; s < closer; ++s)
-      order_[static_cast<std::size_t>(bucket_start_[distances[within_[s]]]++)] = within_[s];
+    sort_by_distance(distances, closer, threshold);
     kernels.collect(distances, blocks, threshold, true, tied, order_.data() + closer);
 
     // Relevance is data-dependent: each position is written, the cursor advances on relevant ones.
@@ -312,6 +346,37 @@ class TopRanking {
   Index size() const { return items_; }
 
  private:
+  static constexpr std::size_t sort_lanes = 4;
+
+  /// order_[0..count) = within_[0..count) stably sorted by distance (all below `buckets`): a
+  /// counting sort whose items are split into `lanes` runs, each with its own cursors, so that
+  /// consecutive items of one distance (the usual case) do not wait on each other's cursor.
+  void sort_by_distance(const std::uint8_t* distances, std::size_t count, std::size_t buckets) {
+    const std::size_t lanes = sort_lanes;
+    const std::size_t run = count / lanes;  // lane `lanes` takes the rest
+    cursors_.assign((lanes + 1) * buckets, 0);
+    Index* cursor = cursors_.data();
+    for (std::size_t lane = 0; lane <= lanes; ++lane) {
+      const std::size_t end = lane == lanes ? count : (lane + 1) * run;
+      for (std::size_t s = lane * run; s < end; ++s) ++cursor[lane * buckets + distances[within_[s]]];
+    }
+    Index start = 0;  // bucket by bucket, lane by lane: the runs keep index order
+    for (std::size_t d = 0; d < buckets; ++d) {
+      for (std::size_t lane = 0; lane <= lanes; ++lane) {
+        const Index items = cursor[lane * buckets + d];
+        cursor[lane * buckets + d] = start;
+        start += items;
+      }
+    }
+    auto place = [&](std::size_t s, std::size_t lane) {
+      const std::uint32_t j = within_[s];
+      order_[static_cast<std::size_t>(cursor[lane * buckets + distances[j]]++)] = j;
+    };
+    for (std::size_t s = 0; s < run; ++s)
+      for (std::size_t lane = 0; lane < lanes; ++lane) place(lane * run + s, lane);
+    for (std::size_t s = lanes * run; s < count; ++s) place(s, lanes);
+  }
+
   /// Every `stride`-th block of 64 counted by distance: the smallest t whose sampled items at
   /// distance <= t, scaled up, reach `wanted`. Only a starting point: build() settles t exactly.
   std::uint8_t guess_threshold(const std::uint8_t* distances, Index blocks, std::uint8_t top, Index wanted) {
@@ -329,8 +394,8 @@ class TopRanking {
 
   std::vector<std::uint32_t> within_;  // the top items, index order
   std::vector<std::uint32_t> order_;   // the same, stable order
-  std::vector<Index> bucket_start_;
-  std::vector<Index> sample_;  // guess_threshold()'s counts
+  std::vector<Index> cursors_;         // sort_by_distance()'s
+  std::vector<Index> sample_;          // guess_threshold()'s counts
   std::vector<Index> positions_;
   Index relevant_count_ = 0;
   Index items_ = 0;
