@@ -356,10 +356,11 @@ class TopRanking {
     const std::size_t run = count / lanes;  // lane `lanes` takes the rest
     cursors_.assign((lanes + 1) * buckets, 0);
     Index* cursor = cursors_.data();
-    for (std::size_t lane = 0; lane <= lanes; ++lane) {
-      const std::size_t end = lane == lanes ? count : (lane + 1) * run;
-      for (std::size_t s = lane * run; s < end; ++s) ++cursor[lane * buckets + distances[within_[s]]];
-    }
+    // The runs interleaved, here and below: each lane's counter updates wait only on its own.
+    for (std::size_t s = 0; s < run; ++s)
+      for (std::size_t lane = 0; lane < lanes; ++lane)
+        ++cursor[lane * buckets + distances[within_[lane * run + s]]];
+    for (std::size_t s = lanes * run; s < count; ++s) ++cursor[lanes * buckets + distances[within_[s]]];
     Index start = 0;  // bucket by bucket, lane by lane: the runs keep index order
     for (std::size_t d = 0; d < buckets; ++d) {
       for (std::size_t lane = 0; lane <= lanes; ++lane) {
@@ -377,16 +378,20 @@ class TopRanking {
     for (std::size_t s = lanes * run; s < count; ++s) place(s, lanes);
   }
 
-  /// Every `stride`-th block of 64 counted by distance: the smallest t whose sampled items at
-  /// distance <= t, scaled up, reach `wanted`. Only a starting point: build() settles t exactly.
+  /// Every `stride`-th block of 64 counted by distance (item i into table i % 4, so that items of
+  /// one distance in a row do not wait on each other's counter): the smallest t whose sampled
+  /// items at distance <= t, scaled up, reach `wanted`. Only a starting point: build() settles t
+  /// exactly.
   std::uint8_t guess_threshold(const std::uint8_t* distances, Index blocks, std::uint8_t top, Index wanted) {
     constexpr Index stride = 32;
-    sample_.assign(static_cast<std::size_t>(top) + 2, 0);  // the last counts left-out items
+    const std::size_t values = top + 2U;  // the last counts left-out items
+    sample_.assign(4 * values, 0);
     for (Index b = 0; b < blocks; b += stride)
-      for (Index i = 64 * b; i < 64 * b + 64; ++i) ++sample_[std::min<std::size_t>(distances[i], top + 1U)];
+      for (Index i = 64 * b; i < 64 * b + 64; ++i)
+        ++sample_[static_cast<std::size_t>(i % 4) * values + std::min<std::size_t>(distances[i], top + 1U)];
     Index seen = 0;
     for (std::uint8_t t = 0; t < top; ++t) {
-      seen += sample_[t];
+      seen += sample_[t] + sample_[values + t] + sample_[2 * values + t] + sample_[3 * values + t];
       if (seen * stride >= wanted) return t;
     }
     return top;
