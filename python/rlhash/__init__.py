@@ -344,7 +344,7 @@ class HammingIndex:
 def metrics(query_codes: Any, db_codes: Any, query_labels: Any, db_labels: Any, *,
             map_at: Sequence[int] = (1000,), precision_at: Sequence[int] = (100, 500, 1000),
             ndcg_at: Sequence[int] = (100,), radius: int = 2, bits: Optional[int] = None,
-            exclude_self: bool = False, threads: int = 0) -> Dict[str, Any]:
+            exclude_self: bool = False, threads: int = 0, whole_ranking: bool = True) -> Dict[str, Any]:
     """Retrieval metrics of query codes against database codes, the numbers of ``rlhash metrics``.
 
     Two items are relevant when they share a label. Returns a dict: ``map`` (stable order:
@@ -353,7 +353,12 @@ def metrics(query_codes: Any, db_codes: Any, query_labels: Any, db_labels: Any, 
     ``precision_radius`` (mean precision within ``radius``, an empty ball counting 0) with
     ``empty_radius`` (queries whose ball was empty), ``pr_precision`` / ``pr_recall`` (arrays
     over radius 0..bits), ``queries`` and ``queries_without_relevant``. The result does not
-    depend on ``threads``."""
+    depend on ``threads``.
+
+    ``whole_ranking=False`` computes only ``map_at``, ``precision_at``, ``ndcg_at``, ``queries``
+    and ``queries_without_relevant`` (the same values, bit for bit) from the first max(k) items
+    of each ranking, without ranking the whole database: several times faster for k well below
+    the database size, e.g. in place of DeepHash-pytorch's ``CalcTopMap(..., topk)``."""
     q, bits = _code_words(query_codes, bits, "query_codes")
     db, _ = _code_words(db_codes, bits, "db_codes")
     ql = _labels(query_labels, "query_labels", q.shape[0])
@@ -363,7 +368,8 @@ def metrics(query_codes: Any, db_codes: Any, query_labels: Any, db_labels: Any, 
     if ql.ndim == 2 and ql.shape[1] != dl.shape[1]:
         raise ValueError(f"query_labels: {ql.shape[1]} classes, db_labels {dl.shape[1]}; expected equal")
     return _rlhash.metrics(q, db, bits, ql, dl, [int(k) for k in map_at], [int(k) for k in precision_at],
-                           [int(k) for k in ndcg_at], int(radius), int(threads), bool(exclude_self))
+                           [int(k) for k in ndcg_at], int(radius), int(threads), bool(exclude_self),
+                           bool(whole_ranking))
 
 
 def simd_path() -> str:

@@ -291,7 +291,7 @@ class PyModel {
 
 nb::dict metrics(const WordArray& queries, const WordArray& database, int bits, const nb::object& query_labels,
                  const nb::object& database_labels, std::vector<int> map_at, std::vector<int> precision_at,
-                 std::vector<int> ndcg_at, int radius, int threads, bool exclude_self) {
+                 std::vector<int> ndcg_at, int radius, int threads, bool exclude_self, bool whole_ranking) {
   const rlhash::BinaryCodes q = binary_codes(queries, bits, "query_codes");
   const rlhash::BinaryCodes db = binary_codes(database, bits, "db_codes");
   const rlhash::Labels ql = labels_from(query_labels, "query_labels");
@@ -309,10 +309,9 @@ nb::dict metrics(const WordArray& queries, const WordArray& database, int bits, 
   options.radius = radius;
   options.threads = threads;
   options.exclude_self = exclude_self;
+  options.whole_ranking = whole_ranking;
   const rlhash::EvalReport r = without_gil([&] { return rlhash::evaluate(q, db, ql, dl, options); });
   nb::dict out;
-  out["map"] = r.map;
-  out["map_tie_aware"] = r.map_tie_aware;
   nb::dict map_at_out, precision_out, ndcg_out;
   for (const auto& [k, v] : r.map_at) map_at_out[nb::int_(k)] = v;
   for (const auto& [k, v] : r.precision_at) precision_out[nb::int_(k)] = v;
@@ -320,6 +319,11 @@ nb::dict metrics(const WordArray& queries, const WordArray& database, int bits, 
   out["map_at"] = map_at_out;
   out["precision_at"] = precision_out;
   out["ndcg_at"] = ndcg_out;
+  out["queries"] = r.queries;
+  out["queries_without_relevant"] = r.queries_without_relevant;
+  if (!whole_ranking) return out;  // the metrics of the whole ranking were not computed
+  out["map"] = r.map;
+  out["map_tie_aware"] = r.map_tie_aware;
   out["radius"] = r.radius;
   out["precision_radius"] = r.precision_radius;
   out["empty_radius"] = r.empty_radius;
@@ -331,8 +335,6 @@ nb::dict metrics(const WordArray& queries, const WordArray& database, int bits, 
   const std::size_t points = r.pr.size();
   out["pr_precision"] = to_numpy(std::move(precision), {points});
   out["pr_recall"] = to_numpy(std::move(recall), {points});
-  out["queries"] = r.queries;
-  out["queries_without_relevant"] = r.queries_without_relevant;
   return out;
 }
 
@@ -464,7 +466,7 @@ NB_MODULE(_rlhash, m) {
 
   m.def("metrics", &metrics, "query_codes"_a.noconvert(), "db_codes"_a.noconvert(), "bits"_a,
         "query_labels"_a, "db_labels"_a, "map_at"_a, "precision_at"_a, "ndcg_at"_a, "radius"_a, "threads"_a,
-        "exclude_self"_a);
+        "exclude_self"_a, "whole_ranking"_a);
 
   nb::class_<rlhash::HammingIndex>(m, "HammingIndex")
       .def(nb::init<int>(), "bits"_a)

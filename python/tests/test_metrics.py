@@ -122,6 +122,26 @@ def test_multi_label_and_exclude_self():
     assert r["map"] == pytest.approx(np.mean(aps), abs=1e-12)
 
 
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_top_k_metrics_alone_equal_the_whole_report(multi_label):
+    # 12-bit codes over 2,000 items: long ties, cut inside a tied bucket; k far below N takes the
+    # top-k path, k beyond N the whole ranking. Both must give the whole report's values exactly.
+    rng = np.random.default_rng(11)
+    db01, q01 = random_codes(rng, 2000, 12), random_codes(rng, 30, 12)
+    if multi_label:
+        dl, ql = rng.integers(0, 2, size=(2000, 4)).astype(np.uint8), rng.integers(0, 2, size=(30, 4)).astype(np.uint8)
+    else:
+        dl, ql = rng.integers(0, 5, 2000), rng.integers(0, 6, 30)  # class 5: no relevant item
+    for map_at in ([7, 100, 250], [7, 2100]):
+        for exclude_self in (False, True):
+            args = dict(map_at=map_at, precision_at=[1, 50], ndcg_at=[20], exclude_self=exclude_self, threads=2)
+            whole = rlhash.metrics(q01, db01, ql, dl, **args)
+            top = rlhash.metrics(q01, db01, ql, dl, whole_ranking=False, **args)
+            for key in ("map_at", "precision_at", "ndcg_at", "queries", "queries_without_relevant"):
+                assert top[key] == whole[key]
+            assert "map" not in top and "pr_precision" not in top
+
+
 def test_metrics_errors():
     codes = np.zeros((4, 1), np.uint8)
     with pytest.raises(ValueError, match="query_labels: 3 labels for 4 items"):

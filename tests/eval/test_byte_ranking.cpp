@@ -10,6 +10,7 @@
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/eval/metrics.hpp"
 #include "rlhash/eval/ranking.hpp"
+#include "rlhash/eval/top_ranking.hpp"
 
 using namespace rlhash;
 
@@ -87,7 +88,8 @@ TEST_CASE("the byte ranking equals the int32 ranking on every path", "[eval][sim
   }
 }
 
-TEST_CASE("a hand-computed byte ranking: ties, a left-out item, relevant items in one bucket", "[eval]") {
+TEST_CASE("a hand-computed byte ranking and top k: ties, a left-out item, relevant items in one bucket",
+          "[eval]") {
   // Items:     0  1  2  3  4  5
   // distance:  2  0  2  1  0  2
   // relevant:  1  0  1  0  1  1   ; item 5 left out
@@ -108,6 +110,19 @@ TEST_CASE("a hand-computed byte ranking: ties, a left-out item, relevant items i
   CHECK(average_precision(ranking) == Approx((0.5 + 0.5 + 0.6) / 3.0));
   CHECK(average_precision_at_k(ranking, 4) == Approx(0.5));
   CHECK(average_precision_at_k(ranking, 100) == average_precision(ranking));  // k beyond N
+  // The top 4 alone (top_ranking.hpp): the cutoff inside the tied bucket keeps index order.
+  TopRanking top;
+  top.build(input, 2, 4);
+  CHECK(top.size() == 5);
+  CHECK(top.relevant_count() == 3);
+  CHECK(top.relevant_positions() == std::vector<Index>{1, 3});
+  CHECK(precision_at_k(top, 4) == 0.5);
+  double at_4 = 0.0;
+  average_precision_with_cutoffs(top, std::vector<int>{4}, {0}, &at_4);
+  CHECK(at_4 == Approx(0.5));  // (1/2 + 2/4) / 2
+  input.distances()[3] = 3;
+  CHECK_THROWS_WITH(top.build(input, 2, 4), Catch::Contains("item 3 is 3, expected 0..2"));
+  CHECK_THROWS_AS(top.build(input, 2, -1), InvalidArgument);
 }
 
 TEST_CASE("the byte ranking rejects distances beyond the code length", "[eval]") {

@@ -25,6 +25,7 @@
 #include "rlhash/data/labels.hpp"
 #include "rlhash/eval/metrics.hpp"
 #include "rlhash/eval/ranking.hpp"
+#include "rlhash/eval/top_ranking.hpp"
 #include "rlhash/search/hamming.hpp"
 #include "rlhash/search/hamming_bytes.hpp"
 #include "rlhash/search/parallel.hpp"
@@ -38,6 +39,11 @@ struct EvalOptions {
   int radius = 2;             ///< Hamming radius of the precision-within-radius metric
   int threads = 1;            ///< worker threads over queries; 0 = all hardware threads
   bool exclude_self = false;  ///< query i is database item i: leave it out of its ranking
+  /// false: only the metrics of the top items (map_at, precision_at, ndcg_at, and the queries
+  /// without relevant items), bit for bit the same; map, map_tie_aware, precision_radius,
+  /// empty_radius and pr stay 0. For codes of up to 254 bits a query then costs a few counting
+  /// passes and about its largest k items (top_ranking.hpp) instead of ranking the whole database.
+  bool whole_ranking = true;
 };
 
 /// Means over queries; a query with no relevant item counts with 0 in every mean.
@@ -131,6 +137,14 @@ inline void add_precision_recall(const DistanceHistogram& histogram, double* pre
     precision[d] += ball.precision();
     recall[d] += ball.recall();
   }
+}
+
+/// The largest cutoff of any top-k metric of `options` (0 when there is none).
+inline Index largest_cutoff(const EvalOptions& options) {
+  int k = 0;
+  for (const std::vector<int>* cutoffs : {&options.map_at, &options.precision_at, &options.ndcg_at})
+    for (int cutoff : *cutoffs) k = std::max(k, cutoff);
+  return k;
 }
 
 /// The indices of `cutoffs` in ascending order of their values.
@@ -230,6 +244,22 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
       ByteRankingInput input;
       if (byte_form) input.resize(n);
       QueryRanking ranking;
+      TopRanking top;
+      const Index top_k = largest_cutoff(options);
+      // The top k alone is the faster way to the top-k metrics while k is well below the
+      // database size; past that, ranking every item costs less than sorting the top k.
+      const bool top_only = !options.whole_ranking && 8 * top_k <= n;
+      // Adds the top-k metrics of one query's ranking (a QueryRanking or a TopRanking) to the
+      // block's sums and returns its AP (of the whole ranking for a QueryRanking).
+      auto add_top_metrics = [&options, &map_cutoffs](const auto& ranked, double* sums) {
+        double* slot = sums + fixed;
+        const double ap = average_precision_with_cutoffs(ranked, options.map_at, map_cutoffs, slot);
+        sums[4] += ranked.relevant_count() == 0 ? 1.0 : 0.0;
+        slot += options.map_at.size();
+        for (int k : options.precision_at) *slot++ += precision_at_k(ranked, k);
+        for (int k : options.ndcg_at) *slot++ += ndcg_at_k(ranked, k);
+        return ap;
+      };
       while (!failed.load(std::memory_order_relaxed)) {
         const Index block = next_block.fetch_add(1);
         if (block >= blocks) break;
@@ -257,6 +287,11 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
               relevance_bits(input, [&](Index j) { return query_labels.relevant(q, database_labels, j); });
             }
             if (skip >= 0) input.leave_out(skip);
+            if (top_only) {
+              top.build(input, bits, top_k);
+              add_top_metrics(top, sums);
+              continue;
+            }
             ranking.build(input, bits);
           } else {
             distance(queries.row(q), database, distances.data());
@@ -273,18 +308,16 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
                   [&](Index j) { return query_labels.relevant(q, database_labels, j); }, skip);
             }
           }
+          const double ap = add_top_metrics(ranking, sums);
+          if (!options.whole_ranking) continue;
           const DistanceHistogram& histogram = ranking.histogram();
-          double* slot = sums + fixed;
-          sums[0] += average_precision_with_cutoffs(ranking, options.map_at, map_cutoffs, slot);
+          sums[0] += ap;
           sums[1] += tie_aware_average_precision(histogram);
           const RadiusRetrieval ball = retrieve_within_radius(histogram, options.radius);
           sums[2] += ball.precision();
           sums[3] += ball.empty() ? 1.0 : 0.0;
-          sums[4] += ranking.relevant_count() == 0 ? 1.0 : 0.0;
-          slot += options.map_at.size();
-          for (int k : options.precision_at) *slot++ += precision_at_k(ranking, k);
-          for (int k : options.ndcg_at) *slot++ += ndcg_at_k(ranking, k);
-          add_precision_recall(histogram, slot, slot + buckets);
+          double* pr = sums + fixed + options.map_at.size() + options.precision_at.size() + options.ndcg_at.size();
+          add_precision_recall(histogram, pr, pr + buckets);
         }
       }
     } catch (...) {

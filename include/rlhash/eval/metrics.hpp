@@ -130,9 +130,12 @@ inline double average_precision_at_k(const QueryRanking& ranking, Index k) {
 /// AP (the return value) and AP@k for every k of `cutoffs` (added to `at_k[i]` for cutoffs[i]) in
 /// one pass over the relevant items: AP@k's sum is a prefix of AP's, taken in the same order, so
 /// each value is bit-for-bit that of average_precision / average_precision_at_k. `ascending` lists
-/// the indices of `cutoffs` by ascending value.
-inline double average_precision_with_cutoffs(const QueryRanking& ranking, const std::vector<int>& cutoffs,
-                                             const std::vector<std::size_t>& ascending, double* at_k) {
+/// the indices of `cutoffs` by ascending value. `Ranking` is a QueryRanking, or a TopRanking
+/// (top_ranking.hpp) of at least the largest cutoff, whose AP@k are the same and whose return
+/// value is the AP of its top items only.
+template <class Ranking>
+double average_precision_with_cutoffs(const Ranking& ranking, const std::vector<int>& cutoffs,
+                                      const std::vector<std::size_t>& ascending, double* at_k) {
   const auto& positions = ranking.relevant_positions();
   double sum = 0.0;
   std::size_t m = 0;
@@ -151,8 +154,9 @@ inline double average_precision_with_cutoffs(const QueryRanking& ranking, const 
 }
 
 /// Relevant items among the top k of the stable order, divided by k (also when the ranking has
-/// fewer than k items).
-inline double precision_at_k(const QueryRanking& ranking, Index k) {
+/// fewer than k items). `Ranking`: a QueryRanking, or a TopRanking of at least k items.
+template <class Ranking>
+double precision_at_k(const Ranking& ranking, Index k) {
   detail::require_cutoff(k, "precision@k");
   const auto& positions = ranking.relevant_positions();
   const auto hits = std::lower_bound(positions.begin(), positions.end(), k) - positions.begin();
@@ -160,15 +164,17 @@ inline double precision_at_k(const QueryRanking& ranking, Index k) {
 }
 
 /// NDCG@k with binary gains: DCG = sum_{i<=k} rel(i) / log2(i + 1) in stable order, divided by
-/// the ideal DCG of min(R, k) relevant items at the top.
-inline double ndcg_at_k(const QueryRanking& ranking, Index k) {
+/// the ideal DCG of min(R, k) relevant items at the top. `Ranking`: a QueryRanking, or a
+/// TopRanking of at least k items.
+template <class Ranking>
+double ndcg_at_k(const Ranking& ranking, Index k) {
   detail::require_cutoff(k, "NDCG@k");
   const auto& positions = ranking.relevant_positions();
-  if (positions.empty()) return 0.0;
+  if (ranking.relevant_count() == 0) return 0.0;
   double dcg = 0.0;
   for (std::size_t m = 0; m < positions.size() && positions[m] < k; ++m)
     dcg += 1.0 / std::log2(static_cast<double>(positions[m]) + 2.0);
-  const Index ideal_hits = std::min<Index>(static_cast<Index>(positions.size()), k);
+  const Index ideal_hits = std::min<Index>(ranking.relevant_count(), k);
   double ideal = 0.0;
   for (Index i = 0; i < ideal_hits; ++i) ideal += 1.0 / std::log2(static_cast<double>(i) + 2.0);
   return dcg / ideal;

@@ -69,6 +69,20 @@ class ByteRankingInput {
   Index size_ = 0;
 };
 
+namespace detail {
+
+/// Reports the first item of `input` whose distance is neither in 0..bits nor left_out.
+[[noreturn]] inline void throw_byte_distance_out_of_range(const ByteRankingInput& input, int bits) {
+  Index j = 0;
+  while (j + 1 < input.size() &&
+         (input.distances()[j] <= bits || input.distances()[j] == ByteRankingInput::left_out))
+    ++j;
+  throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
+                        std::to_string(input.distances()[j]) + ", expected 0.." + std::to_string(bits));
+}
+
+}  // namespace detail
+
 /// A query's ranking summary: histogram plus the stable-order positions of its relevant items.
 /// Keep one per thread and call build() for every query: the buffers are reused, so a build
 /// allocates nothing once they have grown to the largest query.
@@ -148,7 +162,7 @@ class QueryRanking {
         histogram_.total[d] = total;
         histogram_.relevant[d] = byte_tables_.relevant[d];
       } else if (d != ByteRankingInput::left_out && total > 0) {
-        throw_byte_distance_out_of_range(input, bits);
+        detail::throw_byte_distance_out_of_range(input, bits);
       }
       counted += d < buckets ? total : 0;
     }
@@ -250,15 +264,6 @@ class QueryRanking {
       relevant_before += histogram_.relevant[d];
     }
     return relevant_before;
-  }
-
-  [[noreturn]] static void throw_byte_distance_out_of_range(const ByteRankingInput& input, int bits) {
-    Index j = 0;
-    while (j + 1 < input.size() &&
-           (input.distances()[j] <= bits || input.distances()[j] == ByteRankingInput::left_out))
-      ++j;
-    throw InvalidArgument("ranking: distance of database item " + std::to_string(j) + " is " +
-                          std::to_string(input.distances()[j]) + ", expected 0.." + std::to_string(bits));
   }
 
   struct Pending {

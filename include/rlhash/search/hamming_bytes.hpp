@@ -62,9 +62,12 @@ inline void byte_distances_scalar(const std::uint32_t* codes, Index n, std::uint
 }
 
 #if defined(RLHASH_SEARCH_X86)
-__attribute__((target("avx2"))) inline void byte_distances_avx2(const std::uint32_t* codes, Index n,
-                                                                  std::uint32_t query, std::uint32_t mask,
-                                                                  std::uint8_t* out) {
+/// `Masked` false: 32-bit codes, whose mask has every bit set, so the loop leaves out the AND.
+template <bool Masked>
+__attribute__((target("avx2"), always_inline)) inline void byte_distances_avx2_with(const std::uint32_t* codes,
+                                                                                      Index n, std::uint32_t query,
+                                                                                      std::uint32_t mask,
+                                                                                      std::uint8_t* out) {
   const __m256i nibble_bits =
       _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low_nibble = _mm256_set1_epi8(0x0f);
@@ -78,8 +81,8 @@ __attribute__((target("avx2"))) inline void byte_distances_avx2(const std::uint3
   for (; i + 32 <= n; i += 32) {
     __m256i sums[4];
     for (int k = 0; k < 4; ++k) {
-      const __m256i x = _mm256_and_si256(
-          _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i + 8 * k)), q), m);
+      __m256i x = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i + 8 * k)), q);
+      if constexpr (Masked) x = _mm256_and_si256(x, m);
       const __m256i per_byte =
           _mm256_add_epi8(_mm256_shuffle_epi8(nibble_bits, _mm256_and_si256(x, low_nibble)),
                           _mm256_shuffle_epi8(nibble_bits, _mm256_and_si256(_mm256_srli_epi16(x, 4), low_nibble)));
@@ -89,6 +92,13 @@ __attribute__((target("avx2"))) inline void byte_distances_avx2(const std::uint3
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_permutevar8x32_epi32(bytes, code_order));
   }
   byte_distances_scalar(codes + i, n - i, query, mask, out + i);
+}
+
+__attribute__((target("avx2"))) inline void byte_distances_avx2(const std::uint32_t* codes, Index n,
+                                                                  std::uint32_t query, std::uint32_t mask,
+                                                                  std::uint8_t* out) {
+  if (mask == ~std::uint32_t{0}) return byte_distances_avx2_with<false>(codes, n, query, mask, out);
+  byte_distances_avx2_with<true>(codes, n, query, mask, out);
 }
 #endif
 
