@@ -14,6 +14,13 @@ Fashion-MNIST training images:
 Each side is repeated --repeats times and the fastest taken (the machine may be shared). The
 torch version, its BLAS (torch.__config__.show()) and the rlhash binary are printed.
 
+With --peak-gflops P (the core's FP32 peak, e.g. bench_deep_hashing_step's BM_PeakFma), it also
+prints the floor every implementation is bound by: an epoch's MLP products, 2 * 5,000 *
+(2 * 784 * 1024 + 3 * 1024 * bits) flops (forward, the first layer's weight gradient, the
+hashing layer's three products), take at least flops / P seconds; the PyTorch original's
+GFLOP/s; and the largest speed-up over it that any implementation could reach,
+t_PyTorch / (flops / P) (an upper bound: the losses' own products are left out).
+
     /usr/bin/python3 tools/time_deep_baselines.py --rlhash build/apps/rlhash/rlhash \
         --peer PEER_DIR --methods dsh,hashnet,csq,greedyhash,dpsh
 """
@@ -59,6 +66,12 @@ def peer_epoch_seconds(driver, peer, methods, bits, epochs, folder):
     return {m: results["methods"][PEER_NAMES[m]]["epoch_s_median"] for m in methods}
 
 
+def mlp_epoch_flops(bits, items=5000, inputs=784, hidden=1024):
+    """Flops of an epoch's MLP products: forward W1 X and W2 H, backward dW1 (no dX: X is data),
+    dW2 and dH; 2 flops per multiply-add."""
+    return 2.0 * items * (2.0 * inputs * hidden + 3.0 * hidden * bits)
+
+
 def torch_build():
     import torch
     blas = [part.strip() for part in torch.__config__.show().replace("\n", ",").split(",") if "BLAS_INFO" in part]
@@ -79,6 +92,7 @@ def main():
     ap.add_argument("--epochs", type=int, nargs=2, default=[1, 4], metavar=("E1", "E2"))
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--peak-gflops", type=float, help="the core's FP32 peak in GFLOP/s (prints the floor)")
     args = ap.parse_args()
     methods = args.methods.split(",")
     version, blas = torch_build()
@@ -100,6 +114,18 @@ def main():
     for m in methods:
         rows[m] = {"rlhash_s_per_epoch": ours[m], "pytorch_s_per_epoch": theirs[m], "speedup": theirs[m] / ours[m]}
         print(f"{m:12s} {ours[m]:15.3f} {theirs[m]:16.3f} {theirs[m] / ours[m]:8.1f}x")
+    if args.peak_gflops:
+        flops = mlp_epoch_flops(args.bits)
+        floor = flops / (args.peak_gflops * 1e9)
+        print(f"\nMLP products per epoch: {flops * 1e-9:.2f} GFLOP; at the peak {args.peak_gflops:.1f} GFLOP/s "
+              f"an epoch takes at least {floor:.3f} s")
+        print(f"{'method':12s} {'rlhash GFLOP/s':>15s} {'PyTorch GFLOP/s':>16s} {'PyTorch % peak':>15s} "
+              f"{'largest possible speed-up':>26s}")
+        for m in methods:
+            rows[m].update({"mlp_gflop_per_epoch": flops * 1e-9, "peak_gflops": args.peak_gflops,
+                            "largest_possible_speedup": theirs[m] / floor})
+            print(f"{m:12s} {flops / ours[m] * 1e-9:15.1f} {flops / theirs[m] * 1e-9:16.1f} "
+                  f"{100 * flops / theirs[m] * 1e-9 / args.peak_gflops:14.0f}% {theirs[m] / floor:25.1f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch": version, "blas": blas, "bits": args.bits, "methods": rows}, f, indent=1)
