@@ -72,6 +72,28 @@ def mlp_epoch_flops(bits, items=5000, inputs=784, hidden=1024):
     return 2.0 * items * (2.0 * inputs * hidden + 3.0 * hidden * bits)
 
 
+def markdown_table(doc):
+    """The figures of a --json file as a markdown table (the speed-up against the 5x target, and
+    with --peak-gflops the PyTorch original's fraction of the peak and the largest possible
+    speed-up)."""
+    rows = doc["methods"]
+    peak = any("peak_gflops" in r for r in rows.values())
+    head = "| method | rlhash s/epoch | PyTorch s/epoch | speed-up | 5x target |"
+    rule = "|---|---:|---:|---:|---|"
+    if peak:
+        head += " PyTorch GFLOP/s (MLP) | PyTorch % of peak | largest possible speed-up |"
+        rule += "---:|---:|---:|"
+    lines = [head, rule]
+    for m, r in rows.items():
+        line = (f"| `{m}` | {r['rlhash_s_per_epoch']:.3f} | {r['pytorch_s_per_epoch']:.3f} | {r['speedup']:.1f}x | "
+                f"{'met' if r['speedup'] >= 5 else '**missed**'} |")
+        if "peak_gflops" in r:
+            gflops = r["mlp_gflop_per_epoch"] / r["pytorch_s_per_epoch"]
+            line += f" {gflops:.1f} | {100 * gflops / r['peak_gflops']:.0f} % | {r['largest_possible_speedup']:.1f}x |"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def torch_build():
     import torch
     blas = [part.strip() for part in torch.__config__.show().replace("\n", ",").split(",") if "BLAS_INFO" in part]
@@ -85,7 +107,7 @@ def torch_build():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rlhash", default="build/apps/rlhash/rlhash")
-    ap.add_argument("--peer", required=True, help="extracted DeepHash-pytorch tree (commit ab14068)")
+    ap.add_argument("--peer", help="extracted DeepHash-pytorch tree (commit ab14068); required unless --markdown")
     ap.add_argument("--driver", default="/work/shared/peers/peer_deephash_driver.py")
     ap.add_argument("--methods", default="dsh,hashnet,csq,greedyhash,dpsh")
     ap.add_argument("--bits", type=int, default=32)
@@ -93,7 +115,14 @@ def main():
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--peak-gflops", type=float, help="the core's FP32 peak in GFLOP/s (prints the floor)")
+    ap.add_argument("--markdown", metavar="JSON", help="time nothing: print the markdown table of a --json file")
     args = ap.parse_args()
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(markdown_table(json.load(f)), end="")
+        return
+    if not args.peer:
+        ap.error("--peer is required (the extracted DeepHash-pytorch tree)")
     methods = args.methods.split(",")
     version, blas = torch_build()
     print(f"torch {version}; {'; '.join(blas) or 'BLAS: not reported'}")
