@@ -65,8 +65,8 @@ BENCHMARK(BM_PeakFma);
 void BM_MlpStep_raw_gemm(benchmark::State& state) {
   const MatrixF w1 = random(hidden, input, 1), w2 = random(bits, hidden, 2), x = random(input, batch, 3),
                 g = random(bits, batch, 4);
-  MatrixF dw1 = MatrixF::Zero(hidden, input), dw2 = MatrixF::Zero(bits, hidden), h(hidden, batch), u(bits, batch),
-          dh(hidden, batch);
+  MatrixF dw1 = MatrixF::Zero(hidden, input), dw2 = MatrixF::Zero(bits, hidden), h(hidden, batch),
+          u(bits, batch), dh(hidden, batch);
   for (auto _ : state) {
     h.noalias() = w1 * x;
     u.noalias() = w2 * h;

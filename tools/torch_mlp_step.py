@@ -6,7 +6,8 @@ step's multiply-adds (the same count as the benchmark's "gflops").
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tools/torch_mlp_step.py [--bits 32] [--repeats 5]
 
-Each figure is the best of --repeats timings of --iters steps (the machine may be shared).
+Each figure is the best of --repeats timings of --iters steps in the process's CPU time, the
+clock of Google Benchmark's rate counters, so that a shared machine's preemption is left out.
 """
 import argparse
 import os
@@ -19,10 +20,10 @@ def best_seconds(fn, iters, repeats):
     fn()  # warm-up: allocations, Adam's state
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(iters):
             fn()
-        best = min(best, (time.perf_counter() - start) / iters)
+        best = min(best, (time.process_time() - start) / iters)
     return best
 
 

@@ -207,8 +207,8 @@ namespace detail {
 /// update was a fifth of a training step, memory-bound. Each element's arithmetic is the same
 /// as the per-element formula (cuda/elementwise.hpp's adam).
 template <class S>
-void adam_update_host(S* weights, const S* grads, S* first, S* second, Index count, S lr, S b1, S b2, S correction1,
-                      S correction2, S eps, S wd, bool decoupled) {
+void adam_update_host(S* weights, const S* grads, S* first, S* second, Index count, S lr, S b1, S b2,
+                      S correction1, S correction2, S eps, S wd, bool decoupled) {
   using Array = Eigen::Array<S, Eigen::Dynamic, 1>;
   constexpr Index block = 1024;
   Eigen::Array<S, block, 1> decayed;
@@ -280,8 +280,8 @@ class Adam {
         B::adam_update(p.value(), p.grad(), s.m, s.v, lr, b1, b2, correction1, correction2, eps, wd,
                        config_.decoupled_weight_decay);
       } else {
-        detail::adam_update_host(p.value().data(), p.grad().data(), s.m.data(), s.v.data(), s.m.size(), lr, b1,
-                                 b2, correction1, correction2, eps, wd, config_.decoupled_weight_decay);
+        detail::adam_update_host(p.value().data(), p.grad().data(), s.m.data(), s.v.data(), s.m.size(), lr,
+                                 b1, b2, correction1, correction2, eps, wd, config_.decoupled_weight_decay);
       }
     }
   }
