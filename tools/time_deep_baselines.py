@@ -72,11 +72,16 @@ def mlp_epoch_flops(bits, items=5000, inputs=784, hidden=1024):
     return 2.0 * items * (2.0 * inputs * hidden + 3.0 * hidden * bits)
 
 
-def markdown_table(doc):
+def markdown_table(doc, peak_gflops=None):
     """The figures of a --json file as a markdown table (the speed-up against the 5x target, and
-    with --peak-gflops the PyTorch original's fraction of the peak and the largest possible
-    speed-up)."""
+    with a peak, from the run or given, the PyTorch original's fraction of the peak and the
+    largest possible speed-up)."""
     rows = doc["methods"]
+    if peak_gflops:
+        floor = mlp_epoch_flops(doc["bits"]) / (peak_gflops * 1e9)
+        for r in rows.values():
+            r.update({"mlp_gflop_per_epoch": mlp_epoch_flops(doc["bits"]) * 1e-9, "peak_gflops": peak_gflops,
+                      "largest_possible_speedup": r["pytorch_s_per_epoch"] / floor})
     peak = any("peak_gflops" in r for r in rows.values())
     head = "| method | rlhash s/epoch | PyTorch s/epoch | speed-up | 5x target |"
     rule = "|---|---:|---:|---:|---|"
@@ -115,11 +120,13 @@ def main():
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--peak-gflops", type=float, help="the core's FP32 peak in GFLOP/s (prints the floor)")
-    ap.add_argument("--markdown", metavar="JSON", help="time nothing: print the markdown table of a --json file")
+    ap.add_argument("--markdown", metavar="JSON",
+                    help="time nothing: print the markdown table of a --json file (with --peak-gflops: "
+                         "its floor columns at that peak)")
     args = ap.parse_args()
     if args.markdown:
         with open(args.markdown) as f:
-            print(markdown_table(json.load(f)), end="")
+            print(markdown_table(json.load(f), args.peak_gflops), end="")
         return
     if not args.peer:
         ap.error("--peer is required (the extracted DeepHash-pytorch tree)")
