@@ -163,6 +163,25 @@ def table(found, labels, bits):
     return "\n".join(lines) + "\n"
 
 
+def detail_table(found, labels, bits):
+    """Per method and code length: tie-aware mAP@all, precision within Hamming radius 2, distinct
+    database codes and constant bits, each the mean over the seeds present (n)."""
+    lines = ["| method | bits | seeds | tie-aware mAP@all | P@H<=2 | distinct codes (of 60,000) | constant bits |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    for b in bits:
+        for label in labels:
+            rs = found.get((label, b), {})
+            if not rs:
+                continue
+
+            def mean(key):
+                return sum(r[key] for r in rs.values()) / len(rs)
+
+            lines.append(f"| `{label}` | {b} | {','.join(str(s) for s in sorted(rs))} | {mean('map_tie_aware'):.4f} | "
+                         f"{mean('precision_radius2'):.4f} | {mean('distinct_codes'):.0f} | {mean('constant_bits'):.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def cross_check(found, bits=32):
     """Per-seed tie-aware mAP of the deep baselines against their PyTorch originals."""
     seeds = sorted({s for (label, b), rs in found.items() if b == bits and label in PEER_32 for s in rs})
@@ -196,6 +215,9 @@ def main():
     ap.add_argument("--peer-split", metavar="FOLDER",
                     help="train and evaluate on the PyTorch originals' split (first 500 / 100 images per "
                          "class), written to FOLDER, instead of the seeded per-class draw")
+    ap.add_argument("--detail", action="store_true",
+                    help="instead of the side-by-side table: one row per method and length with mAP, "
+                         "P@H<=2, distinct codes and constant bits")
     args = ap.parse_args()
     if args.peer_split:
         if not os.path.exists(os.path.join(args.peer_split, "database_labels.npy")):
@@ -217,9 +239,12 @@ def main():
                 pool.submit(run_one, args.rlhash, args.dir, *job)
     found = load(args.dir)
     all_bits = sorted({b for (_, b) in found})
-    text = ("Tie-aware mAP@all, mean ± sample std over the seeds present (n); "
-            "`rlhash eval --dataset fashion-mnist`, 1,000 queries, 60,000 database items.\n\n" +
-            table(found, labels, all_bits))
+    if args.detail:
+        text = detail_table(found, labels, all_bits)
+    else:
+        text = ("Tie-aware mAP@all, mean ± sample std over the seeds present (n); "
+                "`rlhash eval --dataset fashion-mnist`, 1,000 queries, 60,000 database items.\n\n" +
+                table(found, labels, all_bits))
     check = cross_check(found) if args.peer_split else ""  # the originals ran on their split only
     if check:
         text += "\nCross-check of the deep baselines against their PyTorch originals (tie-aware mAP@all):\n\n" + check

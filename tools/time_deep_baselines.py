@@ -14,6 +14,13 @@ Fashion-MNIST training images:
 Each side is repeated --repeats times and the fastest taken (the machine may be shared). The
 torch version, its BLAS (torch.__config__.show()) and the rlhash binary are printed.
 
+With --peak-gflops P (the core's FP32 peak, e.g. bench_deep_hashing_step's BM_PeakFma), it also
+prints the floor every implementation is bound by: an epoch's MLP products, 2 * 5,000 *
+(2 * 784 * 1024 + 3 * 1024 * bits) flops (forward, the first layer's weight gradient, the
+hashing layer's three products), take at least flops / P seconds; the PyTorch original's
+GFLOP/s; and the largest speed-up over it that any implementation could reach,
+t_PyTorch / (flops / P) (an upper bound: the losses' own products are left out).
+
     /usr/bin/python3 tools/time_deep_baselines.py --rlhash build/apps/rlhash/rlhash \
         --peer PEER_DIR --methods dsh,hashnet,csq,greedyhash,dpsh
 """
@@ -59,6 +66,39 @@ def peer_epoch_seconds(driver, peer, methods, bits, epochs, folder):
     return {m: results["methods"][PEER_NAMES[m]]["epoch_s_median"] for m in methods}
 
 
+def mlp_epoch_flops(bits, items=5000, inputs=784, hidden=1024):
+    """Flops of an epoch's MLP products: forward W1 X and W2 H, backward dW1 (no dX: X is data),
+    dW2 and dH; 2 flops per multiply-add."""
+    return 2.0 * items * (2.0 * inputs * hidden + 3.0 * hidden * bits)
+
+
+def markdown_table(doc, peak_gflops=None):
+    """The figures of a --json file as a markdown table (the speed-up against the 5x target, and
+    with a peak, from the run or given, the PyTorch original's fraction of the peak and the
+    largest possible speed-up)."""
+    rows = doc["methods"]
+    if peak_gflops:
+        floor = mlp_epoch_flops(doc["bits"]) / (peak_gflops * 1e9)
+        for r in rows.values():
+            r.update({"mlp_gflop_per_epoch": mlp_epoch_flops(doc["bits"]) * 1e-9, "peak_gflops": peak_gflops,
+                      "largest_possible_speedup": r["pytorch_s_per_epoch"] / floor})
+    peak = any("peak_gflops" in r for r in rows.values())
+    head = "| method | rlhash s/epoch | PyTorch s/epoch | speed-up | 5x target |"
+    rule = "|---|---:|---:|---:|---|"
+    if peak:
+        head += " PyTorch GFLOP/s (MLP) | PyTorch % of peak | largest possible speed-up |"
+        rule += "---:|---:|---:|"
+    lines = [head, rule]
+    for m, r in rows.items():
+        line = (f"| `{m}` | {r['rlhash_s_per_epoch']:.3f} | {r['pytorch_s_per_epoch']:.3f} | {r['speedup']:.1f}x | "
+                f"{'met' if r['speedup'] >= 5 else '**missed**'} |")
+        if "peak_gflops" in r:
+            gflops = r["mlp_gflop_per_epoch"] / r["pytorch_s_per_epoch"]
+            line += f" {gflops:.1f} | {100 * gflops / r['peak_gflops']:.0f} % | {r['largest_possible_speedup']:.1f}x |"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def torch_build():
     import torch
     blas = [part.strip() for part in torch.__config__.show().replace("\n", ",").split(",") if "BLAS_INFO" in part]
@@ -72,14 +112,24 @@ def torch_build():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rlhash", default="build/apps/rlhash/rlhash")
-    ap.add_argument("--peer", required=True, help="extracted DeepHash-pytorch tree (commit ab14068)")
+    ap.add_argument("--peer", help="extracted DeepHash-pytorch tree (commit ab14068); required unless --markdown")
     ap.add_argument("--driver", default="/work/shared/peers/peer_deephash_driver.py")
     ap.add_argument("--methods", default="dsh,hashnet,csq,greedyhash,dpsh")
     ap.add_argument("--bits", type=int, default=32)
     ap.add_argument("--epochs", type=int, nargs=2, default=[1, 4], metavar=("E1", "E2"))
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--peak-gflops", type=float, help="the core's FP32 peak in GFLOP/s (prints the floor)")
+    ap.add_argument("--markdown", metavar="JSON",
+                    help="time nothing: print the markdown table of a --json file (with --peak-gflops: "
+                         "its floor columns at that peak)")
     args = ap.parse_args()
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(markdown_table(json.load(f), args.peak_gflops), end="")
+        return
+    if not args.peer:
+        ap.error("--peer is required (the extracted DeepHash-pytorch tree)")
     methods = args.methods.split(",")
     version, blas = torch_build()
     print(f"torch {version}; {'; '.join(blas) or 'BLAS: not reported'}")
@@ -100,6 +150,18 @@ def main():
     for m in methods:
         rows[m] = {"rlhash_s_per_epoch": ours[m], "pytorch_s_per_epoch": theirs[m], "speedup": theirs[m] / ours[m]}
         print(f"{m:12s} {ours[m]:15.3f} {theirs[m]:16.3f} {theirs[m] / ours[m]:8.1f}x")
+    if args.peak_gflops:
+        flops = mlp_epoch_flops(args.bits)
+        floor = flops / (args.peak_gflops * 1e9)
+        print(f"\nMLP products per epoch: {flops * 1e-9:.2f} GFLOP; at the peak {args.peak_gflops:.1f} GFLOP/s "
+              f"an epoch takes at least {floor:.3f} s")
+        print(f"{'method':12s} {'rlhash GFLOP/s':>15s} {'PyTorch GFLOP/s':>16s} {'PyTorch % peak':>15s} "
+              f"{'largest possible speed-up':>26s}")
+        for m in methods:
+            rows[m].update({"mlp_gflop_per_epoch": flops * 1e-9, "peak_gflops": args.peak_gflops,
+                            "largest_possible_speedup": theirs[m] / floor})
+            print(f"{m:12s} {flops / ours[m] * 1e-9:15.1f} {flops / theirs[m] * 1e-9:16.1f} "
+                  f"{100 * flops / theirs[m] * 1e-9 / args.peak_gflops:14.0f}% {theirs[m] / floor:25.1f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch": version, "blas": blas, "bits": args.bits, "methods": rows}, f, indent=1)

@@ -272,3 +272,26 @@ TEST_CASE("deep hashing baselines refuse bad configs naming the field", "[method
   const auto blobs = test::four_blobs(3, 1);
   CHECK_THROWS_AS(h.fit(blobs.x, blobs.labels.subset({0, 1, 2})), InvalidArgument);
 }
+
+TEST_CASE("relevance: the one-word path equals Labels::relevant pair by pair", "[methods][deep_hashing]") {
+  Rng rng(31);
+  // 10 classes single-label and 64 classes multi-label take the one-word path; 70 classes the
+  // general one.
+  for (const int classes : {10, 64, 70}) {
+    const Index items = 40;
+    std::vector<std::uint8_t> hot(static_cast<std::size_t>(items * classes));
+    for (auto& h : hot) h = uniform_unit(rng) < 0.08 ? 1 : 0;
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(items));
+    for (auto& id : ids) id = static_cast<std::int32_t>(rng() % static_cast<std::uint64_t>(classes));
+    for (const Labels& labels :
+         {Labels::from_class_ids(ids, classes), Labels::from_multi_hot(hot.data(), items, classes)}) {
+      const std::vector<Index> rows = {3, 0, 17, 17, 39}, cols = detail::all_items(items);
+      const MatrixF r = detail::relevance<float>(labels, rows, labels, cols);
+      REQUIRE(r.rows() == 5);
+      REQUIRE(r.cols() == items);
+      for (Index j = 0; j < items; ++j)
+        for (Index i = 0; i < 5; ++i)
+          CHECK(r(i, j) == (labels.relevant(rows[static_cast<std::size_t>(i)], labels, j) ? 1.0f : 0.0f));
+    }
+  }
+}

@@ -83,8 +83,11 @@ double dpsh_loss(const Matrix<S>& u, const Matrix<S>& memory, const Matrix<S>& s
   // sigmoid(t) = 1 / (1 + e) or e / (1 + e), e = exp(-|t|) <= 1 (never overflows).
   const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> theta = ((u.transpose() * memory) * S(0.5)).array();
   const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> e = (-theta.abs()).exp();
-  const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> s = similar.array();
-  const double pair_loss = (theta.max(S(0)) + e.log1p() - s * theta).template cast<double>().sum();
+  const auto s = similar.array();
+  // The per-pair terms in S first, so that log1p runs in packets (a cast inside the expression
+  // would make it one libm call per pair), then summed per column in S and over columns in double.
+  const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> per_pair = theta.max(S(0)) + e.log1p() - s * theta;
+  const double pair_loss = per_pair.colwise().sum().template cast<double>().sum();
   const double pairs = static_cast<double>(theta.size());
   const double entries = static_cast<double>(bits) * static_cast<double>(batch);
   const Matrix<S> residual = u - u.unaryExpr([](S x) { return static_cast<S>(detail::sign(x)); });

@@ -17,6 +17,7 @@
 /// update is the Eigen expressions below; another backend runs the same formulas in its own
 /// element-wise update (`B::sgd_update`, `B::adam_update`: CUDA's kernels). Saved state is
 /// always host matrices, so a device optimizer's checkpoint is the host optimizer's.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -199,6 +200,36 @@ struct AdamConfig {
   }
 };
 
+namespace detail {
+/// Adam's host update of `count` elements. One pass in blocks small enough to stay in the L1
+/// cache, rather than one pass over the whole parameter per expression and a temporary of its
+/// size for the decayed gradient: for the deep hashing network (800k weights, batch 64) the
+/// update was a fifth of a training step, memory-bound. Each element's arithmetic is the same
+/// as the per-element formula (cuda/elementwise.hpp's adam).
+template <class S>
+void adam_update_host(S* weights, const S* grads, S* first, S* second, Index count, S lr, S b1, S b2,
+                      S correction1, S correction2, S eps, S wd, bool decoupled) {
+  using Array = Eigen::Array<S, Eigen::Dynamic, 1>;
+  constexpr Index block = 1024;
+  Eigen::Array<S, block, 1> decayed;
+  const bool coupled = wd > 0 && !decoupled;
+  for (Index start = 0; start < count; start += block) {
+    const Index n = std::min(block, count - start);
+    Eigen::Map<Array> w(weights + start, n), m(first + start, n), v(second + start, n);
+    const Eigen::Map<const Array> grad(grads + start, n);
+    auto g = decayed.head(n);
+    if (coupled)
+      g = grad + wd * w;
+    else
+      g = grad;
+    m = b1 * m + (S(1) - b1) * g;
+    v = b2 * v + (S(1) - b2) * (g * g);
+    if (wd > 0 && decoupled) w *= S(1) - lr * wd;
+    w -= lr * (m / correction1) / ((v / correction2).sqrt() + eps);
+  }
+}
+}  // namespace detail
+
 /// Adam (Kingma & Ba 2015) with bias correction:
 ///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr m^ / (sqrt(v^) + eps).
 template <class S, class B = CpuBackend>
@@ -249,13 +280,8 @@ class Adam {
         B::adam_update(p.value(), p.grad(), s.m, s.v, lr, b1, b2, correction1, correction2, eps, wd,
                        config_.decoupled_weight_decay);
       } else {
-        auto w = p.value();
-        const bool coupled = wd > 0 && !config_.decoupled_weight_decay;
-        const Matrix<S> g = coupled ? Matrix<S>(p.grad() + wd * w) : Matrix<S>(p.grad());
-        s.m = b1 * s.m + (S(1) - b1) * g;
-        s.v = b2 * s.v + (S(1) - b2) * g.cwiseProduct(g);
-        if (wd > 0 && config_.decoupled_weight_decay) w *= S(1) - lr * wd;
-        w.array() -= lr * (s.m.array() / correction1) / ((s.v.array() / correction2).sqrt() + eps);
+        detail::adam_update_host(p.value().data(), p.grad().data(), s.m.data(), s.v.data(), s.m.size(), lr,
+                                 b1, b2, correction1, correction2, eps, wd, config_.decoupled_weight_decay);
       }
     }
   }
