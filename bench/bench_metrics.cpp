@@ -64,7 +64,8 @@ void BM_evaluate(benchmark::State& state) {
   options.ndcg_at = {100};
   options.threads = 1;
   options.whole_ranking = state.range(1) != 0;
-  for (auto _ : state) benchmark::DoNotOptimize(evaluate(p.queries, p.database, p.query_labels, p.database_labels, options));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(evaluate(p.queries, p.database, p.query_labels, p.database_labels, options));
   state.SetItemsProcessed(state.iterations() * kQueries);  // queries per second
 }
 // In milliseconds per 1,000 queries, i.e. microseconds per query. One thread runs on the calling
@@ -97,13 +98,16 @@ void BM_byte_ranking(benchmark::State& state) {
   const Protocol& p = protocol();
   const PackedCodes32 packed = PackedCodes32::from(p.database);
   std::vector<std::uint8_t> classes(static_cast<std::size_t>((kDatabase + 63) / 64 * 64), 255);
-  for (Index j = 0; j < kDatabase; ++j) classes[static_cast<std::size_t>(j)] = static_cast<std::uint8_t>(p.database_labels.first_label(j));
+  for (Index j = 0; j < kDatabase; ++j)
+    classes[static_cast<std::size_t>(j)] = static_cast<std::uint8_t>(p.database_labels.first_label(j));
   std::vector<ByteRankingInput> inputs(8);
   for (Index q = 0; q < 8; ++q) {
     inputs[static_cast<std::size_t>(q)].resize(kDatabase);
-    hamming_distances_u8(static_cast<std::uint32_t>(p.queries.row(q)[0]), packed, inputs[static_cast<std::size_t>(q)].distances());
+    hamming_distances_u8(static_cast<std::uint32_t>(p.queries.row(q)[0]), packed,
+                         inputs[static_cast<std::size_t>(q)].distances());
     equal_byte_bits(classes.data(), inputs[static_cast<std::size_t>(q)].blocks(),
-                    static_cast<std::uint8_t>(p.query_labels.first_label(q)), inputs[static_cast<std::size_t>(q)].relevant_words());
+                    static_cast<std::uint8_t>(p.query_labels.first_label(q)),
+                    inputs[static_cast<std::size_t>(q)].relevant_words());
   }
   QueryRanking ranking;
   const bool with_metrics = state.range(0) != 0;

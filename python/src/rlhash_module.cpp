@@ -14,8 +14,8 @@
 #include <exception>
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -94,7 +94,8 @@ rlhash::Labels labels_from(const nb::handle& labels, const char* name) {
   if (nb::try_cast(labels, hot, false))
     return rlhash::Labels::from_multi_hot(hot.data(), static_cast<Index>(hot.shape(0)),
                                           static_cast<int>(hot.shape(1)));
-  throw rlhash::InvalidArgument(std::string(name) + ": expected int32 class ids [N] or uint8 multi-hot [N, C]");
+  throw rlhash::InvalidArgument(std::string(name) +
+                                ": expected int32 class ids [N] or uint8 multi-hot [N, C]");
 }
 
 // ---- arrays out: the vectors move into the array's owner, no copy ----
@@ -110,7 +111,8 @@ nb::ndarray<nb::numpy, T> to_numpy(Container&& values, std::initializer_list<std
 nb::ndarray<nb::numpy, std::uint64_t> words_to_numpy(const rlhash::BinaryCodes& codes) {
   std::vector<std::uint64_t> words(static_cast<std::size_t>(codes.size() * codes.words()));
   if (!words.empty()) std::memcpy(words.data(), codes.data(), words.size() * sizeof(std::uint64_t));
-  return to_numpy(std::move(words), {static_cast<std::size_t>(codes.size()), static_cast<std::size_t>(codes.words())});
+  return to_numpy(std::move(words),
+                  {static_cast<std::size_t>(codes.size()), static_cast<std::size_t>(codes.words())});
 }
 
 nb::tuple knn_tuple(rlhash::KnnResult&& r) {
@@ -289,9 +291,10 @@ class PyModel {
 
 // ---- evaluation ----
 
-nb::dict metrics(const WordArray& queries, const WordArray& database, int bits, const nb::object& query_labels,
-                 const nb::object& database_labels, std::vector<int> map_at, std::vector<int> precision_at,
-                 std::vector<int> ndcg_at, int radius, int threads, bool exclude_self, bool whole_ranking) {
+nb::dict metrics(const WordArray& queries, const WordArray& database, int bits,
+                 const nb::object& query_labels, const nb::object& database_labels, std::vector<int> map_at,
+                 std::vector<int> precision_at, std::vector<int> ndcg_at, int radius, int threads,
+                 bool exclude_self, bool whole_ranking) {
   const rlhash::BinaryCodes q = binary_codes(queries, bits, "query_codes");
   const rlhash::BinaryCodes db = binary_codes(database, bits, "db_codes");
   const rlhash::Labels ql = labels_from(query_labels, "query_labels");
@@ -344,8 +347,8 @@ nb::tuple bch_decode(const rlhash::BchCode& code, const WordArray& words) {
   const auto n = static_cast<std::size_t>(words.shape(0));
   const auto w = static_cast<std::size_t>(code.codeword_words());
   if (words.shape(1) != w)
-    throw rlhash::InvalidArgument("words: " + std::to_string(words.shape(1)) + " words per codeword, expected " +
-                                  std::to_string(w));
+    throw rlhash::InvalidArgument("words: " + std::to_string(words.shape(1)) +
+                                  " words per codeword, expected " + std::to_string(w));
   std::vector<std::uint64_t> corrected(words.data(), words.data() + n * w);
   std::vector<std::int32_t> flips(n);
   {
@@ -517,8 +520,9 @@ NB_MODULE(_rlhash, m) {
       .def_static(
           "load",
           [](const std::string& path, bool mmap) {
-            return without_gil(
-                [&] { return mmap ? rlhash::HammingIndex::open_mmap(path) : rlhash::HammingIndex::load(path); });
+            return without_gil([&] {
+              return mmap ? rlhash::HammingIndex::open_mmap(path) : rlhash::HammingIndex::load(path);
+            });
           },
           "path"_a, "mmap"_a);
 

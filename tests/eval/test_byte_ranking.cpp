@@ -29,7 +29,8 @@ Instance random_instance(Rng& rng, Index n, int bits, std::uint64_t relevant_per
   Instance instance;
   for (Index j = 0; j < n; ++j) {
     const int spread = static_cast<int>(uniform_below(rng, 4)) == 0 ? bits + 1 : std::min(bits + 1, 4);
-    instance.distances.push_back(static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(spread))));
+    instance.distances.push_back(
+        static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(spread))));
     instance.relevant.push_back(uniform_below(rng, 1000) < relevant_per_mille ? 1 : 0);
   }
   return instance;
@@ -41,7 +42,8 @@ ByteRankingInput byte_input(const Instance& instance, Index excluded) {
   input.resize(n);
   for (Index j = 0; j < n; ++j) {
     input.distances()[j] = static_cast<std::uint8_t>(instance.distances[static_cast<std::size_t>(j)]);
-    if (instance.relevant[static_cast<std::size_t>(j)] != 0) input.relevant_words()[j / 64] |= std::uint64_t{1} << (j % 64);
+    if (instance.relevant[static_cast<std::size_t>(j)] != 0)
+      input.relevant_words()[j / 64] |= std::uint64_t{1} << (j % 64);
   }
   // Bits past the end must be ignored.
   if (n % 64 != 0) input.relevant_words()[n / 64] |= ~std::uint64_t{0} << (n % 64);
@@ -74,8 +76,8 @@ TEST_CASE("the byte ranking equals the int32 ranking on every path", "[eval][sim
           const ByteRankingInput input = byte_input(instance, excluded);
           for (const SimdPath path : kPaths) {
             if (!simd_path_supported(path)) continue;
-            INFO("n " << n << " bits " << bits << " density " << density << " excluded " << excluded << " path "
-                      << to_string(path));
+            INFO("n " << n << " bits " << bits << " density " << density << " excluded " << excluded
+                      << " path " << to_string(path));
             QueryRanking actual;
             actual.build(input, bits, path);
             check_same_ranking(actual, expected);
@@ -139,7 +141,8 @@ TEST_CASE("the byte ranking rejects distances beyond the code length", "[eval]")
 TEST_CASE("byte equality bits match a plain compare on every path", "[eval][simd]") {
   Rng rng(5);
   std::vector<std::uint8_t> bytes(64 * 5);
-  for (auto& b : bytes) b = static_cast<std::uint8_t>(uniform_below(rng, 3) == 0 ? 255 : uniform_below(rng, 4));
+  for (auto& b : bytes)
+    b = static_cast<std::uint8_t>(uniform_below(rng, 3) == 0 ? 255 : uniform_below(rng, 4));
   for (int value : {0, 1, 3, 128, 255}) {
     for (const SimdPath path : kPaths) {
       if (!simd_path_supported(path)) continue;
@@ -164,7 +167,8 @@ TEST_CASE("AP and AP@k in one pass equal the separate metrics bit for bit", "[ev
     std::vector<double> at_k(cutoffs.size(), 0.0);
     const double ap = average_precision_with_cutoffs(ranking, cutoffs, order, at_k.data());
     CHECK(ap == average_precision(ranking));
-    for (std::size_t i = 0; i < cutoffs.size(); ++i) CHECK(at_k[i] == average_precision_at_k(ranking, cutoffs[i]));
+    for (std::size_t i = 0; i < cutoffs.size(); ++i)
+      CHECK(at_k[i] == average_precision_at_k(ranking, cutoffs[i]));
   }
 }
 
@@ -179,11 +183,15 @@ TEST_CASE("evaluate: the relevance of class ids and of the same labels as multi-
   std::vector<std::int32_t> db_ids(static_cast<std::size_t>(n)), q_ids(static_cast<std::size_t>(m));
   for (auto& id : db_ids) id = static_cast<std::int32_t>(uniform_below(rng, 6));
   for (auto& id : q_ids) id = static_cast<std::int32_t>(uniform_below(rng, 7));  // class 6: no relevant item
-  std::vector<std::uint8_t> db_hot(static_cast<std::size_t>(n) * 7, 0), q_hot(static_cast<std::size_t>(m) * 7, 0);
-  for (Index i = 0; i < n; ++i) db_hot[static_cast<std::size_t>(i * 7 + db_ids[static_cast<std::size_t>(i)])] = 1;
-  for (Index i = 0; i < m; ++i) q_hot[static_cast<std::size_t>(i * 7 + q_ids[static_cast<std::size_t>(i)])] = 1;
+  std::vector<std::uint8_t> db_hot(static_cast<std::size_t>(n) * 7, 0),
+      q_hot(static_cast<std::size_t>(m) * 7, 0);
+  for (Index i = 0; i < n; ++i)
+    db_hot[static_cast<std::size_t>(i * 7 + db_ids[static_cast<std::size_t>(i)])] = 1;
+  for (Index i = 0; i < m; ++i)
+    q_hot[static_cast<std::size_t>(i * 7 + q_ids[static_cast<std::size_t>(i)])] = 1;
   const Labels ids_q = Labels::from_class_ids(q_ids, 7), ids_db = Labels::from_class_ids(db_ids, 7);
-  const Labels hot_q = Labels::from_multi_hot(q_hot.data(), m, 7), hot_db = Labels::from_multi_hot(db_hot.data(), n, 7);
+  const Labels hot_q = Labels::from_multi_hot(q_hot.data(), m, 7),
+               hot_db = Labels::from_multi_hot(db_hot.data(), n, 7);
   for (bool exclude_self : {false, true}) {
     EvalOptions options;
     options.map_at = {10, 5000, 100};

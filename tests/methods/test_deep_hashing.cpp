@@ -53,8 +53,8 @@ Labels multi_hot(const std::vector<std::vector<int>>& rows, int classes) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("deep hashing baselines solve separable clusters and round-trip", "[methods][deephash]", Dsh,
-                   HashNet, Csq, GreedyHash, Dpsh) {
+TEMPLATE_TEST_CASE("deep hashing baselines solve separable clusters and round-trip", "[methods][deephash]",
+                   Dsh, HashNet, Csq, GreedyHash, Dpsh) {
   const auto train = test::four_blobs(20, 1), held_out = test::four_blobs(10, 2);
   TestType h(toy_config<TestType>());
   h.fit(train.x, train.labels);
@@ -111,7 +111,8 @@ TEMPLATE_TEST_CASE("deep hashing baselines: validation keeps the best epoch, che
   CHECK(saved_bytes(resumed) == saved_bytes(reference));
 }
 
-TEST_CASE("a deep hashing baseline trains on a device-shaped backend as on the host", "[methods][deephash][backend]") {
+TEST_CASE("a deep hashing baseline trains on a device-shaped backend as on the host",
+          "[methods][deephash][backend]") {
   using Host = DshHasher<ShallowMlpRepresentation<double>>;
   using Device = DshHasher<ShallowMlpRepresentation<double, testing::EmulatedBackend>>;
   const auto data = test::four_blobs(10, 6);
@@ -192,7 +193,8 @@ TEST_CASE("CSQ hash centres: Hadamard, random, BCH; too many classes refused", "
     std::vector<std::int32_t> ids;
     for (int i = 0; i < 12; ++i) ids.push_back(i % 6);
     Csq h(config);
-    CHECK_THROWS_WITH(h.fit(train.x, Labels::from_class_ids(ids, 6)), Catch::Contains("more classes than centres"));
+    CHECK_THROWS_WITH(h.fit(train.x, Labels::from_class_ids(ids, 6)),
+                      Catch::Contains("more classes than centres"));
   }
   SECTION("BCH centres train") {
     auto config = toy_config<Csq>();
@@ -205,7 +207,8 @@ TEST_CASE("CSQ hash centres: Hadamard, random, BCH; too many classes refused", "
   }
 }
 
-TEST_CASE("multi-label data: pairwise methods and CSQ accept it, GreedyHash refuses it", "[methods][deephash]") {
+TEST_CASE("multi-label data: pairwise methods and CSQ accept it, GreedyHash refuses it",
+          "[methods][deephash]") {
   const auto blobs = test::four_blobs(6, 3);
   std::vector<std::vector<int>> rows;
   for (Index i = 0; i < blobs.x.cols(); ++i) {

@@ -19,11 +19,13 @@ TEST_CASE("byte distances of packed 32-bit codes match the reference on every pa
         if (!simd_path_supported(path)) continue;
         for (Index q = 0; q < queries.size(); ++q) {
           std::vector<std::uint8_t> out(static_cast<std::size_t>(n) + 1, 200);
-          const auto query_word = static_cast<std::uint32_t>(queries.row(q)[0]) | ~detail::low_bits_mask32(bits);
+          const auto query_word =
+              static_cast<std::uint32_t>(queries.row(q)[0]) | ~detail::low_bits_mask32(bits);
           hamming_distances_u8(query_word, packed, out.data(), path);
           const std::vector<int> expected = test::reference_distances(queries, q, db);
           INFO("path " << to_string(path) << " bits " << bits << " N " << n);
-          for (Index i = 0; i < n; ++i) REQUIRE(int{out[static_cast<std::size_t>(i)]} == expected[static_cast<std::size_t>(i)]);
+          for (Index i = 0; i < n; ++i)
+            REQUIRE(int{out[static_cast<std::size_t>(i)]} == expected[static_cast<std::size_t>(i)]);
           REQUIRE(out.back() == 200);  // nothing written past N
         }
       }
@@ -44,7 +46,8 @@ TEST_CASE("byte distances of wider codes match the reference on every path", "[s
         hamming_distances_u8(queries.row(q), db, out.data(), path);
         const std::vector<int> expected = test::reference_distances(queries, q, db);
         INFO("path " << to_string(path) << " bits " << bits);
-        for (Index i = 0; i < n; ++i) REQUIRE(int{out[static_cast<std::size_t>(i)]} == expected[static_cast<std::size_t>(i)]);
+        for (Index i = 0; i < n; ++i)
+          REQUIRE(int{out[static_cast<std::size_t>(i)]} == expected[static_cast<std::size_t>(i)]);
       }
     }
   }

@@ -49,8 +49,8 @@ inline std::uint64_t equal_byte_mask_scalar(const std::uint8_t* p, std::uint8_t 
   for (int k = 0; k < 8; ++k) {
     std::uint64_t word;
     std::memcpy(&word, p + 8 * k, 8);
-    const std::uint64_t x = word ^ pattern;                  // zero bytes where equal
-    const std::uint64_t zero = ~(((x & low7) + low7) | x | low7);  // high bit of each zero byte
+    const std::uint64_t x = word ^ pattern;                            // zero bytes where equal
+    const std::uint64_t zero = ~(((x & low7) + low7) | x | low7);      // high bit of each zero byte
     mask |= (((zero >> 7) * 0x0102040810204080ULL) >> 56) << (8 * k);  // byte i -> bit i
   }
   return mask;
@@ -64,13 +64,12 @@ struct ScalarByteMask {
 
 #if defined(RLHASH_SEARCH_X86)
 struct Avx2ByteMask {
-  __attribute__((target("avx2"))) std::uint64_t operator()(const std::uint8_t* p,
-                                                                                  std::uint8_t value) const {
+  __attribute__((target("avx2"))) std::uint64_t operator()(const std::uint8_t* p, std::uint8_t value) const {
     const __m256i v = _mm256_set1_epi8(static_cast<char>(value));
     const auto low = static_cast<std::uint32_t>(
         _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), v)));
-    const auto high = static_cast<std::uint32_t>(
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), v)));
+    const auto high = static_cast<std::uint32_t>(_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), v)));
     return std::uint64_t{low} | (std::uint64_t{high} << 32);
   }
 };
@@ -83,9 +82,10 @@ struct Avx2ByteMask {
 /// `distances` holds one spare block past the last (read, never counted).
 template <class EqualMask>
 __attribute__((always_inline)) inline std::size_t rank_byte_blocks_with(const std::uint8_t* distances,
-                                                                       const std::uint64_t* relevant, Index n,
-                                                                       RankedItem* out, ByteCountTables& tables,
-                                                                       EqualMask equal_mask) {
+                                                                        const std::uint64_t* relevant,
+                                                                        Index n, RankedItem* out,
+                                                                        ByteCountTables& tables,
+                                                                        EqualMask equal_mask) {
   std::memset(&tables, 0, sizeof(tables));
   const Index blocks = (n + 63) / 64;
   const std::uint64_t last_block_bits = n % 64 == 0 ? ~std::uint64_t{0} : (std::uint64_t{1} << (n % 64)) - 1;
@@ -101,10 +101,10 @@ __attribute__((always_inline)) inline std::size_t rank_byte_blocks_with(const st
       rest &= rest - 1;
       const std::uint8_t d = p[j];
       const std::uint64_t equal = equal_mask(p, d) & ((std::uint64_t{1} << j) - 1);
-      out[count + s] = {static_cast<std::uint32_t>(item_count(tables, d)) +
-                            static_cast<std::uint32_t>(__builtin_popcountll(equal)),
-                        tables.relevant[d] + static_cast<std::uint32_t>(__builtin_popcountll(equal & block_relevant)),
-                        d};
+      out[count + s] = {
+          static_cast<std::uint32_t>(item_count(tables, d)) +
+              static_cast<std::uint32_t>(__builtin_popcountll(equal)),
+          tables.relevant[d] + static_cast<std::uint32_t>(__builtin_popcountll(equal & block_relevant)), d};
     };
     for (std::size_t s = 0; s < byte_rank_unroll; ++s) rank_one(s);
     for (std::size_t s = byte_rank_unroll; s < found; ++s) rank_one(s);
@@ -127,8 +127,8 @@ __attribute__((always_inline)) inline std::size_t rank_byte_blocks_with(const st
   return count;
 }
 
-inline std::size_t rank_byte_blocks_scalar(const std::uint8_t* distances, const std::uint64_t* relevant, Index n,
-                                           RankedItem* out, ByteCountTables& tables) {
+inline std::size_t rank_byte_blocks_scalar(const std::uint8_t* distances, const std::uint64_t* relevant,
+                                           Index n, RankedItem* out, ByteCountTables& tables) {
   return rank_byte_blocks_with(distances, relevant, n, out, tables, ScalarByteMask{});
 }
 
@@ -165,7 +165,7 @@ inline void equal_byte_bits_scalar(const std::uint8_t* bytes, Index blocks, std:
 
 #if defined(RLHASH_SEARCH_X86)
 __attribute__((target("avx2"))) inline void equal_byte_bits_avx2(const std::uint8_t* bytes, Index blocks,
-                                                                   std::uint8_t value, std::uint64_t* out) {
+                                                                 std::uint8_t value, std::uint64_t* out) {
   equal_byte_bits_with(bytes, blocks, value, out, Avx2ByteMask{});
 }
 #endif

@@ -82,13 +82,15 @@ namespace detail {
 
 /// The database's class ids as bytes, padded with 255 to whole blocks of 64, when both label sets
 /// are single-label with at most 255 classes (relevance is then one byte compare); else empty.
-inline std::vector<std::uint8_t> single_label_bytes(const Labels& query_labels, const Labels& database_labels) {
+inline std::vector<std::uint8_t> single_label_bytes(const Labels& query_labels,
+                                                    const Labels& database_labels) {
   if (!query_labels.is_single_label() || !database_labels.is_single_label() ||
       database_labels.num_classes() > 255 || database_labels.size() == 0)
     return {};
   const Index n = database_labels.size();
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>((n + 63) / 64 * 64), 255);
-  for (Index j = 0; j < n; ++j) bytes[static_cast<std::size_t>(j)] = static_cast<std::uint8_t>(database_labels.first_label(j));
+  for (Index j = 0; j < n; ++j)
+    bytes[static_cast<std::size_t>(j)] = static_cast<std::uint8_t>(database_labels.first_label(j));
   return bytes;
 }
 
@@ -110,7 +112,8 @@ void relevance_bits(ByteRankingInput& input, const Relevance& is_relevant) {
   for (Index b = 0; b < input.blocks(); ++b) {
     std::uint64_t word = 0;
     const Index end = std::min(n, (b + 1) * 64);
-    for (Index j = b * 64; j < end; ++j) word |= static_cast<std::uint64_t>(is_relevant(j) ? 1 : 0) << (j - b * 64);
+    for (Index j = b * 64; j < end; ++j)
+      word |= static_cast<std::uint64_t>(is_relevant(j) ? 1 : 0) << (j - b * 64);
     input.relevant_words()[b] = word;
   }
 }
@@ -151,7 +154,8 @@ inline Index largest_cutoff(const EvalOptions& options) {
 inline std::vector<std::size_t> ascending_order(const std::vector<int>& cutoffs) {
   std::vector<std::size_t> order(cutoffs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cutoffs[a] < cutoffs[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return cutoffs[a] < cutoffs[b]; });
   return order;
 }
 
@@ -282,7 +286,8 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
             } else if (one_label_word) {
               const std::uint64_t query_word = query_labels.row(q)[0];
               const std::uint64_t* db_words = database_labels.row(0);
-              relevance_bits(input, [query_word, db_words](Index j) { return (query_word & db_words[j]) != 0; });
+              relevance_bits(input,
+                             [query_word, db_words](Index j) { return (query_word & db_words[j]) != 0; });
             } else {
               relevance_bits(input, [&](Index j) { return query_labels.relevant(q, database_labels, j); });
             }
@@ -316,7 +321,8 @@ std::vector<double> evaluation_block_sums(const BinaryCodes& queries, const Bina
           const RadiusRetrieval ball = retrieve_within_radius(histogram, options.radius);
           sums[2] += ball.precision();
           sums[3] += ball.empty() ? 1.0 : 0.0;
-          double* pr = sums + fixed + options.map_at.size() + options.precision_at.size() + options.ndcg_at.size();
+          double* pr =
+              sums + fixed + options.map_at.size() + options.precision_at.size() + options.ndcg_at.size();
           add_precision_recall(histogram, pr, pr + buckets);
         }
       }

@@ -71,8 +71,10 @@ __attribute__((noinline)) inline double add_precision_terms_scalar(double sum, c
 /// The same sum with four divisions per instruction: integers below 2^52 convert exactly (their
 /// bits under the exponent of 2^52, less 2^52) and IEEE division rounds the same in every lane,
 /// so each term, and the sum taken in the same order, is bit-for-bit the scalar one.
-__attribute__((noinline, target("avx2"))) inline double add_precision_terms_avx2(double sum, const Index* positions,
-                                                                                  std::size_t from, std::size_t to) {
+__attribute__((noinline, target("avx2"))) inline double add_precision_terms_avx2(double sum,
+                                                                                 const Index* positions,
+                                                                                 std::size_t from,
+                                                                                 std::size_t to) {
   const __m256d two52 = _mm256_set1_pd(4503599627370496.0);
   const __m256i two52_bits = _mm256_castpd_si256(two52);
   const __m256i one = _mm256_set1_epi64x(1);
@@ -80,7 +82,8 @@ __attribute__((noinline, target("avx2"))) inline double add_precision_terms_avx2
   std::size_t m = from;
   alignas(32) double terms[4];
   for (; m + 4 <= to; m += 4) {
-    const __m256i position = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(positions + m)), one);
+    const __m256i position =
+        _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(positions + m)), one);
     const __m256i rank = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(m)), lane);
     const __m256d p = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(position, two52_bits)), two52);
     const __m256d r = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(rank, two52_bits)), two52);
@@ -114,7 +117,8 @@ inline double add_precision_terms(double sum, const std::vector<Index>& position
 inline double average_precision(const QueryRanking& ranking) {
   const auto& positions = ranking.relevant_positions();
   if (positions.empty()) return 0.0;
-  return detail::add_precision_terms(0.0, positions, 0, positions.size()) / static_cast<double>(positions.size());
+  return detail::add_precision_terms(0.0, positions, 0, positions.size()) /
+         static_cast<double>(positions.size());
 }
 
 /// AP@k with the literature's normalisation by the relevant items retrieved in the top k:
@@ -123,7 +127,8 @@ inline double average_precision(const QueryRanking& ranking) {
 inline double average_precision_at_k(const QueryRanking& ranking, Index k) {
   detail::require_cutoff(k, "AP@k");
   const auto& positions = ranking.relevant_positions();
-  const auto m = static_cast<std::size_t>(std::lower_bound(positions.begin(), positions.end(), k) - positions.begin());
+  const auto m =
+      static_cast<std::size_t>(std::lower_bound(positions.begin(), positions.end(), k) - positions.begin());
   return m == 0 ? 0.0 : detail::add_precision_terms(0.0, positions, 0, m) / static_cast<double>(m);
 }
 
@@ -142,9 +147,9 @@ double average_precision_with_cutoffs(const Ranking& ranking, const std::vector<
   for (std::size_t index : ascending) {
     const Index k = cutoffs[index];
     detail::require_cutoff(k, "AP@k");
-    const auto end = static_cast<std::size_t>(std::lower_bound(positions.begin() + static_cast<std::ptrdiff_t>(m),
-                                                               positions.end(), k) -
-                                              positions.begin());
+    const auto end = static_cast<std::size_t>(
+        std::lower_bound(positions.begin() + static_cast<std::ptrdiff_t>(m), positions.end(), k) -
+        positions.begin());
     sum = detail::add_precision_terms(sum, positions, m, end);
     m = end;
     at_k[index] += m == 0 ? 0.0 : sum / static_cast<double>(m);

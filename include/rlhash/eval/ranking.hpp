@@ -58,8 +58,8 @@ class ByteRankingInput {
   const std::uint64_t* relevant_words() const { return relevant_.data(); }
   /// Leaves item j out of the ranking (e.g. the query itself when the queries are database items).
   void leave_out(Index j) {
-    detail::require(j >= 0 && j < size_, "byte ranking: left-out index " + std::to_string(j) + " outside [0, " +
-                                             std::to_string(size_) + ")");
+    detail::require(j >= 0 && j < size_, "byte ranking: left-out index " + std::to_string(j) +
+                                             " outside [0, " + std::to_string(size_) + ")");
     distances_[static_cast<std::size_t>(j)] = left_out;
   }
 
@@ -143,15 +143,16 @@ class QueryRanking {
     detail::require(bits >= 1 && bits < ByteRankingInput::left_out,
                     "ranking: bits = " + std::to_string(bits) + ", expected 1.." +
                         std::to_string(ByteRankingInput::left_out - 1) + " for byte distances");
-    detail::require(input.size() < (Index{1} << 32),
-                    "ranking: " + std::to_string(input.size()) + " items, expected fewer than 2^32 for byte distances");
+    detail::require(
+        input.size() < (Index{1} << 32),
+        "ranking: " + std::to_string(input.size()) + " items, expected fewer than 2^32 for byte distances");
     require_simd_path(path);
     const std::size_t buckets = static_cast<std::size_t>(bits) + 1;
     // Room for every item: the scan writes relevant items only, so the untouched rest costs nothing.
     if (byte_pending_.size() < static_cast<std::size_t>(input.size()) + detail::byte_rank_unroll)
       byte_pending_.resize(static_cast<std::size_t>(input.size()) + detail::byte_rank_unroll);
-    const std::size_t found = detail::rank_byte_blocks(input.distances(), input.relevant_words(), input.size(),
-                                                       byte_pending_.data(), byte_tables_, path);
+    const std::size_t found = detail::rank_byte_blocks(
+        input.distances(), input.relevant_words(), input.size(), byte_pending_.data(), byte_tables_, path);
 
     histogram_.total.assign(buckets, 0);
     histogram_.relevant.assign(buckets, 0);

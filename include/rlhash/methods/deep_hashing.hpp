@@ -81,7 +81,9 @@ class DeepHashNetwork {
   /// The classification layer's weights on the host (classes x bits).
   rlhash::Matrix<S> classifier() const { return B::to_host(classifier_); }
   /// Adds a host gradient (classes x bits) to the classification layer's.
-  void add_classifier_grad(rlhash::Matrix<S> grad) { B::add(classifier_grad_, B::from_host(std::move(grad))); }
+  void add_classifier_grad(rlhash::Matrix<S> grad) {
+    B::add(classifier_grad_, B::from_host(std::move(grad)));
+  }
 
   /// Parameters: "repr.*", "hash.weight", "hash.bias", and "classifier.weight" when present.
   nn::ParameterList<S, B> parameters() {
@@ -155,7 +157,8 @@ struct OutputMemory {
   Matrix<S> outputs;
   std::vector<bool> seen;
 
-  OutputMemory(Index bits, Index items) : outputs(Matrix<S>::Zero(bits, items)), seen(static_cast<std::size_t>(items)) {}
+  OutputMemory(Index bits, Index items)
+      : outputs(Matrix<S>::Zero(bits, items)), seen(static_cast<std::size_t>(items)) {}
   void store(const Matrix<S>& u, const std::vector<Index>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       outputs.col(batch[i]) = u.col(static_cast<Index>(i));
@@ -171,7 +174,8 @@ struct OutputMemory {
     auto stored = in.get_matrix<S>();
     const auto flags = in.get_vector<std::uint8_t>();
     if (stored.rows() != outputs.rows() || stored.cols() != outputs.cols() || flags.size() != seen.size())
-      in.fail("an output memory of " + std::to_string(outputs.rows()) + " x " + std::to_string(outputs.cols()));
+      in.fail("an output memory of " + std::to_string(outputs.rows()) + " x " +
+              std::to_string(outputs.cols()));
     outputs = std::move(stored);
     seen.assign(flags.begin(), flags.end());
   }
@@ -209,7 +213,7 @@ class DeepHashingHasher {
     double momentum = 0.9;
     int batch_size = 64;
     int epochs = 100;
-    int patience = 0;  ///< epochs without validation improvement; 0: never stop early
+    int patience = 0;          ///< epochs without validation improvement; 0: never stop early
     double max_grad_norm = 0;  ///< 0: no clipping (as the reference implementations)
     int encode_batch = 1024;
 
@@ -249,7 +253,8 @@ class DeepHashingHasher {
       const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
       Matrix<S> mine(net.bits(), 0);
       if (!split.empty())
-        mine = Backend::to_host(net.forward(Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)))));
+        mine = Backend::to_host(
+            net.forward(Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)))));
       const Matrix<S> u = split.gather(mine, net.bits());
       std::optional<Matrix<S>> classifier;
       if (net.classes() > 0) classifier.emplace(net.classifier());
@@ -285,7 +290,8 @@ class DeepHashingHasher {
     const auto inputs = in.get<std::int64_t>();
     const auto classes = in.get<std::int32_t>();
     if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
-      in.fail(std::string("the input dimension of a ") + method_name + " model, found " + std::to_string(inputs));
+      in.fail(std::string("the input dimension of a ") + method_name + " model, found " +
+              std::to_string(inputs));
     if (classes < 0 || (classes > 0) != Loss::classifier || classes > (1 << 20))
       in.fail(std::string("the classes of a ") + method_name + " model, found " + std::to_string(classes));
     Network net = make_network(static_cast<Index>(inputs), classes);
@@ -310,31 +316,38 @@ class DeepHashingHasher {
     const std::string m = method_name;
     detail::require(c.optimizer == "adam" || c.optimizer == "sgd",
                     m + ": optimizer must be 'adam' or 'sgd', got '" + c.optimizer + "'");
-    detail::require(c.learning_rate > 0, m + ": learning_rate must be > 0, got " + std::to_string(c.learning_rate));
-    detail::require(c.lr_decay > 0 && c.lr_decay <= 1, m + ": lr_decay must be in (0, 1], got " + std::to_string(c.lr_decay));
+    detail::require(c.learning_rate > 0,
+                    m + ": learning_rate must be > 0, got " + std::to_string(c.learning_rate));
+    detail::require(c.lr_decay > 0 && c.lr_decay <= 1,
+                    m + ": lr_decay must be in (0, 1], got " + std::to_string(c.lr_decay));
     detail::require(c.lr_decay_epochs >= 0, m + ": lr_decay_epochs must be >= 0 (0: constant rate), got " +
                                                 std::to_string(c.lr_decay_epochs));
-    detail::require(c.weight_decay >= 0, m + ": weight_decay must be >= 0, got " + std::to_string(c.weight_decay));
-    detail::require(c.momentum >= 0 && c.momentum < 1, m + ": momentum must be in [0, 1), got " + std::to_string(c.momentum));
+    detail::require(c.weight_decay >= 0,
+                    m + ": weight_decay must be >= 0, got " + std::to_string(c.weight_decay));
+    detail::require(c.momentum >= 0 && c.momentum < 1,
+                    m + ": momentum must be in [0, 1), got " + std::to_string(c.momentum));
     detail::require(c.batch_size >= 2, m + ": batch_size must be >= 2, got " + std::to_string(c.batch_size));
     detail::require(c.epochs >= 0, m + ": epochs must be >= 0, got " + std::to_string(c.epochs));
     detail::require(c.patience >= 0, m + ": patience must be >= 0, got " + std::to_string(c.patience));
-    detail::require(c.max_grad_norm >= 0, m + ": max_grad_norm must be >= 0, got " + std::to_string(c.max_grad_norm));
-    detail::require(c.encode_batch > 0, m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
+    detail::require(c.max_grad_norm >= 0,
+                    m + ": max_grad_norm must be >= 0, got " + std::to_string(c.max_grad_norm));
+    detail::require(c.encode_batch > 0,
+                    m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
     Loss::check(c.loss, c.bits);
   }
 
   template <class State, class Step>
-  nn::TrainResult train(Network& net, State& state, Index items, const FitOptions& options, Step&& step) const {
+  nn::TrainResult train(Network& net, State& state, Index items, const FitOptions& options,
+                        Step&& step) const {
     const Config& c = config_;
     const bool validate = detail::validation_requested(options, net.inputs(), method_name);
     nn::TrainerConfig tc = detail::trainer_config(c.epochs, c.batch_size, c.seed ^ 0x5DEECE66DULL,
                                                   c.max_grad_norm, c.patience, validate, options);
     tc.replicas = options.replicas;
-    const nn::StepDecaySchedule schedule{
-        c.learning_rate, c.lr_decay_epochs > 0 ? c.lr_decay : 1.0,
-        c.lr_decay_epochs > 0 ? detail::decay_steps(c.lr_decay_epochs, 0, items, c.batch_size)
-                              : std::numeric_limits<long long>::max()};
+    const nn::StepDecaySchedule schedule{c.learning_rate, c.lr_decay_epochs > 0 ? c.lr_decay : 1.0,
+                                         c.lr_decay_epochs > 0
+                                             ? detail::decay_steps(c.lr_decay_epochs, 0, items, c.batch_size)
+                                             : std::numeric_limits<long long>::max()};
     auto run = [&](auto& optimizer) {
       nn::Trainer<Network, std::decay_t<decltype(optimizer)>, nn::StepDecaySchedule> trainer(net, optimizer,
                                                                                              schedule, tc);
@@ -356,7 +369,8 @@ class DeepHashingHasher {
       return trainer.run(items, step);
     };
     if (c.optimizer == "adam") {
-      nn::Adam<S, Backend> optimizer(nn::AdamConfig{c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay, false});
+      nn::Adam<S, Backend> optimizer(
+          nn::AdamConfig{c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay, false});
       return run(optimizer);
     }
     nn::Sgd<S, Backend> optimizer(nn::SgdConfig{c.learning_rate, c.momentum, c.weight_decay, false});

@@ -76,7 +76,8 @@ struct Model {
     model.hasher.load(in);
     if (model.format_version >= 2) {
       const auto entries = in.get<std::uint32_t>();
-      if (entries > in.remaining() / (2 * sizeof(std::uint64_t))) in.fail("a training record that fits the file");
+      if (entries > in.remaining() / (2 * sizeof(std::uint64_t)))
+        in.fail("a training record that fits the file");
       for (std::uint32_t i = 0; i < entries; ++i) {
         std::string key = in.get_string();
         model.training.emplace_back(std::move(key), in.get_string());

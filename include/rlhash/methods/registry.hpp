@@ -23,16 +23,16 @@
 #include "rlhash/methods/baselines/sdh.hpp"
 #include "rlhash/methods/baselines/sh.hpp"
 #include "rlhash/methods/bch_classifier.hpp"
+#include "rlhash/methods/csq.hpp"
+#include "rlhash/methods/dpsh.hpp"
 #include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/drlih.hpp"
+#include "rlhash/methods/dsh.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
+#include "rlhash/methods/greedy_hash.hpp"
+#include "rlhash/methods/hashnet.hpp"
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
-#include "rlhash/methods/dsh.hpp"
-#include "rlhash/methods/hashnet.hpp"
-#include "rlhash/methods/csq.hpp"
-#include "rlhash/methods/greedy_hash.hpp"
-#include "rlhash/methods/dpsh.hpp"
 #endif
 
 namespace rlhash {

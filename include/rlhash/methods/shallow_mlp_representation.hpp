@@ -38,7 +38,8 @@ struct ShallowMlpRepresentationConfig {
 /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights: PyTorch nn.Linear's default.
 template <class S, class B>
 nn::Dense<S, B> fan_in_uniform_dense(Index inputs, Index outputs, Rng& rng) {
-  return nn::Dense<S, B>(inputs, outputs, rng, nn::Init::uniform, 1.0 / std::sqrt(static_cast<double>(inputs)));
+  return nn::Dense<S, B>(inputs, outputs, rng, nn::Init::uniform,
+                         1.0 / std::sqrt(static_cast<double>(inputs)));
 }
 
 template <class S, class B = nn::CpuBackend>
@@ -48,7 +49,8 @@ struct ShallowMlpRepresentation {
   using Net = nn::Sequential<nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dropout<S, B>>;
   using Config = ShallowMlpRepresentationConfig;
   static Net make(Index inputs, const Config& c, Rng& rng) {
-    detail::require(c.repr_hidden > 0, "representation: repr_hidden must be > 0, got " + std::to_string(c.repr_hidden));
+    detail::require(c.repr_hidden > 0,
+                    "representation: repr_hidden must be > 0, got " + std::to_string(c.repr_hidden));
     detail::require(c.repr_dropout >= 0 && c.repr_dropout < 1,
                     "representation: repr_dropout must be in [0, 1), got " + std::to_string(c.repr_dropout));
     auto hidden = fan_in_uniform_dense<S, B>(inputs, c.repr_hidden, rng);

@@ -145,7 +145,8 @@ double csq_loss(const Matrix<S>& u, const Matrix<S>& centres, double lambda, Mat
       quantization += gap * gap;
       if (du != nullptr)
         (*du)(k, i) = static_cast<S>(
-            (2 * (detail::sigmoid(2 * x) - target) + lambda * 2 * gap * detail::sign(v) * (1 - v * v)) / entries);
+            (2 * (detail::sigmoid(2 * x) - target) + lambda * 2 * gap * detail::sign(v) * (1 - v * v)) /
+            entries);
     }
   return (bce + lambda * quantization) / entries;
 }
@@ -180,7 +181,8 @@ double greedy_hash_loss(const Matrix<S>& u, const Matrix<S>& codes, const Matrix
   const double entries = static_cast<double>(bits) * static_cast<double>(batch);
   double penalty = 0;
   for (Index i = 0; i < batch; ++i)
-    for (Index k = 0; k < bits; ++k) penalty += std::pow(std::abs(std::abs(static_cast<double>(u(k, i))) - 1), 3);
+    for (Index k = 0; k < bits; ++k)
+      penalty += std::pow(std::abs(std::abs(static_cast<double>(u(k, i))) - 1), 3);
   if (du != nullptr) {
     *du = weights.transpose() * d_logits;
     for (Index i = 0; i < batch; ++i)

@@ -56,20 +56,19 @@ inline std::uint32_t low_bits_mask32(int bits) {
   return bits >= 32 ? ~std::uint32_t{0} : (std::uint32_t{1} << bits) - 1;
 }
 
-inline void byte_distances_scalar(const std::uint32_t* codes, Index n, std::uint32_t query, std::uint32_t mask,
-                                  std::uint8_t* out) {
-  for (Index i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(__builtin_popcount((codes[i] ^ query) & mask));
+inline void byte_distances_scalar(const std::uint32_t* codes, Index n, std::uint32_t query,
+                                  std::uint32_t mask, std::uint8_t* out) {
+  for (Index i = 0; i < n; ++i)
+    out[i] = static_cast<std::uint8_t>(__builtin_popcount((codes[i] ^ query) & mask));
 }
 
 #if defined(RLHASH_SEARCH_X86)
 /// `Masked` false: 32-bit codes, whose mask has every bit set, so the loop leaves out the AND.
 template <bool Masked>
-__attribute__((target("avx2"), always_inline)) inline void byte_distances_avx2_with(const std::uint32_t* codes,
-                                                                                      Index n, std::uint32_t query,
-                                                                                      std::uint32_t mask,
-                                                                                      std::uint8_t* out) {
-  const __m256i nibble_bits =
-      _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+__attribute__((target("avx2"), always_inline)) inline void byte_distances_avx2_with(
+    const std::uint32_t* codes, Index n, std::uint32_t query, std::uint32_t mask, std::uint8_t* out) {
+  const __m256i nibble_bits = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
+                                               2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low_nibble = _mm256_set1_epi8(0x0f);
   const __m256i ones8 = _mm256_set1_epi8(1);
   const __m256i ones16 = _mm256_set1_epi16(1);
@@ -81,22 +80,24 @@ __attribute__((target("avx2"), always_inline)) inline void byte_distances_avx2_w
   for (; i + 32 <= n; i += 32) {
     __m256i sums[4];
     for (int k = 0; k < 4; ++k) {
-      __m256i x = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i + 8 * k)), q);
+      __m256i x =
+          _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + i + 8 * k)), q);
       if constexpr (Masked) x = _mm256_and_si256(x, m);
-      const __m256i per_byte =
-          _mm256_add_epi8(_mm256_shuffle_epi8(nibble_bits, _mm256_and_si256(x, low_nibble)),
-                          _mm256_shuffle_epi8(nibble_bits, _mm256_and_si256(_mm256_srli_epi16(x, 4), low_nibble)));
+      const __m256i per_byte = _mm256_add_epi8(
+          _mm256_shuffle_epi8(nibble_bits, _mm256_and_si256(x, low_nibble)),
+          _mm256_shuffle_epi8(nibble_bits, _mm256_and_si256(_mm256_srli_epi16(x, 4), low_nibble)));
       sums[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(per_byte, ones8), ones16);  // 8 x int32
     }
-    const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(sums[0], sums[1]), _mm256_packs_epi32(sums[2], sums[3]));
+    const __m256i bytes =
+        _mm256_packus_epi16(_mm256_packs_epi32(sums[0], sums[1]), _mm256_packs_epi32(sums[2], sums[3]));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_permutevar8x32_epi32(bytes, code_order));
   }
   byte_distances_scalar(codes + i, n - i, query, mask, out + i);
 }
 
 __attribute__((target("avx2"))) inline void byte_distances_avx2(const std::uint32_t* codes, Index n,
-                                                                  std::uint32_t query, std::uint32_t mask,
-                                                                  std::uint8_t* out) {
+                                                                std::uint32_t query, std::uint32_t mask,
+                                                                std::uint8_t* out) {
   if (mask == ~std::uint32_t{0}) return byte_distances_avx2_with<false>(codes, n, query, mask, out);
   byte_distances_avx2_with<true>(codes, n, query, mask, out);
 }
