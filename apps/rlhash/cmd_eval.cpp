@@ -115,6 +115,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
     }
     d = load_data(o.data, common.seed);
     if (o.model.empty()) {
+      require_validation_for_patience(common.sets, d.validation.cols());
       Preprocessor preprocessor(o.preprocess);
       preprocessor.fit(d.train);
       d.train = preprocessor.apply(d.train);

@@ -78,6 +78,7 @@ void run(const TrainOptions& o, const CommonOptions& common, const Job& job) {
     model.hasher.check_fit_options(fit);  // a method without data-parallel training: refused now
     device = device_for(requested, o.method);
     d = load_data(o.data, common.seed);
+    require_validation_for_patience(common.sets, d.validation.cols());
     model.preprocessor = Preprocessor(o.preprocess);
     model.preprocessor.fit(d.train);
     validation = model.preprocessor.apply(d.validation);

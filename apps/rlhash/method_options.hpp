@@ -63,6 +63,19 @@ inline void require_sets_apply(const std::vector<std::string>& methods,
   }
 }
 
+/// Early stopping watches the validation mAP: a --set of a nonzero patience in a run without a
+/// validation set (--val-per-class 0) would silently train every epoch, so it is refused.
+inline void require_validation_for_patience(const std::vector<std::string>& sets, Index validation_items) {
+  if (validation_items > 1) return;  // one item has no neighbour to rank
+  for (const auto& text : sets) {
+    const SetOverride o = parse_set(text);
+    if (o.field == "patience" && o.value != "0")
+      throw InvalidArgument("--set '" + text + "': early stopping needs a validation set, and this run has " +
+                            std::to_string(validation_items) +
+                            " validation items (--val-per-class); set patience to 0 or keep a validation set");
+  }
+}
+
 /// A hasher of `method` at `bits` with every --set for that method applied.
 inline AnyHasher configured_hasher(const std::string& method, int bits, std::uint64_t seed,
                                    const std::vector<std::string>& sets) {

@@ -224,6 +224,18 @@ TEST_CASE("FC-triplet objective gradient matches finite differences", "[methods]
   REQUIRE(triplets.size() == 12);
   auto loss = [&] { return static_cast<double>(nn::triplet_margin_loss(net.forward(x), triplets, 1.0)); };
   check_all_parameter_gradients(net, loss, [&] { global_triplet_objective(net, x, triplets, 1.0); });
+  SECTION("with the code regularisers") {
+    const CodeRegularization regularization{0.7, 1.3};
+    auto regularized = [&] {
+      const Eigen::MatrixXd p = net.forward(x);
+      return static_cast<double>(nn::triplet_margin_loss(p, triplets, 1.0)) +
+             0.7 * nn::bit_balance_loss_of_probabilities(p) + 1.3 * nn::bit_decorrelation_loss_of_probabilities(p);
+    };
+    check_all_parameter_gradients(net, regularized, [&] {
+      CHECK(global_triplet_objective(net, x, triplets, 1.0, true, nullptr, regularization) ==
+            Approx(regularized()));
+    });
+  }
 }
 
 namespace {

@@ -174,3 +174,40 @@ TEST_CASE("bit balance of a Bernoulli code policy", "[nn][loss][gradcheck]") {
   }
   CHECK_THROWS_AS(bit_balance_loss_of_logits(Eigen::MatrixXd(3, 0)), InvalidArgument);
 }
+
+TEST_CASE("bit decorrelation of a relaxed code", "[nn][loss][gradcheck]") {
+  auto sigmoid = [](const Eigen::MatrixXd& z) { return Eigen::MatrixXd((1 / (1 + (-z.array()).exp())).matrix()); };
+  SECTION("hand-computed: two bits that copy each other, then two independent ones") {
+    // M = 2p - 1 = [[1, -1], [1, -1]] (p = 1, 0 in the limit): c_01 = (1 + 1) / 2 = 1, L = 1.
+    Eigen::MatrixXd p(2, 2);
+    p << 1, 0, 1, 0;
+    Eigen::MatrixXd grad;
+    CHECK(bit_decorrelation_loss_of_probabilities(p, &grad) == Approx(1.0));
+    CHECK(grad.isZero(0));  // p (1 - p) = 0: saturated bits pass no gradient
+    // M rows [1, -1, 1, -1] and [1, 1, -1, -1]: c_01 = 0.
+    Eigen::MatrixXd q(2, 4);
+    q << 1, 0, 1, 0, 1, 1, 0, 0;
+    CHECK(bit_decorrelation_loss_of_probabilities(q) == Approx(0.0).margin(1e-15));
+    // p = 0.75 everywhere (M = 0.5): c_01 = 0.25, L = 0.0625; dL/dz = 8 / (2 * 1 * N) c M p (1 - p)
+    // = 8 / 4 * 0.25 * 0.5 * 0.1875 with N = 2.
+    Eigen::MatrixXd r = Eigen::MatrixXd::Constant(2, 2, 0.75);
+    CHECK(bit_decorrelation_loss_of_probabilities(r, &grad) == Approx(0.0625));
+    CHECK(grad(0, 0) == Approx(2.0 * 0.25 * 0.5 * 0.1875));
+  }
+  SECTION("gradient with respect to the logits") {
+    Rng rng(44);
+    Eigen::MatrixXd z = 2 * random_matrix(5, 7, rng);
+    Eigen::MatrixXd grad;
+    bit_decorrelation_loss_of_probabilities(sigmoid(z), &grad);
+    require_close(check_gradient([&] { return bit_decorrelation_loss_of_probabilities(sigmoid(z)); }, z, grad,
+                                 "decorrelation"));
+  }
+  SECTION("one bit: nothing to decorrelate") {
+    Eigen::MatrixXd grad;
+    CHECK(bit_decorrelation_loss_of_probabilities(Eigen::MatrixXd::Constant(1, 3, 0.9), &grad) == 0.0);
+    CHECK(grad.rows() == 1);
+    CHECK(grad.cols() == 3);
+    CHECK(grad.isZero(0));
+  }
+  CHECK_THROWS_AS(bit_decorrelation_loss_of_probabilities(Eigen::MatrixXd(3, 0)), InvalidArgument);
+}

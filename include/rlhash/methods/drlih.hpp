@@ -187,16 +187,34 @@ class DrlihNetwork {
 // ---------------------------------------------------------------------------------------------
 // The triplet objective shared by DRLIH and FC-triplet
 
+/// Weights of the code regularisers added to the triplet loss of DRLIH and FC-triplet over each
+/// batch's relaxed codes — additions to the paper (docs/methods/drlih.md has the measurements):
+/// `balance` (nn::bit_balance_loss_of_probabilities) and `decorrelation`
+/// (nn::bit_decorrelation_loss_of_probabilities). 0: off.
+struct CodeRegularization {
+  double balance = 0.0;
+  double decorrelation = 0.0;
+};
+
 namespace detail {
-/// The triplet loss J (eq. 3, 9) of relaxed codes p = sigmoid(z) (bits x N, host) and, with
-/// `d_logits`, its gradient dJ/dz.
+/// The triplet loss J (eq. 3, 9) of relaxed codes p = sigmoid(z) (bits x N, host), plus the
+/// weighted code regularisers, and, with `d_logits`, its gradient dJ/dz.
 template <class S>
 double triplet_loss_of_logits(const Matrix<S>& p, const std::vector<nn::Triplet>& triplets, double margin,
-                              Matrix<S>* d_logits) {
+                              Matrix<S>* d_logits, const CodeRegularization& regularization = {}) {
   Matrix<S> d_p;
-  const double loss =
+  double loss =
       static_cast<double>(nn::triplet_margin_loss(p, triplets, margin, d_logits != nullptr ? &d_p : nullptr));
   if (d_logits != nullptr) *d_logits = (d_p.array() * p.array() * (S(1) - p.array())).matrix();
+  auto add = [&](double weight, auto&& regularizer) {
+    if (weight <= 0) return;
+    Matrix<S> grad;
+    loss += weight * static_cast<double>(regularizer(p, d_logits != nullptr ? &grad : nullptr));
+    if (d_logits != nullptr) *d_logits += static_cast<S>(weight) * grad;
+  };
+  add(regularization.balance, [](const Matrix<S>& x, Matrix<S>* g) { return nn::bit_balance_loss_of_probabilities(x, g); });
+  add(regularization.decorrelation,
+      [](const Matrix<S>& x, Matrix<S>* g) { return nn::bit_decorrelation_loss_of_probabilities(x, g); });
   return loss;
 }
 }  // namespace detail
@@ -226,7 +244,8 @@ void backward_batch_logits(Net& net, Matrix<typename Net::Scalar> d_logits, cons
 
 /// The global term (eq. 3, 4, 9): J = mean over triplets of the triplet loss of the relaxed
 /// codes `net.forward(x)`. With `backward`, dJ/dparameters is ADDED to the network's gradients
-/// (through the sigmoid, the agent and the representation). `Net` is DrlihNetwork or any
+/// (through the sigmoid, the agent and the representation); `regularization` adds the code
+/// regularisers to J. `Net` is DrlihNetwork or any
 /// network with forward / backward_logits, on any backend: the loss is computed on the host
 /// (bits x N values down, their gradient up). Returns J (0 and no gradient without triplets).
 /// With `split` (data-parallel), x is this replica's part of the batch and the triplets index
@@ -235,17 +254,24 @@ template <class Net>
 double global_triplet_objective(
     Net& net, const typename nn::backend_of_t<Net>::template ConstRef<typename Net::Scalar>& x,
     const std::vector<nn::Triplet>& triplets, double margin, bool backward = true,
-    const nn::BatchSplit* split = nullptr) {
+    const nn::BatchSplit* split = nullptr, const CodeRegularization& regularization = {}) {
   using S = typename Net::Scalar;
   const Matrix<S> p = detail::batch_outputs(net, x, split);
   if (triplets.empty()) return 0.0;
   Matrix<S> d_logits;
-  const double loss = detail::triplet_loss_of_logits(p, triplets, margin, backward ? &d_logits : nullptr);
+  const double loss =
+      detail::triplet_loss_of_logits(p, triplets, margin, backward ? &d_logits : nullptr, regularization);
   if (backward) detail::backward_batch_logits(net, std::move(d_logits), split);
   return loss;
 }
 
 namespace detail {
+
+/// The code regularisers' weights of a triplet-trained hasher's Config.
+template <class Config>
+CodeRegularization code_regularization(const Config& c) {
+  return {c.balance_weight, c.decorrelation_weight};
+}
 
 /// Fields every triplet-trained hasher's Config has (DrlihHasher, FcTriplet): read by name.
 template <class Config>
@@ -261,6 +287,9 @@ void check_training_config(const Config& c, const char* method) {
               c.weight_decay >= 0,
           m + ": expected learning_rate > 0, lr_decay > 0, lr_decay_epochs >= 0, lr_decay_steps > 0, "
               "weight_decay >= 0");
+  require(c.balance_weight >= 0 && c.decorrelation_weight >= 0,
+          m + ": balance_weight and decorrelation_weight must be >= 0, got " + std::to_string(c.balance_weight) +
+              " and " + std::to_string(c.decorrelation_weight));
   require(c.momentum >= 0 && c.momentum < 1,
           m + ": momentum must be in [0, 1), got " + std::to_string(c.momentum));
   require(c.batch_size >= 3,
@@ -450,6 +479,8 @@ class DrlihHasher {
     // Rewards (eq. 3, 4, 8)
     double margin = 1.0;          ///< m_t
     int triplets_per_anchor = 0;  ///< triplets drawn per anchor of a batch; 0: every valid one
+    double balance_weight = 0.0;        ///< code regulariser added to J (CodeRegularization); 0: off
+    double decorrelation_weight = 0.0;  ///< code regulariser added to J (CodeRegularization); 0: off
     double group_weight = 0.0;  ///< weight of the group-reward policy gradient; 0 (validated, see docs): off
     bool group_reward_on_probabilities = false;  ///< the paper's literal reading (zero-mean REINFORCE term)
     bool group_grad_to_representation = false;   ///< false: the policy gradient trains the agent only
@@ -486,6 +517,8 @@ class DrlihHasher {
       repr.visit(field);
       field("margin", margin);
       field("triplets_per_anchor", triplets_per_anchor);
+      field("balance_weight", balance_weight);
+      field("decorrelation_weight", decorrelation_weight);
       field("group_weight", group_weight);
       field("group_reward_on_probabilities", group_reward_on_probabilities);
       field("group_grad_to_representation", group_grad_to_representation);
@@ -538,7 +571,7 @@ class DrlihHasher {
       const auto x = Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
-                           config_.group_grad_to_representation, &split);
+                           config_.group_grad_to_representation, &split, detail::code_regularization(config_));
     };
     nn::TrainResult result =
         detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
@@ -575,7 +608,7 @@ class DrlihHasher {
   }
 
   /// One training step's gradients on a batch `x` with its triplets: the global triplet loss
-  /// back-propagated through the whole network, plus `group_weight` times the REINFORCE
+  /// (plus the weighted code regularisers) back-propagated through the whole network, plus `group_weight` times the REINFORCE
   /// estimate of the group-reward gradient with actions drawn from `rng`. Gradients are ADDED;
   /// returns the loss J_global + group_weight * (-mean group reward). Unless
   /// `group_to_representation`, the policy-gradient term stops at the feature: it trains the
@@ -588,11 +621,12 @@ class DrlihHasher {
                               const std::vector<nn::Triplet>& triplets,
                               const std::vector<ActionGroup>& groups, const GroupRewardOptions& reward,
                               double group_weight, Rng& rng, bool group_to_representation = false,
-                              const nn::BatchSplit* split = nullptr) {
+                              const nn::BatchSplit* split = nullptr,
+                              const CodeRegularization& regularization = {}) {
     const Matrix<S> p = detail::batch_outputs(net, x, split);
     if (triplets.empty()) return 0.0;
     Matrix<S> d_logits;
-    double loss = detail::triplet_loss_of_logits(p, triplets, reward.margin, &d_logits);
+    double loss = detail::triplet_loss_of_logits(p, triplets, reward.margin, &d_logits, regularization);
     if (group_weight > 0) {
       const auto group = sampled_group_gradient(p, groups, triplets, reward, rng);
       loss -= group_weight * group.mean_reward;

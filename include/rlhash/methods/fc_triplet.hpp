@@ -88,6 +88,8 @@ class FcTripletHasher {
     typename Repr::Config repr;
     double margin = 1.0;
     int triplets_per_anchor = 0;
+    double balance_weight = 0.0;        ///< code regulariser added to J (CodeRegularization); 0: off
+    double decorrelation_weight = 0.0;  ///< code regulariser added to J (CodeRegularization); 0: off
     std::string optimizer = "adam";
     double learning_rate = 1e-3;
     double lr_decay = 0.1;  ///< x lr_decay at every decay point
@@ -113,6 +115,8 @@ class FcTripletHasher {
       repr.visit(field);
       field("margin", margin);
       field("triplets_per_anchor", triplets_per_anchor);
+      field("balance_weight", balance_weight);
+      field("decorrelation_weight", decorrelation_weight);
       field("optimizer", optimizer);
       field("learning_rate", learning_rate);
       field("lr_decay", lr_decay);
@@ -141,7 +145,8 @@ class FcTripletHasher {
       const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
       const auto x = Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
-      return global_triplet_objective(net, x, triplets, config_.margin, true, &split);
+      return global_triplet_objective(net, x, triplets, config_.margin, true, &split,
+                                      detail::code_regularization(config_));
     };
     nn::TrainResult result =
         detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);

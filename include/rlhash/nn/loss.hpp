@@ -7,6 +7,8 @@
 ///   mse_loss, huber_loss  mean over all elements; masked_* and selected_* for the DQN
 ///   binary_cross_entropy, binary_cross_entropy_with_logits   mean over all elements
 ///   softmax_cross_entropy mean over samples (classifier baseline)
+///   bit_balance_loss_*, bit_decorrelation_loss_of_probabilities   code regularisers on the
+///                         relaxed code (mean over the batch)
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -89,27 +91,65 @@ typename D::Scalar triplet_margin_loss(const Eigen::MatrixBase<D>& codes,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bit balance of a Bernoulli code policy
+// Code regularisers: bit balance and bit decorrelation of a relaxed code
 
-/// L = mean over bits k of m_k^2, m_k = mean over the batch of (2 sigmoid(z_k) - 1), for logits
-/// z (bits x N): 0 when every bit is 1 for half of the batch in expectation, 1 when a bit is the
-/// same for every item. A ranking reward is blind to a bit that is constant over the database
-/// (it shifts every distance alike), so nothing else moves such a bit back into use; this term
-/// does (the even-distribution criterion of DeepBit, Lin et al. 2016, on the probabilities).
-/// `grad` (bits x N), if given, receives dL/dz = (4 / (K N)) m_k p (1 - p).
+/// L = mean over bits k of m_k^2, m_k = mean over the batch of (2 p_k - 1), for probabilities
+/// p = sigmoid(z) (bits x N): 0 when every bit is 1 for half of the batch in expectation, 1 when
+/// a bit is the same for every item. A ranking reward is blind to a bit that is constant over
+/// the database (it shifts every distance alike), so nothing else moves such a bit back into use;
+/// this term does (the even-distribution criterion of DeepBit, Lin et al. 2016, on the
+/// probabilities). `grad_logits` (bits x N), if given, receives dL/dz = (4 / (K N)) m_k p (1 - p).
+template <class D>
+typename D::Scalar bit_balance_loss_of_probabilities(const Eigen::MatrixBase<D>& p,
+                                                     Matrix<typename D::Scalar>* grad_logits = nullptr) {
+  using S = typename D::Scalar;
+  detail::require_nonempty(p.size(), "bit_balance_loss");
+  const Vector<S> mean = (S(2) * p.rowwise().mean().array() - S(1)).matrix();
+  if (grad_logits) {
+    const S scale = S(4) / static_cast<S>(p.rows() * p.cols());
+    *grad_logits = (p.array() * (S(1) - p.array())).matrix();
+    *grad_logits = (scale * mean).asDiagonal() * *grad_logits;
+  }
+  return static_cast<S>(mean.squaredNorm() / static_cast<S>(p.rows()));
+}
+
+/// bit_balance_loss_of_probabilities of sigmoid(logits).
 template <class D>
 typename D::Scalar bit_balance_loss_of_logits(const Eigen::MatrixBase<D>& logits,
                                               Matrix<typename D::Scalar>* grad = nullptr) {
   using S = typename D::Scalar;
   detail::require_nonempty(logits.size(), "bit_balance_loss_of_logits");
   const Matrix<S> p = (S(1) / (S(1) + (-logits.array()).exp())).matrix();
-  const Vector<S> mean = (S(2) * p.rowwise().mean().array() - S(1)).matrix();
-  if (grad) {
-    const S scale = S(4) / static_cast<S>(logits.rows() * logits.cols());
-    *grad = (p.array() * (S(1) - p.array())).matrix();
-    *grad = (scale * mean).asDiagonal() * *grad;
+  return bit_balance_loss_of_probabilities(p, grad);
+}
+
+/// L = mean over ordered pairs of bits k != l of c_kl^2, c = M M^T / N, M = 2p - 1, for
+/// probabilities p = sigmoid(z) (bits x N): 0 when every two bits are uncorrelated over the batch
+/// (second moments of the centred relaxed code), 1 when every bit copies another. A triplet or
+/// ranking loss whose margin is met no longer separates two bits that carry the same split of the
+/// data; this term does (the independence criterion of spectral hashing and DeepBit, here on the
+/// relaxed code). `grad_logits` (bits x N), if given, receives
+/// dL/dz = (8 / (K (K - 1) N)) (C_offdiag M) * p (1 - p). 0, and a zero gradient, for one bit.
+template <class D>
+typename D::Scalar bit_decorrelation_loss_of_probabilities(const Eigen::MatrixBase<D>& p,
+                                                           Matrix<typename D::Scalar>* grad_logits = nullptr) {
+  using S = typename D::Scalar;
+  detail::require_nonempty(p.size(), "bit_decorrelation_loss");
+  const Index bits = p.rows();
+  const Index n = p.cols();
+  if (bits < 2) {
+    if (grad_logits) grad_logits->setZero(bits, n);
+    return S(0);
   }
-  return static_cast<S>(mean.squaredNorm() / static_cast<S>(logits.rows()));
+  const Matrix<S> m = (S(2) * p.array() - S(1)).matrix();
+  Matrix<S> c = (m * m.transpose()) / static_cast<S>(n);
+  c.diagonal().setZero();
+  const auto pairs = static_cast<S>(bits * (bits - 1));
+  if (grad_logits) {
+    *grad_logits = ((c * m).array() * p.array() * (S(1) - p.array())).matrix();
+    *grad_logits *= S(8) / (pairs * static_cast<S>(n));
+  }
+  return c.squaredNorm() / pairs;
 }
 
 // ---------------------------------------------------------------------------------------------
