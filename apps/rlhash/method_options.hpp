@@ -70,9 +70,10 @@ inline void require_validation_for_patience(const std::vector<std::string>& sets
   for (const auto& text : sets) {
     const SetOverride o = parse_set(text);
     if (o.field == "patience" && o.value != "0")
-      throw InvalidArgument("--set '" + text + "': early stopping needs a validation set, and this run has " +
-                            std::to_string(validation_items) +
-                            " validation items (--val-per-class); set patience to 0 or keep a validation set");
+      throw InvalidArgument(
+          "--set '" + text + "': early stopping needs a validation set, and this run has " +
+          std::to_string(validation_items) +
+          " validation items (--val-per-class); set patience to 0 or keep a validation set");
   }
 }
 

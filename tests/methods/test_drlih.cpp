@@ -229,7 +229,8 @@ TEST_CASE("FC-triplet objective gradient matches finite differences", "[methods]
     auto regularized = [&] {
       const Eigen::MatrixXd p = net.forward(x);
       return static_cast<double>(nn::triplet_margin_loss(p, triplets, 1.0)) +
-             0.7 * nn::bit_balance_loss_of_probabilities(p) + 1.3 * nn::bit_decorrelation_loss_of_probabilities(p);
+             0.7 * nn::bit_balance_loss_of_probabilities(p) +
+             1.3 * nn::bit_decorrelation_loss_of_probabilities(p);
     };
     check_all_parameter_gradients(net, regularized, [&] {
       CHECK(global_triplet_objective(net, x, triplets, 1.0, true, nullptr, regularization) ==
@@ -331,8 +332,11 @@ TEST_CASE("group reward REINFORCE estimator is unbiased for the sampled-bit rewa
     // The same number of sampled codes (100,000) for both.
     const auto one = reinforce_mean(z, groups, triplets, single, 100000);
     const auto four = reinforce_mean(z, groups, triplets, loo, 25000);
-    INFO("exact\n" << exact << "\nleave-one-out\n" << four.mean << "\nstderr\n" << four.stderr_
-                    << "\nno-baseline stderr\n" << one.stderr_);
+    INFO("exact\n"
+         << exact << "\nleave-one-out\n"
+         << four.mean << "\nstderr\n"
+         << four.stderr_ << "\nno-baseline stderr\n"
+         << one.stderr_);
     CHECK(four.stderr_.maxCoeff() < 0.1 * exact.cwiseAbs().maxCoeff());
     CHECK(((four.mean - exact).cwiseAbs().array() <= 4.5 * four.stderr_.array() + 1e-9).all());
     CHECK(four.stderr_.sum() < one.stderr_.sum());

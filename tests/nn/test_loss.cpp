@@ -176,7 +176,9 @@ TEST_CASE("bit balance of a Bernoulli code policy", "[nn][loss][gradcheck]") {
 }
 
 TEST_CASE("bit decorrelation of a relaxed code", "[nn][loss][gradcheck]") {
-  auto sigmoid = [](const Eigen::MatrixXd& z) { return Eigen::MatrixXd((1 / (1 + (-z.array()).exp())).matrix()); };
+  auto sigmoid = [](const Eigen::MatrixXd& z) {
+    return Eigen::MatrixXd((1 / (1 + (-z.array()).exp())).matrix());
+  };
   SECTION("hand-computed: two bits that copy each other, then two independent ones") {
     // M = 2p - 1 = [[1, -1], [1, -1]] (p = 1, 0 in the limit): c_01 = (1 + 1) / 2 = 1, L = 1.
     Eigen::MatrixXd p(2, 2);

@@ -212,7 +212,8 @@ double triplet_loss_of_logits(const Matrix<S>& p, const std::vector<nn::Triplet>
     loss += weight * static_cast<double>(regularizer(p, d_logits != nullptr ? &grad : nullptr));
     if (d_logits != nullptr) *d_logits += static_cast<S>(weight) * grad;
   };
-  add(regularization.balance, [](const Matrix<S>& x, Matrix<S>* g) { return nn::bit_balance_loss_of_probabilities(x, g); });
+  add(regularization.balance,
+      [](const Matrix<S>& x, Matrix<S>* g) { return nn::bit_balance_loss_of_probabilities(x, g); });
   add(regularization.decorrelation,
       [](const Matrix<S>& x, Matrix<S>* g) { return nn::bit_decorrelation_loss_of_probabilities(x, g); });
   return loss;
@@ -288,8 +289,8 @@ void check_training_config(const Config& c, const char* method) {
           m + ": expected learning_rate > 0, lr_decay > 0, lr_decay_epochs >= 0, lr_decay_steps > 0, "
               "weight_decay >= 0");
   require(c.balance_weight >= 0 && c.decorrelation_weight >= 0,
-          m + ": balance_weight and decorrelation_weight must be >= 0, got " + std::to_string(c.balance_weight) +
-              " and " + std::to_string(c.decorrelation_weight));
+          m + ": balance_weight and decorrelation_weight must be >= 0, got " +
+              std::to_string(c.balance_weight) + " and " + std::to_string(c.decorrelation_weight));
   require(c.momentum >= 0 && c.momentum < 1,
           m + ": momentum must be in [0, 1), got " + std::to_string(c.momentum));
   require(c.batch_size >= 3,
@@ -469,7 +470,7 @@ class DrlihHasher {
     std::uint64_t seed = 0;
     // Agent (eq. 2, 5–7)
     int group_size = Variant::group_size;  ///< k; the last group is shorter when k does not divide bits
-    int rnn_hidden = 256;         ///< the paper's 4096 is far too slow on 2 cores (docs/methods/drlih.md)
+    int rnn_hidden = 256;  ///< the paper's 4096 is far too slow on 2 cores (docs/methods/drlih.md)
     /// true: one policy layer per step (row t of W_p for bit t). false: one layer shared by all
     /// steps (eq. 6 read literally), kept for the ablation: inside a group the RNN gets no fresh
     /// input, its state falls onto an image-independent attractor and the shared layer turns it
@@ -477,8 +478,8 @@ class DrlihHasher {
     bool per_step_heads = true;
     typename Repr::Config repr;
     // Rewards (eq. 3, 4, 8)
-    double margin = 1.0;          ///< m_t
-    int triplets_per_anchor = 0;  ///< triplets drawn per anchor of a batch; 0: every valid one
+    double margin = 1.0;                ///< m_t
+    int triplets_per_anchor = 0;        ///< triplets drawn per anchor of a batch; 0: every valid one
     double balance_weight = 0.0;        ///< code regulariser added to J (CodeRegularization); 0: off
     double decorrelation_weight = 0.0;  ///< code regulariser added to J (CodeRegularization); 0: off
     double group_weight = 0.0;  ///< weight of the group-reward policy gradient; 0 (validated, see docs): off
@@ -571,7 +572,8 @@ class DrlihHasher {
       const auto x = Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
-                           config_.group_grad_to_representation, &split, detail::code_regularization(config_));
+                           config_.group_grad_to_representation, &split,
+                           detail::code_regularization(config_));
     };
     nn::TrainResult result =
         detail::train_triplet_network(net, config_, method_name, features.cols(), options, step);
@@ -608,9 +610,9 @@ class DrlihHasher {
   }
 
   /// One training step's gradients on a batch `x` with its triplets: the global triplet loss
-  /// (plus the weighted code regularisers) back-propagated through the whole network, plus `group_weight` times the REINFORCE
-  /// estimate of the group-reward gradient with actions drawn from `rng`. Gradients are ADDED;
-  /// returns the loss J_global + group_weight * (-mean group reward). Unless
+  /// (plus the weighted code regularisers) back-propagated through the whole network, plus `group_weight`
+  /// times the REINFORCE estimate of the group-reward gradient with actions drawn from `rng`. Gradients are
+  /// ADDED; returns the loss J_global + group_weight * (-mean group reward). Unless
   /// `group_to_representation`, the policy-gradient term stops at the feature: it trains the
   /// agent (RNN + policy layer) only, while the global term trains the whole network.
   /// The network runs on its backend; the loss, the rewards and the sampled actions are
@@ -645,7 +647,8 @@ class DrlihHasher {
 
  private:
   /// The REINFORCE estimate of the group rewards from `reward.samples` codes drawn from `p`.
-  static GroupPolicyGradient<S> sampled_group_gradient(const Matrix<S>& p, const std::vector<ActionGroup>& groups,
+  static GroupPolicyGradient<S> sampled_group_gradient(const Matrix<S>& p,
+                                                       const std::vector<ActionGroup>& groups,
                                                        const std::vector<nn::Triplet>& triplets,
                                                        const GroupRewardOptions& reward, Rng& rng) {
     if (reward.samples < 2 || reward.on_probabilities)

@@ -131,8 +131,8 @@ typename D::Scalar bit_balance_loss_of_logits(const Eigen::MatrixBase<D>& logits
 /// relaxed code). `grad_logits` (bits x N), if given, receives
 /// dL/dz = (8 / (K (K - 1) N)) (C_offdiag M) * p (1 - p). 0, and a zero gradient, for one bit.
 template <class D>
-typename D::Scalar bit_decorrelation_loss_of_probabilities(const Eigen::MatrixBase<D>& p,
-                                                           Matrix<typename D::Scalar>* grad_logits = nullptr) {
+typename D::Scalar bit_decorrelation_loss_of_probabilities(
+    const Eigen::MatrixBase<D>& p, Matrix<typename D::Scalar>* grad_logits = nullptr) {
   using S = typename D::Scalar;
   detail::require_nonempty(p.size(), "bit_decorrelation_loss");
   const Index bits = p.rows();
