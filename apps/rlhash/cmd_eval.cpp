@@ -104,8 +104,11 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
       throw InvalidArgument("--distributed trains and encodes on the CPU; drop --device " + o.device);
     FitOptions fit;
     fit.replicas = job.replicas;
-    for (const auto& method : methods)
-      make_hasher(method, 32).check_fit_options(fit);  // refused before any work
+    // Every (method, bits) configured now: a --set value out of range, or a method without
+    // data-parallel training under --distributed, is refused before any data is read.
+    for (int bits : o.bits)
+      for (const auto& method : methods)
+        configured_hasher(method, bits, common.seed, common.sets).check_fit_options(fit);
     // The model before the data: a bad model file or dimension fails before a large file is read.
     if (!o.model.empty()) {
       model.emplace(Model::load(o.model, model_overrides(Model::method_of(o.model), common.sets)));

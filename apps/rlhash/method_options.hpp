@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "rlhash/core/config.hpp"
 #include "rlhash/data/preprocess.hpp"
 #include "rlhash/methods/model.hpp"
 #include "rlhash/methods/registry.hpp"
@@ -64,12 +65,14 @@ inline void require_sets_apply(const std::vector<std::string>& methods,
 }
 
 /// Early stopping watches the validation mAP: a --set of a nonzero patience in a run without a
-/// validation set (--val-per-class 0) would silently train every epoch, so it is refused.
+/// validation set (--val-per-class 0) would silently train every epoch, so it is refused. The
+/// value is read as the config reads it ("00" and "+0" are 0).
 inline void require_validation_for_patience(const std::vector<std::string>& sets, Index validation_items) {
   if (validation_items > 1) return;  // one item has no neighbour to rank
   for (const auto& text : sets) {
     const SetOverride o = parse_set(text);
-    if (o.field == "patience" && o.value != "0")
+    long long patience = 0;  // a value the config refuses is reported by configured_hasher
+    if (o.field == "patience" && rlhash::detail::parse_field(o.value, patience) && patience != 0)
       throw InvalidArgument(
           "--set '" + text + "': early stopping needs a validation set, and this run has " +
           std::to_string(validation_items) +
