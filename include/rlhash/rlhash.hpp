@@ -60,6 +60,8 @@
 #include "rlhash/methods/baselines/sh.hpp"
 #include "rlhash/methods/bch_classifier.hpp"
 #include "rlhash/methods/drlh.hpp"
+#include "rlhash/methods/drlh_mdp.hpp"
+#include "rlhash/methods/drlh_training.hpp"
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/methods/frozen_representation.hpp"

@@ -210,6 +210,18 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("the representation MLP returns no input gradient: its input is data", "[methods][drlih]") {
+  MlpRepresentationConfig config;
+  config.repr_hidden1 = 5;
+  config.repr_hidden2 = 4;
+  Rng rng(3);
+  auto net = MlpRepresentation<double>::make(6, config, rng);
+  CHECK_FALSE(net.layer<0>().input_gradient());
+  CHECK(net.layer<3>().input_gradient());  // the second layer's dX feeds the first's dW
+  net.forward(random_uniform(6, 2, rng, 1.0));
+  CHECK(net.backward(random_uniform(4, 2, rng, 1.0)).size() == 0);
+}
+
 TEST_CASE("FC-triplet objective gradient matches finite differences", "[methods][drlih][gradient]") {
   FcTripletD::Config config;
   config.bits = 5;

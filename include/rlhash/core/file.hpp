@@ -23,6 +23,12 @@
 
 namespace rlhash {
 
+/// Whether something exists at `path` (a checkpoint to resume from, say).
+inline bool file_exists(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0;
+}
+
 namespace detail {
 inline std::string errno_text() { return std::strerror(errno); }
 

@@ -87,6 +87,8 @@ struct MlpRepresentationConfig {
 
 /// A two-hidden-layer ReLU MLP, inputs -> repr_hidden1 -> repr_hidden2 (default
 /// 784 -> 1024 -> 512), with dropout after the first layer (rate 0: off), He initialisation.
+/// Its input is data, so backward() returns no input gradient (an empty matrix): the first
+/// layer computes its parameters' gradients only.
 /// `B`: the backend the whole DRLIH network runs on (nn/backend.hpp; cuda::CudaBackend for a GPU).
 template <class S, class B = nn::CpuBackend>
 struct MlpRepresentation {
@@ -102,6 +104,7 @@ struct MlpRepresentation {
     detail::require(c.repr_dropout >= 0 && c.repr_dropout < 1,
                     "representation: repr_dropout must be in [0, 1), got " + std::to_string(c.repr_dropout));
     nn::Dense<S, B> first(inputs, c.repr_hidden1, rng, nn::Init::he_uniform);
+    first.set_input_gradient(false);  // the input is data: no dX (a third of the layer's cost)
     nn::Dense<S, B> second(c.repr_hidden1, c.repr_hidden2, rng, nn::Init::he_uniform);
     const std::uint64_t dropout_seed = rng();
     return Net(std::move(first), nn::ReLU<S, B>(), nn::Dropout<S, B>(c.repr_dropout, dropout_seed),

@@ -19,7 +19,6 @@
 /// generators), optimizer state, step/epoch counters (the schedule is a function of the step),
 /// the trainer's generator (shuffling and the step's sampling), the early-stopping record with
 /// its best parameters, and the method's extra state.
-#include <sys/stat.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -32,6 +31,7 @@
 #include <vector>
 
 #include "rlhash/core/error.hpp"
+#include "rlhash/core/file.hpp"
 #include "rlhash/core/message.hpp"
 #include "rlhash/core/progress.hpp"
 #include "rlhash/core/random.hpp"
@@ -314,11 +314,6 @@ class Trainer {
     int since_best = 0;
     std::vector<Matrix<Scalar>> best_values;
   };
-
-  static bool file_exists(const std::string& path) {
-    struct stat info {};
-    return ::stat(path.c_str(), &info) == 0;
-  }
 
   bool patience_exhausted() const {
     return config_.patience > 0 && state_.has_best && state_.since_best >= config_.patience;
