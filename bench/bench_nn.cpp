@@ -160,7 +160,11 @@ void BM_FeatureFirstRnn_raw_gemm(benchmark::State& state) {
 
 BENCHMARK(BM_DenseStack_layers)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DenseStack_raw_gemm)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_MlpRepresentation_step)->ArgName("input_gradient")->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MlpRepresentation_step)
+    ->ArgName("input_gradient")
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ElmanRnn_layers)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ElmanRnn_raw_gemm)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FeatureFirstRnn_layers)->Unit(benchmark::kMicrosecond);

@@ -359,7 +359,6 @@ class DrlhHasher {
                     m + ": encode_batch must be > 0, got " + std::to_string(c.encode_batch));
   }
 
-
   Config config_;
   std::optional<QNetwork> net_;
   std::optional<BchReward> reward_;
@@ -375,4 +374,3 @@ template <class B>
 using DrlhOn = DrlhHasher<MlpQTrunk<float, B>>;
 
 }  // namespace rlhash
-

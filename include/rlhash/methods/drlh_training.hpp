@@ -92,8 +92,8 @@ struct Training {
   std::vector<int> expert, disagreeing;
   std::vector<std::uint64_t> before;  // e_t of the transition being played
 
-  Training(const Hasher& hasher, const Eigen::Ref<const MatrixF>& x, const Labels& y,
-           const FitOptions& o, bool validate)
+  Training(const Hasher& hasher, const Eigen::Ref<const MatrixF>& x, const Labels& y, const FitOptions& o,
+           bool validate)
       : h(hasher),
         c(hasher.config()),
         features(x),
@@ -109,8 +109,8 @@ struct Training {
         optimizer(nn::AdamConfig{c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay, false}),
         replay(allocating(
             rl::ReplayMemory<Transition>::bytes_for(c.replay_size, (c.bits + 63) / 64),
-            [&] { return rl::ReplayMemory<Transition>(c.replay_size, (c.bits + 63) / 64); },
-            method_name, ".replay_size = ", c.replay_size, " transitions")),
+            [&] { return rl::ReplayMemory<Transition>(c.replay_size, (c.bits + 63) / 64); }, method_name,
+            ".replay_size = ", c.replay_size, " transitions")),
         epsilon(c.epsilon_start, c.epsilon_end, c.epsilon_decay_fraction * c.epochs),
         rng(c.seed ^ 0xD1B54A32D192ED03ULL),
         words((c.bits + 63) / 64),
@@ -232,7 +232,9 @@ struct Training {
           ++totals.updates;
         }
     }
-    const auto mean = [](double sum, long long count) { return count ? sum / static_cast<double>(count) : 0.0; };
+    const auto mean = [](double sum, long long count) {
+      return count ? sum / static_cast<double>(count) : 0.0;
+    };
     result.mean_return.push_back(mean(totals.returns, totals.episodes));
     result.terminate_rate.push_back(mean(static_cast<double>(totals.terminated), totals.episodes));
     result.mean_loss.push_back(mean(totals.loss, totals.updates));
@@ -274,7 +276,8 @@ struct Training {
       e.returns[j] = 0;
     }
     const Matrix<S> p = Hasher::projection_of(online, x);
-    for (std::size_t k = 0; k < columns.size(); ++k) e.projection.col(columns[k]) = p.col(static_cast<Index>(k));
+    for (std::size_t k = 0; k < columns.size(); ++k)
+      e.projection.col(columns[k]) = p.col(static_cast<Index>(k));
   }
 
   /// The online network's Q-values of the `active` columns' states, one column each.
@@ -420,7 +423,7 @@ struct Training {
       const Index size = std::min<Index>(c.encode_batch, vx.cols() - begin);
       const Matrix<S> x = vx.middleCols(begin, size).template cast<S>();
       greedy_codes(online, Hasher::projection_of(online, x), initial, actions, history, h.test_steps(), codes,
-                         begin);
+                   begin);
     }
     return leave_one_out_map(codes, *options.validation_labels);
   }
