@@ -1,7 +1,14 @@
 #include <catch.hpp>
 #include <test_util.hpp>
 
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "rlhash/codes/code_file.hpp"
+#include "rlhash/core/file.hpp"
 #include "rlhash/core/random.hpp"
 #include "test_io_helpers.hpp"
 
@@ -93,6 +100,30 @@ TEST_CASE("code files: packed codes stream from the file in blocks, checked row 
   const float floats[] = {1, 2};
   write_npy(path, floats, {1, 2});
   require_error([&] { read_codes(path, 16, CodeFormat::packed); }, {"many.npy", "|u1", "<f4"});
+}
+
+TEST_CASE("code files: packed codes from a named pipe, opened once", "[io][codes]") {
+  test::TempDir dir;
+  const auto path = dir.file("codes.fifo");
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  const BinaryCodes codes = random_codes(300, 24, 9);
+  write_codes(dir.file("codes.npy"), codes, CodeFormat::packed);
+  const std::vector<char> bytes = read_file_bytes(dir.file("codes.npy"));
+  // The writer closes its end after writing: a second open of the pipe by the reader would wait
+  // for a writer forever.
+  std::thread writer([&] {
+    const int fd = ::open(path.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    for (std::size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  });
+  const BinaryCodes read = read_codes(path, 24, CodeFormat::packed);
+  writer.join();
+  CHECK(read == codes);
 }
 
 TEST_CASE("code files: the layouts hold the values they promise", "[io][codes]") {

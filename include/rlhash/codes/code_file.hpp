@@ -14,7 +14,7 @@
 #include <vector>
 
 #include <fcntl.h>     // open flags (POSIX)
-#include <sys/stat.h>  // stat
+#include <sys/stat.h>  // fstat
 #include <unistd.h>    // lseek
 
 #include "rlhash/codes/binary_codes.hpp"
@@ -164,18 +164,23 @@ inline void write_codes(const std::string& path, const BinaryCodes& codes, CodeF
 /// Packed codes stream from the file into the codes in blocks, so a search holds the codes once
 /// (not the file's bytes beside them).
 inline BinaryCodes read_codes(const std::string& path, int bits, CodeFormat format) {
+  if (format != CodeFormat::packed) return codes_from_array(read_npy(path), bits, format, path);
+  // One open file for the header and the rows: both come from the same file, whatever happens
+  // to the path meanwhile.
+  const detail::FileHandle file(path, O_RDONLY);
+  if (!file.is_open()) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
   struct stat info {};
-  const bool regular = ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-  if (format != CodeFormat::packed || !regular) return codes_from_array(read_npy(path), bits, format, path);
-  const NpyHeader header = read_npy_header(path);  // checked against the file's size
+  if (::fstat(file.fd(), &info) != 0 || !S_ISREG(info.st_mode)) {  // a pipe: read it whole, once
+    const std::vector<char> bytes = detail::read_rest(file.fd(), path, static_cast<std::size_t>(-1) / 2);
+    return codes_from_array(parse_npy(bytes.data(), bytes.size(), path), bits, format, path);
+  }
+  const NpyHeader header = detail::read_npy_header(file.fd(), static_cast<std::size_t>(info.st_size), path);
   const std::string where = "'" + path + "': packed codes: ";
   bits = detail::code_bits_of(header.shape, bits, format, where);
   if (header.dtype != "|u1") throw FormatError(where + "expected dtype |u1 (uint8), found " + header.dtype);
   const Index n = header.shape[0];
   const Index width = header.shape[1];
   BinaryCodes codes(n, bits);
-  const detail::FileHandle file(path, O_RDONLY);
-  if (!file.is_open()) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
   if (::lseek(file.fd(), static_cast<off_t>(header.data_offset), SEEK_SET) < 0)
     throw IoError("cannot seek in '" + path + "': " + detail::errno_text());
   const Index block = std::max<Index>(1, (Index{1} << 16) / width);  // rows per 64 KiB read

@@ -249,6 +249,18 @@ inline NdArray parse_npy(const char* data, std::size_t size, const std::string& 
   return array;
 }
 
+namespace detail {
+
+/// The header of the .npy file open as `fd` (a regular file of `file_size` bytes, read from
+/// offset 0; the offset is left somewhere after the header), checked against that size.
+inline NpyHeader read_npy_header(int fd, std::size_t file_size, const std::string& path) {
+  std::vector<char> head(std::min(file_size, std::size_t{1} << 16));
+  const std::size_t got = read_up_to(fd, head.data(), head.size(), path);
+  return parse_npy_header(head.data(), got, path, file_size);
+}
+
+}  // namespace detail
+
 /// The header of the .npy file at `path`, read and checked (against the file's size) without
 /// reading the data: what a large file declares, known before it is loaded.
 inline NpyHeader read_npy_header(const std::string& path) {
@@ -257,9 +269,7 @@ inline NpyHeader read_npy_header(const std::string& path) {
   struct stat info {};
   if (::fstat(file.fd(), &info) != 0 || !S_ISREG(info.st_mode))
     throw IoError("cannot read the .npy header of '" + path + "': not a regular file");
-  std::vector<char> head(std::min<std::size_t>(static_cast<std::size_t>(info.st_size), std::size_t{1} << 16));
-  const std::size_t got = detail::read_up_to(file.fd(), head.data(), head.size(), path);
-  return parse_npy_header(head.data(), got, path, static_cast<std::size_t>(info.st_size));
+  return detail::read_npy_header(file.fd(), static_cast<std::size_t>(info.st_size), path);
 }
 
 inline NdArray read_npy(const std::string& path) {
