@@ -11,12 +11,18 @@ claim, so two drivers may share a folder; delete the log of a failed run to retr
     /usr/bin/python3 tools/side_by_side.py --dir /tmp/side --bits 32 --seeds 0,1,2 --jobs 2
     /usr/bin/python3 tools/side_by_side.py --dir /tmp/side --bits 12,24,48 --seeds 0 --jobs 2
     /usr/bin/python3 tools/side_by_side.py --dir /tmp/side --table-only --out docs/side-by-side-table.md
+    /usr/bin/python3 tools/side_by_side.py --data digits --dir /tmp/side-digits --bits 32 --jobs 2
 
 Protocol per method (ROWS below): every method at its default configuration, one thread, the
 seed choosing the split and the method's randomness. The classic methods and the deep baselines
 train on all 5,000 training images (`--val-per-class 0`: they use no validation set; the deep
 baselines keep their last epoch, as their PyTorch originals do). The RL methods keep their default
 protocol: 500 of the 5,000 are their validation set for early stopping / best-epoch selection.
+
+`--data digits` runs the same protocol on other image data: the 1,797 8x8 handwritten digits that
+Debian's python3-sklearn ships (UCI optdigits, pixels 0..16 scaled to [0, 1]), as one pool split
+per class by the seed: 30 queries, 100 training items (the RL methods' validation set is 10 of
+them, the same tenth as on Fashion-MNIST), database = every item that is not a query (1,497).
 """
 import argparse
 import json
@@ -55,6 +61,23 @@ PEER_32 = {"dsh": 0.7828, "hashnet": 0.7803, "greedyhash": 0.7683, "csq": 0.7626
 
 
 DATA = ["--dataset", "fashion-mnist"]
+VALIDATION = []  # added to the rows that keep a validation set (the RL methods)
+DIGITS_CSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
+DIGITS_PROTOCOL = ["--queries-per-class", "30", "--train-per-class", "100"]
+
+
+def write_digits(folder, csv=DIGITS_CSV):
+    """The digits as float32 features in [0, 1] and int32 labels, .npy files in folder; returns
+    their data arguments."""
+    import numpy as np
+
+    if not os.path.exists(csv):
+        sys.exit(f"side_by_side.py: {csv} not found; install Debian's python3-sklearn")
+    table = np.loadtxt(csv, delimiter=",", dtype=np.int64)
+    features, labels = os.path.join(folder, "digits_features.npy"), os.path.join(folder, "digits_labels.npy")
+    np.save(features, (table[:, :-1] / 16.0).astype(np.float32))
+    np.save(labels, table[:, -1].astype(np.int32))
+    return ["--features", features, "--labels", labels, *DIGITS_PROTOCOL]
 
 
 def explicit_split(folder):
@@ -94,13 +117,16 @@ def write_peer_split(folder, fmnist="/usr/share/datasets/fashion-mnist"):
 
 def command(binary, label, bits, seed, json_path):
     _, _, method, extra = ROW[label]
-    return [binary, "eval", *DATA, "--method", method, *extra, "--bits", str(bits),
+    validation = [] if "--val-per-class" in extra else VALIDATION
+    return [binary, "eval", *DATA, "--method", method, *extra, *validation, "--bits", str(bits),
             "--seed", str(seed), "--threads", "1", "--json", json_path]
 
 
 def shown_command(label):
     cmd = command("rlhash", label, "B", "S", "OUT.json")
     shown = " ".join(cmd[:cmd.index("--bits")]) + " --bits B --seed S --threads 1"
+    if DATA[0] == "--features":
+        return "(digits) " + shown[shown.index("--method"):]
     return shown if DATA[0] == "--dataset" else "(peer split) " + shown[shown.index("--method"):]
 
 
@@ -166,7 +192,7 @@ def table(found, labels, bits):
 def detail_table(found, labels, bits):
     """Per method and code length: tie-aware mAP@all, precision within Hamming radius 2, distinct
     database codes and constant bits, each the mean over the seeds present (n)."""
-    lines = ["| method | bits | seeds | tie-aware mAP@all | P@H<=2 | distinct codes (of 60,000) | constant bits |",
+    lines = ["| method | bits | seeds | tie-aware mAP@all | P@H<=2 | distinct database codes | constant bits |",
              "|---|---:|---|---:|---:|---:|---:|"]
     for b in bits:
         for label in labels:
@@ -215,10 +241,18 @@ def main():
     ap.add_argument("--peer-split", metavar="FOLDER",
                     help="train and evaluate on the PyTorch originals' split (first 500 / 100 images per "
                          "class), written to FOLDER, instead of the seeded per-class draw")
+    ap.add_argument("--data", choices=["fashion-mnist", "digits"], default="fashion-mnist",
+                    help="the image data: Fashion-MNIST, or the 8x8 digits of python3-sklearn (see above)")
     ap.add_argument("--detail", action="store_true",
                     help="instead of the side-by-side table: one row per method and length with mAP, "
                          "P@H<=2, distinct codes and constant bits")
     args = ap.parse_args()
+    if args.peer_split and args.data != "fashion-mnist":
+        sys.exit("side_by_side.py: --peer-split is a Fashion-MNIST split; it takes no --data")
+    os.makedirs(args.dir, exist_ok=True)
+    if args.data == "digits":
+        DATA[:] = write_digits(args.dir)
+        VALIDATION[:] = ["--val-per-class", "10"]
     if args.peer_split:
         if not os.path.exists(os.path.join(args.peer_split, "database_labels.npy")):
             write_peer_split(args.peer_split)
@@ -229,7 +263,6 @@ def main():
         sys.exit(f"side_by_side.py: unknown --methods {unknown}; expected some of {[r[0] for r in ROWS]}")
     bits = [int(b) for b in args.bits.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    os.makedirs(args.dir, exist_ok=True)
     if not args.table_only:
         todo = [(m, b, s) for s in seeds for b in bits for m in labels
                 if not os.path.exists(result_path(args.dir, m, b, s))]
@@ -242,8 +275,9 @@ def main():
     if args.detail:
         text = detail_table(found, labels, all_bits)
     else:
-        text = ("Tie-aware mAP@all, mean ± sample std over the seeds present (n); "
-                "`rlhash eval --dataset fashion-mnist`, 1,000 queries, 60,000 database items.\n\n" +
+        data = ("the digits of python3-sklearn, 300 queries, 1,497 database items" if args.data == "digits"
+                else "`rlhash eval --dataset fashion-mnist`, 1,000 queries, 60,000 database items")
+        text = (f"Tie-aware mAP@all, mean ± sample std over the seeds present (n); {data}.\n\n" +
                 table(found, labels, all_bits))
     check = cross_check(found) if args.peer_split else ""  # the originals ran on their split only
     if check:
