@@ -115,9 +115,30 @@ def write_peer_split(folder, fmnist="/usr/share/datasets/fashion-mnist"):
         np.save(os.path.join(folder, name + ".npy"), array)
 
 
+LONGER = {}  # label -> ["--set", "M.F=V", ...]: the schedule's epoch fields scaled (--epochs-times)
+
+
+def longer_schedule(defaults_dir, labels, times):
+    """Per label, --set arguments that multiply every epoch count of its default configuration
+    (the `config` a default run recorded in defaults_dir: epochs, lr_decay_epochs, ...) by times."""
+    sets = {}
+    for label in labels:
+        runs = sorted(n for n in os.listdir(defaults_dir) if n.endswith(".json") and
+                      n[:-len(".json")].rsplit("-", 2)[0] == label)
+        if not runs:
+            sys.exit(f"side_by_side.py: --epochs-times needs a default run of {label} in {defaults_dir}")
+        with open(os.path.join(defaults_dir, runs[0])) as f:
+            config = json.load(f)["results"][0].get("config", {})
+        method = ROW[label][2]
+        sets[label] = [a for key, value in sorted(config.items()) if key.endswith("epochs") and value > 0
+                       for a in ("--set", f"{method}.{key}={value * times}")]
+    return sets
+
+
 def command(binary, label, bits, seed, json_path):
     _, _, method, extra = ROW[label]
     validation = [] if "--val-per-class" in extra else VALIDATION
+    extra = extra + LONGER.get(label, [])
     return [binary, "eval", *DATA, "--method", method, *extra, *validation, "--bits", str(bits),
             "--seed", str(seed), "--threads", "1", "--json", json_path]
 
@@ -243,6 +264,11 @@ def main():
                          "class), written to FOLDER, instead of the seeded per-class draw")
     ap.add_argument("--data", choices=["fashion-mnist", "digits"], default="fashion-mnist",
                     help="the image data: Fashion-MNIST, or the 8x8 digits of python3-sklearn (see above)")
+    ap.add_argument("--epochs-times", type=int, default=1, metavar="K",
+                    help="train K times as many epochs as the defaults (every epoch field of the method's "
+                         "config, read from a default run in --defaults-dir): the same number of steps "
+                         "on a smaller training set")
+    ap.add_argument("--defaults-dir", help="folder of default runs, for --epochs-times")
     ap.add_argument("--detail", action="store_true",
                     help="instead of the side-by-side table: one row per method and length with mAP, "
                          "P@H<=2, distinct codes and constant bits")
@@ -261,6 +287,10 @@ def main():
     unknown = [m for m in labels if m not in ROW]
     if unknown:
         sys.exit(f"side_by_side.py: unknown --methods {unknown}; expected some of {[r[0] for r in ROWS]}")
+    if args.epochs_times != 1:
+        if not args.defaults_dir or os.path.abspath(args.defaults_dir) == os.path.abspath(args.dir):
+            sys.exit("side_by_side.py: --epochs-times needs --defaults-dir, a folder other than --dir")
+        LONGER.update(longer_schedule(args.defaults_dir, labels, args.epochs_times))
     bits = [int(b) for b in args.bits.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     if not args.table_only:
@@ -277,6 +307,8 @@ def main():
     else:
         data = ("the digits of python3-sklearn, 300 queries, 1,497 database items" if args.data == "digits"
                 else "`rlhash eval --dataset fashion-mnist`, 1,000 queries, 60,000 database items")
+        if args.epochs_times != 1:
+            data += f", {args.epochs_times} times the default epochs"
         text = (f"Tie-aware mAP@all, mean ± sample std over the seeds present (n); {data}.\n\n" +
                 table(found, labels, all_bits))
     check = cross_check(found) if args.peer_split else ""  # the originals ran on their split only

@@ -1,14 +1,7 @@
 #include <catch.hpp>
 #include <test_util.hpp>
 
-#include <thread>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "rlhash/codes/code_file.hpp"
-#include "rlhash/core/file.hpp"
 #include "rlhash/core/random.hpp"
 #include "test_io_helpers.hpp"
 
@@ -104,25 +97,11 @@ TEST_CASE("code files: packed codes stream from the file in blocks, checked row 
 
 TEST_CASE("code files: packed codes from a named pipe, opened once", "[io][codes]") {
   test::TempDir dir;
-  const auto path = dir.file("codes.fifo");
-  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
   const BinaryCodes codes = random_codes(300, 24, 9);
   write_codes(dir.file("codes.npy"), codes, CodeFormat::packed);
-  const std::vector<char> bytes = read_file_bytes(dir.file("codes.npy"));
-  // The writer closes its end after writing: a second open of the pipe by the reader would wait
-  // for a writer forever.
-  std::thread writer([&] {
-    const int fd = ::open(path.c_str(), O_WRONLY);
-    if (fd < 0) return;
-    for (std::size_t done = 0; done < bytes.size();) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-  });
-  const BinaryCodes read = read_codes(path, 24, CodeFormat::packed);
-  writer.join();
+  const auto fifo = dir.file("codes.fifo");
+  const BinaryCodes read = test::read_through_pipe(fifo, test::read_bytes(dir.file("codes.npy")),
+                                                   [&] { return read_codes(fifo, 24, CodeFormat::packed); });
   CHECK(read == codes);
 }
 

@@ -6,6 +6,11 @@
 #include <initializer_list>
 #include <iterator>
 #include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rlhash/core/error.hpp"
 
@@ -21,6 +26,35 @@ inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   REQUIRE(in.good());
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// What `read()` returns while a named pipe at `path` serves `bytes` from a thread that closes its
+/// end once they are written: a reader that opens the pipe twice waits forever. Should `read`
+/// throw before opening the pipe, a reader that gives up at once releases the writer (keep
+/// `bytes` within the pipe's 64 KiB buffer so its writes never block then).
+template <class F>
+auto read_through_pipe(const std::string& path, const std::string& bytes, F&& read) {
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  std::thread writer([&] {
+    const int fd = ::open(path.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    for (std::size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  });
+  try {
+    auto result = read();
+    writer.join();
+    return result;
+  } catch (...) {
+    const int release = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+    writer.join();
+    if (release >= 0) ::close(release);
+    throw;
+  }
 }
 
 /// `bytes` with the first occurrence of `from` replaced by `to` (same length, so header lengths

@@ -286,6 +286,13 @@ TEST_CASE("npy: NpyMap maps the file and validates its header", "[io][npy]") {
   test::write_bytes(dir.file("bad.npy"), f4_fortran);
   require_error([&] { NpyMap bad(dir.file("bad.npy")); }, {"bad.npy", "Fortran"});
   require_error<IoError>([&] { NpyMap missing(dir.file("missing.npy")); }, {"missing.npy"});
+  require_error<IoError>([&] { NpyMap folder(dir.path().string()); }, {"directory"});
+
+  // A pipe cannot be mapped: it is read, from the one open file.
+  const MatrixF through_pipe =
+      test::read_through_pipe(dir.file("f.fifo"), test::read_bytes(dir.file("f.npy")),
+                              [&] { return NpyMap(dir.file("f.fifo")).to_matrix<float>(); });
+  CHECK(through_pipe == features);
 }
 
 TEST_CASE("npy: hand-written headers in the forms Python allows", "[io][npy]") {

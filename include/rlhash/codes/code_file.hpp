@@ -171,7 +171,7 @@ inline BinaryCodes read_codes(const std::string& path, int bits, CodeFormat form
   if (!file.is_open()) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
   struct stat info {};
   if (::fstat(file.fd(), &info) != 0 || !S_ISREG(info.st_mode)) {  // a pipe: read it whole, once
-    const std::vector<char> bytes = detail::read_rest(file.fd(), path, static_cast<std::size_t>(-1) / 2);
+    const std::vector<char> bytes = detail::read_open_file(file.fd(), path, static_cast<std::size_t>(-1) / 2);
     return codes_from_array(parse_npy(bytes.data(), bytes.size(), path), bits, format, path);
   }
   const NpyHeader header = detail::read_npy_header(file.fd(), static_cast<std::size_t>(info.st_size), path);

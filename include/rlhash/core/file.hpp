@@ -105,6 +105,14 @@ inline std::vector<char> read_rest(int fd, const std::string& path, std::size_t 
   bytes.resize(used);
   return bytes;
 }
+
+/// The rest of the open file `fd` that `path` names (in errors): IoError for a folder.
+inline std::vector<char> read_open_file(int fd, const std::string& path, std::size_t max_bytes) {
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode))
+    throw IoError("cannot read '" + path + "': it is a directory");
+  return read_rest(fd, path, max_bytes);
+}
 }  // namespace detail
 
 /// Reads a whole file into memory; IoError naming the path when it cannot, FormatError when it
@@ -113,10 +121,7 @@ inline std::vector<char> read_file_bytes(const std::string& path,
                                          std::size_t max_bytes = static_cast<std::size_t>(-1) / 2) {
   const detail::FileHandle file(path, O_RDONLY);
   if (!file.is_open()) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
-  struct stat info {};
-  if (::fstat(file.fd(), &info) == 0 && S_ISDIR(info.st_mode))
-    throw IoError("cannot read '" + path + "': it is a directory");
-  return detail::read_rest(file.fd(), path, max_bytes);
+  return detail::read_open_file(file.fd(), path, max_bytes);
 }
 
 namespace detail {

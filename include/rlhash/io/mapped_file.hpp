@@ -40,8 +40,15 @@ class MappedFile {
     if (fd < 0) throw IoError("cannot open '" + path + "' for reading: " + detail::errno_text());
     struct stat info {};
     if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+      // Not a regular file: read it from this open file (fails on folders). Opening a pipe again
+      // would wait forever once its writer has finished.
+      try {
+        owned_ = detail::read_open_file(fd, path, static_cast<std::size_t>(-1) / 2);
+      } catch (...) {
+        ::close(fd);
+        throw;
+      }
       ::close(fd);
-      owned_ = read_file_bytes(path);  // not a regular file: read it (fails on folders)
       data_ = owned_.data();
       size_ = owned_.size();
       return;
