@@ -121,16 +121,15 @@ LONGER = {}  # label -> ["--set", "M.F=V", ...]: the schedule's epoch fields sca
 def longer_schedule(defaults_dir, labels, times):
     """Per label, --set arguments that multiply every epoch count of its default configuration
     (the `config` a default run recorded in defaults_dir: epochs, lr_decay_epochs, ...) by times."""
+    found = load(defaults_dir)
     sets = {}
     for label in labels:
-        runs = sorted(n for n in os.listdir(defaults_dir) if n.endswith(".json") and
-                      n[:-len(".json")].rsplit("-", 2)[0] == label)
+        runs = [r for (run_label, _), seeds in sorted(found.items()) if run_label == label for r in seeds.values()]
         if not runs:
             sys.exit(f"side_by_side.py: --epochs-times needs a default run of {label} in {defaults_dir}")
-        with open(os.path.join(defaults_dir, runs[0])) as f:
-            config = json.load(f)["results"][0].get("config", {})
         method = ROW[label][2]
-        sets[label] = [a for key, value in sorted(config.items()) if key.endswith("epochs") and value > 0
+        sets[label] = [a for key, value in sorted(runs[0].get("config", {}).items())
+                       if key.endswith("epochs") and value > 0
                        for a in ("--set", f"{method}.{key}={value * times}")]
     return sets
 
@@ -146,9 +145,10 @@ def command(binary, label, bits, seed, json_path):
 def shown_command(label):
     cmd = command("rlhash", label, "B", "S", "OUT.json")
     shown = " ".join(cmd[:cmd.index("--bits")]) + " --bits B --seed S --threads 1"
-    if DATA[0] == "--features":
-        return "(digits) " + shown[shown.index("--method"):]
-    return shown if DATA[0] == "--dataset" else "(peer split) " + shown[shown.index("--method"):]
+    if DATA[0] == "--dataset":
+        return shown
+    data = "(digits)" if DATA[0] == "--features" else "(peer split)"  # files written by this script
+    return data + " " + shown[shown.index("--method"):]
 
 
 def result_path(folder, label, bits, seed):
@@ -287,9 +287,13 @@ def main():
     unknown = [m for m in labels if m not in ROW]
     if unknown:
         sys.exit(f"side_by_side.py: unknown --methods {unknown}; expected some of {[r[0] for r in ROWS]}")
+    if args.epochs_times < 1:
+        sys.exit(f"side_by_side.py: --epochs-times {args.epochs_times}: expected a whole number >= 1")
     if args.epochs_times != 1:
         if not args.defaults_dir or os.path.abspath(args.defaults_dir) == os.path.abspath(args.dir):
             sys.exit("side_by_side.py: --epochs-times needs --defaults-dir, a folder other than --dir")
+        if not os.path.isdir(args.defaults_dir):
+            sys.exit(f"side_by_side.py: --defaults-dir {args.defaults_dir}: no such folder")
         LONGER.update(longer_schedule(args.defaults_dir, labels, args.epochs_times))
     bits = [int(b) for b in args.bits.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
