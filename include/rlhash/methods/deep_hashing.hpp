@@ -34,7 +34,6 @@
 #include "rlhash/data/labels.hpp"
 #include "rlhash/data/split.hpp"
 #include "rlhash/eval/evaluate.hpp"
-#include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/hasher.hpp"
 #include "rlhash/methods/shallow_mlp_representation.hpp"
 #include "rlhash/methods/training.hpp"

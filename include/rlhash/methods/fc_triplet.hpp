@@ -9,7 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "rlhash/methods/drlih.hpp"
+#include "rlhash/methods/representation.hpp"
+#include "rlhash/methods/triplet_training.hpp"
 
 namespace rlhash {
 

@@ -1,7 +1,10 @@
 #pragma once
 /// \file
 /// What the methods trained by nn::Trainer share: the trainer settings derived from a method's
-/// config and fit's options, and the owner record at the head of a checkpoint's method section.
+/// config and fit's options, the owner record at the head of a checkpoint's method section, the
+/// step-decay period and a network's outputs for a feature matrix, computed in chunks.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -12,6 +15,7 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/nn/module.hpp"
 #include "rlhash/nn/replicas.hpp"
 #include "rlhash/nn/trainer.hpp"
 
@@ -112,6 +116,35 @@ Matrix<S> gather_columns(const Eigen::Ref<const MatrixF>& features, const std::v
   for (std::size_t j = 0; j < items.size(); ++j)
     x.col(static_cast<Index>(j)) = features.col(items[j]).template cast<S>();
   return x;
+}
+
+/// `net.infer` (`outputs` rows) of every column of `features`, in chunks of `chunk` columns
+/// (each chunk moved to the network's backend and the result back).
+template <class Net>
+MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk,
+                        Index outputs) {
+  using S = typename Net::Scalar;
+  using B = nn::backend_of_t<Net>;
+  MatrixF out(outputs, features.cols());
+  for (Index begin = 0; begin < features.cols(); begin += chunk) {
+    const Index size = std::min(chunk, features.cols() - begin);
+    Matrix<S> x = features.middleCols(begin, size).template cast<S>();
+    out.middleCols(begin, size) = B::to_host(net.infer(B::from_host(std::move(x)))).template cast<float>();
+  }
+  return out;
+}
+/// The probabilities (net.bits() rows) of every column of `features`.
+template <class Net>
+MatrixF infer_in_chunks(const Net& net, const Eigen::Ref<const MatrixF>& features, Index chunk) {
+  return infer_in_chunks(net, features, chunk, net.bits());
+}
+
+/// Steps between learning-rate decays: `epochs` epochs of ceil(items / batch) steps when
+/// epochs > 0, else `steps`.
+inline long long decay_steps(double epochs, long long steps, Index items, Index batch) {
+  if (epochs <= 0) return steps;
+  const auto per_epoch = static_cast<double>((items + batch - 1) / batch);
+  return std::max<long long>(1, std::llround(epochs * per_epoch));
 }
 
 }  // namespace rlhash::detail
