@@ -84,4 +84,5 @@
 #include "rlhash/methods/greedy_hash.hpp"
 #include "rlhash/methods/hashnet.hpp"
 #include "rlhash/methods/shallow_mlp_representation.hpp"
+#include "rlhash/methods/triplet_training.hpp"
 #include "rlhash/nn/hashing_losses.hpp"

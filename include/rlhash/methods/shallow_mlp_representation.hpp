@@ -6,7 +6,7 @@
 /// 1/sqrt(fan_in)), the default of PyTorch's nn.Linear in which the baselines' reference
 /// implementations are written; biases zero. Its backward pass computes no gradient for the
 /// input (the network's input is data). A representation policy like MlpRepresentation
-/// (methods/drlih.hpp): Scalar, Backend, Net, Config, make, outputs.
+/// (methods/representation.hpp): Scalar, Backend, Net, Config, make, outputs.
 #include <cmath>
 #include <cstdint>
 #include <string>
