@@ -19,6 +19,7 @@
 #include "rlhash/methods/greedy_hash.hpp"
 #include "rlhash/methods/hashnet.hpp"
 #include "rlhash/methods/model.hpp"
+#include "rlhash/methods/representation.hpp"
 
 using namespace rlhash;
 
