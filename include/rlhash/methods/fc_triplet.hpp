@@ -9,8 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "rlhash/codes/binary_codes.hpp"
+#include "rlhash/core/random.hpp"
 #include "rlhash/methods/representation.hpp"
 #include "rlhash/methods/triplet_training.hpp"
+#include "rlhash/nn/activation.hpp"
+#include "rlhash/nn/dense.hpp"
+#include "rlhash/nn/module.hpp"
+#include "rlhash/reward/triplet_sampling.hpp"
 
 namespace rlhash {
 
