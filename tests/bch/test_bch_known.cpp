@@ -1,4 +1,4 @@
-// Oracle tests against /work/shared/data/bch-known.json (published BCH tables, galois/MATLAB/
+// Oracle tests against tests/bch/oracle/bch-known.json (published BCH tables, galois/MATLAB/
 // Octave examples). The file is read and parsed here, so the expectations come from the data.
 #include <catch.hpp>
 
