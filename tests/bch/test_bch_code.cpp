@@ -6,7 +6,9 @@
 #include "rlhash/bch/bch_code.hpp"
 #include "rlhash/core/random.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_bch_code {
 
 namespace {
 
@@ -316,3 +318,5 @@ TEST_CASE("adaptation bounds are checked", "[bch]") {
   Words word(1, 0);
   CHECK_THROWS_AS(code.decode(word.data()), StateError);
 }
+
+}  // namespace rlhash::test_bch_code

@@ -13,7 +13,9 @@
 #include "rlhash/bch/bch_code.hpp"
 #include "rlhash/bch/gf2m.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_bch_known {
 
 namespace {
 
@@ -241,3 +243,5 @@ TEST_CASE("generators for non-default primitive polynomials (MATLAB bchgenpoly, 
     CHECK(code.generator() == from_ascending(e["coeffs_ascending"].text));
   }
 }
+
+}  // namespace rlhash::test_bch_known

@@ -4,7 +4,9 @@
 #include "rlhash/bch/gf2m.hpp"
 #include "rlhash/core/random.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_gf2m {
 
 namespace {
 // Carry-less multiplication modulo p: the reference the table arithmetic must agree with.
@@ -134,3 +136,5 @@ TEST_CASE("GF(2) polynomials: arithmetic, hex and minimal polynomials", "[bch]")
   CHECK(minimal_polynomial(f, 0) == 0x3);
   CHECK(cyclotomic_coset(3, 15) == std::vector<std::uint32_t>{3, 6, 12, 9});
 }
+
+}  // namespace rlhash::test_gf2m

@@ -6,7 +6,9 @@
 #include "rlhash/bch/label_embedding.hpp"
 #include "rlhash/core/random.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_label_embedding {
 
 namespace {
 int brute_distance(const BinaryCodes& a, Index i, const BinaryCodes& b, Index j) {
@@ -265,3 +267,5 @@ TEST_CASE("Hadamard matrices and codes", "[bch]") {
   CHECK(s10.mean == 8.0);
   CHECK_THROWS_AS(hadamard_codes(10, 18), InvalidArgument);
 }
+
+}  // namespace rlhash::test_label_embedding

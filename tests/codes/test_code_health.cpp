@@ -7,7 +7,9 @@
 #include "rlhash/codes/binary_codes.hpp"
 #include "rlhash/codes/code_health.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_code_health {
 #if defined(RLHASH_CATCH3)
 using Catch::Approx;
 #endif
@@ -52,3 +54,5 @@ TEST_CASE("code health: codes past one word, every item distinct, and no codes a
   CHECK(none.distinct_codes == 0);
   CHECK(none.constant_bits == 0);
 }
+
+}  // namespace rlhash::test_code_health

@@ -15,7 +15,9 @@
 #include "rlhash/core/message.hpp"
 #include "rlhash/core/serialize.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_hostile_files {
 
 namespace {
 template <class E, class F>
@@ -184,3 +186,5 @@ TEST_CASE("remove_pending_temp_files removes the temporary files of writes in pr
   remove_pending_temp_files();
   CHECK(names_in(dir.path()).empty());
 }
+
+}  // namespace rlhash::test_hostile_files

@@ -5,7 +5,9 @@
 #include "rlhash/core/random.hpp"
 #include "rlhash/core/serialize.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_serialize {
 
 namespace {
 struct ToyConfig {
@@ -103,3 +105,5 @@ TEST_CASE("random draws are fixed for a seed", "[core]") {
     CHECK((u >= 0.0 && u < 1.0));
   }
 }
+
+}  // namespace rlhash::test_serialize

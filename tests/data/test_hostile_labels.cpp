@@ -9,7 +9,9 @@
 #include "rlhash/data/finite.hpp"
 #include "rlhash/data/labels.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_hostile_labels {
 
 namespace {
 std::string invalid_argument_of(const std::function<void()>& fn) {
@@ -63,3 +65,5 @@ TEST_CASE("features: the first non-finite value is named by row and column", "[d
         "'z.npy': 200 items of 0 dimensions, expected at least 1 feature column");
   CHECK_NOTHROW(require_dimensions(MatrixF(0, 0), "empty.npy"));
 }
+
+}  // namespace rlhash::test_hostile_labels

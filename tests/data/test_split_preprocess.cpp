@@ -6,7 +6,9 @@
 #include "rlhash/data/preprocess.hpp"
 #include "rlhash/data/split.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_split_preprocess {
 
 namespace {
 Labels cycling_labels(Index n, int classes) {
@@ -135,3 +137,5 @@ TEST_CASE("preprocessing: centering, PCA, L2 and errors", "[data][preprocess]") 
   CHECK_THROWS_AS(Preprocessor({1.0, false, 7, false}).fit(x), InvalidArgument);
   CHECK_THROWS_AS(Preprocessor().apply(x), StateError);
 }
+
+}  // namespace rlhash::test_split_preprocess

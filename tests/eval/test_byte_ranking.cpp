@@ -12,7 +12,9 @@
 #include "rlhash/eval/ranking.hpp"
 #include "rlhash/eval/top_ranking.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_byte_ranking {
 
 namespace {
 
@@ -230,3 +232,5 @@ TEST_CASE("the precision terms of AP sum bit for bit alike on every path", "[eva
     }
   }
 }
+
+}  // namespace rlhash::test_byte_ranking

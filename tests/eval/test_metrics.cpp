@@ -16,7 +16,9 @@
 #include "rlhash/eval/metrics.hpp"
 #include "rlhash/eval/ranking.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_metrics {
 #if defined(RLHASH_CATCH3)
 using Catch::Approx;  // v2 declares Approx at global scope
 #endif
@@ -728,3 +730,5 @@ TEST_CASE("leave-one-out mAP: codes against themselves, each item out of its own
   // Item 2: 1 (d 1), 3 (d 1, relevant): AP 1/2. Item 3: 0 (d 1), 2 (d 1, relevant): AP 1/2.
   CHECK(leave_one_out_map(codes, labels) == Approx(0.75));
 }
+
+}  // namespace rlhash::test_metrics

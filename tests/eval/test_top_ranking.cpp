@@ -13,7 +13,9 @@
 #include "rlhash/eval/ranking.hpp"
 #include "rlhash/eval/top_ranking.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_top_ranking {
 
 namespace {
 
@@ -138,3 +140,5 @@ TEST_CASE("evaluate without the whole ranking gives the top-k metrics bit for bi
     }
   }
 }
+
+}  // namespace rlhash::test_top_ranking

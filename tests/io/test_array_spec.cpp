@@ -4,7 +4,9 @@
 #include "rlhash/io/array_spec.hpp"
 #include "test_io_helpers.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_array_spec {
 using test::require_error;
 
 TEST_CASE("array specs pick the reader by content and name", "[io][spec]") {
@@ -42,3 +44,5 @@ TEST_CASE("array specs pick the reader by content and name", "[io][spec]") {
   require_error([&] { read_array_spec(dir.file("notes.txt")); }, {"notes.txt", "cannot tell its format"});
   require_error<IoError>([&] { read_array_spec(dir.file("absent.npy")); }, {"absent.npy"});
 }
+
+}  // namespace rlhash::test_array_spec

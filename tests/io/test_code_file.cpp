@@ -5,7 +5,9 @@
 #include "rlhash/core/random.hpp"
 #include "test_io_helpers.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_code_file {
 using test::require_error;
 
 namespace {
@@ -185,3 +187,5 @@ TEST_CASE("code files: values other than 0/1 or ±1 and wrong dtypes are FormatE
   require_error([&] { codes_from_array(wide, 0, CodeFormat::packed, "w.npy"); },
                 {"w.npy", "1032 bits", "1..1024"});
 }
+
+}  // namespace rlhash::test_code_file

@@ -7,7 +7,9 @@
 #include "rlhash/data/fashion_mnist.hpp"
 #include "test_io_helpers.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_fashion_mnist {
 using test::require_error;
 
 namespace {
@@ -114,3 +116,5 @@ TEST_CASE("fashion-mnist: a missing or damaged dataset explains itself", "[io][f
   require_error([&] { load_fashion_mnist(dir.path().string()); },
                 {"t10k-labels-idx1-ubyte", "expected 1 ubyte labels", "[2]"});
 }
+
+}  // namespace rlhash::test_fashion_mnist

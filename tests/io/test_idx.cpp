@@ -11,7 +11,9 @@
 #include <zlib.h>
 #endif
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_idx {
 using test::require_error;
 
 namespace {
@@ -147,3 +149,5 @@ TEST_CASE("idx: malformed files are FormatErrors naming the file", "[io][idx]") 
   require_error<IoError>([] { read_idx("/nonexistent/train-images-idx3-ubyte.gz"); },
                          {"train-images-idx3-ubyte.gz"});
 }
+
+}  // namespace rlhash::test_idx

@@ -8,7 +8,9 @@
 #include "rlhash/io/npy.hpp"
 #include "test_io_helpers.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_npy {
 using test::make_npy;
 using test::patched;
 using test::require_error;
@@ -377,3 +379,5 @@ TEST_CASE("npy: the writers reject what the format cannot hold", "[io][npy]") {
   CHECK_FALSE(std::filesystem::exists(dir.file("x.npy")));
   require_error<InvalidArgument>([] { NdArray("<u4", {1}); }, {"unsupported dtype", "<u4"});
 }
+
+}  // namespace rlhash::test_npy

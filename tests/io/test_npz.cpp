@@ -7,7 +7,9 @@
 #include "rlhash/io/npz.hpp"
 #include "test_io_helpers.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_npz {
 using test::require_error;
 
 namespace {
@@ -283,3 +285,5 @@ TEST_CASE("npz: malformed archives are FormatErrors naming the file", "[io][npz]
   require_npz_error(poke(npz_deflate, entry_a + 24, 0x99, 4), "a", {"a.npy", "expected 153"});
 #endif
 }
+
+}  // namespace rlhash::test_npz

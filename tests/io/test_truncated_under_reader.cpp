@@ -9,7 +9,9 @@
 
 #include "rlhash/io/mapped_file.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_truncated_under_reader {
 
 TEST_CASE("MappedFile: a file truncated after opening stays readable (read, not mapped)", "[io]") {
   test::TempDir dir;
@@ -26,3 +28,5 @@ TEST_CASE("MappedFile: a file truncated after opening stays readable (read, not 
   for (std::size_t i = 0; i < file.size(); i += 4096) sum += file.data()[i];
   CHECK(sum == static_cast<long>('x') * static_cast<long>(file.size() / 4096));
 }
+
+}  // namespace rlhash::test_truncated_under_reader

@@ -4,7 +4,9 @@
 #include "rlhash/io/vecs.hpp"
 #include "test_io_helpers.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_vecs {
 using test::require_error;
 
 namespace {
@@ -85,3 +87,5 @@ TEST_CASE("vecs: malformed files are FormatErrors naming the file and record", "
   require_vecs_error<std::uint8_t>(le32(1) + "x" + le32(2) + "yy",
                                    {".bvecs", "record 1", "dimension 2", "expected 1"});
 }
+
+}  // namespace rlhash::test_vecs

@@ -13,7 +13,9 @@
 #include "rlhash/methods/baselines/sdh.hpp"
 #include "rlhash/methods/lsh.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_baselines_supervised {
 using test::check_damaged_parameters_rejected;
 using test::round_trip;
 
@@ -246,3 +248,5 @@ TEST_CASE("SDH and KSH config fields reach the hashers through AnyHasher", "[met
   CHECK(ksh.target<Ksh>()->refined_bits() == 0);
   CHECK(ksh.encode(data.test).bits() == 8);
 }
+
+}  // namespace rlhash::test_baselines_supervised

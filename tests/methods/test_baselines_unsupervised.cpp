@@ -11,7 +11,9 @@
 #include "rlhash/methods/baselines/itq.hpp"
 #include "rlhash/methods/baselines/sh.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_baselines_unsupervised {
 using test::check_damaged_parameters_rejected;
 using test::round_trip;
 
@@ -202,3 +204,5 @@ TEST_CASE("SH encodes unseen items, round-trips and rejects bad input", "[method
   CHECK_THROWS_AS(Sh({8, 0}).encode(x), StateError);
   CHECK_THROWS_AS(Sh({8, 0}).fit(x.leftCols(1)), InvalidArgument);
 }
+
+}  // namespace rlhash::test_baselines_unsupervised

@@ -9,7 +9,9 @@
 #include "rlhash/bch/label_embedding.hpp"
 #include "rlhash/methods/bch_classifier.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_bch_classifier {
 
 namespace {
 
@@ -102,3 +104,5 @@ TEST_CASE("bch-classifier rejects bad configs and data", "[bch-classifier][metho
   bad(0, 0) = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_AS(h.fit(bad, toy.labels), InvalidArgument);
 }
+
+}  // namespace rlhash::test_bch_classifier

@@ -21,7 +21,9 @@
 #include "rlhash/methods/model.hpp"
 #include "rlhash/methods/representation.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_deep_hashing {
 
 namespace {
 
@@ -299,3 +301,5 @@ TEST_CASE("relevance: the one-word path equals Labels::relevant pair by pair", "
     }
   }
 }
+
+}  // namespace rlhash::test_deep_hashing

@@ -11,7 +11,9 @@
 #include "rlhash/methods/fc_triplet.hpp"
 #include "rlhash/methods/model.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_drlh {
 
 namespace {
 
@@ -316,3 +318,5 @@ TEST_CASE("drlh refuses to resume a checkpoint of other data or settings", "[drl
   resumed.fit(train.x, train.labels, same);
   CHECK(resumed.last_result().epochs_run == 2);
 }
+
+}  // namespace rlhash::test_drlh

@@ -7,7 +7,9 @@
 
 #include "rlhash/reward/bch_reward.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_drlh_reward {
 
 namespace {
 std::vector<std::uint64_t> code_of(const LabelEmbedding& e, int c) { return {e.codewords().row(c)[0]}; }
@@ -118,3 +120,5 @@ TEST_CASE("multi-label items aim at the nearest of their codewords", "[drlh][rew
   CHECK(actions == std::vector<int>{3});
   CHECK(reward.flip_reward(code.data(), d.data(), labels, 0, 3) > 0.0);
 }
+
+}  // namespace rlhash::test_drlh_reward

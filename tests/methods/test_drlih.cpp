@@ -15,7 +15,9 @@
 #include "rlhash/methods/drlih.hpp"
 #include "rlhash/methods/fc_triplet.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_drlih {
 
 namespace {
 
@@ -620,3 +622,5 @@ TEST_CASE("learning-rate decay points in epochs or in steps", "[drlih]") {
   c.lr_decay_epochs = -1;
   CHECK_THROWS_AS(Drlih(c), InvalidArgument);
 }
+
+}  // namespace rlhash::test_drlih

@@ -5,7 +5,9 @@
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/model.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_lsh_model {
 
 namespace {
 MatrixF random_features(Index dims, Index n, std::uint64_t seed) {
@@ -117,3 +119,5 @@ TEST_CASE("a model file keeps what it was trained on; version 1 files still load
   CHECK(old.training.empty());
   CHECK(old.encode(x) == model.encode(x));
 }
+
+}  // namespace rlhash::test_lsh_model

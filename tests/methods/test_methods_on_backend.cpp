@@ -23,7 +23,9 @@
 #include "rlhash/methods/via_backend.hpp"
 #include "rlhash/nn/parameters.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_methods_on_backend {
 using testing::EmulatedBackend;
 
 namespace {
@@ -348,3 +350,5 @@ TEST_CASE("the BCH classifier baseline fits on a device-shaped backend as on the
   const auto loaded = test::reloaded_as<HostClassifier>(device, config);
   CHECK(loaded.classify(data.x) == device.classify(data.x));
 }
+
+}  // namespace rlhash::test_methods_on_backend

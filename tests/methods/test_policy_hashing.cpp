@@ -9,7 +9,9 @@
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_policy_hashing {
 
 namespace {
 
@@ -473,3 +475,5 @@ TEST_CASE("policy hashing saves, loads and rejects bad input", "[methods][dph][i
   CHECK_THROWS_AS(listwise_policy_gradient<double>(logits, {0, 1}, db, labels, 4, TieAwareApReward{}, rng),
                   InvalidArgument);
 }
+
+}  // namespace rlhash::test_policy_hashing

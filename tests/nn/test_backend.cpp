@@ -8,7 +8,9 @@
 #include "rlhash/nn/feature_first_rnn.hpp"
 #include "rlhash/nn/parameters.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_backend {
 
 TEST_CASE("copy_module copies every value and gradient exactly", "[nn][backend]") {
   Rng a_rng(1), b_rng(2);
@@ -38,3 +40,5 @@ TEST_CASE("copy_parameters rejects another architecture and copies nothing", "[n
   renamed[0].name = "kernel";
   CHECK_THROWS_WITH(nn::copy_parameters(renamed, source.parameters()), Catch::Contains("'kernel'"));
 }
+
+}  // namespace rlhash::nn::test_backend

@@ -20,8 +20,9 @@
 #include "rlhash/nn/sequential.hpp"
 #include "rlhash/nn/trainer.hpp"
 
-using namespace rlhash;
-using namespace rlhash::nn;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_checkpoint {
 using test::random_matrix;
 
 namespace {
@@ -291,3 +292,5 @@ TEST_CASE("a run killed after checkpoint 3 and resumed equals an uninterrupted r
     CHECK(resumed.adam.state()[i].v == reference.adam.state()[i].v);
   }
 }
+
+}  // namespace rlhash::nn::test_checkpoint

@@ -6,8 +6,9 @@
 #include "gradient_check.hpp"
 #include "rlhash/nn/hashing_losses.hpp"
 
-using namespace rlhash;
-using namespace rlhash::nn;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_hashing_losses {
 using test::check_gradient;
 using test::random_matrix;
 using test::require_close;
@@ -153,3 +154,5 @@ TEST_CASE("GreedyHash loss: straight-through gradient and classifier gradient", 
     require_close(check_gradient(f, weights, dw, "weights"));
   }
 }
+
+}  // namespace rlhash::nn::test_hashing_losses

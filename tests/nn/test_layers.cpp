@@ -8,8 +8,9 @@
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/sequential.hpp"
 
-using namespace rlhash;
-using namespace rlhash::nn;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_layers {
 using test::check_module_gradients;
 using test::random_matrix;
 
@@ -207,3 +208,5 @@ TEST_CASE("module save/load is exact and all-or-nothing", "[nn][sequential]") {
     for (std::size_t i = 0; i < before.size(); ++i) CHECK(before[i] == after[i]);
   }
 }
+
+}  // namespace rlhash::nn::test_layers

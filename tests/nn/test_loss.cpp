@@ -4,8 +4,9 @@
 #include "gradient_check.hpp"
 #include "rlhash/nn/loss.hpp"
 
-using namespace rlhash;
-using namespace rlhash::nn;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_loss {
 using test::check_gradient;
 using test::random_matrix;
 using test::require_close;
@@ -213,3 +214,5 @@ TEST_CASE("bit decorrelation of a relaxed code", "[nn][loss][gradcheck]") {
   }
   CHECK_THROWS_AS(bit_decorrelation_loss_of_probabilities(Eigen::MatrixXd(3, 0)), InvalidArgument);
 }
+
+}  // namespace rlhash::nn::test_loss

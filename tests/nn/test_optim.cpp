@@ -12,8 +12,9 @@
 #include "rlhash/nn/sequential.hpp"
 #include "rlhash/nn/trainer.hpp"
 
-using namespace rlhash;
-using namespace rlhash::nn;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_optim {
 using test::random_matrix;
 
 namespace {
@@ -253,3 +254,5 @@ TEST_CASE("each optimizer fits a small classification problem", "[nn][optim][tra
     CHECK(accuracy >= 0.97);
   }
 }
+
+}  // namespace rlhash::nn::test_optim

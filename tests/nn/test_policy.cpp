@@ -11,8 +11,9 @@
 #include "rlhash/nn/schedule.hpp"
 #include "rlhash/nn/trainer.hpp"
 
-using namespace rlhash;
-using namespace rlhash::nn;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_policy {
 using test::check_gradient;
 using test::random_matrix;
 using test::require_close;
@@ -175,3 +176,5 @@ TEST_CASE("Modules train an RNN and a head together and checkpoint them", "[nn][
   for (std::size_t i = 0; i < params.size(); ++i)
     CHECK(Eigen::MatrixXd(p2[i].value()) == Eigen::MatrixXd(params[i].value()));
 }
+
+}  // namespace rlhash::nn::test_policy

@@ -5,8 +5,9 @@
 #include "rlhash/nn/elman_rnn.hpp"
 #include "rlhash/nn/feature_first_rnn.hpp"
 
-using namespace rlhash;
-using namespace rlhash::nn;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::nn::test_rnn {
 using test::check_gradient;
 using test::random_matrix;
 using test::require_close;
@@ -155,3 +156,5 @@ TEST_CASE("RNNs run in float", "[nn][rnn]") {
   CHECK(ff.backward(Eigen::MatrixXf::Ones(5, 12)).rows() == 8);
   CHECK(ff.history_grad().cols() == 4);
 }
+
+}  // namespace rlhash::nn::test_rnn

@@ -19,7 +19,9 @@
 #include "rlhash/rl/q_network.hpp"
 #include "rlhash/rl/replay_memory.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_rl {
 
 namespace {
 struct Rec {
@@ -236,3 +238,5 @@ TEST_CASE("Q-network gradients match finite differences (Huber on selected actio
     test::require_close(r, 1e-5);
   }
 }
+
+}  // namespace rlhash::test_rl

@@ -7,7 +7,9 @@
 #include "rlhash/search/hamming.hpp"
 #include "search_test_util.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_hamming {
 
 namespace {
 
@@ -155,3 +157,5 @@ TEST_CASE("hamming: distance matrix equals per-query distances", "[search][hammi
   CHECK_THROWS_AS(hamming_distance_matrix(a, b, out.data()), InvalidArgument);
   CHECK_THROWS_AS(hamming_distance_matrix(a, a, out.data(), -1), InvalidArgument);
 }
+
+}  // namespace rlhash::test_hamming

@@ -5,7 +5,9 @@
 #include "rlhash/search/hamming_bytes.hpp"
 #include "search_test_util.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_hamming_bytes {
 
 TEST_CASE("byte distances of packed 32-bit codes match the reference on every path", "[search][simd]") {
   Rng rng(31);
@@ -59,3 +61,5 @@ TEST_CASE("byte distances refuse codes too wide for a byte", "[search]") {
   CHECK_THROWS_WITH(hamming_distances_u8(q.row(0), db, out.data()), Catch::Contains("at most 254"));
   CHECK_THROWS_WITH(PackedCodes32::from(BinaryCodes(2, 33)), Catch::Contains("expected 1..32"));
 }
+
+}  // namespace rlhash::test_hamming_bytes

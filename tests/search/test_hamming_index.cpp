@@ -10,7 +10,9 @@
 #include "rlhash/search/hamming_index.hpp"
 #include "search_test_util.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_hamming_index {
 
 namespace {
 
@@ -299,3 +301,5 @@ TEST_CASE("hamming index tables: saved, loaded and mapped with the index; damage
   write_bytes(bad, lying);
   CHECK_THROWS_WITH(HammingIndex::open_mmap(bad), Catch::Contains("bad.rlhi"));
 }
+
+}  // namespace rlhash::test_hamming_index

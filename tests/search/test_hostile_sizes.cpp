@@ -15,7 +15,9 @@
 #include "rlhash/search/parallel.hpp"
 #include "search_test_util.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_hostile_sizes {
 
 TEST_CASE("knn_search: queries x k that overflows is an InvalidArgument, not a wrapped buffer",
           "[search][knn]") {
@@ -66,3 +68,5 @@ TEST_CASE("run_parallel: a refused thread is an Error after the started threads 
   CHECK((code == 0 || code == 2));
 #endif
 }
+
+}  // namespace rlhash::test_hostile_sizes

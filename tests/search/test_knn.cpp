@@ -4,7 +4,9 @@
 #include "rlhash/search/knn.hpp"
 #include "search_test_util.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_knn {
 
 namespace {
 
@@ -139,3 +141,5 @@ TEST_CASE("knn: single-query threaded search equals the batch search", "[search]
                               50);
   }
 }
+
+}  // namespace rlhash::test_knn

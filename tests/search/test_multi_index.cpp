@@ -8,7 +8,9 @@
 #include "rlhash/search/search_plan.hpp"
 #include "search_test_util.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_multi_index {
 
 namespace {
 
@@ -228,3 +230,5 @@ TEST_CASE("search plan: every method returns the scan's result; auto picks by th
   REQUIRE(parse_search_method("auto") == SearchMethod::automatic);
   REQUIRE_THROWS_AS(parse_search_method("hnsw"), InvalidArgument);
 }
+
+}  // namespace rlhash::test_multi_index

@@ -5,7 +5,9 @@
 #include "rlhash/search/range.hpp"
 #include "search_test_util.hpp"
 
-using namespace rlhash;
+// Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
+// translation unit (tests/CMakeLists.txt).
+namespace rlhash::test_range {
 
 namespace {
 
@@ -105,3 +107,5 @@ TEST_CASE("hash lookup: equals brute-force range search (direct probing and mult
   CHECK_THROWS_AS(index.search(BinaryCodes(1, 32), 1), InvalidArgument);
   CHECK_THROWS_AS(HashLookupIndex().search(codes, 0), StateError);
 }
+
+}  // namespace rlhash::test_range
