@@ -155,7 +155,8 @@ TEST_CASE("write_files_atomic: a failed rename puts back the targets already rep
   std::filesystem::create_directory(dir.path() / "c.bin");  // renaming a file over a folder fails
   const std::vector<char> bytes{'n', 'e', 'w'};
   // a.bin is replaced, b.bin created, then c.bin fails: a.bin is put back, b.bin removed.
-  CHECK_THROWS_AS(write_files_atomic({{dir.file("a.bin"), bytes}, {dir.file("b.bin"), bytes}, {dir.file("c.bin"), bytes}}),
+  CHECK_THROWS_AS(write_files_atomic(
+                      {{dir.file("a.bin"), bytes}, {dir.file("b.bin"), bytes}, {dir.file("c.bin"), bytes}}),
                   IoError);
   CHECK(names_in(dir.path()) == std::vector<std::string>{"a.bin", "c.bin"});
   CHECK(read_file_bytes(dir.file("a.bin")) == std::vector<char>{'o', 'l', 'd', ' ', 'a'});
@@ -172,11 +173,13 @@ TEST_CASE("allocating and sized_by: a refused allocation names what sized it and
   CHECK(error_of<OutOfMemory>([&] { allocating(std::size_t{3} << 30, refused, "--k ", 7); }) ==
         "--k 7: cannot allocate 3221225472 bytes (3 GiB)");
   CHECK(error_of<OutOfMemory>([&] {
-          sized_by("--method drlh", [&] { allocating(1 << 20, refused, "drlh.replay_size = 8 transitions"); });
+          sized_by("--method drlh",
+                   [&] { allocating(1 << 20, refused, "drlh.replay_size = 8 transitions"); });
         }) == "--method drlh: drlh.replay_size = 8 transitions: cannot allocate 1048576 bytes (1 MiB)");
   CHECK(error_of<OutOfMemory>([&] { sized_by("--k 3", refused); }) ==
         "--k 3: out of memory (the system refused an allocation)");
-  CHECK(allocating(8, [] { return 5; }, "unused") == 5);
+  CHECK(allocating(
+            8, [] { return 5; }, "unused") == 5);
 }
 
 TEST_CASE("remove_pending_temp_files removes the temporary files of writes in progress", "[core]") {

@@ -440,7 +440,8 @@ TEST_CASE("policy hashing saves, loads and rejects bad input", "[methods][dph][i
   CHECK_THROWS_AS(DoubleDph(bad([](auto& b) { b.polyak_tau = 0; })), InvalidArgument);
   CHECK_THROWS_AS(DoubleDph(bad([](auto& b) { b.pg_weight = 0; })), InvalidArgument);
   CHECK_THROWS_AS(DoubleDph(bad([](auto& b) { b.aux_weight = -1; })), InvalidArgument);
-  CHECK_THROWS_WITH(DoubleDph(bad([](auto& b) { b.balance_weight = -1; })), Catch::Contains("balance_weight"));
+  CHECK_THROWS_WITH(DoubleDph(bad([](auto& b) { b.balance_weight = -1; })),
+                    Catch::Contains("balance_weight"));
   CHECK_THROWS_AS(DoubleDph(bad([](auto& b) { b.learning_rate = 0; })), InvalidArgument);
   CHECK_THROWS_AS(DoubleDph(bad([](auto& b) { b.network.hidden1 = 0; })).fit(x, labels), InvalidArgument);
 

@@ -120,7 +120,8 @@ TEST_CASE("CSQ loss: BCE of (tanh u + 1)/2 by hand and the gradient", "[nn][loss
   require_close(check_gradient(f, u, du, "u"));
 }
 
-TEST_CASE("GreedyHash loss: straight-through gradient and classifier gradient", "[nn][loss][gradcheck][greedy]") {
+TEST_CASE("GreedyHash loss: straight-through gradient and classifier gradient",
+          "[nn][loss][gradcheck][greedy]") {
   Rng rng(11);
   const Eigen::Index bits = 6, batch = 5, classes = 3;
   Eigen::MatrixXd u = 1.8 * random_matrix(bits, batch, rng);

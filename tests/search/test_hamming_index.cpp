@@ -212,7 +212,8 @@ TEST_CASE("hamming index: corrupted, foreign and truncated files are format erro
   CHECK_THROWS_AS(HammingIndex::open_mmap(dir.file("missing.rlhi")), IoError);
 }
 
-TEST_CASE("hamming index tables: follow add and remove, every method equals the scan", "[search][index][mih]") {
+TEST_CASE("hamming index tables: follow add and remove, every method equals the scan",
+          "[search][index][mih]") {
   Rng rng(2221);
   const BinaryCodes centres = test::random_codes(20, 72, rng);
   const BinaryCodes first = test::clustered_codes(700, centres, 3, rng);
@@ -244,7 +245,8 @@ TEST_CASE("hamming index tables: follow add and remove, every method equals the 
   REQUIRE(index.knn(queries, 3, SearchMethod::automatic).indices == index.knn(queries, 3).indices);
 }
 
-TEST_CASE("hamming index tables: saved, loaded and mapped with the index; damage is refused", "[search][index][mih]") {
+TEST_CASE("hamming index tables: saved, loaded and mapped with the index; damage is refused",
+          "[search][index][mih]") {
   test::TempDir dir;
   Rng rng(2222);
   HammingIndex index(40);
