@@ -17,6 +17,7 @@ namespace {
 struct BchOptions {
   int m = 0, t = 0, classes = 0, bits = 0;
   std::string primitive;
+  std::string fill = "paper";
 };
 
 std::uint32_t parse_primitive(const std::string& text) {
@@ -100,7 +101,7 @@ void run_code(const BchOptions& o, const CommonOptions& common) {
 }
 
 void run_embedding(const BchOptions& o, const CommonOptions& common) {
-  const LabelEmbedding e(o.classes, o.bits, common.seed);
+  const LabelEmbedding e(o.classes, o.bits, common.seed, parse_label_code_fill(o.fill, "bch: --fill"));
   const BchCode& base = e.code().base();
   const bool padded = e.construction() == LabelEmbedding::Construction::padded;
   std::printf("label embedding of %d classes in %d bits (seed %llu)\n", o.classes, o.bits,
@@ -112,6 +113,7 @@ void run_embedding(const BchOptions& o, const CommonOptions& common) {
   std::printf("shortened          %d\n", e.code().shortened());
   std::printf("punctured          %d\n", e.code().punctured());
   std::printf("padding            %d\n", e.padding());
+  std::printf("fill               %s\n", label_code_fill_name(e.fill()));
   std::printf("codewords (bit 0 first):\n");
   for (Index c = 0; c < e.codewords().size(); ++c)
     std::printf("%4lld  %s\n", static_cast<long long>(c), code_bits(e.codewords(), c).c_str());
@@ -135,6 +137,7 @@ void run_embedding(const BchOptions& o, const CommonOptions& common) {
         .field("shortened", e.code().shortened())
         .field("punctured", e.code().punctured())
         .field("padding", e.padding())
+        .field("fill", label_code_fill_name(e.fill()))
         .field("min_distance", e.min_distance())
         .field("mean_distance", e.mean_distance())
         .field("radius", e.radius());
@@ -157,6 +160,7 @@ void run(const BchOptions& o, const CommonOptions& common) {
   } else {
     if (o.classes == 0 || o.bits == 0) throw InvalidArgument("bch: --classes and --bits go together");
     if (!o.primitive.empty()) throw InvalidArgument("bch: --primitive applies to --m/--t only");
+    parse_label_code_fill(o.fill, "bch: --fill");
     require_embedding_work_bounded(o.classes, o.bits);
     run_embedding(o, common);
   }
@@ -173,6 +177,10 @@ const RegisterCommand bch_command{
        app.add_option("--classes", o->classes, "Number of classes C of the label embedding")
            ->check(CLI::Range(2, 1 << 16));
        app.add_option("--bits", o->bits, "Code length b of the label embedding")->check(CLI::Range(1, 1024));
+       app.add_option("--fill", o->fill,
+                      "How the classes fill the code: paper (class c = message c, random padding) or spread "
+                      "(no bit the same for every class)")
+           ->capture_default_str();
        add_common_options(app, common, false);
        return [o, &common] { run(*o, common); };
      }}};

@@ -1,6 +1,9 @@
 #include <catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "rlhash/bch/code_families.hpp"
 #include "rlhash/bch/label_embedding.hpp"
@@ -242,6 +245,90 @@ TEST_CASE("label embedding serialization round-trips and detects corruption", "[
   std::memcpy(bytes.data() + 4 + 4 + 4 + 4 + 8 + 4, &huge_t, 4);
   ByteReader in(bytes.data(), bytes.size(), "x.rlh");
   CHECK_THROWS_AS(LabelEmbedding::load(in), FormatError);
+}
+
+TEST_CASE("the spread fill: no bit the same for every class, padding repeats the code", "[bch]") {
+  // 10 classes: the paper's fill leaves the padding and the unused top message bits constant.
+  for (int bits : {12, 24, 32, 48, 100}) {
+    INFO("b = " << bits);
+    const LabelEmbedding paper(10, bits, 3);
+    const LabelEmbedding spread(10, bits, 3, LabelCodeFill::spread);
+    CHECK(spread.fill() == LabelCodeFill::spread);
+    CHECK(paper.fill() == LabelCodeFill::paper);
+    CHECK(spread.layout().m == paper.layout().m);  // the same code
+    CHECK(spread.layout().t == paper.layout().t);
+    CHECK(spread.min_distance() >= paper.min_distance());
+    const BinaryCodes& cw = spread.codewords();
+    const int code_bits = spread.code().code_length();
+    for (int bit = 0; bit < bits; ++bit) {
+      bool varies = false;
+      for (int c = 1; c < 10; ++c) varies = varies || cw.get(c, bit) != cw.get(0, bit);
+      CHECK(varies);
+    }
+    // Padding bit code_bits + i repeats code bit i mod code_bits.
+    for (int c = 0; c < 10; ++c)
+      for (int bit = code_bits; bit < bits; ++bit) CHECK(cw.get(c, bit) == cw.get(c, (bit - code_bits) % code_bits));
+    // Messages: 0, the unit vectors, then the smallest unused values (k = dimension).
+    std::vector<std::uint64_t> expected{0};
+    for (int j = 0; j < spread.code().dimension() && expected.size() < 10; ++j) expected.push_back(std::uint64_t{1} << j);
+    for (std::uint64_t v = 3; expected.size() < 10; ++v)
+      if (std::find(expected.begin(), expected.end(), v) == expected.end()) expected.push_back(v);
+    std::vector<std::uint64_t> message(static_cast<std::size_t>((spread.code().dimension() + 63) / 64));
+    for (int c = 0; c < 10; ++c) {
+      spread.code().extract_message(cw.row(c), message.data());
+      CHECK(message[0] == expected[static_cast<std::size_t>(c)]);
+    }
+  }
+  // Hand-checked at 12 bits: BCH(7, 4) + 5 repeated bits; the distance grows from 3 to 4.
+  CHECK(LabelEmbedding(10, 12, 0).min_distance() == 3);
+  CHECK(LabelEmbedding(10, 12, 0, LabelCodeFill::spread).min_distance() == 4);
+  CHECK(LabelEmbedding(10, 48, 0, LabelCodeFill::spread).min_distance() == 21);
+  CHECK(LabelEmbedding(10, 12, 0, LabelCodeFill::spread).description() ==
+        "BCH(7, 4) t = 1, + 5 padding bits repeating the code, spread messages");
+  // The seed draws the paper's padding only: spread codewords do not depend on it.
+  CHECK(LabelEmbedding(10, 48, 1, LabelCodeFill::spread).codewords() ==
+        LabelEmbedding(10, 48, 2, LabelCodeFill::spread).codewords());
+}
+
+TEST_CASE("the fill is saved, version-1 records load as the paper's fill, and names are checked", "[bch]") {
+  const LabelEmbedding spread(10, 24, 5, LabelCodeFill::spread);
+  ByteWriter out;
+  spread.save(out);
+  ByteReader in(out.bytes().data(), out.bytes().size(), "model.rlh");
+  const LabelEmbedding back = LabelEmbedding::load(in);
+  CHECK(back.fill() == LabelCodeFill::spread);
+  CHECK(back.codewords() == spread.codewords());
+
+  // A version-1 record (before the fill existed): the same fields without the fill byte.
+  const LabelEmbedding paper(10, 24, 5);
+  ByteWriter v1;
+  v1.put<std::uint32_t>(0x424d454cU);
+  v1.put<std::uint32_t>(1);
+  v1.put<std::int32_t>(10);
+  v1.put<std::int32_t>(24);
+  v1.put<std::uint64_t>(5);
+  v1.put<std::int32_t>(paper.layout().m);
+  v1.put<std::int32_t>(paper.layout().t);
+  v1.put<std::uint32_t>(paper.code().base().primitive_polynomial());
+  v1.put<std::int32_t>(0);
+  v1.put<std::int32_t>(0);
+  v1.put_vector(std::vector<std::uint64_t>(paper.codewords().data(), paper.codewords().data() + 10));
+  ByteReader old(v1.bytes().data(), v1.bytes().size(), "old.rlh");
+  const LabelEmbedding loaded = LabelEmbedding::load(old);
+  CHECK(loaded.fill() == LabelCodeFill::paper);
+  CHECK(loaded.codewords() == paper.codewords());
+
+  // An unknown fill byte is a FormatError naming the file.
+  std::vector<char> bytes = out.bytes();
+  const std::size_t fill_at = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4;
+  REQUIRE(bytes[fill_at] == 1);
+  bytes[fill_at] = 7;
+  ByteReader bad(bytes.data(), bytes.size(), "model.rlh");
+  CHECK_THROWS_WITH(LabelEmbedding::load(bad), Catch::Contains("model.rlh") && Catch::Contains("fill"));
+
+  CHECK(parse_label_code_fill("spread", "x") == LabelCodeFill::spread);
+  CHECK_THROWS_WITH(parse_label_code_fill("random", "drlh: label_code"),
+                    Catch::Contains("drlh: label_code") && Catch::Contains("paper or spread"));
 }
 
 TEST_CASE("Hadamard matrices and codes", "[bch]") {

@@ -84,8 +84,25 @@ TEST_CASE("bch-classifier keeps the best validation epoch, is reproducible, and 
   CHECK_THROWS_AS(a.encode(MatrixF::Zero(8, 2)), InvalidArgument);
 }
 
+TEST_CASE("bch-classifier with the spread label code emits DRLH's spread codewords", "[bch-classifier][methods]") {
+  const Toy train = make_toy(6, 3), test = make_toy(2, 4);
+  auto c = toy_config();
+  c.epochs = 2;
+  c.label_code = "spread";
+  BchClassifier h(c);
+  h.fit(train.x, train.labels);
+  const LabelEmbedding expected(4, 12, 5, LabelCodeFill::spread);
+  CHECK(h.embedding().codewords() == expected.codewords());
+  const BchClassifier loaded = test::round_trip(h);
+  CHECK(loaded.config().label_code == "spread");
+  CHECK(words_of(loaded.encode(test.x)) == words_of(h.encode(test.x)));
+}
+
 TEST_CASE("bch-classifier rejects bad configs and data", "[bch-classifier][methods]") {
   auto c = toy_config();
+  c.label_code = "random";
+  CHECK_THROWS_WITH(BchClassifier(c), Catch::Contains("bch-classifier: label_code"));
+  c = toy_config();
   c.dropout = 1.0;
   CHECK_THROWS_AS(BchClassifier(c), InvalidArgument);
   c = toy_config();

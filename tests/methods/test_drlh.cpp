@@ -238,8 +238,27 @@ TEST_CASE("batched greedy rollout equals a one-item-at-a-time rollout over the f
   }
 }
 
+TEST_CASE("drlh with the spread label code: its reward's codewords, kept by save/load", "[drlh][methods]") {
+  const Toy train = make_toy(6, 1), test = make_toy(3, 2);
+  auto c = toy_config();
+  c.epochs = 1;
+  c.label_code = "spread";
+  Drlh a(c);
+  a.fit(train.x, train.labels);
+  const LabelEmbedding expected(train.labels.num_classes(), c.bits, c.seed, LabelCodeFill::spread);
+  CHECK(a.reward().embedding().fill() == LabelCodeFill::spread);
+  CHECK(a.reward().embedding().codewords() == expected.codewords());
+  const Drlh loaded = test::round_trip(a);
+  CHECK(loaded.config().label_code == "spread");
+  CHECK(loaded.reward().embedding().codewords() == expected.codewords());
+  CHECK(words_of(loaded.encode(test.x)) == words_of(a.encode(test.x)));
+}
+
 TEST_CASE("drlh rejects bad configs and data", "[drlh][methods]") {
   auto c = toy_config();
+  c.label_code = "random";
+  CHECK_THROWS_WITH(Drlh(c), Catch::Contains("label_code") && Catch::Contains("paper or spread"));
+  c = toy_config();
   c.history = 17;
   CHECK_THROWS_AS(Drlh(c), InvalidArgument);
   c = toy_config();

@@ -11,6 +11,14 @@
 /// the codeword of message c (bit j of c = m_j); b - n seeded random bits are appended, the same
 /// to every codeword. When no t at that m gives 2^k >= C, the next m is used with its top message
 /// bits shortened away (keeps the distance) and, for the rest, parity bits punctured (lowers it).
+///
+/// That rule leaves bits that are the same for every class: the b - n padding bits, and the code
+/// bits that only depend on message bits no class uses (class c < 2^k' leaves the top k - k'
+/// message bits zero). A hasher trained toward such codewords has dead bits. The `spread` fill
+/// (LabelCodeFill) keeps the code and makes every bit vary between classes: the messages include
+/// 0 and every unit vector, so no code bit is constant (a constant bit would be a message
+/// functional vanishing on a basis), and the padding bits repeat the code part (bit n + i =
+/// bit i mod n), which also adds their distance to the code's.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -27,13 +35,31 @@
 
 namespace rlhash {
 
-/// Which BCH code an embedding uses and how it was fitted to b bits.
+/// How the classes are placed on the code (see the file comment).
+enum class LabelCodeFill : std::uint8_t {
+  paper = 0,   ///< class c = message c; b - n seeded random padding bits, the same for every class
+  spread = 1,  ///< messages 0 and the unit vectors first; padding repeats the code part's bits
+};
+
+/// "paper" or "spread" for `fill`.
+inline const char* label_code_fill_name(LabelCodeFill fill) {
+  return fill == LabelCodeFill::spread ? "spread" : "paper";
+}
+/// The fill named "paper" or "spread"; InvalidArgument naming `what` otherwise.
+inline LabelCodeFill parse_label_code_fill(const std::string& name, const std::string& what) {
+  if (name == "paper") return LabelCodeFill::paper;
+  if (name == "spread") return LabelCodeFill::spread;
+  throw InvalidArgument(what + " must be paper or spread, got '" + name + "'");
+}
+
+/// Which BCH code an embedding uses, how it was fitted to b bits and how the classes fill it.
 struct LabelEmbeddingLayout {
   int m = 0;
   int t = 0;
   std::uint32_t primitive = 0;  // 0 = the default of GF(2^m)
   int shortened = 0;
   int punctured = 0;
+  LabelCodeFill fill = LabelCodeFill::paper;
 };
 
 /// d_pos and d_neg of a batch of codes (DRLH eq. 1).
@@ -52,6 +78,9 @@ class LabelEmbedding {
   /// draws the padding bits.
   LabelEmbedding(int num_classes, int bits, std::uint64_t seed = 0)
       : LabelEmbedding(num_classes, bits, seed, default_layout(num_classes, bits)) {}
+  /// The default rule's code, filled as `fill` says.
+  LabelEmbedding(int num_classes, int bits, std::uint64_t seed, LabelCodeFill fill)
+      : LabelEmbedding(num_classes, bits, seed, with_fill(default_layout(num_classes, bits), fill)) {}
 
   /// The embedding over an explicit code: BCH(m, t) shortened/punctured as given, padded to
   /// `bits` with seeded random bits. Throws InvalidArgument when it does not fit `bits` or
@@ -63,7 +92,11 @@ class LabelEmbedding {
         layout_(layout),
         code_(make_code(num_classes, bits, seed, layout)) {
     codewords_ = BinaryCodes(classes_, bits_);
-    for (int c = 0; c < classes_; ++c) code_.encode_value(static_cast<std::uint64_t>(c), codewords_.row(c));
+    const std::vector<std::uint64_t> messages = class_messages(classes_, code_.dimension(), layout_.fill);
+    for (int c = 0; c < classes_; ++c) {
+      code_.encode_value(messages[static_cast<std::size_t>(c)], codewords_.row(c));
+      if (layout_.fill == LabelCodeFill::spread) repeat_code_part(codewords_.row(c));
+    }
     const DistanceStats stats = pairwise_distance_stats(codewords_);
     min_distance_ = stats.min;
     mean_distance_ = stats.mean;
@@ -120,6 +153,7 @@ class LabelEmbedding {
   int t() const { return layout_.t; }
   int padding() const { return code_.padding(); }
   /// A one-line description, e.g. "BCH(15, 5) t = 3, + 1 random padding bit".
+  LabelCodeFill fill() const { return layout_.fill; }
   std::string description() const {
     const BchCode& base = code_.base();
     std::string text = "BCH(" + std::to_string(base.n()) + ", " + std::to_string(base.k()) +
@@ -127,7 +161,10 @@ class LabelEmbedding {
     if (layout_.shortened > 0) text += ", shortened by " + std::to_string(layout_.shortened);
     if (layout_.punctured > 0) text += ", punctured by " + std::to_string(layout_.punctured);
     if (padding() > 0)
-      text += ", + " + std::to_string(padding()) + " random padding bit" + (padding() == 1 ? "" : "s");
+      text += ", + " + std::to_string(padding()) +
+              (layout_.fill == LabelCodeFill::spread ? " padding bit" : " random padding bit") +
+              (padding() == 1 ? "" : "s") + (layout_.fill == LabelCodeFill::spread ? " repeating the code" : "");
+    if (layout_.fill == LabelCodeFill::spread) text += ", spread messages";
     return text;
   }
 
@@ -234,6 +271,7 @@ class LabelEmbedding {
     out.put<std::uint32_t>(code_.base().primitive_polynomial());
     out.put<std::int32_t>(layout_.shortened);
     out.put<std::int32_t>(layout_.punctured);
+    out.put<std::uint8_t>(static_cast<std::uint8_t>(layout_.fill));
     const std::size_t total =
         static_cast<std::size_t>(classes_) * static_cast<std::size_t>(codewords_.words());
     out.put_vector(std::vector<std::uint64_t>(codewords_.data(), codewords_.data() + total));
@@ -243,8 +281,8 @@ class LabelEmbedding {
   static LabelEmbedding load(ByteReader& in) {
     if (in.get<std::uint32_t>() != format_tag) in.fail("a label embedding (tag 'LEMB')");
     const auto version = in.get<std::uint32_t>();
-    if (version != format_version)
-      in.fail("label embedding format version " + std::to_string(format_version) + ", found " +
+    if (version < 1 || version > format_version)
+      in.fail("label embedding format version 1.." + std::to_string(format_version) + ", found " +
               std::to_string(version));
     const auto classes = in.get<std::int32_t>();
     const auto bits = in.get<std::int32_t>();
@@ -255,6 +293,12 @@ class LabelEmbedding {
     layout.primitive = in.get<std::uint32_t>();
     layout.shortened = in.get<std::int32_t>();
     layout.punctured = in.get<std::int32_t>();
+    if (version >= 2) {  // version 1 predates the fill: always the paper's
+      const auto fill = in.get<std::uint8_t>();
+      if (fill > static_cast<std::uint8_t>(LabelCodeFill::spread))
+        in.fail("a label code fill (0: paper, 1: spread), found " + std::to_string(fill));
+      layout.fill = static_cast<LabelCodeFill>(fill);
+    }
     const auto stored = in.get_vector<std::uint64_t>();
     // Bound the work a lying header can cause before building anything.
     if (layout.m < gf2m_min_degree || layout.m > gf2m_max_degree || bits < 1 ||
@@ -275,7 +319,7 @@ class LabelEmbedding {
 
  private:
   static constexpr std::uint32_t format_tag = 0x424d454cU;  // "LEMB" little-endian
-  static constexpr std::uint32_t format_version = 1;
+  static constexpr std::uint32_t format_version = 2;  // 2 added the fill
   static constexpr std::int32_t max_loaded_classes = 1 << 20;
 
   static void check_sizes(int num_classes, int bits) {
@@ -287,6 +331,35 @@ class LabelEmbedding {
     detail::require(bits >= 31 || (std::int64_t{1} << bits) >= num_classes,
                     "label embedding: " + std::to_string(num_classes) +
                         " classes cannot have distinct codes of " + std::to_string(bits) + " bits");
+  }
+  static LabelEmbeddingLayout with_fill(LabelEmbeddingLayout layout, LabelCodeFill fill) {
+    layout.fill = fill;
+    return layout;
+  }
+  /// The message of each class: c itself (paper), or 0, the unit vectors 1, 2, 4, ... of the
+  /// `dimension` message bits and then the smallest unused values (spread: the differences span
+  /// the message space as soon as C > dimension, so no code bit is the same for every class).
+  static std::vector<std::uint64_t> class_messages(int num_classes, int dimension, LabelCodeFill fill) {
+    std::vector<std::uint64_t> messages;
+    messages.reserve(static_cast<std::size_t>(num_classes));
+    if (fill == LabelCodeFill::spread) {
+      messages.push_back(0);
+      for (int j = 0; j < dimension && j < 64 && static_cast<int>(messages.size()) < num_classes; ++j)
+        messages.push_back(std::uint64_t{1} << j);
+    }
+    for (std::uint64_t value = 0; static_cast<int>(messages.size()) < num_classes; ++value)
+      if (std::find(messages.begin(), messages.end(), value) == messages.end()) messages.push_back(value);
+    return messages;
+  }
+  /// Overwrites the padding bits of `row` with the code part's bits, cyclically.
+  void repeat_code_part(std::uint64_t* row) const {
+    const int code_bits = bits_ - code_.padding();
+    if (code_bits <= 0) return;
+    for (int i = code_bits; i < bits_; ++i) {
+      const int source = (i - code_bits) % code_bits;
+      const std::uint64_t bit = (row[source / 64] >> (source % 64)) & 1U;
+      row[i / 64] = (row[i / 64] & ~(std::uint64_t{1} << (i % 64))) | (bit << (i % 64));
+    }
   }
   /// Smallest k with 2^k >= C.
   static int bits_for(int num_classes) {

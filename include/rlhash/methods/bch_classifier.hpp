@@ -51,6 +51,9 @@ class BchClassifierHasher {
     std::uint64_t seed = 0;
     std::string representation = "input";  ///< the features: as given, or frozen "fc-triplet" / "drlih"
     MlpRepresentationConfig repr;          ///< that representation's widths
+    /// How the classes fill the BCH code: "paper" or "spread" (bch/label_embedding.hpp); the
+    /// same value as DRLH's gives the same codewords.
+    std::string label_code = "paper";
     int hidden = 512;
     double dropout = 0.2;
     double learning_rate = 1e-3;
@@ -67,6 +70,7 @@ class BchClassifierHasher {
       field("seed", seed);
       field("representation", representation);
       repr.visit(field);
+      field("label_code", label_code);
       field("hidden", hidden);
       field("dropout", dropout);
       field("learning_rate", learning_rate);
@@ -132,7 +136,8 @@ class BchClassifierHasher {
       return loss;
     });
     net.set_training(false);
-    embedding_.emplace(labels.num_classes(), config_.bits, config_.seed);
+    embedding_.emplace(labels.num_classes(), config_.bits, config_.seed,
+                       parse_label_code_fill(config_.label_code, label_code_field()));
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
   }
@@ -169,6 +174,7 @@ class BchClassifierHasher {
     if (embedding.bits() != config_.bits)
       in.fail("a label embedding of " + std::to_string(config_.bits) + " bits, found " +
               std::to_string(embedding.bits()));
+    config_.label_code = label_code_fill_name(embedding.fill());  // the file's codewords decide
     const auto inputs = in.get<std::int64_t>();
     if (inputs <= 0 || inputs > (std::int64_t{1} << 31))
       in.fail(std::string("the input dimension of a ") + method_name + " model, found " +
@@ -211,10 +217,12 @@ class BchClassifierHasher {
   }
 
  private:
+  static std::string label_code_field() { return std::string(method_name) + ": label_code"; }
   static void validate(const Config& c) {
     const std::string m = method_name;
     detail::require_bits(c.bits, method_name);
     parse_feature_source(c.representation, method_name);
+    parse_label_code_fill(c.label_code, label_code_field());
     detail::require(c.hidden > 0, m + ": hidden must be > 0, got " + std::to_string(c.hidden));
     detail::require(c.dropout >= 0 && c.dropout < 1,
                     m + ": dropout must be in [0, 1), got " + std::to_string(c.dropout));

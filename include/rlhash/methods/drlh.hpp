@@ -119,6 +119,10 @@ class DrlhHasher {
     int max_steps = 0;                           ///< M at encoding (test) time; 0: b
     int train_steps = 0;                         ///< episode length during training; 0: b
     int eta = -1;                                ///< terminate threshold of eq. 2; -1: ceil(R_BCH / 2)
+    /// How the classes fill the BCH code (section 3.3): "paper" (class c = message c, random
+    /// padding bits, the same for every class) or "spread" (no bit the same for every class;
+    /// bch/label_embedding.hpp).
+    std::string label_code = "paper";
     int action_bits = 1;  ///< bits one action may flip: 1 (the paper) or 2 (its 2-bit action set)
     double sigma = 5.0;   ///< termination reward of eq. 2
     // Q-network (section 4.1)
@@ -155,6 +159,7 @@ class DrlhHasher {
       field("max_steps", max_steps);
       field("train_steps", train_steps);
       field("eta", eta);
+      field("label_code", label_code);
       field("action_bits", action_bits);
       field("sigma", sigma);
       field("hidden1", hidden1);
@@ -254,6 +259,7 @@ class DrlhHasher {
     if (embedding.bits() != config_.bits)
       in.fail("a label embedding of " + std::to_string(config_.bits) + " bits, found " +
               std::to_string(embedding.bits()));
+    config_.label_code = label_code_fill_name(embedding.fill());  // the file's codewords decide
     QNetwork net = make_network(static_cast<Index>(inputs));
     nn::read_parameters(in, net.parameters());
     net.set_training(false);
@@ -337,6 +343,7 @@ class DrlhHasher {
                         std::to_string(c.max_steps) + " and " + std::to_string(c.train_steps));
     detail::require(c.eta >= -1 && c.eta <= c.bits,
                     m + ": eta must be -1 (default) or in [0, bits], got " + std::to_string(c.eta));
+    parse_label_code_fill(c.label_code, m + ": label_code");
     detail::require(c.sigma >= 0, m + ": sigma must be >= 0, got " + std::to_string(c.sigma));
     parse_feature_source(c.representation, method_name);
     detail::require(c.action_bits == 1 || c.action_bits == 2,
