@@ -52,10 +52,12 @@ class Code:
 
 class LabelEmbedding:
     """DRLH's class targets: ``classes`` codewords of a shortened/punctured (or padded) BCH code
-    of exactly ``bits`` bits, as far apart as the code allows (DRLH Sec. 3)."""
+    of exactly ``bits`` bits, as far apart as the code allows (DRLH Sec. 3). ``fill``: "paper"
+    (class c = message c, random padding bits shared by every class) or "spread" (no bit the
+    same for every class; the padding repeats the code part)."""
 
-    def __init__(self, classes: int, bits: int, seed: int = 0) -> None:
-        self._e = _rlhash.LabelEmbedding(int(classes), int(bits), int(seed))
+    def __init__(self, classes: int, bits: int, seed: int = 0, fill: str = "paper") -> None:
+        self._e = _rlhash.LabelEmbedding(int(classes), int(bits), int(seed), str(fill))
 
     classes = property(lambda self: self._e.classes)
     bits = property(lambda self: self._e.bits)
@@ -65,6 +67,7 @@ class LabelEmbedding:
     padding = property(lambda self: self._e.padding)
     description = property(lambda self: self._e.description)
     construction = property(lambda self: self._e.construction)
+    fill = property(lambda self: self._e.fill)
     min_distance = property(lambda self: self._e.min_distance)
     mean_distance = property(lambda self: self._e.mean_distance)
     radius = property(lambda self: self._e.radius, doc="(min_distance - 1) // 2")

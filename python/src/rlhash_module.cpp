@@ -541,7 +541,16 @@ NB_MODULE(_rlhash, m) {
       .def("decode", &bch_decode, "words"_a.noconvert());
 
   nb::class_<rlhash::LabelEmbedding>(m, "LabelEmbedding")
-      .def(nb::init<int, int, std::uint64_t>(), "classes"_a, "bits"_a, "seed"_a)
+      .def(
+          "__init__",
+          [](rlhash::LabelEmbedding* self, int classes, int bits, std::uint64_t seed,
+             const std::string& fill) {
+            new (self)
+                rlhash::LabelEmbedding(classes, bits, seed, rlhash::parse_label_code_fill(fill, "fill"));
+          },
+          "classes"_a, "bits"_a, "seed"_a, "fill"_a = "paper")
+      .def_prop_ro("fill",
+                   [](const rlhash::LabelEmbedding& e) { return rlhash::label_code_fill_name(e.fill()); })
       .def_prop_ro("classes", &rlhash::LabelEmbedding::num_classes)
       .def_prop_ro("bits", &rlhash::LabelEmbedding::bits)
       .def_prop_ro("seed", &rlhash::LabelEmbedding::seed)

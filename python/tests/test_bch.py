@@ -36,6 +36,16 @@ def test_label_embedding():
     assert d[:, 1:].min() == e.min_distance and e.radius == (e.min_distance - 1) // 2
     np.testing.assert_array_equal(e.nearest_class(cw), np.arange(10))
     assert "BCH" in e.description or e.construction in ("padded", "shortened_punctured")
+    assert e.fill == "paper"
+
+
+def test_label_embedding_spread_fill():
+    paper, spread = bch.LabelEmbedding(10, 48, seed=1), bch.LabelEmbedding(10, 48, seed=1, fill="spread")
+    assert spread.fill == "spread" and spread.min_distance == 21 and paper.min_distance == 15
+    bits = np.unpackbits(spread.codewords, axis=1, bitorder="little")[:, :48]
+    assert (bits.min(axis=0) != bits.max(axis=0)).all()  # no bit the same for every class
+    with pytest.raises(ValueError, match="paper or spread"):
+        bch.LabelEmbedding(10, 48, fill="random")
 
 
 def test_bch_errors():

@@ -267,10 +267,12 @@ TEST_CASE("the spread fill: no bit the same for every class, padding repeats the
     }
     // Padding bit code_bits + i repeats code bit i mod code_bits.
     for (int c = 0; c < 10; ++c)
-      for (int bit = code_bits; bit < bits; ++bit) CHECK(cw.get(c, bit) == cw.get(c, (bit - code_bits) % code_bits));
+      for (int bit = code_bits; bit < bits; ++bit)
+        CHECK(cw.get(c, bit) == cw.get(c, (bit - code_bits) % code_bits));
     // Messages: 0, the unit vectors, then the smallest unused values (k = dimension).
     std::vector<std::uint64_t> expected{0};
-    for (int j = 0; j < spread.code().dimension() && expected.size() < 10; ++j) expected.push_back(std::uint64_t{1} << j);
+    for (int j = 0; j < spread.code().dimension() && expected.size() < 10; ++j)
+      expected.push_back(std::uint64_t{1} << j);
     for (std::uint64_t v = 3; expected.size() < 10; ++v)
       if (std::find(expected.begin(), expected.end(), v) == expected.end()) expected.push_back(v);
     std::vector<std::uint64_t> message(static_cast<std::size_t>((spread.code().dimension() + 63) / 64));

@@ -84,7 +84,8 @@ TEST_CASE("bch-classifier keeps the best validation epoch, is reproducible, and 
   CHECK_THROWS_AS(a.encode(MatrixF::Zero(8, 2)), InvalidArgument);
 }
 
-TEST_CASE("bch-classifier with the spread label code emits DRLH's spread codewords", "[bch-classifier][methods]") {
+TEST_CASE("bch-classifier with the spread label code emits DRLH's spread codewords",
+          "[bch-classifier][methods]") {
   const Toy train = make_toy(6, 3), test = make_toy(2, 4);
   auto c = toy_config();
   c.epochs = 2;

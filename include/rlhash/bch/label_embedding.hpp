@@ -163,7 +163,8 @@ class LabelEmbedding {
     if (padding() > 0)
       text += ", + " + std::to_string(padding()) +
               (layout_.fill == LabelCodeFill::spread ? " padding bit" : " random padding bit") +
-              (padding() == 1 ? "" : "s") + (layout_.fill == LabelCodeFill::spread ? " repeating the code" : "");
+              (padding() == 1 ? "" : "s") +
+              (layout_.fill == LabelCodeFill::spread ? " repeating the code" : "");
     if (layout_.fill == LabelCodeFill::spread) text += ", spread messages";
     return text;
   }
@@ -319,7 +320,7 @@ class LabelEmbedding {
 
  private:
   static constexpr std::uint32_t format_tag = 0x424d454cU;  // "LEMB" little-endian
-  static constexpr std::uint32_t format_version = 2;  // 2 added the fill
+  static constexpr std::uint32_t format_version = 2;        // 2 added the fill
   static constexpr std::int32_t max_loaded_classes = 1 << 20;
 
   static void check_sizes(int num_classes, int bits) {

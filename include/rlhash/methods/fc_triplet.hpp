@@ -88,14 +88,16 @@ class FcTripletHasher {
   /// Trains data-parallel over FitOptions::replicas, equal to the one-process fit.
   static constexpr bool data_parallel = true;
 
-  /// The fields of DRLIH's Config that apply (same defaults), without the agent's.
+  /// The fields of DRLIH's Config that apply (same defaults but balance_weight), without the agent's.
   struct Config {
     int bits = 32;
     std::uint64_t seed = 0;
     typename Repr::Config repr;
     double margin = 1.0;
     int triplets_per_anchor = 0;
-    double balance_weight = 0.0;        ///< code regulariser added to J (CodeRegularization); 0: off
+    /// Code regulariser added to J (CodeRegularization); 0: off. 0.01 keeps every bit live at 48
+    /// bits, where the plain triplet loss leaves constant bits (docs/methods/drlih.md).
+    double balance_weight = 0.01;
     double decorrelation_weight = 0.0;  ///< code regulariser added to J (CodeRegularization); 0: off
     std::string optimizer = "adam";
     double learning_rate = 1e-3;
