@@ -281,6 +281,21 @@ TEST_CASE("the spread fill: no bit the same for every class, padding repeats the
       CHECK(message[0] == expected[static_cast<std::size_t>(c)]);
     }
   }
+  // Other class counts: distinct codewords, and no constant bit once C > the message bits.
+  for (int bits : {12, 24, 48, 100}) {
+    for (int classes : {2, 21, 38, 81}) {
+      INFO("C = " << classes << ", b = " << bits);
+      const LabelEmbedding e(classes, bits, 7, LabelCodeFill::spread);
+      const BinaryCodes& cw = e.codewords();
+      CHECK(e.min_distance() >= 1);
+      if (classes <= e.code().dimension()) continue;
+      for (int bit = 0; bit < bits; ++bit) {
+        bool varies = false;
+        for (int c = 1; c < classes; ++c) varies = varies || cw.get(c, bit) != cw.get(0, bit);
+        CHECK(varies);
+      }
+    }
+  }
   // Hand-checked at 12 bits: BCH(7, 4) + 5 repeated bits; the distance grows from 3 to 4.
   CHECK(LabelEmbedding(10, 12, 0).min_distance() == 3);
   CHECK(LabelEmbedding(10, 12, 0, LabelCodeFill::spread).min_distance() == 4);

@@ -152,20 +152,21 @@ class LabelEmbedding {
   int m() const { return layout_.m; }
   int t() const { return layout_.t; }
   int padding() const { return code_.padding(); }
-  /// A one-line description, e.g. "BCH(15, 5) t = 3, + 1 random padding bit".
   LabelCodeFill fill() const { return layout_.fill; }
+  /// A one-line description, e.g. "BCH(15, 5) t = 3, + 1 random padding bit".
   std::string description() const {
     const BchCode& base = code_.base();
     std::string text = "BCH(" + std::to_string(base.n()) + ", " + std::to_string(base.k()) +
                        ") t = " + std::to_string(base.t());
     if (layout_.shortened > 0) text += ", shortened by " + std::to_string(layout_.shortened);
     if (layout_.punctured > 0) text += ", punctured by " + std::to_string(layout_.punctured);
-    if (padding() > 0)
-      text += ", + " + std::to_string(padding()) +
-              (layout_.fill == LabelCodeFill::spread ? " padding bit" : " random padding bit") +
-              (padding() == 1 ? "" : "s") +
-              (layout_.fill == LabelCodeFill::spread ? " repeating the code" : "");
-    if (layout_.fill == LabelCodeFill::spread) text += ", spread messages";
+    const bool spread = layout_.fill == LabelCodeFill::spread;
+    if (padding() > 0) {
+      text += ", + " + std::to_string(padding()) + (spread ? " padding bit" : " random padding bit");
+      if (padding() > 1) text += "s";
+      if (spread) text += " repeating the code";
+    }
+    if (spread) text += ", spread messages";
     return text;
   }
 
@@ -343,13 +344,19 @@ class LabelEmbedding {
   static std::vector<std::uint64_t> class_messages(int num_classes, int dimension, LabelCodeFill fill) {
     std::vector<std::uint64_t> messages;
     messages.reserve(static_cast<std::size_t>(num_classes));
-    if (fill == LabelCodeFill::spread) {
-      messages.push_back(0);
-      for (int j = 0; j < dimension && j < 64 && static_cast<int>(messages.size()) < num_classes; ++j)
-        messages.push_back(std::uint64_t{1} << j);
+    if (fill == LabelCodeFill::paper) {
+      for (int c = 0; c < num_classes; ++c) messages.push_back(static_cast<std::uint64_t>(c));
+      return messages;
     }
-    for (std::uint64_t value = 0; static_cast<int>(messages.size()) < num_classes; ++value)
-      if (std::find(messages.begin(), messages.end(), value) == messages.end()) messages.push_back(value);
+    const int units = std::min(dimension, 63);  // messages are 64-bit values
+    const auto is_unit = [units](std::uint64_t v) {
+      return v != 0 && (v & (v - 1)) == 0 && v < (std::uint64_t{1} << units);
+    };
+    messages.push_back(0);
+    for (int j = 0; j < units && static_cast<int>(messages.size()) < num_classes; ++j)
+      messages.push_back(std::uint64_t{1} << j);
+    for (std::uint64_t v = 3; static_cast<int>(messages.size()) < num_classes; ++v)
+      if (!is_unit(v)) messages.push_back(v);
     return messages;
   }
   /// Overwrites the padding bits of `row` with the code part's bits, cyclically.
