@@ -205,6 +205,7 @@ TEST_CASE("DRLH fits on the device as on the host", "[cuda][drlh]") {
   Drlh::Config config;
   config.bits = 8;
   config.seed = 3;
+  config.representation = "input";
   config.hidden1 = 48;
   config.trunk.hidden2 = 48;
   config.episodes = 16;

@@ -45,8 +45,9 @@ TEST_CASE("bch-classifier codes each item as its predicted class's DRLH codeword
     correct += predicted[static_cast<std::size_t>(i)] == test.labels.first_label(i);
   CHECK(correct >= 30);  // of 32: the classes are separable
 
-  // The codewords are DRLH's label embedding for the same classes, bits and seed.
-  const LabelEmbedding drlh_embedding(4, 12, 5);
+  // The codewords are DRLH's label embedding (the default spread fill) for the same classes,
+  // bits and seed.
+  const LabelEmbedding drlh_embedding(4, 12, 5, LabelCodeFill::spread);
   for (int c = 0; c < 4; ++c)
     CHECK(h.embedding().codewords().row(c)[0] == drlh_embedding.codewords().row(c)[0]);
   const BinaryCodes codes = h.encode(test.x);
@@ -84,18 +85,19 @@ TEST_CASE("bch-classifier keeps the best validation epoch, is reproducible, and 
   CHECK_THROWS_AS(a.encode(MatrixF::Zero(8, 2)), InvalidArgument);
 }
 
-TEST_CASE("bch-classifier with the spread label code emits DRLH's spread codewords",
+TEST_CASE("bch-classifier with the paper's label code emits the paper's codewords",
           "[bch-classifier][methods]") {
   const Toy train = make_toy(6, 3), test = make_toy(2, 4);
   auto c = toy_config();
   c.epochs = 2;
-  c.label_code = "spread";
+  c.label_code = "paper";
   BchClassifier h(c);
   h.fit(train.x, train.labels);
-  const LabelEmbedding expected(4, 12, 5, LabelCodeFill::spread);
+  const LabelEmbedding expected(4, 12, 5);
   CHECK(h.embedding().codewords() == expected.codewords());
+  CHECK_FALSE(expected.codewords() == LabelEmbedding(4, 12, 5, LabelCodeFill::spread).codewords());
   const BchClassifier loaded = test::round_trip(h);
-  CHECK(loaded.config().label_code == "spread");
+  CHECK(loaded.config().label_code == "paper");
   CHECK(words_of(loaded.encode(test.x)) == words_of(h.encode(test.x)));
 }
 

@@ -249,6 +249,7 @@ TEST_CASE("DRLH fits on a device-shaped backend as on the host", "[methods][drlh
   HostDrlh::Config config;
   config.bits = 8;
   config.seed = 3;
+  config.representation = "input";
   config.hidden1 = 24;
   config.trunk.hidden2 = 16;
   config.trunk.dropout = 0.1;  // the masks must be the same on both backends

@@ -53,7 +53,7 @@ class BchClassifierHasher {
     MlpRepresentationConfig repr;          ///< that representation's widths
     /// How the classes fill the BCH code: "paper" or "spread" (bch/label_embedding.hpp); the
     /// same value as DRLH's gives the same codewords.
-    std::string label_code = "paper";
+    std::string label_code = "spread";
     int hidden = 512;
     double dropout = 0.2;
     double learning_rate = 1e-3;
