@@ -160,7 +160,6 @@ void run(const BchOptions& o, const CommonOptions& common) {
   } else {
     if (o.classes == 0 || o.bits == 0) throw InvalidArgument("bch: --classes and --bits go together");
     if (!o.primitive.empty()) throw InvalidArgument("bch: --primitive applies to --m/--t only");
-    parse_label_code_fill(o.fill, "bch: --fill");
     require_embedding_work_bounded(o.classes, o.bits);
     run_embedding(o, common);
   }

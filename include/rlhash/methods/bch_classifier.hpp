@@ -86,6 +86,10 @@ class BchClassifierHasher {
   BchClassifierHasher() : BchClassifierHasher(Config()) {}
   explicit BchClassifierHasher(Config config) : config_(std::move(config)) { validate(config_); }
   const Config& config() const { return config_; }
+  /// config().label_code as a fill (validated when the hasher was made).
+  LabelCodeFill label_code_fill() const {
+    return parse_label_code_fill(config_.label_code, label_code_field());
+  }
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_labelled_training_data(features, labels, method_name);
@@ -136,8 +140,7 @@ class BchClassifierHasher {
       return loss;
     });
     net.set_training(false);
-    embedding_.emplace(labels.num_classes(), config_.bits, config_.seed,
-                       parse_label_code_fill(config_.label_code, label_code_field()));
+    embedding_.emplace(labels.num_classes(), config_.bits, config_.seed, label_code_fill());
     net_.emplace(std::move(net));
     representation_ = std::move(representation);
   }

@@ -191,6 +191,10 @@ class DrlhHasher {
   DrlhHasher() : DrlhHasher(Config()) {}
   explicit DrlhHasher(Config config) : config_(std::move(config)) { validate(config_); }
   const Config& config() const { return config_; }
+  /// config().label_code as a fill (validated when the hasher was made).
+  LabelCodeFill label_code_fill() const {
+    return parse_label_code_fill(config_.label_code, label_code_field());
+  }
 
   /// M at encoding time and the training episode length (0 in the config means b).
   int test_steps() const { return config_.max_steps > 0 ? config_.max_steps : config_.bits; }
@@ -334,6 +338,7 @@ class DrlhHasher {
     net_->set_training(false);
   }
 
+  static std::string label_code_field() { return std::string(method_name) + ": label_code"; }
   static void validate(const Config& c) {
     const std::string m = method_name;
     detail::require_bits(c.bits, method_name);
@@ -345,7 +350,7 @@ class DrlhHasher {
                         std::to_string(c.max_steps) + " and " + std::to_string(c.train_steps));
     detail::require(c.eta >= -1 && c.eta <= c.bits,
                     m + ": eta must be -1 (default) or in [0, bits], got " + std::to_string(c.eta));
-    parse_label_code_fill(c.label_code, m + ": label_code");
+    parse_label_code_fill(c.label_code, label_code_field());
     detail::require(c.sigma >= 0, m + ": sigma must be >= 0, got " + std::to_string(c.sigma));
     parse_feature_source(c.representation, method_name);
     detail::require(c.action_bits == 1 || c.action_bits == 2,

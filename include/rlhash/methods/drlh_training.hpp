@@ -101,7 +101,7 @@ struct Training {
         options(o),
         validating(validate),
         reward(LabelEmbedding(y.num_classes(), hasher.config().bits, hasher.config().seed,
-                              parse_label_code_fill(hasher.config().label_code, "drlh: label_code")),
+                              hasher.label_code_fill()),
                hasher.config().sigma, hasher.config().eta),
         actions(hasher.action_set()),
         initial(Hasher::make_initial_code(hasher.config().bits, hasher.config().seed)),
