@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 
+#include "augment_options.hpp"
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
@@ -22,6 +23,7 @@ namespace {
 struct EvalCommandOptions {
   DataOptions data;
   PreprocessConfig preprocess;
+  AugmentOptions augment;
   std::vector<std::string> methods{"lsh"};
   std::vector<int> bits{32};
   std::vector<int> map_at{1000};
@@ -45,13 +47,15 @@ void score(ResultRow& row, const DataSets& d, const EvalOptions& eval_options, c
   row.health = code_health(database_codes);
 }
 
-ResultRow run_one(const std::string& method, int bits, const DataSets& d, const DeviceChoice& device,
+ResultRow run_one(const std::string& method, int bits, const DataSets& d,
+                  const ImageAugmentation& augmentation, const DeviceChoice& device,
                   const CommonOptions& common, const EvalOptions& eval_options, const Job& job) {
   ResultRow row{method, bits, common.seed, {}, 0, 0, {}, {}};
   AnyHasher hasher;
   DeviceChoice where;
   FitOptions fit;
   fit.replicas = job.replicas;
+  fit.augmentation = augmentation;
   job.agree([&] {
     hasher = configured_hasher(method, bits, common.seed, common.sets);
     hasher.check_fit_options(fit);
@@ -90,6 +94,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
   DeviceChoice device;
   DataSets d;
   std::optional<Model> model;
+  ImageAugmentation augmentation;
   job.agree([&] {
     if (!o.model.empty())
       for (const CLI::Option* option : o.training_options)
@@ -102,8 +107,10 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
     device = select_device(o.device);
     if (job.replicas != nullptr && device.cuda)
       throw InvalidArgument("--distributed trains and encodes on the CPU; drop --device " + o.device);
+    augmentation = augmentation_of(o.augment, o.data, o.preprocess);
     FitOptions fit;
     fit.replicas = job.replicas;
+    fit.augmentation = augmentation;
     // Every (method, bits) configured now: a --set value out of range, or a method without
     // data-parallel training under --distributed, is refused before any data is read.
     for (int bits : o.bits)
@@ -119,6 +126,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
     d = load_data(o.data, common.seed);
     if (o.model.empty()) {
       require_validation_for_patience(common.sets, d.validation.cols());
+      augmentation.validate(d.train.rows(), "--image-shape");
       Preprocessor preprocessor(o.preprocess);
       preprocessor.fit(d.train);
       d.train = preprocessor.apply(d.train);
@@ -137,6 +145,7 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
                 d.description.c_str(), static_cast<long long>(d.train.cols()),
                 static_cast<long long>(d.validation.cols()), static_cast<long long>(d.queries.cols()),
                 static_cast<long long>(d.database.cols()), static_cast<long long>(d.train.rows()));
+    if (augmentation.enabled()) std::printf("augmentation: %s\n", augmentation_text(augmentation).c_str());
     print_table_header(eval_options);
   }
   std::vector<ResultRow> rows;
@@ -146,11 +155,12 @@ void run(const EvalCommandOptions& o, const CommonOptions& common, const Job& jo
   };
   if (model) add(run_model(*model, d, device, common, eval_options, job));
   for (int bits : o.model.empty() ? o.bits : std::vector<int>{})
-    for (const auto& method : methods) add(run_one(method, bits, d, device, common, eval_options, job));
+    for (const auto& method : methods)
+      add(run_one(method, bits, d, augmentation, device, common, eval_options, job));
   job.agree([&] {
     if (!job.leader || common.json_path.empty()) return;
-    const ProtocolInfo protocol{common.seed, d.train.cols(), d.validation.cols(), d.queries.cols(),
-                                d.database.cols()};
+    const ProtocolInfo protocol{common.seed,      d.train.cols(),    d.validation.cols(),
+                                d.queries.cols(), d.database.cols(), augmentation_text(augmentation)};
     const std::string text = eval_json(protocol, rows);
     write_file_atomic(common.json_path, text.data(), text.size());
   });
@@ -181,8 +191,10 @@ const RegisterCommand eval_command{
            ->default_str("100,500,1000");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
+       add_augment_options(app, o->augment);
        add_device_option(app, o->device, "Where the networks train and encode");
-       for (const char* name : {"--center", "--pca", "--l2"})
+       for (const char* name :
+            {"--center", "--pca", "--l2", "--augment-shift", "--augment-flip", "--image-shape"})
          o->training_options.push_back(app.get_option(name));
        add_common_options(app, common);
        add_distributed_flag(app, o->distributed);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "augment_options.hpp"
 #include "command.hpp"
 #include "data_options.hpp"
 #include "device_option.hpp"
@@ -23,6 +24,7 @@ namespace {
 struct TrainOptions {
   DataOptions data;
   PreprocessConfig preprocess;
+  AugmentOptions augment;
   std::string method;
   int bits = 32;
   std::string out;
@@ -34,8 +36,8 @@ struct TrainOptions {
 };
 
 /// CRC-32 fingerprints of what a checkpoint belongs to: the training and validation items and
-/// labels after the split, and the settings (method config, code length, preprocessing, seed;
-/// not the epoch count, so a run may be resumed to train longer).
+/// labels after the split, and the settings (method config, code length, preprocessing,
+/// augmentation, seed; not the epoch count, so a run may be resumed to train longer).
 std::uint64_t data_fingerprint(const DataSets& d) {
   std::uint32_t crc = 0;
   for (const MatrixF* x : {&d.train, &d.validation}) {
@@ -49,11 +51,13 @@ std::uint64_t data_fingerprint(const DataSets& d) {
   return crc | (std::uint64_t{1} << 32);  // never 0 (0: not recorded)
 }
 
-std::uint64_t settings_fingerprint(const AnyHasher& hasher, const PreprocessConfig& p, std::uint64_t seed) {
+std::uint64_t settings_fingerprint(const AnyHasher& hasher, const PreprocessConfig& p,
+                                   const ImageAugmentation& augmentation, std::uint64_t seed) {
   std::string text = hasher.method() + "@" + std::to_string(hasher.bits()) + ";seed=" + std::to_string(seed);
   for (const auto& [field, value] : hasher.config())
     if (field != "epochs") text += ";" + field + "=" + value;
   text += message(";center=", p.center, ";pca=", p.pca_dims, ";l2=", p.l2_normalize);
+  if (augmentation.enabled()) text += ";augmentation=" + augmentation_text(augmentation);
   return crc32(text.data(), text.size()) | (std::uint64_t{1} << 32);
 }
 
@@ -75,10 +79,12 @@ void run(const TrainOptions& o, const CommonOptions& common, const Job& job) {
     if (job.replicas != nullptr && requested.cuda)
       throw InvalidArgument("--distributed trains on the CPU; drop --device " + o.device);
     model.hasher = configured_hasher(o.method, o.bits, common.seed, common.sets);
+    fit.augmentation = augmentation_of(o.augment, o.data, o.preprocess);
     model.hasher.check_fit_options(fit);  // a method without data-parallel training: refused now
     device = device_for(requested, o.method);
     d = load_data(o.data, common.seed);
     require_validation_for_patience(common.sets, d.validation.cols());
+    fit.augmentation.validate(d.train.rows(), "--image-shape");
     model.preprocessor = Preprocessor(o.preprocess);
     model.preprocessor.fit(d.train);
     validation = model.preprocessor.apply(d.validation);
@@ -94,7 +100,7 @@ void run(const TrainOptions& o, const CommonOptions& common, const Job& job) {
   fit.resume = o.resume;
   fit.threads = common.threads;
   fit.data_fingerprint = data_fingerprint(d);
-  fit.settings_fingerprint = settings_fingerprint(model.hasher, o.preprocess, common.seed);
+  fit.settings_fingerprint = settings_fingerprint(model.hasher, o.preprocess, fit.augmentation, common.seed);
   const auto start = std::chrono::steady_clock::now();
   job.agree([&] {
     sized_by(message("--method ", o.method, " --bits ", o.bits),
@@ -108,6 +114,7 @@ void run(const TrainOptions& o, const CommonOptions& common, const Job& job) {
                     {"dims", std::to_string(d.train.rows())},
                     {"seed", std::to_string(common.seed)},
                     {"device", o.device},
+                    {"augmentation", augmentation_text(fit.augmentation)},
                     {"train_seconds", std::to_string(seconds)},
                     {"rlhash_version", RLHASH_VERSION_STRING}};
   const int ranks = job.replicas != nullptr ? job.replicas->count : 1;
@@ -133,7 +140,8 @@ void run(const TrainOptions& o, const CommonOptions& common, const Job& job) {
         .field("train_seconds", seconds)
         .field("model", o.out)
         .field("model_bytes", static_cast<long long>(std::filesystem::file_size(o.out)))
-        .field("device", device.text);
+        .field("device", device.text)
+        .field("augmentation", augmentation_text(fit.augmentation));
     if (job.replicas != nullptr) json.field("ranks", ranks);
     json.key("config").begin_object();
     for (const auto& [field, value] : model.hasher.config()) json.field(field, value);
@@ -158,6 +166,7 @@ const RegisterCommand train_command{
        add_device_option(app, o->device, "Where the networks train");
        add_data_options(app, o->data);
        add_preprocess_options(app, o->preprocess);
+       add_augment_options(app, o->augment);
        add_common_options(app, common);
        add_distributed_flag(app, o->distributed);
        return [o, &common, &app] {

@@ -29,6 +29,7 @@ struct ResultRow {
 struct ProtocolInfo {
   std::uint64_t seed = 0;
   Index n_train = 0, n_val = 0, n_queries = 0, n_database = 0;
+  std::string augmentation = "off";  ///< of the training images (augment_options.hpp)
 };
 
 inline void write_health(JsonWriter& json, const CodeHealth& h) {
@@ -113,6 +114,7 @@ inline void write_protocol(JsonWriter& json, const ProtocolInfo& p) {
   json.field("n_train", static_cast<long long>(p.n_train)).field("n_val", static_cast<long long>(p.n_val));
   json.field("n_queries", static_cast<long long>(p.n_queries));
   json.field("n_database", static_cast<long long>(p.n_database));
+  json.field("augmentation", p.augmentation);
   json.field("tie_policy",
              "stable (ties ranked by database index); map_tie_aware = expected AP over tie orders");
   json.field("map_at_k_normalisation", "relevant items retrieved within the top k");

@@ -223,12 +223,17 @@ class Hasher:
         return {key: _config_value(text) for key, text in self._model.preprocess_config()}
 
     def fit(self, X: Any, y: Any = None, *, validation: Optional[Tuple[Any, Any]] = None, threads: int = 0,
-            progress: Optional[ProgressCallback] = None) -> "Hasher":
+            progress: Optional[ProgressCallback] = None, augment_shift: int = 0, augment_flip: bool = False,
+            image_shape: Optional[Tuple[int, ...]] = None) -> "Hasher":
         """Trains on features ``X`` [N, D] and labels ``y`` (class ids [N] or multi-hot [N, C];
         ignored by unsupervised methods, required by supervised ones). ``validation=(Xv, yv)``
         enables early stopping where the method has it. ``progress(stage, done, total, metrics)``
         is called as training goes; returning False stops early. Without it, progress goes to
-        the ``rlhash`` logger at INFO level. ``threads``: 0 = all cores. Returns self."""
+        the ``rlhash`` logger at INFO level. ``threads``: 0 = all cores.
+        ``augment_shift`` (pixels) and ``augment_flip`` shift and mirror each training image
+        afresh at every step (the network methods only); the rows of ``X`` are then images of
+        ``image_shape`` = (height, width) or (height, width, channels), channels last. Returns self."""
+        augmentation = _augmentation(augment_shift, augment_flip, image_shape)
         x = _features(X)
         labels = None if y is None else _labels(y, "y", x.shape[0])
         vx = vy = None
@@ -238,7 +243,7 @@ class Hasher:
         if progress is None and logger.isEnabledFor(logging.INFO):
             def progress(stage: str, done: int, total: int, metrics: str) -> None:
                 logger.info("%s %d/%d %s", stage, done, total, metrics)
-        self._model.fit(x, labels, vx, vy, int(threads), progress)
+        self._model.fit(x, labels, vx, vy, int(threads), progress, augmentation)
         return self
 
     def encode(self, X: Any, *, threads: int = 0) -> np.ndarray:
@@ -252,6 +257,28 @@ class Hasher:
     def __repr__(self) -> str:
         state = "fitted" if self.fitted else "not fitted"
         return f"Hasher({self.method!r}, bits={self.bits}, {state})"
+
+
+def _augmentation(shift: Any, flip: Any, image_shape: Any) -> "_rlhash.ImageAugmentation":
+    if not isinstance(shift, (int, np.integer)) or isinstance(shift, bool) or shift < 0:
+        raise ValueError(f"augment_shift: expected an integer >= 0, got {shift!r}")
+    if not isinstance(flip, (bool, np.bool_)):
+        raise ValueError(f"augment_flip: expected True or False, got {flip!r}")
+    a = _rlhash.ImageAugmentation()
+    a.max_shift = int(shift)
+    a.horizontal_flip = bool(flip)
+    if image_shape is None:
+        if shift or flip:
+            raise ValueError("image_shape: augment_shift and augment_flip need the images' (height, width)")
+        return a
+    shape = tuple(image_shape)
+    if len(shape) not in (2, 3) or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                            and 0 < v < 2**31 for v in shape):
+        raise ValueError(f"image_shape: expected (height, width) or (height, width, channels) of positive "
+                         f"integers, got {image_shape!r}")
+    a.height, a.width = int(shape[0]), int(shape[1])
+    a.channels = int(shape[2]) if len(shape) == 3 else 1
+    return a
 
 
 def load(path: PathLike) -> Hasher:

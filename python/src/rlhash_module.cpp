@@ -197,7 +197,8 @@ class PyModel {
   }
 
   void fit(const FeatureArray& x, const nb::object& labels, const nb::object& validation_x,
-           const nb::object& validation_labels, int threads, const nb::object& progress) {
+           const nb::object& validation_labels, int threads, const nb::object& progress,
+           const rlhash::ImageAugmentation& augmentation) {
     const auto features = feature_matrix(x);
     // No labels: an empty set, which unsupervised methods ignore and supervised ones refuse.
     const rlhash::Labels y = labels.is_none() ? rlhash::Labels{} : labels_from(labels, "y");
@@ -218,6 +219,15 @@ class PyModel {
 
     rlhash::FitOptions options;
     options.threads = threads;
+    options.augmentation = augmentation;
+    if (augmentation.enabled()) {
+      const auto& p = model_.preprocessor.config();
+      if (p.center || p.pca_dims > 0)
+        throw rlhash::InvalidArgument(
+            "augment: the features must be images, not centred or projected; set the preprocessing's center "
+            "and pca_dims off");
+      augmentation.validate(features.rows(), "augment");
+    }
     // Every report checks for Ctrl-C and calls `progress` when given; a Python error raised there
     // stops the fit and is re-raised afterwards.
     std::exception_ptr callback_error;
@@ -435,6 +445,14 @@ NB_MODULE(_rlhash, m) {
   m.def("fashion_mnist", &fashion_mnist, "dir"_a);
   m.def("simd_path", [] { return rlhash::to_string(rlhash::active_simd_path()); });
 
+  nb::class_<rlhash::ImageAugmentation>(m, "ImageAugmentation")
+      .def(nb::init<>())
+      .def_rw("height", &rlhash::ImageAugmentation::height)
+      .def_rw("width", &rlhash::ImageAugmentation::width)
+      .def_rw("channels", &rlhash::ImageAugmentation::channels)
+      .def_rw("max_shift", &rlhash::ImageAugmentation::max_shift)
+      .def_rw("horizontal_flip", &rlhash::ImageAugmentation::horizontal_flip);
+
   nb::class_<PyModel>(m, "Model")
       .def(nb::init<const std::string&, int, std::uint64_t>(), "method"_a, "bits"_a, "seed"_a)
       .def_prop_ro("method", &PyModel::method)
@@ -445,7 +463,7 @@ NB_MODULE(_rlhash, m) {
       .def("set", &PyModel::set, "field"_a, "value"_a)
       .def("set_preprocess", &PyModel::set_preprocess, "field"_a, "value"_a)
       .def("fit", &PyModel::fit, "x"_a.noconvert(), "labels"_a.none(), "validation_x"_a.none(),
-           "validation_labels"_a.none(), "threads"_a, "progress"_a.none())
+           "validation_labels"_a.none(), "threads"_a, "progress"_a.none(), "augmentation"_a)
       .def("encode", &PyModel::encode, "x"_a.noconvert(), "threads"_a)
       .def("save", &PyModel::save, "path"_a)
       .def_static("load", &PyModel::load, "path"_a);

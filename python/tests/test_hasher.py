@@ -184,3 +184,24 @@ def test_metrics_equal_the_cli(cli, tmp_path):
     assert cli_row["empty_radius2"] == got["empty_radius"]
     np.testing.assert_allclose(np.array(cli_row["pr"]), np.stack([got["pr_precision"], got["pr_recall"]], 1),
                                rtol=1e-9, atol=1e-12)  # the JSON holds 10 digits
+
+
+def test_augmentation_shifts_and_mirrors_the_training_images(data):
+    X, y = data  # 40 features: 5 x 8 images
+    plain = rlhash.Hasher("dph", 16, seed=3, **quick_config("dph")).fit(X, y, threads=1)
+    augmented = rlhash.Hasher("dph", 16, seed=3, **quick_config("dph"))
+    augmented.fit(X, y, threads=1, augment_shift=1, augment_flip=True, image_shape=(5, 8))
+    again = rlhash.Hasher("dph", 16, seed=3, **quick_config("dph"))
+    again.fit(X, y, threads=1, augment_shift=1, augment_flip=True, image_shape=(5, 8, 1))
+    np.testing.assert_array_equal(augmented.encode(X), again.encode(X))  # reproducible
+    assert not np.array_equal(augmented.encode(X), plain.encode(X))  # other training images
+    with pytest.raises(ValueError, match="lsh does not augment its training images"):
+        rlhash.Hasher("lsh", 16).fit(X, y, augment_flip=True, image_shape=(5, 8))
+    with pytest.raises(ValueError, match="an image of 4x8x1 has 32 values, the features have 40"):
+        rlhash.Hasher("dph", 16, **quick_config("dph")).fit(X, y, augment_shift=1, image_shape=(4, 8))
+    with pytest.raises(ValueError, match="image_shape: augment_shift and augment_flip need"):
+        rlhash.Hasher("dph", 16).fit(X, y, augment_flip=True)
+    with pytest.raises(ValueError, match="augment_shift: expected an integer >= 0"):
+        rlhash.Hasher("dph", 16).fit(X, y, augment_shift=-1, image_shape=(5, 8))
+    with pytest.raises(ValueError, match="image_shape: expected"):
+        rlhash.Hasher("dph", 16).fit(X, y, augment_shift=1, image_shape=(5, 0))

@@ -322,3 +322,50 @@ TEST_CASE("eval reports code health and every config field; --val-per-class 0 tr
   CHECK(missing.exit_code != 0);
   CHECK_THAT(missing.output, Catch::Contains("none.rlh"));
 }
+
+TEST_CASE("eval and train augment the training images when asked, and refuse what cannot be augmented",
+          "[cli][augmentation]") {
+  test::TempDir dir;
+  write_blobs(dir, 200, 4, 5);  // 8 features: 2 x 4 images
+  const std::string data = "--features " + dir.file("x.npy") + " --labels " + dir.file("y.npy") +
+                           " --queries-per-class 5 --train-per-class 30 --val-per-class 5";
+  const std::string quick =
+      " --set fc-triplet.epochs=2 --set fc-triplet.repr_hidden1=16 --set fc-triplet.repr_hidden2=8";
+  const Run eval =
+      run_cli("eval --method fc-triplet --bits 8 " + data + quick +
+              " --augment-shift 1 --augment-flip --image-shape 2x4 --json " + dir.file("a.json"));
+  INFO(eval.output);
+  REQUIRE(eval.exit_code == 0);
+  CHECK_THAT(eval.output, Catch::Contains("augmentation: shift 1, flip, 2x4x1"));
+  CHECK_THAT(read_text(dir.file("a.json")), Catch::Contains("\"augmentation\": \"shift 1, flip, 2x4x1\""));
+  const Run plain =
+      run_cli("eval --method fc-triplet --bits 8 " + data + quick + " --json " + dir.file("p.json"));
+  REQUIRE(plain.exit_code == 0);
+  CHECK_THAT(read_text(dir.file("p.json")), Catch::Contains("\"augmentation\": \"off\""));
+
+  const Run train = run_cli("train --method fc-triplet --bits 8 " + data + quick +
+                            " --augment-flip --image-shape 2x4x1 --out " + dir.file("m.rlh"));
+  INFO(train.output);
+  REQUIRE(train.exit_code == 0);
+  CHECK_THAT(run_cli("info " + dir.file("m.rlh")).output, Catch::Contains("flip, 2x4x1"));
+
+  const auto fails_with = [&](const std::string& arguments, const std::string& message) {
+    const Run r = run_cli(arguments);
+    INFO(arguments << "\n" << r.output);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.output, Catch::Contains(message));
+  };
+  fails_with("eval --method lsh --bits 8 " + data + " --augment-flip --image-shape 2x4",
+             "lsh does not augment its training images");
+  fails_with("eval --method fc-triplet --bits 8 " + data + " --augment-flip", "--image-shape HxW");
+  fails_with("eval --method fc-triplet --bits 8 " + data + " --augment-flip --image-shape 3x4",
+             "an image of 3x4x1 has 12 values, the features have 8");
+  fails_with("eval --method fc-triplet --bits 8 " + data + " --augment-flip --image-shape 2xx4",
+             "--image-shape '2xx4': expected HxW or HxWxC");
+  fails_with("eval --method fc-triplet --bits 8 " + data + " --augment-shift 1 --image-shape 2x4 --center",
+             "drop --center and --pca");
+  fails_with("eval --method fc-triplet --bits 8 " + data + " --image-shape 2x4",
+             "--image-shape: only used with --augment-shift or --augment-flip");
+  fails_with("eval --method fc-triplet --bits 8 " + data + " --augment-shift 2 --image-shape 2x4",
+             "leaves nothing of a 2x4x1 image");
+}

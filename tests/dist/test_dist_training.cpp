@@ -81,13 +81,16 @@ AnyHasher configured(const std::string& method, const Settings& settings) {
 /// model bytes, and its parameters must equal the one-process fit's within `tolerance`, while
 /// training moved them by far more than that.
 void require_data_parallel_fit_equal(const Communicator& comm, const std::string& method, Settings settings,
-                                     bool with_classes, double tolerance) {
+                                     bool with_classes, double tolerance,
+                                     const ImageAugmentation& augmentation = {}) {
   const ToyData data;
   const nn::Replicas replicas = dist::replicas_of(comm);
+  FitOptions one_process;
+  one_process.augmentation = augmentation;
   AnyHasher alone = configured(method, settings);
-  alone.fit(data.x, data.labels);
+  alone.fit(data.x, data.labels, one_process);
   AnyHasher parallel = configured(method, settings);
-  FitOptions options;
+  FitOptions options = one_process;
   options.replicas = &replicas;
   parallel.fit(data.x, data.labels, options);
 
@@ -132,6 +135,15 @@ TEST_CASE("data-parallel training equals the one-process fit", "[mpi][training]"
     const Settings dph = {{"batch_size", "16"}, {"epochs", "2"}, {"hidden1", "24"}, {"hidden2", "16"},
                           {"database_update_every", "5"}, {"learning_rate", "0.01"}};
     require_data_parallel_fit_equal(comm, "dph", dph, false, 1e-5);
+  }
+  SECTION("with image augmentation: every rank draws each item's shift and mirror alike") {
+    ImageAugmentation augmentation;  // the toy items as 3 x 4 images
+    augmentation.height = 3;
+    augmentation.width = 4;
+    augmentation.max_shift = 1;
+    augmentation.horizontal_flip = true;
+    require_data_parallel_fit_equal(comm, "fc-triplet", mlp, false, 1e-5, augmentation);
+    require_data_parallel_fit_equal(comm, "dsh", with({{"repr_hidden", "16"}}), true, 1e-5, augmentation);
   }
 }
 

@@ -181,10 +181,21 @@ TEST_CASE("CSQ hash centres: Hadamard, random, BCH; too many classes refused", "
     CHECK(detail::centre_distances(r).first > 0);
   }
   SECTION("BCH codewords of the label embedding") {
-    const MatrixF c = csq_hash_centres(10, 32, "bch", 0);
-    const LabelEmbedding embedding(10, 32, 0);
-    CHECK(detail::centre_distances(c).first == embedding.min_distance());
-    CHECK(c(0, 3) == (embedding.codewords().get(3, 0) ? 1.0f : -1.0f));
+    for (const LabelCodeFill fill : {LabelCodeFill::paper, LabelCodeFill::spread}) {
+      const MatrixF c = csq_hash_centres(10, 32, "bch", 0, fill);
+      const LabelEmbedding embedding(10, 32, 0, fill);
+      CHECK(detail::centre_distances(c).first == embedding.min_distance());
+      for (int k = 0; k < 32; ++k) CHECK(c(k, 3) == (embedding.codewords().get(3, k) ? 1.0f : -1.0f));
+      // The paper's fill leaves bits with one value for every class (12 at 48 bits); spread none.
+      const MatrixF wide = csq_hash_centres(10, 48, "bch", 0, fill);
+      const Index constant = (wide.rowwise().minCoeff().array() == wide.rowwise().maxCoeff().array()).count();
+      CHECK((fill == LabelCodeFill::spread ? constant == 0 : constant > 0));
+    }
+    CHECK(csq_hash_centres(10, 32, "bch", 0) == csq_hash_centres(10, 32, "bch", 0, LabelCodeFill::spread));
+    Csq::Config bad = toy_config<Csq>();
+    bad.loss.centres = "bch";
+    bad.loss.label_code = "dense";
+    CHECK_THROWS_WITH(Csq{bad}, Catch::Contains("csq: label_code must be paper or spread, got 'dense'"));
   }
   SECTION("more classes than distinct centres") {
     CHECK_THROWS_WITH(csq_hash_centres(5, 2, "random", 0), Catch::Contains("bits = 2"));

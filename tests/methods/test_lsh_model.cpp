@@ -1,9 +1,13 @@
 #include <catch.hpp>
 #include <test_util.hpp>
 
+#include <string>
+#include <vector>
+
 #include "rlhash/core/random.hpp"
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/model.hpp"
+#include "rlhash/methods/registry.hpp"
 
 // Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
 // translation unit (tests/CMakeLists.txt).
@@ -118,6 +122,48 @@ TEST_CASE("a model file keeps what it was trained on; version 1 files still load
   CHECK(old.format_version == 1);
   CHECK(old.training.empty());
   CHECK(old.encode(x) == model.encode(x));
+}
+
+TEST_CASE("image augmentation: the network methods apply it, the others refuse it",
+          "[methods][augmentation]") {
+  // 40 items of 4 x 4 images in 2 classes: a bright left or right half.
+  MatrixF x = MatrixF::Zero(16, 40);
+  std::vector<std::int32_t> ids(40);
+  for (Index i = 0; i < 40; ++i) {
+    ids[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 2);
+    for (Index r = 0; r < 4; ++r)
+      for (Index c = 0; c < 2; ++c) x(r * 4 + c + 2 * (i % 2), i) = 1.0f + 0.01f * static_cast<float>(i);
+  }
+  const Labels labels = Labels::from_class_ids(ids, 2);
+  FitOptions augmented;
+  augmented.augmentation.height = 4;
+  augmented.augmentation.width = 4;
+  augmented.augmentation.max_shift = 1;
+  augmented.augmentation.horizontal_flip = true;
+
+  const auto fitted_bytes = [&](const std::string& method, const FitOptions& options) {
+    AnyHasher hasher = make_hasher(method, 8, 2);
+    hasher.set("epochs", "2");
+    hasher.fit(x, labels, options);
+    ByteWriter out;
+    hasher.save(out);
+    return out.bytes();
+  };
+  for (const std::string method : {"dph", "fc-triplet", "drlih", "dsh"}) {
+    INFO(method);
+    // The same seed, other training images: other parameters; the same again: the same ones.
+    CHECK(fitted_bytes(method, augmented) != fitted_bytes(method, {}));
+    CHECK(fitted_bytes(method, augmented) == fitted_bytes(method, augmented));
+  }
+  for (const std::string method : {"lsh", "sdh", "drlh", "bch-classifier"}) {
+    AnyHasher hasher = make_hasher(method, 8, 2);
+    CHECK_THROWS_WITH(hasher.fit(x, labels, augmented),
+                      Catch::Contains(method + " does not augment its training images"));
+  }
+  AnyHasher dph = make_hasher("dph", 8, 2);
+  augmented.augmentation.width = 5;  // 4 x 5 images are 20 values, not 16
+  CHECK_THROWS_WITH(dph.fit(x, labels, augmented),
+                    Catch::Contains("dph: augmentation: an image of 4x5x1 has 20 values"));
 }
 
 }  // namespace rlhash::test_lsh_model

@@ -34,7 +34,8 @@ class AnyHasher {
     mutable_self().fit(features, labels, options);
   }
   /// InvalidArgument naming the method and why, when it cannot fit with `options`: replicas
-  /// (data-parallel training) for a hasher without `data_parallel` (methods/hasher.hpp).
+  /// (data-parallel training) for a hasher without `data_parallel`, image augmentation for one
+  /// without `augments_images` (methods/hasher.hpp).
   void check_fit_options(const FitOptions& options) const { get().check_fit_options(options); }
   BinaryCodes encode(const Eigen::Ref<const MatrixF>& features) const { return get().encode(features); }
 
@@ -86,6 +87,7 @@ class AnyHasher {
     }
     void check_fit_options(const FitOptions& o) const override {
       if constexpr (!is_data_parallel_v<Hasher>) detail::refuse_replicas<Hasher>(o);
+      if constexpr (!augments_images_v<Hasher>) detail::check_augmentation<Hasher>(o, 0);
     }
     BinaryCodes encode(const Eigen::Ref<const MatrixF>& x) const override { return hasher.encode(x); }
     void save_config(ByteWriter& out) const override { rlhash::save_config(out, hasher.config()); }

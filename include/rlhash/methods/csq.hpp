@@ -6,10 +6,11 @@
 /// classes beyond 2 bits — random vertices with bits/2 ones, redrawn up to 20 times until the
 /// minimum pairwise distance exceeds bits/4 and the mean reaches bits/2. `centres = bch` takes
 /// the codewords of DRLH's BCH label embedding instead (bch/label_embedding.hpp), a code with a
-/// guaranteed minimum distance. A multi-label item's centre is the sign of the sum of its
-/// classes' centres, ties broken by a fixed random vertex (eq. 5). The loss is the binary
-/// cross-entropy of (tanh u + 1)/2 to the centre plus lambda times the quantisation term
-/// (nn/hashing_losses.hpp: csq_loss). Code = sign(u).
+/// guaranteed minimum distance, with the classes placed by `label_code` (`spread` by default, as
+/// DRLH: the paper's fill leaves bits with one value for every class, which the codes copy). A multi-label
+/// item's centre is the sign of the sum of its classes' centres, ties broken by a fixed random vertex (eq.
+/// 5). The loss is the binary cross-entropy of (tanh u + 1)/2 to the centre plus lambda times the
+/// quantisation term (nn/hashing_losses.hpp: csq_loss). Code = sign(u).
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -48,14 +49,16 @@ inline VectorF half_negative_vertex(int bits, Rng& rng) {
 
 /// The hash centres of `classes` classes in `bits` bits (bits x classes of +-1) by `kind`:
 /// "auto" (Hadamard rows when bits is a power of two, random vertices beyond them), "hadamard"
-/// (only: needs bits a power of two and classes <= 2 bits), "random" or "bch". InvalidArgument
-/// naming the field when the classes cannot all get distinct centres.
-inline MatrixF csq_hash_centres(int classes, int bits, const std::string& kind, std::uint64_t seed) {
+/// (only: needs bits a power of two and classes <= 2 bits), "random" or "bch" (the label
+/// embedding's codewords with the classes placed by `fill`). InvalidArgument naming the field
+/// when the classes cannot all get distinct centres.
+inline MatrixF csq_hash_centres(int classes, int bits, const std::string& kind, std::uint64_t seed,
+                                LabelCodeFill fill = LabelCodeFill::spread) {
   detail::require(kind == "auto" || kind == "hadamard" || kind == "random" || kind == "bch",
                   "csq: centres must be 'auto', 'hadamard', 'random' or 'bch', got '" + kind + "'");
   if (kind == "bch") {
     try {
-      const LabelEmbedding embedding(classes, bits, seed);
+      const LabelEmbedding embedding(classes, bits, seed, fill);
       MatrixF centres(bits, classes);
       for (int c = 0; c < classes; ++c)
         for (int k = 0; k < bits; ++k) centres(k, c) = embedding.codewords().get(c, k) ? 1.0f : -1.0f;
@@ -104,26 +107,34 @@ struct CsqLoss {
   struct Config {
     double lambda = 1e-4;          ///< weight of the quantisation term
     std::string centres = "auto";  ///< auto | hadamard | random | bch
+    std::string label_code = "spread";  ///< centres = bch: paper | spread (bch/label_embedding.hpp)
     template <class V>
     void visit(V&& field) {
       field("lambda", lambda);
       field("centres", centres);
+      field("label_code", label_code);
     }
   };
+  static LabelCodeFill fill_of(const Config& c) {
+    return parse_label_code_fill(c.label_code, "csq: label_code");
+  }
   static void check(const Config& c, int) {
     detail::require(c.lambda >= 0, "csq: lambda must be >= 0, got " + std::to_string(c.lambda));
     detail::require(c.centres == "auto" || c.centres == "hadamard" || c.centres == "random" || c.centres == "bch",
                     "csq: centres must be 'auto', 'hadamard', 'random' or 'bch', got '" + c.centres + "'");
+    (void)fill_of(c);
   }
   static void check_labels(const Config& c, int bits, const Labels& labels) {
-    (void)csq_hash_centres(labels.num_classes(), bits, c.centres, 0);
+    (void)csq_hash_centres(labels.num_classes(), bits, c.centres, 0, fill_of(c));
   }
 
   template <class S>
   class State {
    public:
     State(const Config& c, int bits, const Labels& labels, std::uint64_t seed)
-        : config_(c), labels_(labels), centres_(csq_hash_centres(labels.num_classes(), bits, c.centres, seed)),
+        : config_(c),
+          labels_(labels),
+          centres_(csq_hash_centres(labels.num_classes(), bits, c.centres, seed, fill_of(c))),
           tie_breaker_(bits) {
       Rng rng(seed ^ 0x71EULL);
       for (int k = 0; k < bits; ++k) tie_breaker_(k) = uniform_below(rng, 2) == 1 ? 1.0f : -1.0f;

@@ -196,6 +196,7 @@ class DeepHashingHasher {
   /// Trains data-parallel over FitOptions::replicas: equal to the one-process fit (the loss,
   /// its memory of outputs and its classifier see the whole batch on every replica).
   static constexpr bool data_parallel = true;
+  static constexpr bool augments_images = true;  ///< FitOptions::augmentation
 
   /// Defaults: the comparison protocol (Adam 1e-4, weight decay 1e-5, batch 64, 100 epochs)
   /// and the loss's published hyper-parameters.
@@ -243,6 +244,7 @@ class DeepHashingHasher {
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_labelled_training_data(features, labels, method_name);
     Loss::check_labels(config_.loss, config_.bits, labels);
+    detail::check_augmentation<DeepHashingHasher>(options, features.rows());
     Network net = make_network(features.rows(), Loss::classifier ? labels.num_classes() : 0);
     typename Loss::template State<S> state(config_.loss, config_.bits, labels, config_.seed);
     // Data-parallel (nn/replicas.hpp): the network runs on this replica's part of the batch; the
@@ -252,8 +254,8 @@ class DeepHashingHasher {
       const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
       Matrix<S> mine(net.bits(), 0);
       if (!split.empty())
-        mine = Backend::to_host(
-            net.forward(Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)))));
+        mine = Backend::to_host(net.forward(Backend::from_host(detail::gather_training_batch<S>(
+            features, split.mine(batch), options, config_.seed, context.step))));
       const Matrix<S> u = split.gather(mine, net.bits());
       std::optional<Matrix<S>> classifier;
       if (net.classes() > 0) classifier.emplace(net.classifier());

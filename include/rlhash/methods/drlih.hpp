@@ -213,6 +213,7 @@ class DrlihHasher {
   /// Trains data-parallel over FitOptions::replicas: the triplets and the policy samples are
   /// drawn over the whole batch, so the fit equals the one-process fit (nn/replicas.hpp).
   static constexpr bool data_parallel = true;
+  static constexpr bool augments_images = true;  ///< FitOptions::augmentation
 
   struct Config {
     int bits = 32;
@@ -309,6 +310,7 @@ class DrlihHasher {
   /// Trains on `features` (D x N, one item per column) with their labels (single or multi).
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_training_data(features, labels, method_name);
+    detail::check_augmentation<DrlihHasher>(options, features.rows());
     Network net = make_network(features.rows());
     const auto groups = action_groups(config_.bits, config_.group_size);
     GroupRewardOptions reward;
@@ -318,7 +320,8 @@ class DrlihHasher {
     reward.samples = config_.policy_samples;
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
       const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
-      const auto x = Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)));
+      const auto x = Backend::from_host(
+          detail::gather_training_batch<S>(features, split.mine(batch), options, config_.seed, context.step));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return training_step(net, x, triplets, groups, reward, config_.group_weight, *context.rng,
                            config_.group_grad_to_representation, &split,

@@ -87,6 +87,7 @@ class FcTripletHasher {
   static constexpr const char* method_name = "fc-triplet";
   /// Trains data-parallel over FitOptions::replicas, equal to the one-process fit.
   static constexpr bool data_parallel = true;
+  static constexpr bool augments_images = true;  ///< FitOptions::augmentation
 
   /// The fields of DRLIH's Config that apply (same defaults but balance_weight), without the agent's.
   struct Config {
@@ -149,10 +150,12 @@ class FcTripletHasher {
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_training_data(features, labels, method_name);
+    detail::check_augmentation<FcTripletHasher>(options, features.rows());
     Network net = make_network(features.rows());
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
       const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
-      const auto x = Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)));
+      const auto x = Backend::from_host(
+          detail::gather_training_batch<S>(features, split.mine(batch), options, config_.seed, context.step));
       const auto triplets = sample_triplets(labels, batch, config_.triplets_per_anchor, *context.rng);
       return global_triplet_objective(net, x, triplets, config_.margin, true, &split,
                                       detail::code_regularization(config_));

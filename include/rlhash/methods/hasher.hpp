@@ -17,12 +17,14 @@
 /// A hasher that trains data-parallel over `FitOptions::replicas` (nn/replicas.hpp) says so with
 /// `static constexpr bool data_parallel = true`; one that refuses to gives its reason as
 /// `static constexpr const char* single_process_because`. AnyHasher refuses replicas for every
-/// hasher without `data_parallel`.
+/// hasher without `data_parallel`. A hasher that applies `FitOptions::augmentation` says so with
+/// `static constexpr bool augments_images = true`; AnyHasher refuses augmentation for the others.
 #include <string>
 #include <type_traits>
 
 #include "rlhash/core/progress.hpp"
 #include "rlhash/core/types.hpp"
+#include "rlhash/data/image_augmentation.hpp"
 #include "rlhash/data/labels.hpp"
 
 namespace rlhash {
@@ -47,6 +49,10 @@ struct FitOptions {
   /// callback must answer alike everywhere) and ends with the same parameters. Only hashers with
   /// `data_parallel` use them.
   const nn::Replicas* replicas = nullptr;
+  /// Random shifts and mirror images of the training images, drawn afresh for every step
+  /// (data/image_augmentation.hpp); off by default. Hashers that train a network on the raw
+  /// features by mini-batches use it; AnyHasher refuses it for the others.
+  ImageAugmentation augmentation;
 };
 
 /// True when hasher `H` trains data-parallel (`H::data_parallel`).
@@ -56,6 +62,15 @@ template <class H>
 struct is_data_parallel<H, std::void_t<decltype(H::data_parallel)>> : std::bool_constant<H::data_parallel> {};
 template <class H>
 inline constexpr bool is_data_parallel_v = is_data_parallel<H>::value;
+
+/// True when hasher `H` applies FitOptions::augmentation (`H::augments_images`).
+template <class H, class = void>
+struct augments_images : std::false_type {};
+template <class H>
+struct augments_images<H, std::void_t<decltype(H::augments_images)>>
+    : std::bool_constant<H::augments_images> {};
+template <class H>
+inline constexpr bool augments_images_v = augments_images<H>::value;
 
 namespace detail {
 inline void require_bits(int bits, const char* method) {

@@ -309,6 +309,7 @@ class PolicyHashingHasher {
   /// and its codes, and the listwise rewards rank the whole batch, so the fit equals the
   /// one-process fit.
   static constexpr bool data_parallel = true;
+  static constexpr bool augments_images = true;  ///< FitOptions::augmentation
 
   struct Config {
     int bits = 32;
@@ -414,6 +415,7 @@ class PolicyHashingHasher {
                                                           " labels for " + std::to_string(features.cols()) +
                                                           " training items");
     detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
+    detail::check_augmentation<PolicyHashingHasher>(options, features.rows());
     const bool validate = detail::validation_requested(options, features.rows(), method_name);
     const int threads = detail::resolve_threads(options.threads);
 
@@ -453,8 +455,8 @@ class PolicyHashingHasher {
       const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));
       Matrix<S> mine(config_.bits, 0);
       if (!split.empty())
-        mine = Backend::to_host(
-            net.forward(Backend::from_host(detail::gather_columns<S>(features, split.mine(batch)))));
+        mine = Backend::to_host(net.forward(Backend::from_host(detail::gather_training_batch<S>(
+            features, split.mine(batch), options, config_.seed, context.step))));
       const Matrix<S> logits = split.gather(mine, config_.bits);
       Matrix<S> d_logits = Matrix<S>::Zero(logits.rows(), logits.cols());
       double loss = 0.0;

@@ -109,12 +109,35 @@ void refuse_replicas(const FitOptions& options) {
                           single_process_reason<H>() + "; train it in one process");
 }
 
+/// InvalidArgument naming hasher `H` when `options.augmentation` is on and `H` cannot apply it,
+/// or when its image shape does not fit features of `dims` dimensions.
+template <class H>
+void check_augmentation(const FitOptions& options, Index dims) {
+  if (!options.augmentation.enabled()) return;
+  if constexpr (!augments_images_v<H>)
+    throw InvalidArgument(std::string(H::method_name) +
+                          " does not augment its training images (it does not train a network on them by "
+                          "mini-batches); train it without augmentation");
+  options.augmentation.validate(dims, std::string(H::method_name) + ": augmentation");
+}
+
 /// The batch's features as a dense matrix of the network's scalar.
 template <class S>
 Matrix<S> gather_columns(const Eigen::Ref<const MatrixF>& features, const std::vector<Index>& items) {
   Matrix<S> x(features.rows(), static_cast<Index>(items.size()));
   for (std::size_t j = 0; j < items.size(); ++j)
     x.col(static_cast<Index>(j)) = features.col(items[j]).template cast<S>();
+  return x;
+}
+
+/// The batch's features, each image transformed by its draw for this step when
+/// `options.augmentation` is on (data/image_augmentation.hpp). The draws depend on the seed, the
+/// step and the item only, so every replica and a resumed run see the same images.
+template <class S>
+Matrix<S> gather_training_batch(const Eigen::Ref<const MatrixF>& features, const std::vector<Index>& items,
+                                const FitOptions& options, std::uint64_t seed, long long step) {
+  Matrix<S> x = gather_columns<S>(features, items);
+  augment_images<S>(options.augmentation, seed ^ mix64(static_cast<std::uint64_t>(step)), items, x);
   return x;
 }
 
