@@ -19,6 +19,7 @@
 #include "rlhash/io/vecs.hpp"
 
 #include "rlhash/data/fashion_mnist.hpp"
+#include "rlhash/data/image_augmentation.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/data/preprocess.hpp"
 #include "rlhash/data/split.hpp"
