@@ -50,8 +50,8 @@ struct FitOptions {
   /// `data_parallel` use them.
   const nn::Replicas* replicas = nullptr;
   /// Random shifts and mirror images of the training images, drawn afresh for every step
-  /// (data/image_augmentation.hpp); off by default. Hashers that train a network on the raw
-  /// features by mini-batches use it; AnyHasher refuses it for the others.
+  /// (data/image_augmentation.hpp); off by default. Hashers whose network trains on the images
+  /// themselves use it (`augments_images`); AnyHasher refuses it for the others.
   ImageAugmentation augmentation;
 };
 

@@ -116,8 +116,7 @@ void check_augmentation(const FitOptions& options, Index dims) {
   if (!options.augmentation.enabled()) return;
   if constexpr (!augments_images_v<H>)
     throw InvalidArgument(std::string(H::method_name) +
-                          " does not augment its training images (it does not train a network on them by "
-                          "mini-batches); train it without augmentation");
+                          " does not augment its training images; train it without augmentation");
   options.augmentation.validate(dims, std::string(H::method_name) + ": augmentation");
 }
 
