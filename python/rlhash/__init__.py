@@ -271,6 +271,8 @@ def _augmentation(shift: Any, flip: Any, image_shape: Any) -> "_rlhash.ImageAugm
         if shift or flip:
             raise ValueError("image_shape: augment_shift and augment_flip need the images' (height, width)")
         return a
+    if not (shift or flip):
+        raise ValueError("image_shape: only used with augment_shift or augment_flip")
     shape = tuple(image_shape)
     if len(shape) not in (2, 3) or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                             and 0 < v < 2**31 for v in shape):

@@ -205,3 +205,5 @@ def test_augmentation_shifts_and_mirrors_the_training_images(data):
         rlhash.Hasher("dph", 16).fit(X, y, augment_shift=-1, image_shape=(5, 8))
     with pytest.raises(ValueError, match="image_shape: expected"):
         rlhash.Hasher("dph", 16).fit(X, y, augment_shift=1, image_shape=(5, 0))
+    with pytest.raises(ValueError, match="image_shape: only used with augment_shift or augment_flip"):
+        rlhash.Hasher("dph", 16).fit(X, y, image_shape=(5, 8))
