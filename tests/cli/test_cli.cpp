@@ -18,7 +18,9 @@ namespace {
 using test::Run;
 
 /// Runs the rlhash tool with `arguments`, capturing stdout and stderr together.
-Run run_cli(const std::string& arguments) { return test::run_shell(std::string(RLHASH_CLI_PATH) + " " + arguments); }
+Run run_cli(const std::string& arguments) {
+  return test::run_shell(std::string(RLHASH_CLI_PATH) + " " + arguments);
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -249,7 +251,8 @@ TEST_CASE("search --index scan|mih|auto and index build|add|search agree with th
 
   const std::string file = " --file " + dir.file("x.rlhi");
   REQUIRE(run_cli("index build" + file + " --bits 40 --codes " + dir.file("db.npy")).exit_code == 0);
-  const std::string index_search = "index search" + file + " --query-codes " + dir.file("q.npy") + " --k 7" + outputs;
+  const std::string index_search =
+      "index search" + file + " --query-codes " + dir.file("q.npy") + " --k 7" + outputs;
   for (const char* method : {"scan", "mih", "auto"}) {
     const Run run = run_cli(index_search + " --index " + method);
     INFO(run.output);
@@ -267,19 +270,21 @@ TEST_CASE("search --index scan|mih|auto and index build|add|search agree with th
   // Refusals: a truncated file (named), tables asked of an index without them, other code widths.
   const std::vector<char> bytes = read_file_bytes(dir.file("x.rlhi"));
   std::ofstream(dir.file("cut.rlhi"), std::ios::binary).write(bytes.data(), 1000);
-  const Run cut = run_cli("index search --file " + dir.file("cut.rlhi") + " --query-codes " + dir.file("q.npy") +
-                          " --k 7" + outputs);
+  const Run cut = run_cli("index search --file " + dir.file("cut.rlhi") + " --query-codes " +
+                          dir.file("q.npy") + " --k 7" + outputs);
   CHECK(cut.exit_code == 1);
   CHECK_THAT(cut.output, Catch::Contains("cut.rlhi"));
   REQUIRE(run_cli("index build --no-tables --file " + dir.file("plain.rlhi") + " --bits 40 --codes " +
-                  dir.file("db.npy")).exit_code == 0);
+                  dir.file("db.npy"))
+              .exit_code == 0);
   const Run no_tables = run_cli("index search --file " + dir.file("plain.rlhi") + " --query-codes " +
                                 dir.file("q.npy") + " --k 7 --index mih" + outputs);
   CHECK(no_tables.exit_code == 1);
   CHECK_THAT(no_tables.output, Catch::Contains("no tables"));
   BinaryCodes wide(3, 72);
   write_codes(dir.file("wide.npy"), wide, CodeFormat::packed);
-  const Run wrong_width = run_cli("index search" + file + " --query-codes " + dir.file("wide.npy") + " --k 7" + outputs);
+  const Run wrong_width =
+      run_cli("index search" + file + " --query-codes " + dir.file("wide.npy") + " --k 7" + outputs);
   CHECK(wrong_width.exit_code == 1);
 }
 
@@ -300,13 +305,13 @@ TEST_CASE("eval reports code health and every config field; --val-per-class 0 tr
   CHECK_THAT(eval.output, Catch::Contains("0 validation"));
   CHECK_THAT(eval.output, Catch::Contains("distinct"));
   const std::string json = read_text(dir.file("e.json"));
-  for (const char* key : {"\"distinct_codes\"", "\"constant_bits\"", "\"mean_bit_balance\"",
-                          "\"max_abs_bit_correlation\"", "\"config\": {", "\"policy_samples\": 4",
-                          "\"per_step_heads\": true", "\"baseline\": \"batch_mean\""})
+  for (const char* key :
+       {"\"distinct_codes\"", "\"constant_bits\"", "\"mean_bit_balance\"", "\"max_abs_bit_correlation\"",
+        "\"config\": {", "\"policy_samples\": 4", "\"per_step_heads\": true", "\"baseline\": \"batch_mean\""})
     CHECK_THAT(json, Catch::Contains(key));
 
-  const Run train = run_cli("train --method fc-triplet --bits 8 --set fc-triplet.epochs=1 " + data + " --out " +
-                            dir.file("m.rlh"));
+  const Run train = run_cli("train --method fc-triplet --bits 8 --set fc-triplet.epochs=1 " + data +
+                            " --out " + dir.file("m.rlh"));
   INFO(train.output);
   REQUIRE(train.exit_code == 0);
   const Run info = run_cli("info " + dir.file("m.rlh") + " --json " + dir.file("i.json"));

@@ -65,7 +65,8 @@ std::vector<MatrixF> parameters_of(const AnyHasher& hasher, bool with_classes) {
 double max_difference(const std::vector<MatrixF>& a, const std::vector<MatrixF>& b) {
   REQUIRE(a.size() == b.size());
   double most = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) most = std::max(most, static_cast<double>((a[i] - b[i]).cwiseAbs().maxCoeff()));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    most = std::max(most, static_cast<double>((a[i] - b[i]).cwiseAbs().maxCoeff()));
   return most;
 }
 
@@ -115,7 +116,8 @@ void require_data_parallel_fit_equal(const Communicator& comm, const std::string
 TEST_CASE("data-parallel training equals the one-process fit", "[mpi][training]") {
   const Communicator comm;
   // SGD: a wrong gradient scale would show (Adam would hide it).
-  const Settings common = {{"batch_size", "16"}, {"epochs", "2"}, {"optimizer", "sgd"}, {"learning_rate", "0.05"}};
+  const Settings common = {
+      {"batch_size", "16"}, {"epochs", "2"}, {"optimizer", "sgd"}, {"learning_rate", "0.05"}};
   const auto with = [&](Settings more) {
     more.insert(more.begin(), common.begin(), common.end());
     return more;
@@ -132,8 +134,9 @@ TEST_CASE("data-parallel training equals the one-process fit", "[mpi][training]"
       require_data_parallel_fit_equal(comm, method, with({{"repr_hidden", "16"}}), true, 1e-5);
   }
   SECTION("listwise rewards of the whole batch against the database codes (Adam)") {
-    const Settings dph = {{"batch_size", "16"}, {"epochs", "2"}, {"hidden1", "24"}, {"hidden2", "16"},
-                          {"database_update_every", "5"}, {"learning_rate", "0.01"}};
+    const Settings dph = {
+        {"batch_size", "16"},           {"epochs", "2"},          {"hidden1", "24"}, {"hidden2", "16"},
+        {"database_update_every", "5"}, {"learning_rate", "0.01"}};
     require_data_parallel_fit_equal(comm, "dph", dph, false, 1e-5);
   }
   SECTION("with image augmentation: every rank draws each item's shift and mirror alike") {
@@ -151,7 +154,9 @@ TEST_CASE("the ordered gradient sum gives every rank the rank-order sum, bit for
   const Communicator comm;
   const nn::Replicas replicas = dist::replicas_of(comm);
   // Values whose float sum depends on the order; sizes below and above the number of ranks.
-  const auto value = [](int rank, std::size_t i) { return std::ldexp(1.0 + 0.1 * static_cast<double>(i), 3 * rank) / 7.0; };
+  const auto value = [](int rank, std::size_t i) {
+    return std::ldexp(1.0 + 0.1 * static_cast<double>(i), 3 * rank) / 7.0;
+  };
   for (const std::size_t n : {std::size_t{1}, std::size_t{3}, std::size_t{1001}}) {
     std::vector<float> floats(n);
     std::vector<double> doubles(n);

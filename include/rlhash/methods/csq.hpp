@@ -64,15 +64,17 @@ inline MatrixF csq_hash_centres(int classes, int bits, const std::string& kind, 
         for (int k = 0; k < bits; ++k) centres(k, c) = embedding.codewords().get(c, k) ? 1.0f : -1.0f;
       return centres;
     } catch (const InvalidArgument& e) {
-      throw InvalidArgument(std::string("csq: centres = bch: no BCH label embedding of ") + std::to_string(classes) +
-                            " classes in bits = " + std::to_string(bits) + " (" + e.what() + ")");
+      throw InvalidArgument(std::string("csq: centres = bch: no BCH label embedding of ") +
+                            std::to_string(classes) + " classes in bits = " + std::to_string(bits) + " (" +
+                            e.what() + ")");
     }
   }
   const bool hadamard = kind != "random" && detail::is_power_of_two(bits);
   const int hadamard_rows = hadamard ? 2 * bits : 0;
-  detail::require(kind != "hadamard" || (detail::is_power_of_two(bits) && classes <= 2 * bits),
-                  "csq: centres = hadamard needs bits a power of two and at most 2 * bits classes, got bits = " +
-                      std::to_string(bits) + " and " + std::to_string(classes) + " classes");
+  detail::require(
+      kind != "hadamard" || (detail::is_power_of_two(bits) && classes <= 2 * bits),
+      "csq: centres = hadamard needs bits a power of two and at most 2 * bits classes, got bits = " +
+          std::to_string(bits) + " and " + std::to_string(classes) + " classes");
   MatrixF centres(bits, classes);
   for (int c = 0; c < std::min(classes, hadamard_rows); ++c)
     for (int k = 0; k < bits; ++k) {
@@ -94,8 +96,9 @@ inline MatrixF csq_hash_centres(int classes, int bits, const std::string& kind, 
     }
     if (min_distance > bits / 4.0 && mean_distance >= bits / 2.0) break;
   }
-  detail::require(best_min > 0, "csq: " + std::to_string(classes) + " classes need distinct hash centres, bits = " +
-                                    std::to_string(bits) + " did not give them (more classes than centres)");
+  detail::require(best_min > 0, "csq: " + std::to_string(classes) +
+                                    " classes need distinct hash centres, bits = " + std::to_string(bits) +
+                                    " did not give them (more classes than centres)");
   return best;
 }
 
@@ -105,8 +108,8 @@ struct CsqLoss {
   static constexpr bool classifier = false;
 
   struct Config {
-    double lambda = 1e-4;          ///< weight of the quantisation term
-    std::string centres = "auto";  ///< auto | hadamard | random | bch
+    double lambda = 1e-4;               ///< weight of the quantisation term
+    std::string centres = "auto";       ///< auto | hadamard | random | bch
     std::string label_code = "spread";  ///< centres = bch: paper | spread (bch/label_embedding.hpp)
     template <class V>
     void visit(V&& field) {
@@ -120,8 +123,9 @@ struct CsqLoss {
   }
   static void check(const Config& c, int) {
     detail::require(c.lambda >= 0, "csq: lambda must be >= 0, got " + std::to_string(c.lambda));
-    detail::require(c.centres == "auto" || c.centres == "hadamard" || c.centres == "random" || c.centres == "bch",
-                    "csq: centres must be 'auto', 'hadamard', 'random' or 'bch', got '" + c.centres + "'");
+    detail::require(
+        c.centres == "auto" || c.centres == "hadamard" || c.centres == "random" || c.centres == "bch",
+        "csq: centres must be 'auto', 'hadamard', 'random' or 'bch', got '" + c.centres + "'");
     (void)fill_of(c);
   }
   static void check_labels(const Config& c, int bits, const Labels& labels) {
@@ -153,7 +157,8 @@ struct CsqLoss {
       if (labels_.is_single_label()) return centres_.col(labels_.first_label(item));
       VectorF sum = VectorF::Zero(centres_.rows());
       for (int c : labels_.labels_of(item)) sum += centres_.col(c);
-      for (Index k = 0; k < sum.size(); ++k) sum(k) = sum(k) > 0 ? 1.0f : sum(k) < 0 ? -1.0f : tie_breaker_(k);
+      for (Index k = 0; k < sum.size(); ++k)
+        sum(k) = sum(k) > 0 ? 1.0f : sum(k) < 0 ? -1.0f : tie_breaker_(k);
       return sum;
     }
 

@@ -341,7 +341,8 @@ class PolicyHashingHasher {
     double weight_decay = 0.0;
     int batch_size = 64;
     int epochs = 80;
-    int patience = 0;            ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
+    int patience =
+        0;  ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
     double max_grad_norm = 0.0;  ///< 0: no clipping
     int encode_batch = 1024;     ///< items per forward pass when encoding
 
@@ -475,7 +476,8 @@ class PolicyHashingHasher {
       }
       if (config_.balance_weight > 0 && logits.cols() > 0) {
         Matrix<S> balance_grad;
-        loss += config_.balance_weight * static_cast<double>(nn::bit_balance_loss_of_logits(logits, &balance_grad));
+        loss += config_.balance_weight *
+                static_cast<double>(nn::bit_balance_loss_of_logits(logits, &balance_grad));
         d_logits += static_cast<S>(config_.balance_weight) * balance_grad;
       }
       if (!split.empty()) net.backward(Backend::from_host(split.mine(d_logits)));
