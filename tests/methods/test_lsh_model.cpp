@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "rlhash/core/random.hpp"
+#include "rlhash/methods/bch_classifier.hpp"
+#include "rlhash/methods/drlh.hpp"
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/model.hpp"
 #include "rlhash/methods/registry.hpp"
@@ -165,6 +167,12 @@ TEST_CASE("image augmentation: the network methods apply it, the others refuse i
     CHECK_THROWS_WITH(hasher.fit(x, labels, augmented),
                       Catch::Contains(method + " does not augment its training images"));
   }
+  // Called directly (not through AnyHasher), the hashers with a representation trained inside
+  // fit refuse too, before any training.
+  CHECK_THROWS_WITH(Drlh(Drlh::Config{}).fit(x, labels, augmented),
+                    Catch::Contains("drlh does not augment its training images"));
+  CHECK_THROWS_WITH(BchClassifier(BchClassifier::Config{}).fit(x, labels, augmented),
+                    Catch::Contains("bch-classifier does not augment its training images"));
   AnyHasher dph = make_hasher("dph", 8, 2);
   augmented.augmentation.width = 5;  // 4 x 5 images are 20 values, not 16
   CHECK_THROWS_WITH(dph.fit(x, labels, augmented),

@@ -93,6 +93,7 @@ class BchClassifierHasher {
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_labelled_training_data(features, labels, method_name);
+    detail::check_augmentation<BchClassifierHasher>(options, features.rows());
     detail::require(labels.is_single_label(),
                     std::string(method_name) + ": needs single-label data (one class per item)");
     const bool validating = detail::validation_requested(options, features.rows(), method_name);

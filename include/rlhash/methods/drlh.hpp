@@ -203,6 +203,7 @@ class DrlhHasher {
   /// Trains the Q-network on `features` (D x N, one item per column) with their labels.
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::refuse_replicas<DrlhHasher>(options);
+    detail::check_augmentation<DrlhHasher>(options, features.rows());
     detail::check_labelled_training_data(features, labels, method_name);
     const bool validate_now = detail::validation_requested(options, features.rows(), method_name);
     FrozenRepresentation<S, Backend> representation = FrozenRepresentation<S, Backend>::train(
