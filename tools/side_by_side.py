@@ -51,6 +51,7 @@ ROWS = [
     ("drlih-ng", "RL", "drlih-ng", []),
     ("fc-triplet", "RL", "fc-triplet", []),
     ("dph", "RL", "dph", []),
+    ("dph-cnn", "RL", "dph-cnn", []),
     ("drlh", "RL", "drlh", []),
 ]
 ROW = {r[0]: r for r in ROWS}

@@ -12,7 +12,8 @@ import rlhash
 QUICK = {"epochs": 1, "episodes": 1, "iterations": 3, "aux_epochs": 1, "anchors": 20, "labelled": 60,
          "gd_iterations": 3, "dcc_iterations": 2, "train_steps": 50, "max_steps": 4, "batch_size": 16,
          "learning_starts": 10, "replay_size": 200, "hidden": 16, "hidden1": 16, "hidden2": 16,
-         "repr_hidden1": 16, "repr_hidden2": 16, "rnn_hidden": 8, "samples": 2}
+         "repr_hidden1": 16, "repr_hidden2": 16, "rnn_hidden": 8, "samples": 2,
+         "repr_conv1": 2, "repr_conv2": 2, "repr_hidden": 16, "repr_image_width": 8}
 
 SMALL_NET = {"repr_hidden1": 16, "repr_hidden2": 16, "batch_size": 16}
 

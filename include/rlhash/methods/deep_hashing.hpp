@@ -34,6 +34,7 @@
 #include "rlhash/data/labels.hpp"
 #include "rlhash/data/split.hpp"
 #include "rlhash/eval/evaluate.hpp"
+#include "rlhash/methods/cnn_representation.hpp"
 #include "rlhash/methods/hasher.hpp"
 #include "rlhash/methods/shallow_mlp_representation.hpp"
 #include "rlhash/methods/training.hpp"
@@ -183,16 +184,17 @@ struct OutputMemory {
 }  // namespace detail
 
 /// The hasher of a deep hashing loss `Loss` on representation `Repr` (default: the one-hidden-
-/// layer MLP 784 -> 1024 the baselines are compared on; MlpRepresentation, IdentityRepresentation
-/// or any policy with the same members plugs in, on any backend).
-template <class Loss, class Repr = ShallowMlpRepresentation<float>>
+/// layer MLP 784 -> 1024 the baselines are compared on; MlpRepresentation, CnnRepresentation,
+/// IdentityRepresentation or any policy with the same members plugs in, on any backend).
+/// `Name::method_name` names it (default: the loss's name; "dsh-cnn" for DSH on the CNN).
+template <class Loss, class Repr = ShallowMlpRepresentation<float>, class Name = Loss>
 class DeepHashingHasher {
  public:
   using Scalar = typename Repr::Scalar;
   using S = Scalar;
   using Network = DeepHashNetwork<Repr>;
   using Backend = typename Network::Backend;
-  static constexpr const char* method_name = Loss::method_name;
+  static constexpr const char* method_name = Name::method_name;
   /// Trains data-parallel over FitOptions::replicas: equal to the one-process fit (the loss,
   /// its memory of outputs and its classifier see the whole batch on every replica).
   static constexpr bool data_parallel = true;
@@ -215,7 +217,7 @@ class DeepHashingHasher {
     int epochs = 100;
     int patience = 0;          ///< epochs without validation improvement; 0: never stop early
     double max_grad_norm = 0;  ///< 0: no clipping (as the reference implementations)
-    int encode_batch = 1024;
+    int encode_batch = detail::default_encode_batch<Repr>::value;
 
     template <class V>
     void visit(V&& field) {

@@ -46,6 +46,7 @@
 #include "rlhash/core/serialize.hpp"
 #include "rlhash/core/types.hpp"
 #include "rlhash/eval/evaluate.hpp"
+#include "rlhash/methods/cnn_representation.hpp"
 #include "rlhash/methods/hasher.hpp"
 #include "rlhash/methods/representation.hpp"
 #include "rlhash/methods/training.hpp"
@@ -199,6 +200,12 @@ struct DrlihNgVariant {
   static constexpr int group_size = 1;
 };
 
+/// DRLIH on the convolutional representation over image pixels (CnnRepresentation).
+struct DrlihCnnVariant {
+  static constexpr const char* method_name = "drlih-cnn";
+  static constexpr int group_size = 12;
+};
+
 /// `Repr` carries the backend (MlpRepresentation<float, cuda::CudaBackend>: the network
 /// trains and encodes on a GPU; the rewards, triplet sampling and the trainer's bookkeeping
 /// stay on the host, and model files are the same bytes on either backend).
@@ -256,7 +263,7 @@ class DrlihHasher {
     int patience =
         0;  ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
     double max_grad_norm = 1.0;  ///< global clipping (validated: the RNN trains better); 0: off
-    int encode_batch = 1024;     ///< items per forward pass when encoding
+    int encode_batch = detail::default_encode_batch<Repr>::value;  ///< items per forward pass when encoding
 
     template <class V>
     void visit(V&& field) {
@@ -418,6 +425,8 @@ class DrlihHasher {
 using Drlih = DrlihHasher<MlpRepresentation<float>, DrlihVariant>;
 /// The k = 1 ablation (CLI name "drlih-ng").
 using DrlihNg = DrlihHasher<MlpRepresentation<float>, DrlihNgVariant>;
+/// DRLIH on the convolutional representation over image pixels (CLI name "drlih-cnn").
+using DrlihCnn = DrlihHasher<CnnRepresentation<float>, DrlihCnnVariant>;
 /// DRLIH (or, with DrlihNgVariant, its ablation) trained and run on backend `B`, e.g.
 /// `DrlihOn<cuda::CudaBackend>`: the same definition and defaults as Drlih.
 template <class B, class Variant = DrlihVariant>

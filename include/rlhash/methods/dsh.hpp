@@ -64,5 +64,11 @@ using Dsh = DshHasher<>;
 /// DSH trained and run on backend `B` (e.g. cuda::CudaBackend).
 template <class B>
 using DshOn = DshHasher<ShallowMlpRepresentation<float, B>>;
+/// DSH on the convolutional representation over image pixels (CLI name "dsh-cnn"): the
+/// baseline that DPH and DRLIH on the same network are compared against.
+struct DshCnnName {
+  static constexpr const char* method_name = "dsh-cnn";
+};
+using DshCnn = DeepHashingHasher<DshLoss, CnnRepresentation<float>, DshCnnName>;
 
 }  // namespace rlhash

@@ -58,5 +58,10 @@ using HashNetHasher = DeepHashingHasher<HashNetLoss, Repr>;
 using HashNet = HashNetHasher<>;
 template <class B>
 using HashNetOn = HashNetHasher<ShallowMlpRepresentation<float, B>>;
+/// HashNet on the convolutional representation over image pixels (CLI name "hashnet-cnn").
+struct HashNetCnnName {
+  static constexpr const char* method_name = "hashnet-cnn";
+};
+using HashNetCnn = DeepHashingHasher<HashNetLoss, CnnRepresentation<float>, HashNetCnnName>;
 
 }  // namespace rlhash

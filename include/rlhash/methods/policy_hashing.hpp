@@ -49,6 +49,7 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/eval/evaluate.hpp"
+#include "rlhash/methods/cnn_representation.hpp"
 #include "rlhash/methods/hasher.hpp"
 #include "rlhash/methods/training.hpp"
 #include "rlhash/nn/activation.hpp"
@@ -103,6 +104,36 @@ struct MlpPolicyNetwork {
     return Net(std::move(first), nn::ReLU<S, B>(), std::move(second), nn::ReLU<S, B>(), std::move(out));
   }
 };
+
+/// CnnRepresentation (methods/cnn_representation.hpp: two 3x3 convolutions with max-pooling,
+/// then a dense ReLU layer) followed by a Xavier-initialised output layer to K logits; for
+/// images given as pixels. Host only. CLI name "dph-cnn".
+template <class S>
+struct CnnPolicyNetwork {
+  using Scalar = S;
+  using Representation = CnnRepresentation<S>;
+  using Net = nn::Sequential<typename Representation::Net, nn::Dense<S>>;
+  using Config = typename Representation::Config;
+  static constexpr const char* method_name = "dph-cnn";
+  static constexpr int encode_batch = Representation::encode_batch;
+  static Net make(Index inputs, Index bits, const Config& c, Rng& rng) {
+    auto representation = Representation::make(inputs, c, rng);
+    nn::Dense<S> out(Representation::outputs(inputs, c), bits, rng, nn::Init::xavier_uniform);
+    return Net(std::move(representation), std::move(out));
+  }
+};
+
+namespace detail {
+/// A network policy's `method_name` when it has one, else "dph".
+template <class Network, class = void>
+struct policy_method_name {
+  static constexpr const char* value = "dph";
+};
+template <class Network>
+struct policy_method_name<Network, std::void_t<decltype(Network::method_name)>> {
+  static constexpr const char* value = Network::method_name;
+};
+}  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
 // The listwise policy gradient
@@ -304,7 +335,7 @@ class PolicyHashingHasher {
   using Net = typename Network::Net;
   /// Where both networks and Adam run; the rewards, sampling and codes stay on the host.
   using Backend = nn::backend_of_t<Net>;
-  static constexpr const char* method_name = "dph";
+  static constexpr const char* method_name = detail::policy_method_name<Network>::value;
   /// Trains data-parallel over FitOptions::replicas: every replica keeps the database network
   /// and its codes, and the listwise rewards rank the whole batch, so the fit equals the
   /// one-process fit.
@@ -344,7 +375,8 @@ class PolicyHashingHasher {
     int patience =
         0;  ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
     double max_grad_norm = 0.0;  ///< 0: no clipping
-    int encode_batch = 1024;     ///< items per forward pass when encoding
+    int encode_batch =
+        detail::default_encode_batch<Network>::value;  ///< items per forward pass when encoding
 
     template <class V>
     void visit(V&& field) {
@@ -612,5 +644,7 @@ using PolicyHashing = PolicyHashingHasher<MlpPolicyNetwork<float>, MetricReward>
 /// Deep policy hashing trained and run on backend `B` (e.g. cuda::CudaBackend).
 template <class B>
 using PolicyHashingOn = PolicyHashingHasher<MlpPolicyNetwork<float, B>, MetricReward>;
+/// Deep policy hashing with the convolutional network over image pixels (CLI name "dph-cnn").
+using PolicyHashingCnn = PolicyHashingHasher<CnnPolicyNetwork<float>, MetricReward>;
 
 }  // namespace rlhash

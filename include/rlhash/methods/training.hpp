@@ -21,6 +21,18 @@
 
 namespace rlhash::detail {
 
+/// The default items per forward pass when encoding with a network or representation policy
+/// `P`: its `encode_batch` when it has one (CnnRepresentation: its activations are large), else
+/// 1,024.
+template <class P, class = void>
+struct default_encode_batch {
+  static constexpr int value = 1024;
+};
+template <class P>
+struct default_encode_batch<P, std::void_t<decltype(P::encode_batch)>> {
+  static constexpr int value = P::encode_batch;
+};
+
 /// True when `options` carries a validation set of more than one item (one item has no
 /// neighbour to rank); then its dimension must be `dims` and it needs one label per item.
 inline bool validation_requested(const FitOptions& options, Index dims, const char* method) {
