@@ -51,8 +51,12 @@ ROWS = [
     ("drlih-ng", "RL", "drlih-ng", []),
     ("fc-triplet", "RL", "fc-triplet", []),
     ("dph", "RL", "dph", []),
-    ("dph-cnn", "RL", "dph-cnn", []),
     ("drlh", "RL", "drlh", []),
+    # The same methods on the convolutional representation (docs/methods/cnn.md)
+    ("dsh-cnn", "deep baseline, CNN", "dsh-cnn", ALL_DATA),
+    ("hashnet-cnn", "deep baseline, CNN", "hashnet-cnn", ALL_DATA),
+    ("drlih-cnn", "RL, CNN", "drlih-cnn", []),
+    ("dph-cnn", "RL, CNN", "dph-cnn", []),
 ]
 ROW = {r[0]: r for r in ROWS}
 # Tie-aware mAP@all of the PyTorch originals (DeepHash-pytorch ab14068, run on this protocol by
