@@ -30,7 +30,8 @@ struct DshLoss {
   };
   static void check(const Config& c, int) {
     detail::require(c.alpha >= 0, "dsh: alpha must be >= 0, got " + std::to_string(c.alpha));
-    detail::require(c.margin_per_bit > 0, "dsh: margin_per_bit must be > 0, got " + std::to_string(c.margin_per_bit));
+    detail::require(c.margin_per_bit > 0,
+                    "dsh: margin_per_bit must be > 0, got " + std::to_string(c.margin_per_bit));
   }
   static void check_labels(const Config&, int, const Labels&) {}  // single- or multi-label
 
@@ -38,7 +39,10 @@ struct DshLoss {
   class State {
    public:
     State(const Config& c, int bits, const Labels& labels, std::uint64_t)
-        : config_(c), labels_(labels), memory_(bits, labels.size()), items_(detail::all_items(labels.size())),
+        : config_(c),
+          labels_(labels),
+          memory_(bits, labels.size()),
+          items_(detail::all_items(labels.size())),
           margin_(c.margin_per_bit * bits) {}
     double step(DeepHashStep<S>& s) {
       memory_.store(s.u, s.batch);
