@@ -86,6 +86,15 @@ TEST_CASE("the CNN methods learn images, save and load, and name a bad image sha
         Catch::Contains("repr_image_width") && Catch::Contains("60 input values are not square"));
     wrong.set("repr_image_width", "2");  // 2 pixels wide: too narrow to pool twice
     CHECK_THROWS_WITH(wrong.fit(x.topRows(60), labels), Catch::Contains("at least 4x4"));
+
+    // Augmentation told of 4x16 images while the network reads the 64 values as 8x8.
+    FitOptions stretched;
+    stretched.augmentation.height = 4;
+    stretched.augmentation.width = 16;
+    stretched.augmentation.horizontal_flip = true;
+    CHECK_THROWS_WITH(small_cnn(method, 1).fit(x, labels, stretched),
+                      Catch::Contains("augmentation transforms images of 4x16x1") &&
+                          Catch::Contains("the network reads 8x8x1"));
   }
 }
 

@@ -56,6 +56,21 @@ template <class E = InvalidArgument>
 inline void require(bool condition, const std::string& message) {
   if (!condition) throw E(message);
 }
+/// The same for a fixed message: no string is built unless it throws.
+template <class E = InvalidArgument>
+inline void require(bool condition, const char* message) {
+  if (!condition) throw E(message);
+}
+
+/// Throws InvalidArgument "`where`: `what` is R x C, expected R' x C'" unless the shapes agree.
+/// The message is built only on failure: layers check every forward and backward pass.
+inline void require_shape(const char* where, const char* what, long long rows, long long cols,
+                          long long expected_rows, long long expected_cols) {
+  if (rows == expected_rows && cols == expected_cols) return;
+  throw InvalidArgument(std::string(where) + ": " + what + " is " + std::to_string(rows) + " x " +
+                        std::to_string(cols) + ", expected " + std::to_string(expected_rows) + " x " +
+                        std::to_string(expected_cols));
+}
 }  // namespace detail
 
 }  // namespace rlhash

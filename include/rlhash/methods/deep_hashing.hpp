@@ -246,7 +246,7 @@ class DeepHashingHasher {
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_labelled_training_data(features, labels, method_name);
     Loss::check_labels(config_.loss, config_.bits, labels);
-    detail::check_augmentation<DeepHashingHasher>(options, features.rows());
+    detail::check_augmentation<DeepHashingHasher, Repr>(options, features.rows(), config_.repr);
     Network net = make_network(features.rows(), Loss::classifier ? labels.num_classes() : 0);
     typename Loss::template State<S> state(config_.loss, config_.bits, labels, config_.seed);
     // Data-parallel (nn/replicas.hpp): the network runs on this replica's part of the batch; the

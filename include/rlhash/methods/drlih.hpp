@@ -317,7 +317,7 @@ class DrlihHasher {
   /// Trains on `features` (D x N, one item per column) with their labels (single or multi).
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_training_data(features, labels, method_name);
-    detail::check_augmentation<DrlihHasher>(options, features.rows());
+    detail::check_augmentation<DrlihHasher, Repr>(options, features.rows(), config_.repr);
     Network net = make_network(features.rows());
     const auto groups = action_groups(config_.bits, config_.group_size);
     GroupRewardOptions reward;

@@ -150,7 +150,7 @@ class FcTripletHasher {
 
   void fit(const Eigen::Ref<const MatrixF>& features, const Labels& labels, const FitOptions& options = {}) {
     detail::check_training_data(features, labels, method_name);
-    detail::check_augmentation<FcTripletHasher>(options, features.rows());
+    detail::check_augmentation<FcTripletHasher, Repr>(options, features.rows(), config_.repr);
     Network net = make_network(features.rows());
     auto step = [&](const std::vector<Index>& batch, nn::StepContext& context) -> double {
       const nn::BatchSplit split(options.replicas, static_cast<Index>(batch.size()));

@@ -121,6 +121,9 @@ struct CnnPolicyNetwork {
     nn::Dense<S> out(Representation::outputs(inputs, c), bits, rng, nn::Init::xavier_uniform);
     return Net(std::move(representation), std::move(out));
   }
+  static nn::ImageShape image_shape(Index inputs, const Config& c) {
+    return Representation::image_shape(inputs, c);
+  }
 };
 
 namespace detail {
@@ -448,7 +451,7 @@ class PolicyHashingHasher {
                                                           " labels for " + std::to_string(features.cols()) +
                                                           " training items");
     detail::require(features.allFinite(), m + ": training features contain NaN or infinity");
-    detail::check_augmentation<PolicyHashingHasher>(options, features.rows());
+    detail::check_augmentation<PolicyHashingHasher, Network>(options, features.rows(), config_.network);
     const bool validate = detail::validation_requested(options, features.rows(), method_name);
     const int threads = detail::resolve_threads(options.threads);
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "rlhash/core/error.hpp"
@@ -15,6 +16,7 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/nn/image_shape.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/replicas.hpp"
 #include "rlhash/nn/trainer.hpp"
@@ -130,6 +132,32 @@ void check_augmentation(const FitOptions& options, Index dims) {
     throw InvalidArgument(std::string(H::method_name) +
                           " does not augment its training images; train it without augmentation");
   options.augmentation.validate(dims, std::string(H::method_name) + ": augmentation");
+}
+
+/// True when representation (or network) policy `R` reads its items as images: it has
+/// `R::image_shape(inputs, config)` (CnnRepresentation).
+template <class R, class = void>
+struct reads_images : std::false_type {};
+template <class R>
+struct reads_images<R,
+                    std::void_t<decltype(R::image_shape(Index{}, std::declval<const typename R::Config&>()))>>
+    : std::true_type {};
+
+/// check_augmentation<H>, and when `R` reads images, that the augmentation transforms images of
+/// the shape the network reads (both are set independently: --image-shape and the repr_image_*
+/// fields); InvalidArgument naming both shapes otherwise.
+template <class H, class R>
+void check_augmentation(const FitOptions& options, Index dims, const typename R::Config& config) {
+  check_augmentation<H>(options, dims);
+  if constexpr (reads_images<R>::value) {
+    const ImageAugmentation& a = options.augmentation;
+    if (!a.enabled()) return;
+    const nn::ImageShape image = R::image_shape(dims, config);
+    if (image == nn::ImageShape{a.height, a.width, a.channels}) return;
+    throw InvalidArgument(std::string(H::method_name) + ": the augmentation transforms images of " +
+                          a.shape_text() + ", the network reads " + image.text() +
+                          " (repr_image_width, repr_image_channels)");
+  }
 }
 
 /// The batch's features as a dense matrix of the network's scalar.

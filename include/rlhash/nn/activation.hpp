@@ -81,10 +81,8 @@ class Activation {
     return y;
   }
   const Matrix& backward(const ConstRef& dy) {
-    rlhash::detail::require(dy.rows() == output_.rows() && dy.cols() == output_.cols(),
-                            std::string(Function::name) + " backward: dY is " + std::to_string(dy.rows()) +
-                                " x " + std::to_string(dy.cols()) + ", the last forward gave " +
-                                std::to_string(output_.rows()) + " x " + std::to_string(output_.cols()));
+    rlhash::detail::require_shape(Function::name, "backward dY", dy.rows(), dy.cols(), output_.rows(),
+                                  output_.cols());
     B::template activation_backward<Function>(output_, dy, input_grad_);
     return input_grad_;
   }

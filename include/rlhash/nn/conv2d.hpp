@@ -57,7 +57,7 @@ class Conv2d {
   Index outputs() const { return output_shape().size(); }
 
   const Matrix& forward(const ConstRef& x) {
-    check_input(x.rows());
+    input_shape_.require_rows(x.rows(), "Conv2d");
     batch_ = x.cols();
     im2col(x, patches_);
     output_.resize(outputs(), batch_);
@@ -68,7 +68,7 @@ class Conv2d {
   /// Evaluation: no caches touched; the batch is processed in slices, so the patch matrix stays
   /// small whatever the number of items.
   Matrix infer(const ConstRef& x) const {
-    check_input(x.rows());
+    input_shape_.require_rows(x.rows(), "Conv2d");
     Matrix y(outputs(), x.cols());
     Matrix patches;
     for (Index start = 0; start < x.cols(); start += infer_slice) {
@@ -82,10 +82,7 @@ class Conv2d {
 
   const Matrix& backward(const ConstRef& dy) {
     rlhash::detail::require<StateError>(batch_ > 0, "Conv2d::backward called before forward");
-    rlhash::detail::require(dy.rows() == outputs() && dy.cols() == batch_,
-                            "Conv2d::backward: dY is " + std::to_string(dy.rows()) + " x " +
-                                std::to_string(dy.cols()) + ", expected " + std::to_string(outputs()) +
-                                " x " + std::to_string(batch_));
+    rlhash::detail::require_shape("Conv2d::backward", "dY", dy.rows(), dy.cols(), outputs(), batch_);
     output_grad_ = dy;  // contiguous, so it can be viewed as out_channels x (pixels batch)
     const Eigen::Map<const Matrix> dy_map(output_grad_.data(), weight_.rows(),
                                           input_shape_.pixels() * batch_);
@@ -119,12 +116,6 @@ class Conv2d {
 
  private:
   static constexpr Index infer_slice = 256;
-
-  void check_input(Index rows) const {
-    rlhash::detail::require(rows == inputs(), "Conv2d: input has " + std::to_string(rows) +
-                                                  " rows, the layer reads images of " + input_shape_.text() +
-                                                  " = " + std::to_string(inputs()) + " values");
-  }
 
   // P(:, image * pixels + y * width + x) = the kernel x kernel patch around (y, x), zero outside.
   template <class In>

@@ -62,10 +62,7 @@ class Dense {
 
   const Matrix& backward(const ConstRef& dy) {
     rlhash::detail::require<StateError>(has_input_, "Dense::backward called before forward");
-    rlhash::detail::require(dy.rows() == outputs() && dy.cols() == input_.cols(),
-                            "Dense::backward: dY is " + std::to_string(dy.rows()) + " x " +
-                                std::to_string(dy.cols()) + ", expected " + std::to_string(outputs()) +
-                                " x " + std::to_string(input_.cols()));
+    rlhash::detail::require_shape("Dense::backward", "dY", dy.rows(), dy.cols(), outputs(), input_.cols());
     B::add_product(weight_grad_, dy, B::transpose(input_));
     B::add_row_sums(bias_grad_, dy);
     if (input_gradient_) B::product(input_grad_, B::transpose(weight_), dy);
@@ -98,9 +95,9 @@ class Dense {
 
  private:
   void check_input(Index rows) const {
-    rlhash::detail::require(rows == inputs(), "Dense: input has " + std::to_string(rows) +
-                                                  " rows (features), the layer expects " +
-                                                  std::to_string(inputs()));
+    if (rows == inputs()) return;  // checked every pass: the message only on failure
+    throw InvalidArgument("Dense: input has " + std::to_string(rows) +
+                          " rows (features), the layer expects " + std::to_string(inputs()));
   }
 
   Matrix weight_, weight_grad_;

@@ -62,10 +62,8 @@ class Dropout {
   }
 
   const Matrix& backward(const ConstRef& dy) {
-    rlhash::detail::require(dy.rows() == output_.rows() && dy.cols() == output_.cols(),
-                            "Dropout::backward: dY is " + std::to_string(dy.rows()) + " x " +
-                                std::to_string(dy.cols()) + ", the last forward gave " +
-                                std::to_string(output_.rows()) + " x " + std::to_string(output_.cols()));
+    rlhash::detail::require_shape("Dropout::backward", "dY", dy.rows(), dy.cols(), output_.rows(),
+                                  output_.cols());
     if (active_)
       B::multiply(input_grad_, dy, mask_);
     else

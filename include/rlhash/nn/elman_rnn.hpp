@@ -58,14 +58,13 @@ class ElmanRnn {
   /// states c_1..c_T as hidden x (T N), step-major.
   const Matrix& forward(const ConstRef& x, const ConstRef& c0) {
     const Index n = c0.cols();
-    rlhash::detail::require(c0.rows() == hidden() && n > 0, "ElmanRnn: initial state is " +
-                                                                std::to_string(c0.rows()) + " x " +
-                                                                std::to_string(n) + ", expected " +
-                                                                std::to_string(hidden()) + " x N with N > 0");
-    rlhash::detail::require(x.rows() == inputs() && x.cols() % n == 0 && x.cols() > 0,
-                            "ElmanRnn: inputs are " + std::to_string(x.rows()) + " x " +
-                                std::to_string(x.cols()) + ", expected " + std::to_string(inputs()) +
-                                " x (T * " + std::to_string(n) + ") with T >= 1");
+    if (!(c0.rows() == hidden() && n > 0))
+      throw InvalidArgument("ElmanRnn: initial state is " + std::to_string(c0.rows()) + " x " +
+                            std::to_string(n) + ", expected " + std::to_string(hidden()) + " x N with N > 0");
+    if (!(x.rows() == inputs() && x.cols() % n == 0 && x.cols() > 0))
+      throw InvalidArgument("ElmanRnn: inputs are " + std::to_string(x.rows()) + " x " +
+                            std::to_string(x.cols()) + ", expected " + std::to_string(inputs()) + " x (T * " +
+                            std::to_string(n) + ") with T >= 1");
     steps_ = x.cols() / n;
     batch_ = n;
     B::copy(input_, x);
@@ -90,15 +89,15 @@ class ElmanRnn {
   /// added to the gradient buffers.
   const Matrix& backward(const ConstRef& d_states, const ConstRef& d_final) {
     rlhash::detail::require<StateError>(steps_ > 0, "ElmanRnn::backward called before forward");
-    rlhash::detail::require(d_states.rows() == hidden() && d_states.cols() == states_.cols(),
-                            "ElmanRnn::backward: state gradients are " + std::to_string(d_states.rows()) +
-                                " x " + std::to_string(d_states.cols()) + ", expected " +
-                                std::to_string(hidden()) + " x " + std::to_string(states_.cols()));
+    if (!(d_states.rows() == hidden() && d_states.cols() == states_.cols()))
+      throw InvalidArgument("ElmanRnn::backward: state gradients are " + std::to_string(d_states.rows()) +
+                            " x " + std::to_string(d_states.cols()) + ", expected " +
+                            std::to_string(hidden()) + " x " + std::to_string(states_.cols()));
     const bool has_final = d_final.size() > 0;
-    rlhash::detail::require(!has_final || (d_final.rows() == hidden() && d_final.cols() == batch_),
-                            "ElmanRnn::backward: final-state gradient is " + std::to_string(d_final.rows()) +
-                                " x " + std::to_string(d_final.cols()) + ", expected " +
-                                std::to_string(hidden()) + " x " + std::to_string(batch_));
+    if (!(!has_final || (d_final.rows() == hidden() && d_final.cols() == batch_)))
+      throw InvalidArgument("ElmanRnn::backward: final-state gradient is " + std::to_string(d_final.rows()) +
+                            " x " + std::to_string(d_final.cols()) + ", expected " +
+                            std::to_string(hidden()) + " x " + std::to_string(batch_));
     const Index n = batch_;
     B::resize(d_pre_, hidden(), states_.cols());
     Matrix carry;  // dL/dc_t, total

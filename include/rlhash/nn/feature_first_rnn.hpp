@@ -69,18 +69,19 @@ class FeatureFirstRnn {
   /// `group_size` steps (0: one group of `steps`). Returns c_1..c_steps, hidden x (steps N).
   const Matrix& forward(const ConstRef& feature, const ConstRef& h0, Index steps, Index group_size = 0) {
     const Index n = feature.cols();
-    rlhash::detail::require(feature.rows() == features() && n > 0,
-                            "FeatureFirstRnn: feature batch is " + std::to_string(feature.rows()) + " x " +
-                                std::to_string(n) + ", expected " + std::to_string(features()) +
-                                " x N with N > 0");
-    rlhash::detail::require(h0.rows() == hidden() && h0.cols() == n,
-                            "FeatureFirstRnn: history is " + std::to_string(h0.rows()) + " x " +
-                                std::to_string(h0.cols()) + ", expected " + std::to_string(hidden()) + " x " +
-                                std::to_string(n));
-    rlhash::detail::require(steps > 0, "FeatureFirstRnn: steps must be > 0, got " + std::to_string(steps));
+    if (!(feature.rows() == features() && n > 0))
+      throw InvalidArgument("FeatureFirstRnn: feature batch is " + std::to_string(feature.rows()) + " x " +
+                            std::to_string(n) + ", expected " + std::to_string(features()) +
+                            " x N with N > 0");
+    if (!(h0.rows() == hidden() && h0.cols() == n))
+      throw InvalidArgument("FeatureFirstRnn: history is " + std::to_string(h0.rows()) + " x " +
+                            std::to_string(h0.cols()) + ", expected " + std::to_string(hidden()) + " x " +
+                            std::to_string(n));
+    if (!(steps > 0))
+      throw InvalidArgument("FeatureFirstRnn: steps must be > 0, got " + std::to_string(steps));
     if (group_size == 0) group_size = steps;
-    rlhash::detail::require(group_size > 0,
-                            "FeatureFirstRnn: group_size must be >= 0, got " + std::to_string(group_size));
+    if (!(group_size > 0))
+      throw InvalidArgument("FeatureFirstRnn: group_size must be >= 0, got " + std::to_string(group_size));
     steps_ = steps;
     group_ = group_size;
     batch_ = n;
@@ -112,16 +113,16 @@ class FeatureFirstRnn {
   /// to a later unroll). Returns dL/dfeature (features x N); history_grad() holds dL/dh0.
   const Matrix& backward(const ConstRef& d_states, const ConstRef& d_final) {
     rlhash::detail::require<StateError>(steps_ > 0, "FeatureFirstRnn::backward called before forward");
-    rlhash::detail::require(d_states.rows() == hidden() && d_states.cols() == states_.cols(),
-                            "FeatureFirstRnn::backward: state gradients are " +
-                                std::to_string(d_states.rows()) + " x " + std::to_string(d_states.cols()) +
-                                ", expected " + std::to_string(hidden()) + " x " +
-                                std::to_string(states_.cols()));
+    if (!(d_states.rows() == hidden() && d_states.cols() == states_.cols()))
+      throw InvalidArgument("FeatureFirstRnn::backward: state gradients are " +
+                            std::to_string(d_states.rows()) + " x " + std::to_string(d_states.cols()) +
+                            ", expected " + std::to_string(hidden()) + " x " +
+                            std::to_string(states_.cols()));
     const bool has_final = d_final.size() > 0;
-    rlhash::detail::require(!has_final || (d_final.rows() == hidden() && d_final.cols() == batch_),
-                            "FeatureFirstRnn::backward: final-state gradient is " +
-                                std::to_string(d_final.rows()) + " x " + std::to_string(d_final.cols()) +
-                                ", expected " + std::to_string(hidden()) + " x " + std::to_string(batch_));
+    if (!(!has_final || (d_final.rows() == hidden() && d_final.cols() == batch_)))
+      throw InvalidArgument("FeatureFirstRnn::backward: final-state gradient is " +
+                            std::to_string(d_final.rows()) + " x " + std::to_string(d_final.cols()) +
+                            ", expected " + std::to_string(hidden()) + " x " + std::to_string(batch_));
     const Index n = batch_;
     B::resize(d_pre_, hidden(), states_.cols());
     Matrix carry, back;

@@ -21,6 +21,14 @@ struct ImageShape {
   std::string text() const {
     return std::to_string(height) + "x" + std::to_string(width) + "x" + std::to_string(channels);
   }
+  /// Throws InvalidArgument naming `layer` unless a batch of `rows` rows holds images of this
+  /// shape. The message is built only on failure: layers check every forward pass.
+  void require_rows(Index rows, const char* layer) const {
+    if (rows == size()) return;
+    throw InvalidArgument(std::string(layer) + ": input has " + std::to_string(rows) +
+                          " rows, the layer reads images of " + text() + " = " + std::to_string(size()) +
+                          " values");
+  }
 };
 
 inline bool operator==(const ImageShape& a, const ImageShape& b) {

@@ -23,13 +23,13 @@ namespace detail {
 template <class A, class B>
 void require_same_loss_shape(const Eigen::MatrixBase<A>& a, const Eigen::MatrixBase<B>& b, const char* loss,
                              const char* what) {
-  rlhash::detail::require(a.rows() == b.rows() && a.cols() == b.cols(),
-                          std::string(loss) + ": " + what + " is " + std::to_string(b.rows()) + " x " +
-                              std::to_string(b.cols()) + ", the predictions are " + std::to_string(a.rows()) +
-                              " x " + std::to_string(a.cols()));
+  if (!(a.rows() == b.rows() && a.cols() == b.cols()))
+    throw InvalidArgument(std::string(loss) + ": " + what + " is " + std::to_string(b.rows()) + " x " +
+                          std::to_string(b.cols()) + ", the predictions are " + std::to_string(a.rows()) +
+                          " x " + std::to_string(a.cols()));
 }
 inline void require_nonempty(Index size, const char* loss) {
-  rlhash::detail::require(size > 0, std::string(loss) + ": empty batch");
+  if (size <= 0) throw InvalidArgument(std::string(loss) + ": empty batch");
 }
 }  // namespace detail
 
@@ -61,12 +61,12 @@ typename D::Scalar triplet_margin_loss(const Eigen::MatrixBase<D>& codes,
   const Index n = codes.cols();
   for (std::size_t i = 0; i < triplets.size(); ++i) {
     const auto& t = triplets[i];
-    rlhash::detail::require(t.anchor >= 0 && t.anchor < n && t.positive >= 0 && t.positive < n &&
-                                t.negative >= 0 && t.negative < n,
-                            "triplet_margin_loss: triplet " + std::to_string(i) + " (" +
-                                std::to_string(t.anchor) + ", " + std::to_string(t.positive) + ", " +
-                                std::to_string(t.negative) + ") indexes outside the " + std::to_string(n) +
-                                " codes");
+    if (!(t.anchor >= 0 && t.anchor < n && t.positive >= 0 && t.positive < n && t.negative >= 0 &&
+          t.negative < n))
+      throw InvalidArgument("triplet_margin_loss: triplet " + std::to_string(i) + " (" +
+                            std::to_string(t.anchor) + ", " + std::to_string(t.positive) + ", " +
+                            std::to_string(t.negative) + ") indexes outside the " + std::to_string(n) +
+                            " codes");
   }
   if (grad) grad->setZero(codes.rows(), n);
   if (per_triplet) per_triplet->resize(static_cast<Index>(triplets.size()));

@@ -37,7 +37,7 @@ class MaxPool2d {
   Index outputs() const { return output_shape().size(); }
 
   const Matrix& forward(const ConstRef& x) {
-    check_input(x.rows());
+    input_shape_.require_rows(x.rows(), "MaxPool2d");
     output_.resize(outputs(), x.cols());
     winners_.resize(static_cast<std::size_t>(output_.size()));
     pool(x, output_, winners_.data());
@@ -45,7 +45,7 @@ class MaxPool2d {
   }
 
   Matrix infer(const ConstRef& x) const {
-    check_input(x.rows());
+    input_shape_.require_rows(x.rows(), "MaxPool2d");
     Matrix y(outputs(), x.cols());
     pool(x, y, nullptr);
     return y;
@@ -53,10 +53,8 @@ class MaxPool2d {
 
   const Matrix& backward(const ConstRef& dy) {
     rlhash::detail::require<StateError>(!winners_.empty(), "MaxPool2d::backward called before forward");
-    rlhash::detail::require(dy.rows() == output_.rows() && dy.cols() == output_.cols(),
-                            "MaxPool2d::backward: dY is " + std::to_string(dy.rows()) + " x " +
-                                std::to_string(dy.cols()) + ", expected " + std::to_string(output_.rows()) +
-                                " x " + std::to_string(output_.cols()));
+    rlhash::detail::require_shape("MaxPool2d::backward", "dY", dy.rows(), dy.cols(), output_.rows(),
+                                  output_.cols());
     input_grad_ = Matrix::Zero(inputs(), dy.cols());
     for (Index image = 0; image < dy.cols(); ++image)
       for (Index i = 0; i < dy.rows(); ++i)
@@ -69,12 +67,6 @@ class MaxPool2d {
   void set_training(bool) {}
 
  private:
-  void check_input(Index rows) const {
-    rlhash::detail::require(rows == inputs(), "MaxPool2d: input has " + std::to_string(rows) +
-                                                  " rows, the layer reads images of " + input_shape_.text() +
-                                                  " = " + std::to_string(inputs()) + " values");
-  }
-
   // winners (when given): for every output value, the row of the input value that won.
   void pool(const ConstRef& x, Matrix& y, Index* winners) const {
     const Index w = input_shape_.width, c = input_shape_.channels;

@@ -41,19 +41,17 @@ void ensure_state(std::vector<State>& state, const ParameterList<S, B>& params, 
     for (const auto& p : params) state.push_back(make(p));
     return;
   }
-  rlhash::detail::require<StateError>(state.size() == params.size(),
-                                      std::string(optimizer) + ": state was built for " +
-                                          std::to_string(state.size()) + " parameters, step() got " +
-                                          std::to_string(params.size()));
+  if (state.size() != params.size())
+    throw StateError(std::string(optimizer) + ": state was built for " + std::to_string(state.size()) +
+                     " parameters, step() got " + std::to_string(params.size()));
 }
 
 template <class M, class S, class B>
 void require_state_shape(const M& m, const ParamView<S, B>& p, const char* optimizer) {
-  rlhash::detail::require<StateError>(m.rows() == p.rows && m.cols() == p.cols,
-                                      std::string(optimizer) + ": state of parameter '" + p.name + "' is " +
-                                          std::to_string(m.rows()) + " x " + std::to_string(m.cols()) +
-                                          ", the parameter is " + std::to_string(p.rows) + " x " +
-                                          std::to_string(p.cols));
+  if (!(m.rows() == p.rows && m.cols() == p.cols))
+    throw StateError(std::string(optimizer) + ": state of parameter '" + p.name + "' is " +
+                     std::to_string(m.rows()) + " x " + std::to_string(m.cols()) + ", the parameter is " +
+                     std::to_string(p.rows) + " x " + std::to_string(p.cols));
 }
 
 /// Reads `count` matrices (one per parameter, the parameter's shape) into temporaries.

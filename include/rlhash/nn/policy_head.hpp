@@ -98,14 +98,14 @@ class PolicyHead {
 
   /// Backward from dL/dp (steps x N); returns dL/dc (hidden x (steps N)).
   const Matrix& backward(const ConstRef& d_prob) {
-    check_grad_shape(d_prob, "probability");
+    check_grad_shape(d_prob, "the probability gradient");
     B::template activation_backward<SigmoidFunction>(probabilities_, d_prob, d_logits_);
     return backward_logits(d_logits_);
   }
 
   /// Backward from dL/dz (steps x N) — the stable path for REINFORCE (bernoulli.hpp).
   const Matrix& backward_logits(const ConstRef& d_logits) {
-    check_grad_shape(d_logits, "logit");
+    check_grad_shape(d_logits, "the logit gradient");
     const Index n = logits_.cols();
     // The N x steps transpose, read column-major, is the step-major flat row: entry t N + n.
     B::resize(d_flat_, 1, steps_ * n);
@@ -172,17 +172,15 @@ class PolicyHead {
   }
 
   void check_states(const ConstRef& c) const {
-    rlhash::detail::require(c.rows() == hidden() && c.cols() > 0 && c.cols() % steps_ == 0,
-                            "PolicyHead: states are " + std::to_string(c.rows()) + " x " +
-                                std::to_string(c.cols()) + ", expected " + std::to_string(hidden()) + " x (" +
-                                std::to_string(steps_) + " * N)");
+    if (c.rows() == hidden() && c.cols() > 0 && c.cols() % steps_ == 0) return;  // checked every step
+    throw InvalidArgument("PolicyHead: states are " + std::to_string(c.rows()) + " x " +
+                          std::to_string(c.cols()) + ", expected " + std::to_string(hidden()) + " x (" +
+                          std::to_string(steps_) + " * N)");
   }
   void check_grad_shape(const ConstRef& g, const char* what) const {
     rlhash::detail::require<StateError>(logits_.size() > 0, "PolicyHead::backward called before forward");
-    rlhash::detail::require(g.rows() == logits_.rows() && g.cols() == logits_.cols(),
-                            std::string("PolicyHead::backward: ") + what + " gradient is " +
-                                std::to_string(g.rows()) + " x " + std::to_string(g.cols()) + ", expected " +
-                                std::to_string(logits_.rows()) + " x " + std::to_string(logits_.cols()));
+    rlhash::detail::require_shape("PolicyHead::backward", what, g.rows(), g.cols(), logits_.rows(),
+                                  logits_.cols());
   }
 
   Index steps_;
