@@ -447,6 +447,30 @@ TEST_CASE("DRLIH fit learns separable clusters, is reproducible, and save/load r
   }
 }
 
+TEST_CASE("the group-reward term joins at group_from_epoch", "[methods][drlih]") {
+  const Clusters data;
+  auto trained_probabilities = [&](double group_weight, int group_from_epoch, int epochs = 4) {
+    auto config = small_fit_config(epochs);
+    config.group_weight = group_weight;
+    config.group_from_epoch = group_from_epoch;
+    Drlih hasher(config);
+    hasher.fit(data.x, data.y);
+    return hasher.probabilities(data.val_x);
+  };
+  const MatrixF global_only = trained_probabilities(0.0, 0);
+  // From the epoch after the last: the term never joins, the run is the global reward's.
+  CHECK(trained_probabilities(1.0, 4) == global_only);
+  // From epoch 2: the first two epochs are the global reward's, the last two are not.
+  CHECK(trained_probabilities(1.0, 2, 2) == trained_probabilities(0.0, 0, 2));
+  const MatrixF late = trained_probabilities(1.0, 2);
+  CHECK(late != global_only);
+  CHECK(late != trained_probabilities(1.0, 0));
+
+  auto config = small_fit_config(4);
+  config.group_from_epoch = -1;
+  CHECK_THROWS_WITH(Drlih(config), Catch::Contains("group_from_epoch must be >= 0, got -1"));
+}
+
 TEST_CASE("DRLIH and FC-triplet reject misuse", "[methods][drlih]") {
   const Clusters data(4);
   Drlih h(small_fit_config(1));
