@@ -267,7 +267,8 @@ class DrlihHasher {
     int policy_samples = 4;
     // Optimisation (section IV-B defaults)
     std::string optimizer = "adam";  ///< adam | sgd
-    double learning_rate = detail::variant_learning_rate<Variant>::value;  ///< 1e-3; drlih-cnn 3e-4
+    /// 1e-3; drlih-cnn 3e-4 (DrlihCnnVariant)
+    double learning_rate = detail::variant_learning_rate<Variant>::value;
     double lr_decay = 0.1;  ///< x lr_decay at every decay point
     /// Decay points every this many epochs (> 0), or, with 0, every lr_decay_steps steps (the
     /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 30 of the 60
