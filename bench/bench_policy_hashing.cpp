@@ -19,6 +19,7 @@
 #include <string>
 
 #include "rlhash/methods/policy_hashing.hpp"
+#include "rlhash/rl/listwise_policy_gradient.hpp"
 
 using namespace rlhash;
 
@@ -50,7 +51,7 @@ void run_rewards(benchmark::State& state, const Reward& reward) {
   for (Index q = 0; q < batch; ++q) queries[static_cast<std::size_t>(q)] = q * 71;
   Rng rng(4);
   for (auto _ : state) {
-    auto g = listwise_policy_gradient<float>(logits, queries, database, labels, samples, reward, rng, 1);
+    auto g = rl::listwise_policy_gradient<float>(logits, queries, database, labels, samples, reward, rng, 1);
     benchmark::DoNotOptimize(g.logit_grad.data());
   }
   state.counters["rankings/s"] =

@@ -74,6 +74,7 @@
 #include "rlhash/methods/lsh.hpp"
 #include "rlhash/methods/model.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
+#include "rlhash/methods/policy_networks.hpp"
 #include "rlhash/methods/registry.hpp"
 #include "rlhash/methods/via_backend.hpp"
 

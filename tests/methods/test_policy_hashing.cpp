@@ -8,6 +8,7 @@
 
 #include "rlhash/eval/evaluate.hpp"
 #include "rlhash/methods/policy_hashing.hpp"
+#include "rlhash/rl/listwise_policy_gradient.hpp"
 
 // Each file's tests and helpers in a namespace of their own: the layer compiles as one unity
 // translation unit (tests/CMakeLists.txt).
@@ -130,7 +131,7 @@ TEST_CASE("the leave-one-out REINFORCE estimator is unbiased for the listwise re
         rewards[static_cast<std::size_t>(s)] = reward_of_code[static_cast<std::size_t>(h)];
         for (Index k = 0; k < bits; ++k) prob *= all_codes(k, h) > 0 ? p(k) : 1 - p(k);
       }
-      expectation += prob * rloo_logit_gradient<double>(p, actions, rewards.data());
+      expectation += prob * rl::rloo_logit_gradient<double>(p, actions, rewards.data());
     }
     INFO("samples = " << samples);
     // The estimator is of the LOSS -E[R]: its expectation is -exact.
@@ -147,7 +148,7 @@ TEST_CASE("the leave-one-out REINFORCE estimator is unbiased for the listwise re
     Eigen::VectorXd sum = Eigen::VectorXd::Zero(bits), sum_sq = Eigen::VectorXd::Zero(bits);
     Eigen::MatrixXd logits = z;
     for (int i = 0; i < draws; ++i) {
-      const auto g = listwise_policy_gradient<double>(logits, {0}, database, labels, 4, reward, rng);
+      const auto g = rl::listwise_policy_gradient<double>(logits, {0}, database, labels, 4, reward, rng);
       sum += g.logit_grad.col(0);
       sum_sq += g.logit_grad.col(0).cwiseProduct(g.logit_grad.col(0));
     }
@@ -180,8 +181,8 @@ TEST_CASE("listwise rewards are the metric module's numbers", "[methods][dph][re
   for (const std::string spec : {"tie_ap", "ap", "ap@50", "ndcg@20", "precision@40"}) {
     INFO("reward " << spec);
     Rng draw(9);
-    const auto g = listwise_policy_gradient<double>(logits, items, database, labels, samples,
-                                                    MetricReward(spec), draw, 2);
+    const auto g = rl::listwise_policy_gradient<double>(logits, items, database, labels, samples,
+                                                        MetricReward(spec), draw, 2);
     const BinaryCodes sampled = BinaryCodes::from_probabilities(g.actions);
     for (Index q = 0; q < 5; ++q) {
       for (int s = 0; s < samples; ++s) {
@@ -209,9 +210,9 @@ TEST_CASE("listwise rewards are the metric module's numbers", "[methods][dph][re
   const std::uint8_t hot[] = {1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 0};
   const Labels multi = Labels::from_multi_hot(hot, 4, 3);
   std::vector<std::uint8_t> flags;
-  relevance_flags(multi, 0, multi, flags);
+  rl::relevance_flags(multi, 0, multi, flags);
   CHECK(flags == std::vector<std::uint8_t>{1, 0, 1, 1});  // item 0 has labels {0, 2}
-  relevance_flags(multi, 2, multi, flags);
+  rl::relevance_flags(multi, 2, multi, flags);
   CHECK(flags == std::vector<std::uint8_t>{1, 0, 1, 0});  // item 2 has label {2}
 
   CHECK_THROWS_AS(MetricReward("map"), InvalidArgument);
@@ -466,15 +467,16 @@ TEST_CASE("policy hashing saves, loads and rejects bad input", "[methods][dph][i
   const Labels four = Labels::from_class_ids({0, 1, 0, 1});
   Rng rng(1);
   const Eigen::MatrixXd logits = Eigen::MatrixXd::Zero(8, 2);
-  CHECK_THROWS_AS(listwise_policy_gradient<double>(logits, {0, 4}, db, four, 4, TieAwareApReward{}, rng),
+  CHECK_THROWS_AS(rl::listwise_policy_gradient<double>(logits, {0, 4}, db, four, 4, TieAwareApReward{}, rng),
                   InvalidArgument);
-  CHECK_THROWS_AS(listwise_policy_gradient<double>(logits, {0, 1}, db, four, 1, TieAwareApReward{}, rng),
+  CHECK_THROWS_AS(rl::listwise_policy_gradient<double>(logits, {0, 1}, db, four, 1, TieAwareApReward{}, rng),
                   InvalidArgument);
-  CHECK_THROWS_AS(listwise_policy_gradient<double>(Eigen::MatrixXd::Zero(6, 2), {0, 1}, db, four, 4,
-                                                   TieAwareApReward{}, rng),
+  CHECK_THROWS_AS(rl::listwise_policy_gradient<double>(Eigen::MatrixXd::Zero(6, 2), {0, 1}, db, four, 4,
+                                                       TieAwareApReward{}, rng),
                   InvalidArgument);
-  CHECK_THROWS_AS(listwise_policy_gradient<double>(logits, {0, 1}, db, labels, 4, TieAwareApReward{}, rng),
-                  InvalidArgument);
+  CHECK_THROWS_AS(
+      rl::listwise_policy_gradient<double>(logits, {0, 1}, db, labels, 4, TieAwareApReward{}, rng),
+      InvalidArgument);
 }
 
 }  // namespace rlhash::test_policy_hashing

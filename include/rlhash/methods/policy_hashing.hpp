@@ -15,7 +15,8 @@
 ///      drawn from pi_theta(. | x_i); each ranks the whole database (item i itself left out) by
 ///      Hamming distance, and its reward R_s is a listwise metric of that ranking (tie-aware AP
 ///      by default; reward/listwise_reward.hpp). The policy gradient of E[R] is estimated by
-///      REINFORCE with the leave-one-out baseline b_s = mean_{s' != s} R_s' (unbiased):
+///      REINFORCE (rl/listwise_policy_gradient.hpp) with the leave-one-out baseline
+///      b_s = mean_{s' != s} R_s' (unbiased):
 ///        d(-E[R]) / dz_i  ~=  -(1/S) sum_s (R_s - b_s) (h_s - p_i)            (RLOO)
 ///      — the same as the summary's batch-mean baseline, rescaled by S / (S - 1);
 ///   3. optionally an auxiliary asymmetric pairwise term pulls the query's relaxed code
@@ -29,15 +30,15 @@
 ///      ranking, so the listwise reward alone never brings it back into use.
 /// encode() thresholds the query network's probabilities (z > 0 <=> p > 1/2).
 ///
-/// The network is a template policy (MlpPolicyNetwork: 784 -> 1024 -> 512 -> K with ReLU by
-/// default; plug any toolkit module that outputs K logits), and so is the reward (MetricReward
-/// chooses by name from Config::reward; a fixed policy such as TieAwareApReward ignores it).
+/// The network is a template policy (methods/policy_networks.hpp; MlpPolicyNetwork:
+/// 784 -> 1024 -> 512 -> K with ReLU by default; plug any toolkit module that outputs K
+/// logits), and so is the reward (MetricReward chooses by name from Config::reward; a fixed
+/// policy such as TieAwareApReward ignores it).
 #include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -49,228 +50,22 @@
 #include "rlhash/core/types.hpp"
 #include "rlhash/data/labels.hpp"
 #include "rlhash/eval/evaluate.hpp"
-#include "rlhash/methods/cnn_representation.hpp"
 #include "rlhash/methods/hasher.hpp"
+#include "rlhash/methods/policy_networks.hpp"
 #include "rlhash/methods/training.hpp"
-#include "rlhash/nn/activation.hpp"
-#include "rlhash/nn/dense.hpp"
 #include "rlhash/nn/loss.hpp"
 #include "rlhash/nn/module.hpp"
 #include "rlhash/nn/optimizer.hpp"
 #include "rlhash/nn/parameters.hpp"
 #include "rlhash/nn/schedule.hpp"
-#include "rlhash/nn/sequential.hpp"
 #include "rlhash/nn/trainer.hpp"
 #include "rlhash/reward/listwise_reward.hpp"
 #include "rlhash/rl/dqn.hpp"
+#include "rlhash/rl/listwise_policy_gradient.hpp"
 #include "rlhash/search/hamming.hpp"
 #include "rlhash/search/parallel.hpp"
 
 namespace rlhash {
-
-// ---------------------------------------------------------------------------------------------
-// Network policy
-//
-// A network policy N provides `using Scalar`, `using Net` (a module, nn/module.hpp, whose
-// forward/infer map inputs x N features to bits x N LOGITS), `struct Config` (fields listed by
-// visit(), merged into the hasher's Config) and `static Net make(Index inputs, Index bits,
-// const Config&, Rng&)`. The sigmoid is applied by the hasher: the REINFORCE gradient is taken
-// w.r.t. the logits (d log P / dz = h - p), which never divides by p(1 - p).
-
-/// inputs -> hidden1 -> ReLU -> hidden2 -> ReLU -> bits, He-initialised hidden layers and a
-/// Xavier-initialised output layer (default 784 -> 1024 -> 512 -> K), on backend `B`
-/// (nn/backend.hpp; cuda::CudaBackend trains both networks on a GPU).
-template <class S, class B = nn::CpuBackend>
-struct MlpPolicyNetwork {
-  using Scalar = S;
-  using Net =
-      nn::Sequential<nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dense<S, B>, nn::ReLU<S, B>, nn::Dense<S, B>>;
-  struct Config {
-    int hidden1 = 1024;
-    int hidden2 = 512;
-    template <class V>
-    void visit(V&& field) {
-      field("hidden1", hidden1);
-      field("hidden2", hidden2);
-    }
-  };
-  static Net make(Index inputs, Index bits, const Config& c, Rng& rng) {
-    detail::require(c.hidden1 > 0 && c.hidden2 > 0, "dph: hidden1 and hidden2 must be > 0, got " +
-                                                        std::to_string(c.hidden1) + " and " +
-                                                        std::to_string(c.hidden2));
-    nn::Dense<S, B> first(inputs, c.hidden1, rng, nn::Init::he_uniform);
-    nn::Dense<S, B> second(c.hidden1, c.hidden2, rng, nn::Init::he_uniform);
-    nn::Dense<S, B> out(c.hidden2, bits, rng, nn::Init::xavier_uniform);
-    return Net(std::move(first), nn::ReLU<S, B>(), std::move(second), nn::ReLU<S, B>(), std::move(out));
-  }
-};
-
-namespace detail {
-/// The default database refresh period of network policy `N`: `N::database_update_every` where
-/// it sets one, else 70 steps.
-template <class N, class = void>
-struct default_database_update_every {
-  static constexpr int value = 70;
-};
-template <class N>
-struct default_database_update_every<N, std::void_t<decltype(N::database_update_every)>> {
-  static constexpr int value = N::database_update_every;
-};
-}  // namespace detail
-
-/// CnnRepresentation (methods/cnn_representation.hpp: two 3x3 convolutions with max-pooling,
-/// then a dense ReLU layer) followed by a Xavier-initialised output layer to K logits; for
-/// images given as pixels. Host only. CLI name "dph-cnn".
-template <class S>
-struct CnnPolicyNetwork {
-  using Scalar = S;
-  using Representation = CnnRepresentation<S>;
-  using Net = nn::Sequential<typename Representation::Net, nn::Dense<S>>;
-  using Config = typename Representation::Config;
-  static constexpr const char* method_name = "dph-cnn";
-  static constexpr int encode_batch = Representation::encode_batch;
-  /// Three epochs of the default protocol between database refreshes: re-encoding the training
-  /// items is a quarter of the CNN's training time at one epoch (70 steps), and 210 measured no
-  /// worse (docs/methods/cnn.md).
-  static constexpr int database_update_every = 210;
-  static Net make(Index inputs, Index bits, const Config& c, Rng& rng) {
-    auto representation = Representation::make(inputs, c, rng);
-    nn::Dense<S> out(Representation::outputs(inputs, c), bits, rng, nn::Init::xavier_uniform);
-    return Net(std::move(representation), std::move(out));
-  }
-  static nn::ImageShape image_shape(Index inputs, const Config& c) {
-    return Representation::image_shape(inputs, c);
-  }
-};
-
-namespace detail {
-/// A network policy's `method_name` when it has one, else "dph".
-template <class Network, class = void>
-struct policy_method_name {
-  static constexpr const char* value = "dph";
-};
-template <class Network>
-struct policy_method_name<Network, std::void_t<decltype(Network::method_name)>> {
-  static constexpr const char* value = Network::method_name;
-};
-}  // namespace detail
-
-// ---------------------------------------------------------------------------------------------
-// The listwise policy gradient
-
-/// Leave-one-out REINFORCE (Kool, van Hoof & Welling 2019) for ONE query: the gradient of the
-/// loss -E_{h ~ Bernoulli(p)}[R(h)] w.r.t. the logits, estimated from S >= 2 independent samples
-/// `actions` (bits x S, 0/1) with rewards `rewards[s]`:
-///   g = -(1/S) sum_s (R_s - b_s) (h_s - p),   b_s = (1/(S-1)) sum_{s' != s} R_s'.
-/// b_s does not depend on h_s, so E[g] is exactly -dE[R]/dz.
-template <class S>
-Vector<S> rloo_logit_gradient(const Eigen::Ref<const Vector<S>>& probabilities,
-                              const Eigen::Ref<const Matrix<S>>& actions, const double* rewards) {
-  const Index samples = actions.cols();
-  detail::require(samples >= 2,
-                  "rloo_logit_gradient: needs at least 2 samples, got " + std::to_string(samples));
-  detail::require(actions.rows() == probabilities.size(),
-                  "rloo_logit_gradient: actions have " + std::to_string(actions.rows()) +
-                      " bits, probabilities " + std::to_string(probabilities.size()));
-  double sum = 0.0;
-  for (Index s = 0; s < samples; ++s) sum += rewards[s];
-  Vector<S> grad = Vector<S>::Zero(probabilities.size());
-  const double others = static_cast<double>(samples - 1);
-  for (Index s = 0; s < samples; ++s) {
-    const double advantage = rewards[s] - (sum - rewards[s]) / others;
-    if (advantage != 0.0) grad.noalias() += static_cast<S>(-advantage) * (actions.col(s) - probabilities);
-  }
-  return grad / static_cast<S>(samples);
-}
-
-/// What one batch's listwise policy gradient produced.
-template <class S>
-struct ListwiseGradient {
-  Matrix<S> logit_grad;    ///< dLoss/dlogits (bits x B), loss = -mean over the batch of E[R]
-  Matrix<S> actions;       ///< the sampled codes, bits x (B S): sample s of query q in column q S + s
-  Matrix<double> rewards;  ///< S x B
-  double mean_reward = 0;  ///< over all samples of the batch
-};
-
-/// The relevance flags of database item j (j < database_labels.size()) for query item `query`
-/// of `query_labels`, as 0/1 bytes.
-inline void relevance_flags(const Labels& query_labels, Index query, const Labels& database_labels,
-                            std::vector<std::uint8_t>& flags) {
-  const Index n = database_labels.size();
-  flags.resize(static_cast<std::size_t>(n));
-  if (query_labels.words_per_item() == 1 && database_labels.words_per_item() == 1) {
-    const std::uint64_t word = query_labels.row(query)[0];
-    const std::uint64_t* rows = database_labels.row(0);
-    for (Index j = 0; j < n; ++j) flags[static_cast<std::size_t>(j)] = (word & rows[j]) != 0 ? 1 : 0;
-  } else {
-    for (Index j = 0; j < n; ++j)
-      flags[static_cast<std::size_t>(j)] = query_labels.relevant(query, database_labels, j) ? 1 : 0;
-  }
-}
-
-/// The listwise policy gradient of a batch (step 2 of the method). Query q of the batch has
-/// logits `logits.col(q)` and is database item `query_items[q]` (left out of its own ranking);
-/// relevance comes from `labels` (the database's labels, which are also the queries'). `samples` codes per
-/// query are drawn from `rng` in a fixed order (query by query, bit by bit), then the rewards are computed on
-/// `threads` threads (0: all cores) — the result does not depend on the thread count.
-template <class S, class Reward>
-ListwiseGradient<S> listwise_policy_gradient(const Eigen::Ref<const Matrix<S>>& logits,
-                                             const std::vector<Index>& query_items,
-                                             const BinaryCodes& database, const Labels& labels, int samples,
-                                             const Reward& reward, Rng& rng, int threads = 1) {
-  const Index batch = logits.cols();
-  const Index bits = logits.rows();
-  const Index n = database.size();
-  detail::require(samples >= 2,
-                  "listwise policy gradient: samples = " + std::to_string(samples) + ", expected >= 2");
-  detail::require(static_cast<Index>(query_items.size()) == batch,
-                  "listwise policy gradient: " + std::to_string(query_items.size()) + " query items for " +
-                      std::to_string(batch) + " logit columns");
-  detail::require(database.bits() == bits, "listwise policy gradient: database codes have " +
-                                               std::to_string(database.bits()) + " bits, the logits " +
-                                               std::to_string(bits));
-  detail::require(labels.size() == n, "listwise policy gradient: " + std::to_string(labels.size()) +
-                                          " labels for a database of " + std::to_string(n) + " codes");
-  for (Index q : query_items)
-    detail::require(q >= 0 && q < n, "listwise policy gradient: query item " + std::to_string(q) +
-                                         " outside the database [0, " + std::to_string(n) + ")");
-  ListwiseGradient<S> out;
-  const Matrix<S> p = (S(1) / (S(1) + (-logits.array()).exp())).matrix();
-  out.actions.resize(bits, batch * samples);
-  for (Index q = 0; q < batch; ++q)
-    for (Index s = 0; s < samples; ++s)
-      for (Index b = 0; b < bits; ++b)
-        out.actions(b, q * samples + s) = uniform_unit(rng) < static_cast<double>(p(b, q)) ? S(1) : S(0);
-  const BinaryCodes sampled = BinaryCodes::from_probabilities(out.actions);
-  out.rewards.resize(samples, batch);
-  out.logit_grad.resize(bits, batch);
-  if (n > 0 && batch > 0) {
-    const int workers = static_cast<int>(std::min<Index>(detail::resolve_threads(threads), batch));
-    detail::run_parallel(workers, [&](int t) {
-      std::vector<std::int32_t> distances(static_cast<std::size_t>(n));
-      std::vector<std::uint8_t> relevant;
-      ListwiseRewardWorkspace workspace;
-      for (Index q = detail::share_begin(batch, workers, t); q < detail::share_begin(batch, workers, t + 1);
-           ++q) {
-        const Index item = query_items[static_cast<std::size_t>(q)];
-        relevance_flags(labels, item, labels, relevant);
-        for (Index s = 0; s < samples; ++s) {
-          hamming_distances(sampled.row(q * samples + s), database, distances.data());
-          out.rewards(s, q) =
-              reward(distances.data(), relevant.data(), n, static_cast<int>(bits), item, workspace);
-        }
-        out.logit_grad.col(q) = rloo_logit_gradient<S>(p.col(q), out.actions.middleCols(q * samples, samples),
-                                                       out.rewards.col(q).data());
-      }
-    });
-  } else {
-    out.rewards.setZero();
-    out.logit_grad.setZero();
-  }
-  if (batch > 0) out.logit_grad /= static_cast<S>(batch);
-  out.mean_reward = out.rewards.size() > 0 ? out.rewards.mean() : 0.0;
-  return out;
-}
 
 /// The auxiliary asymmetric pairwise term (optional, step 3 of the method): for query q
 /// (database item query_items[q]) with relaxed code u = 2 p - 1 and database codes
@@ -299,9 +94,10 @@ double asymmetric_pairwise_term(const Eigen::Ref<const Matrix<S>>& logits,
   double loss = 0.0;
   for (Index q = 0; q < batch; ++q) {
     const Index item = query_items[static_cast<std::size_t>(q)];
-    detail::require(item >= 0 && item < n, "asymmetric pairwise term: query item " + std::to_string(item) +
-                                               " outside [0, " + std::to_string(n) + ")");
-    relevance_flags(labels, item, labels, relevant);
+    if (item < 0 || item >= n)
+      throw InvalidArgument("asymmetric pairwise term: query item " + std::to_string(item) + " outside [0, " +
+                            std::to_string(n) + ")");
+    rl::relevance_flags(labels, item, labels, relevant);
     relevant[static_cast<std::size_t>(item)] = 2;  // left out
     Index positives = 0, negatives = 0;
     for (Index j = 0; j < n; ++j) {
@@ -516,8 +312,8 @@ class PolicyHashingHasher {
       Matrix<S> d_logits = Matrix<S>::Zero(logits.rows(), logits.cols());
       double loss = 0.0;
       if (config_.pg_weight > 0) {
-        const auto pg = listwise_policy_gradient<S>(logits, batch, database_codes, labels, config_.samples,
-                                                    reward_, *context.rng, threads);
+        const auto pg = rl::listwise_policy_gradient<S>(logits, batch, database_codes, labels,
+                                                        config_.samples, reward_, *context.rng, threads);
         d_logits += static_cast<S>(config_.pg_weight) * pg.logit_grad;
         loss -= config_.pg_weight * pg.mean_reward;
         info.mean_reward = pg.mean_reward;
