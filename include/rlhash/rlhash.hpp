@@ -53,6 +53,7 @@
 #include "rlhash/nn/sequential.hpp"
 #include "rlhash/nn/trainer.hpp"
 
+#include "rlhash/bch/adapted_bch_code.hpp"
 #include "rlhash/bch/bch_code.hpp"
 #include "rlhash/bch/gf2m.hpp"
 #include "rlhash/bch/label_embedding.hpp"

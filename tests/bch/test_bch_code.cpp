@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "rlhash/bch/adapted_bch_code.hpp"
 #include "rlhash/bch/bch_code.hpp"
 #include "rlhash/core/random.hpp"
 

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "rlhash/bch/adapted_bch_code.hpp"
 #include "rlhash/bch/bch_code.hpp"
 #include "rlhash/bch/code_families.hpp"
 #include "rlhash/codes/binary_codes.hpp"
