@@ -56,6 +56,7 @@ ROWS = [
     ("dsh-cnn", "deep baseline, CNN", "dsh-cnn", ALL_DATA),
     ("hashnet-cnn", "deep baseline, CNN", "hashnet-cnn", ALL_DATA),
     ("drlih-cnn", "RL, CNN", "drlih-cnn", []),
+    ("fc-triplet-cnn", "RL, CNN", "fc-triplet-cnn", []),
     ("dph-cnn", "RL, CNN", "dph-cnn", []),
 ]
 ROW = {r[0]: r for r in ROWS}

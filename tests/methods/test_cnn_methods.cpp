@@ -61,7 +61,7 @@ TEST_CASE("the CNN methods learn images, save and load, and name a bad image sha
     return evaluate(codes, codes, vlabels, vlabels, options).map;
   };
   test::TempDir dir;
-  for (const std::string method : {"dph-cnn", "drlih-cnn", "dsh-cnn", "hashnet-cnn"}) {
+  for (const std::string method : {"dph-cnn", "drlih-cnn", "fc-triplet-cnn", "dsh-cnn", "hashnet-cnn"}) {
     INFO(method);
     AnyHasher untrained = small_cnn(method, 0), trained = small_cnn(method, 40);
     untrained.fit(x, labels);

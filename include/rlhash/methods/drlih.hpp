@@ -36,7 +36,6 @@
 #include <limits>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -209,18 +208,6 @@ struct DrlihCnnVariant {
   /// at the MLP's 1e-3 and 0.7847 at 1e-4.
   static constexpr double learning_rate = 3e-4;
 };
-
-namespace detail {
-/// A variant's default learning rate: `Variant::learning_rate` where it sets one, else 1e-3.
-template <class Variant, class = void>
-struct variant_learning_rate {
-  static constexpr double value = 1e-3;
-};
-template <class Variant>
-struct variant_learning_rate<Variant, std::void_t<decltype(Variant::learning_rate)>> {
-  static constexpr double value = Variant::learning_rate;
-};
-}  // namespace detail
 
 /// `Repr` carries the backend (MlpRepresentation<float, cuda::CudaBackend>: the network
 /// trains and encodes on a GPU; the rewards, triplet sampling and the trainer's bookkeeping

@@ -11,6 +11,7 @@
 
 #include "rlhash/codes/binary_codes.hpp"
 #include "rlhash/core/random.hpp"
+#include "rlhash/methods/cnn_representation.hpp"
 #include "rlhash/methods/representation.hpp"
 #include "rlhash/methods/triplet_training.hpp"
 #include "rlhash/nn/activation.hpp"
@@ -77,14 +78,25 @@ class FcTripletNetwork {
   Matrix probabilities_;
 };
 
-template <class Repr = MlpRepresentation<float>>
+/// Baseline_noseq beside DRLIH on the MLP (CLI name "fc-triplet").
+struct FcTripletVariant {
+  static constexpr const char* method_name = "fc-triplet";
+};
+/// Baseline_noseq beside drlih-cnn: the same CNN and the same learning rate (DrlihCnnVariant's
+/// 3e-4), so that the ablation differs from DRLIH in the agent alone.
+struct FcTripletCnnVariant {
+  static constexpr const char* method_name = "fc-triplet-cnn";
+  static constexpr double learning_rate = 3e-4;
+};
+
+template <class Repr = MlpRepresentation<float>, class Variant = FcTripletVariant>
 class FcTripletHasher {
  public:
   using Scalar = typename Repr::Scalar;
   using S = Scalar;
   using Network = FcTripletNetwork<Repr>;
   using Backend = typename Network::Backend;
-  static constexpr const char* method_name = "fc-triplet";
+  static constexpr const char* method_name = Variant::method_name;
   /// Trains data-parallel over FitOptions::replicas, equal to the one-process fit.
   static constexpr bool data_parallel = true;
   static constexpr bool augments_images = true;  ///< FitOptions::augmentation
@@ -101,7 +113,7 @@ class FcTripletHasher {
     double balance_weight = 0.01;
     double decorrelation_weight = 0.0;  ///< code regulariser added to J (CodeRegularization); 0: off
     std::string optimizer = "adam";
-    double learning_rate = 1e-3;
+    double learning_rate = detail::variant_learning_rate<Variant>::value;  ///< 1e-3; fc-triplet-cnn 3e-4
     double lr_decay = 0.1;  ///< x lr_decay at every decay point
     /// Decay points every this many epochs (> 0), or, with 0, every lr_decay_steps steps (the
     /// paper's 10,000 steps of batch 16 on its data). Validated: one decay after 30 of the 60
@@ -116,7 +128,7 @@ class FcTripletHasher {
     int patience =
         0;  ///< epochs without validation improvement; 0: never stop early (the best epoch is kept)
     double max_grad_norm = 1.0;
-    int encode_batch = 1024;
+    int encode_batch = detail::default_encode_batch<Repr>::value;  ///< items per forward pass when encoding
 
     template <class V>
     void visit(V&& field) {
@@ -198,5 +210,8 @@ using FcTriplet = FcTripletHasher<MlpRepresentation<float>>;
 /// FC-triplet trained and run on backend `B` (e.g. cuda::CudaBackend).
 template <class B>
 using FcTripletOn = FcTripletHasher<MlpRepresentation<float, B>>;
+/// FC-triplet on the convolutional representation over image pixels (CLI name "fc-triplet-cnn"):
+/// Baseline_noseq for drlih-cnn.
+using FcTripletCnn = FcTripletHasher<CnnRepresentation<float>, FcTripletCnnVariant>;
 
 }  // namespace rlhash

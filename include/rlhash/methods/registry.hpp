@@ -72,6 +72,8 @@ const std::vector<MethodEntry>& method_table() {
       {"drlih-cnn", "DRLIH on a small CNN over image pixels", &make_default<DrlihCnn>},
       {"fc-triplet", "DRLIH ablation Baseline_noseq: one FC hashing layer, triplet loss",
        &make_default<FcTriplet>},
+      {"fc-triplet-cnn", "DRLIH ablation Baseline_noseq on the CNN (drlih-cnn's network)",
+       &make_default<FcTripletCnn>},
       {"drlh", "DRLH: deep Q-network walking codes to BCH class targets", &make_default<Drlh>},
       {"bch-classifier", "DRLH's baseline: an MLP classifier, each item its class's BCH codeword",
        &make_default<BchClassifier>},

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,17 @@ double global_triplet_objective(
 }
 
 namespace detail {
+
+/// A variant's default learning rate: `Variant::learning_rate` where it sets one, else 1e-3
+/// (DrlihHasher's and FcTripletHasher's variants).
+template <class Variant, class = void>
+struct variant_learning_rate {
+  static constexpr double value = 1e-3;
+};
+template <class Variant>
+struct variant_learning_rate<Variant, std::void_t<decltype(Variant::learning_rate)>> {
+  static constexpr double value = Variant::learning_rate;
+};
 
 /// The code regularisers' weights of a triplet-trained hasher's Config.
 template <class Config>
