@@ -204,9 +204,7 @@ struct DrlihNgVariant {
 struct DrlihCnnVariant {
   static constexpr const char* method_name = "drlih-cnn";
   static constexpr int group_size = 12;
-  /// Measured at 32 bits, seeds 0-2 (docs/methods/cnn.md): 3e-4 gives 0.7936 mAP against 0.7813
-  /// at the MLP's 1e-3 and 0.7847 at 1e-4.
-  static constexpr double learning_rate = 3e-4;
+  static constexpr double learning_rate = detail::cnn_triplet_learning_rate;
 };
 
 /// `Repr` carries the backend (MlpRepresentation<float, cuda::CudaBackend>: the network

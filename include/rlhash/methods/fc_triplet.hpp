@@ -82,11 +82,11 @@ class FcTripletNetwork {
 struct FcTripletVariant {
   static constexpr const char* method_name = "fc-triplet";
 };
-/// Baseline_noseq beside drlih-cnn: the same CNN and the same learning rate (DrlihCnnVariant's
-/// 3e-4), so that the ablation differs from DRLIH in the agent alone.
+/// Baseline_noseq beside drlih-cnn: the same CNN and the same learning rate, so that the
+/// ablation differs from DRLIH in the agent alone.
 struct FcTripletCnnVariant {
   static constexpr const char* method_name = "fc-triplet-cnn";
-  static constexpr double learning_rate = 3e-4;
+  static constexpr double learning_rate = detail::cnn_triplet_learning_rate;
 };
 
 template <class Repr = MlpRepresentation<float>, class Variant = FcTripletVariant>
